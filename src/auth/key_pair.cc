@@ -1,0 +1,415 @@
+#include "auth/key_pair.h"
+
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
+#include "common/base64.h"
+#include "common/random.h"
+
+namespace quarry::auth {
+namespace {
+
+constexpr std::string_view kHeaderJson = R"({"alg":"EdDSA","typ":"JWT"})";
+constexpr size_t kEd25519SignatureBytes = 64;
+constexpr size_t kEd25519PublicKeyBytes = 32;
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+
+struct BioDeleter {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+// Signing with a valid in-memory key cannot fail short of memory exhaustion or a broken
+// OpenSSL; there is nothing a caller could do about either.
+[[noreturn]] void DieOpenSsl(const char* what) {
+  std::fprintf(stderr, "quarry: OpenSSL failure in %s\n", what);
+  ERR_print_errors_fp(stderr);
+  std::abort();
+}
+
+// The OpenSSL error queue as text, cleared.
+std::string TakeOpenSslError() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) {
+    return "unknown OpenSSL error";
+  }
+  char buffer[256];
+  ERR_error_string_n(code, buffer, sizeof(buffer));
+  return buffer;
+}
+
+std::string BioContents(BIO* bio) {
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(size));
+}
+
+// Refuses to prompt on the terminal for a passphrase: encrypted keys are not supported.
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+Status Unauthorized(std::string message) {
+  return Status(ErrorCode::kUnauthorized, "invalid token: " + std::move(message));
+}
+
+Status FileError(std::string_view action, const std::filesystem::path& path, int err) {
+  std::string message(action);
+  message += " ";
+  message += path.string();
+  message += ": ";
+  message += std::strerror(err);
+  return Status(ErrorCode::kInternal, std::move(message));
+}
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  int get() const { return fd_; }
+  // Closes now, reporting the error close() gives (it can report a failed write-back).
+  int Close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+// Writes `contents` to a new file at `path` with exactly `mode`, then fsyncs it. Fails if
+// `path` exists.
+Status WriteNewFile(const std::filesystem::path& path, std::string_view contents, mode_t mode) {
+  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (fd.get() < 0) {
+    return FileError("cannot create", path, errno);
+  }
+  // The umask may have cleared bits from `mode`; it cannot have added any.
+  if (::fchmod(fd.get(), mode) != 0) {
+    return FileError("cannot set the mode of", path, errno);
+  }
+  size_t written = 0;
+  while (written < contents.size()) {
+    ssize_t n = ::write(fd.get(), contents.data() + written, contents.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return FileError("cannot write", path, errno);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) {
+    return FileError("cannot sync", path, errno);
+  }
+  if (fd.Close() != 0) {
+    return FileError("cannot close", path, errno);
+  }
+  return Status::Ok();
+}
+
+// Makes a completed rename or link in `dir` durable.
+Status SyncDirectory(const std::filesystem::path& dir) {
+  FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+    return FileError("cannot sync directory", dir, errno);
+  }
+  return Status::Ok();
+}
+
+// A name for a temporary file beside `target`, unique across processes.
+std::filesystem::path TempPathFor(const std::filesystem::path& target) {
+  std::string suffix = Base64UrlEncode(RandomBytes(9));
+  return target.parent_path() / (target.filename().string() + ".tmp-" + suffix);
+}
+
+// Writes `contents` to `path` atomically (temporary file, fsync, rename), replacing any file
+// already there.
+Status ReplaceFile(const std::filesystem::path& path, std::string_view contents, mode_t mode) {
+  std::filesystem::path temp = TempPathFor(path);
+  Status written = WriteNewFile(temp, contents, mode);
+  if (written.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    written = FileError("cannot rename into place", path, errno);
+  }
+  if (!written.ok()) {
+    ::unlink(temp.c_str());
+    return written;
+  }
+  return SyncDirectory(path.parent_path());
+}
+
+enum class Created { kCreated, kAlreadyExisted };
+
+// Writes `contents` to `path` atomically unless `path` exists: the file is linked into place
+// only once complete, so no reader ever sees it partial or with a wider mode.
+Result<Created> CreateFileOnce(const std::filesystem::path& path, std::string_view contents,
+                               mode_t mode) {
+  std::filesystem::path temp = TempPathFor(path);
+  QUARRY_RETURN_IF_ERROR(WriteNewFile(temp, contents, mode));
+  int rc = ::link(temp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(temp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) {
+      return Created::kAlreadyExisted;
+    }
+    return FileError("cannot link into place", path, err);
+  }
+  QUARRY_RETURN_IF_ERROR(SyncDirectory(path.parent_path()));
+  return Created::kCreated;
+}
+
+Result<std::string> ReadKeyFile(const std::filesystem::path& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return FileError("cannot open", path, errno);
+  }
+  std::string contents;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return FileError("cannot read", path, errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > kMaxKeyFileBytes) {
+      return Status(ErrorCode::kInternal, "key file " + path.string() + " is too large");
+    }
+  }
+  return contents;
+}
+
+}  // namespace
+
+void KeyPair::PkeyDeleter::operator()(evp_pkey_st* key) const { EVP_PKEY_free(key); }
+
+KeyPair::KeyPair(evp_pkey_st* key) : key_(key) {}
+KeyPair::KeyPair(KeyPair&&) noexcept = default;
+KeyPair& KeyPair::operator=(KeyPair&&) noexcept = default;
+KeyPair::~KeyPair() = default;
+
+Result<KeyPair> KeyPair::Generate() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (key == nullptr) {
+    return Status(ErrorCode::kInternal, "cannot generate an Ed25519 key: " + TakeOpenSslError());
+  }
+  return KeyPair(key);
+}
+
+Result<KeyPair> KeyPair::FromPrivateKeyPem(std::string_view pem) {
+  if (pem.size() > kMaxKeyFileBytes) {
+    return Status(ErrorCode::kInvalidArgument, "private key PEM is too large");
+  }
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) {
+    return Status(ErrorCode::kInternal, "cannot allocate a BIO: " + TakeOpenSslError());
+  }
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr);
+  if (key == nullptr) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "not an unencrypted PEM private key: " + TakeOpenSslError());
+  }
+  KeyPair pair(key);
+  if (!EVP_PKEY_is_a(key, "ED25519")) {
+    return Status(
+        ErrorCode::kInvalidArgument,
+        std::string("private key is ") + EVP_PKEY_get0_type_name(key) + ", expected ED25519");
+  }
+  return pair;
+}
+
+Result<KeyPair> KeyPair::LoadOrCreate(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Status(ErrorCode::kInternal,
+                  "cannot create key directory " + dir.string() + ": " + ec.message());
+  }
+  const std::filesystem::path private_path = dir / kPrivateKeyFile;
+  const std::filesystem::path public_path = dir / kPublicKeyFile;
+
+  bool exists = std::filesystem::exists(private_path, ec);
+  if (ec) {
+    return Status(ErrorCode::kInternal,
+                  "cannot stat " + private_path.string() + ": " + ec.message());
+  }
+  if (!exists) {
+    QUARRY_ASSIGN_OR_RETURN(KeyPair generated, Generate());
+    QUARRY_ASSIGN_OR_RETURN(Created created,
+                            CreateFileOnce(private_path, generated.PrivateKeyPem(), 0600));
+    if (created == Created::kCreated) {
+      QUARRY_RETURN_IF_ERROR(ReplaceFile(public_path, generated.PublicKeyPem(), 0644));
+      return generated;
+    }
+    // Another process created the key between our check and our link: use theirs.
+  }
+
+  QUARRY_ASSIGN_OR_RETURN(std::string pem, ReadKeyFile(private_path));
+  Result<KeyPair> loaded = FromPrivateKeyPem(pem);
+  if (!loaded.ok()) {
+    return Status(ErrorCode::kInternal,
+                  "key file " + private_path.string() + ": " + loaded.status().message());
+  }
+  bool has_public = std::filesystem::exists(public_path, ec);
+  if (!ec && !has_public) {
+    QUARRY_RETURN_IF_ERROR(ReplaceFile(public_path, loaded->PublicKeyPem(), 0644));
+  }
+  return loaded;
+}
+
+std::string KeyPair::PublicKeyBase64Url() const {
+  unsigned char raw[kEd25519PublicKeyBytes];
+  size_t size = sizeof(raw);
+  if (EVP_PKEY_get_raw_public_key(key_.get(), raw, &size) != 1 || size != sizeof(raw)) {
+    DieOpenSsl("EVP_PKEY_get_raw_public_key");
+  }
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(raw), size));
+}
+
+std::string KeyPair::PublicKeyPem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) {
+    DieOpenSsl("PEM_write_bio_PUBKEY");
+  }
+  return BioContents(bio.get());
+}
+
+std::string KeyPair::PrivateKeyPem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr ||
+      PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    DieOpenSsl("PEM_write_bio_PrivateKey");
+  }
+  return BioContents(bio.get());
+}
+
+std::string KeyPair::Sign(const Claims& claims) const {
+  return SignPayload(SerializeClaims(claims));
+}
+
+std::string KeyPair::SignPayload(std::string_view payload_json) const {
+  std::string token = Base64UrlEncode(kHeaderJson);
+  token += '.';
+  token += Base64UrlEncode(payload_json);
+
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  unsigned char signature[kEd25519SignatureBytes];
+  size_t signature_size = sizeof(signature);
+  if (ctx == nullptr || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), signature, &signature_size,
+                     reinterpret_cast<const unsigned char*>(token.data()), token.size()) != 1) {
+    DieOpenSsl("EVP_DigestSign");
+  }
+  token += '.';
+  token +=
+      Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(signature), signature_size));
+  return token;
+}
+
+Result<Claims> KeyPair::Verify(std::string_view jwt, int64_t now_unix) const {
+  if (jwt.empty()) {
+    return Unauthorized("token is empty");
+  }
+  if (jwt.size() > kMaxTokenBytes) {
+    return Unauthorized("token is longer than " + std::to_string(kMaxTokenBytes) + " bytes");
+  }
+  size_t first_dot = jwt.find('.');
+  size_t second_dot =
+      first_dot == std::string_view::npos ? first_dot : jwt.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos ||
+      jwt.find('.', second_dot + 1) != std::string_view::npos) {
+    return Unauthorized("a token must have exactly three dot-separated parts");
+  }
+  std::string_view header_part = jwt.substr(0, first_dot);
+  std::string_view payload_part = jwt.substr(first_dot + 1, second_dot - first_dot - 1);
+  std::string_view signature_part = jwt.substr(second_dot + 1);
+  if (header_part.empty() || payload_part.empty() || signature_part.empty()) {
+    return Unauthorized("a token part is empty");
+  }
+
+  std::optional<std::string> header_json = Base64UrlDecode(header_part);
+  if (!header_json.has_value()) {
+    return Unauthorized("header is not valid base64url");
+  }
+  boost::system::error_code ec;
+  boost::json::value header = boost::json::parse(*header_json, ec);
+  if (ec || !header.is_object()) {
+    return Unauthorized("header is not a JSON object");
+  }
+  const boost::json::value* alg = header.get_object().if_contains("alg");
+  if (alg == nullptr || !alg->is_string()) {
+    return Unauthorized("header has no \"alg\"");
+  }
+  if (alg->get_string() != "EdDSA") {
+    return Unauthorized("algorithm \"" + std::string(alg->get_string()) +
+                        "\" is not accepted (only EdDSA)");
+  }
+  if (header.get_object().contains("crit")) {
+    return Unauthorized("header has \"crit\" extensions, which are not supported");
+  }
+
+  std::optional<std::string> signature = Base64UrlDecode(signature_part);
+  if (!signature.has_value()) {
+    return Unauthorized("signature is not valid base64url");
+  }
+  if (signature->size() != kEd25519SignatureBytes) {
+    return Unauthorized("signature is not 64 bytes");
+  }
+  std::string_view signed_part = jwt.substr(0, second_dot);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1) {
+    return Status(ErrorCode::kInternal, "cannot verify a token: " + TakeOpenSslError());
+  }
+  int verified = EVP_DigestVerify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(signature->data()), signature->size(),
+      reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size());
+  if (verified != 1) {
+    ERR_clear_error();
+    return Unauthorized("signature does not match");
+  }
+
+  std::optional<std::string> payload_json = Base64UrlDecode(payload_part);
+  if (!payload_json.has_value()) {
+    return Unauthorized("payload is not valid base64url");
+  }
+  QUARRY_ASSIGN_OR_RETURN(Claims claims, ParseClaims(*payload_json));
+  if (claims.ExpiredAt(now_unix)) {
+    return Status(ErrorCode::kUnauthorized, "token expired");
+  }
+  if (claims.NotYetValidAt(now_unix)) {
+    return Status(ErrorCode::kUnauthorized, "token not yet valid");
+  }
+  return claims;
+}
+
+}  // namespace quarry::auth

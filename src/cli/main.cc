@@ -1,0 +1,13 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Quarry: many SQLite databases served over HTTP, compatible with libSQL clients"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "quarry 0.1.0");
+  quarry::cli::ExitCode exit_code;
+  quarry::cli::RegisterServeCommand(app, exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code.value;
+}

@@ -1,0 +1,60 @@
+#include <string>
+
+#include "cli/command.h"
+#include "server/quarry_server.h"
+
+namespace quarry::cli {
+
+void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
+  auto* cmd = app.add_subcommand("serve", "Run the Quarry server");
+  auto config = std::make_shared<server::ServerConfig>();
+  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
+  auto durations = std::make_shared<std::array<int64_t, 3>>(
+      std::array<int64_t, 3>{config->stream_idle_timeout.count(),
+                             config->transaction_timeout.count(), config->query_timeout.count()});
+  cmd->add_option("--listen", *listen, "Address and port to listen on (ADDR:PORT)")
+      ->capture_default_str();
+  cmd->add_option("--data", config->data_dir, "Data folder (created if absent)")
+      ->capture_default_str();
+  cmd->add_option("--max-open-dbs", config->max_open_databases,
+                  "How many namespace databases stay open at once (LRU beyond)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-auth", config->no_auth,
+                "Accept requests without a token (loopback addresses only)");
+  cmd->add_option("--base-domain", config->base_domain,
+                  "Route <name>.<base-domain> Host headers to namespace <name>");
+  cmd->add_flag("--durable", config->durable,
+                "fsync every commit before acknowledging it (synchronous=FULL)");
+  cmd->add_option("--max-body-bytes", config->max_body_bytes, "Largest request body accepted")
+      ->capture_default_str();
+  cmd->add_option("--stream-idle-timeout-ms", (*durations)[0],
+                  "Close a Hrana stream idle this long, rolling back its transaction")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--txn-timeout-ms", (*durations)[1],
+                  "Roll back a transaction holding the write lock this long")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--query-timeout-ms", (*durations)[2], "Interrupt a statement running this long")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--workers", config->worker_threads, "Threads doing database work")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--io-threads", config->io_threads, "Threads doing network I/O")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->callback([config, listen, durations, &exit_code] {
+    Status parsed = server::ParseListen(*listen, *config);
+    if (!parsed.ok()) {
+      throw CLI::ValidationError("--listen", parsed.message());
+    }
+    config->stream_idle_timeout = std::chrono::milliseconds((*durations)[0]);
+    config->transaction_timeout = std::chrono::milliseconds((*durations)[1]);
+    config->query_timeout = std::chrono::milliseconds((*durations)[2]);
+    exit_code.value = server::ServeMain(*config);
+  });
+}
+
+}  // namespace quarry::cli

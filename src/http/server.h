@@ -1,0 +1,46 @@
+#pragma once
+
+// Server: the HTTP/1.1 listener. Parses requests with Beast, enforces size limits, answers
+// CORS preflights, and hands each request to the Handler. Network I/O runs on its own
+// threads; handlers must hand blocking work elsewhere.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "http/message.h"
+
+namespace quarry::http {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks a free port; see Server::port()
+  size_t max_body_bytes = 10 << 20;
+  int io_threads = 1;
+  std::chrono::seconds read_timeout{60};
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. Fails (naming the address) when the port is taken or invalid.
+  Status Listen();
+  // The bound port (after Listen).
+  uint16_t port() const;
+  // Serves on io_threads threads until Stop(); blocks.
+  void Run();
+  // Stops accepting and ends Run(); safe from any thread or a signal handler's thread.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quarry::http

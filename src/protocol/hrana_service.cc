@@ -1,0 +1,200 @@
+#include "protocol/hrana_service.h"
+
+#include <boost/json.hpp>
+
+#include "protocol/error_json.h"
+#include "protocol/executor.h"
+#include "protocol/request.h"
+
+namespace quarry::protocol {
+namespace json = boost::json;
+
+Result<json::value> ParseJsonBody(std::string_view body) {
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 64;
+  json::value value = json::parse(body, ec, {}, options);
+  if (ec) {
+    return Status(ErrorCode::kInvalidArgument, "request body is not valid JSON: " + ec.message());
+  }
+  return value;
+}
+
+Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owner,
+                                                         const std::optional<std::string>& baton) {
+  std::unique_ptr<Stream> stream;
+  if (baton) {
+    QUARRY_ASSIGN_OR_RETURN(stream, streams_.Take(*baton, owner));
+  } else {
+    QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
+    QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire());
+    stream = std::make_unique<Stream>(owner, std::move(lease), streams_.limits());
+  }
+  Status usable = stream->CheckUsable();
+  if (!usable.ok()) {
+    return usable;  // the stream (and its baton) die here
+  }
+  return stream;
+}
+
+json::value HranaService::Finish(std::unique_ptr<Stream> stream) {
+  if (stream->closed()) {
+    return nullptr;
+  }
+  return json::value(streams_.Park(std::move(stream)));
+}
+
+Result<std::string> HranaService::Pipeline(const StreamOwner& owner, std::string_view body) {
+  QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
+  QUARRY_ASSIGN_OR_RETURN(PipelineRequest pipeline, ParsePipelineRequest(parsed));
+  QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, pipeline.baton));
+  json::array results;
+  results.reserve(pipeline.requests.size());
+  for (const Request& request : pipeline.requests) {
+    json::object entry;
+    if (stream->closed()) {
+      entry.emplace("type", "error");
+      entry.emplace("error", ErrorJson(Status(ErrorCode::kStreamClosed,
+                                              "the stream was closed by an earlier request")));
+    } else if (auto response = stream->Handle(request); response.ok()) {
+      entry.emplace("type", "ok");
+      entry.emplace("response", std::move(*response));
+    } else {
+      entry.emplace("type", "error");
+      entry.emplace("error", ErrorJson(response.status()));
+    }
+    results.push_back(std::move(entry));
+  }
+  json::object out;
+  out.emplace("baton", Finish(std::move(stream)));
+  out.emplace("base_url", nullptr);
+  out.emplace("results", std::move(results));
+  return json::serialize(out);
+}
+
+namespace {
+
+// Writes cursor entries as newline-delimited JSON.
+class CursorWriter : public Stream::BatchObserver, public RowSink {
+ public:
+  RowSink& StepSink(size_t step) override {
+    step_ = step;
+    begun_ = false;
+    return *this;
+  }
+  void Begin(sqlite3_stmt* stmt) override {
+    begun_ = true;
+    columns_ = sqlite3_column_count(stmt);
+    Emit(json::object{{"type", "step_begin"}, {"step", step_}, {"cols", ColumnsJson(stmt)}});
+  }
+  void Row(sqlite3_stmt* stmt) override {
+    json::array row;
+    row.reserve(static_cast<size_t>(columns_));
+    for (int i = 0; i < columns_; ++i) {
+      row.push_back(ColumnToJson(stmt, i));
+    }
+    Emit(json::object{{"type", "row"}, {"row", std::move(row)}});
+  }
+  void StepDone(size_t step, const Result<StmtOutcome>& outcome) override {
+    if (outcome.ok()) {
+      Emit(json::object{{"type", "step_end"},
+                        {"affected_row_count", outcome->affected_row_count},
+                        {"last_insert_rowid", std::to_string(outcome->last_insert_rowid)}});
+    } else {
+      Emit(json::object{
+          {"type", "step_error"}, {"step", step}, {"error", ErrorJson(outcome.status())}});
+    }
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  void Emit(const json::object& entry) {
+    out_ += json::serialize(entry);
+    out_ += '\n';
+  }
+
+  std::string out_;
+  size_t step_ = 0;
+  bool begun_ = false;
+  int columns_ = 0;
+};
+
+}  // namespace
+
+Result<std::string> HranaService::Cursor(const StreamOwner& owner, std::string_view body) {
+  QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
+  QUARRY_ASSIGN_OR_RETURN(CursorRequest cursor, ParseCursorRequest(parsed));
+  QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, cursor.baton));
+  CursorWriter writer;
+  std::string entries;
+  Status batch_status = stream->RunBatch(cursor.batch, writer);
+  entries = writer.Take();
+  if (!batch_status.ok()) {
+    entries += json::serialize(json::object{{"type", "error"}, {"error", ErrorJson(batch_status)}});
+    entries += '\n';
+  }
+  json::object head;
+  head.emplace("baton", Finish(std::move(stream)));
+  head.emplace("base_url", nullptr);
+  return json::serialize(head) + "\n" + entries;
+}
+
+namespace {
+
+class PlainRowsSink : public RowSink {
+ public:
+  void Begin(sqlite3_stmt* stmt) override {
+    columns_ = sqlite3_column_count(stmt);
+    for (int i = 0; i < columns_; ++i) {
+      const char* name = sqlite3_column_name(stmt, i);
+      names_.push_back(json::value(name != nullptr ? name : ""));
+    }
+  }
+  void Row(sqlite3_stmt* stmt) override {
+    json::array row;
+    for (int i = 0; i < columns_; ++i) {
+      row.push_back(ColumnToPlainJson(stmt, i));
+    }
+    rows_.push_back(std::move(row));
+  }
+  json::object Finish() {
+    return json::object{
+        {"results", json::object{{"columns", std::move(names_)}, {"rows", std::move(rows_)}}}};
+  }
+
+ private:
+  int columns_ = 0;
+  json::array names_;
+  json::array rows_;
+};
+
+}  // namespace
+
+Result<std::string> HranaService::Legacy(const StreamOwner& owner, std::string_view body) {
+  QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
+  QUARRY_ASSIGN_OR_RETURN(LegacyRequest legacy, ParseLegacyRequest(parsed));
+  QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, std::nullopt));
+  storage::Connection& conn = stream->connection();
+  conn.SetDeadline(std::chrono::steady_clock::now() + streams_.limits().query_timeout);
+  QUARRY_RETURN_IF_ERROR(conn.Exec("BEGIN"));
+  json::array results;
+  for (size_t i = 0; i < legacy.statements.size(); ++i) {
+    PlainRowsSink sink;
+    auto outcome = ExecuteStmt(conn, *legacy.statements[i].sql, legacy.statements[i], sink);
+    if (!outcome.ok()) {
+      conn.RollbackIfOpen().PermitUncheckedError();
+      const Status& st = outcome.status();
+      return Status(st.code(),
+                    "statements[" + std::to_string(i) + "]: " + st.message() +
+                        " (no statement of the request was applied)",
+                    st.sqlite_code());
+    }
+    results.push_back(sink.Finish());
+  }
+  if (conn.InTransaction()) {
+    QUARRY_RETURN_IF_ERROR(conn.Exec("COMMIT"));
+  }
+  return json::serialize(results);
+}
+
+}  // namespace quarry::protocol

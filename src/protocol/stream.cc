@@ -1,0 +1,282 @@
+#include "protocol/stream.h"
+
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "protocol/error_json.h"
+#include "protocol/executor.h"
+
+namespace quarry::protocol {
+namespace json = boost::json;
+
+namespace {
+
+bool Evaluate(const Condition& cond, const std::vector<std::optional<bool>>& step_ok,
+              storage::Connection& conn) {
+  switch (cond.kind) {
+    case Condition::Kind::kOk:
+      return step_ok[cond.step].has_value() && *step_ok[cond.step];
+    case Condition::Kind::kError:
+      return step_ok[cond.step].has_value() && !*step_ok[cond.step];
+    case Condition::Kind::kNot:
+      return !Evaluate(cond.conds.at(0), step_ok, conn);
+    case Condition::Kind::kAnd:
+      for (const auto& c : cond.conds) {
+        if (!Evaluate(c, step_ok, conn)) {
+          return false;
+        }
+      }
+      return true;
+    case Condition::Kind::kOr:
+      for (const auto& c : cond.conds) {
+        if (Evaluate(c, step_ok, conn)) {
+          return true;
+        }
+      }
+      return false;
+    case Condition::Kind::kIsAutocommit:
+      return !conn.InTransaction();
+  }
+  return false;
+}
+
+json::object TypeOnly(const char* type) { return json::object{{"type", type}}; }
+
+// True for libSQL's `BEGIN TRANSACTION READONLY` / `BEGIN READONLY` (any case and spacing).
+bool IsBeginReadonly(std::string_view sql) {
+  std::string words;
+  for (char c : sql) {
+    if (c == ';') {
+      break;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!words.empty() && words.back() != ' ') {
+        words += ' ';
+      }
+    } else {
+      words += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  }
+  while (!words.empty() && words.back() == ' ') {
+    words.pop_back();
+  }
+  return words == "BEGIN TRANSACTION READONLY" || words == "BEGIN READONLY";
+}
+
+}  // namespace
+
+Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits)
+    : owner_(std::move(owner)), conn_(std::move(conn)), limits_(limits) {
+  SetAccess(owner_.access);
+}
+
+void Stream::SetAccess(auth::SqlAccess access) {
+  int tag = static_cast<int>(access);
+  if (conn_->access_tag() != tag) {
+    conn_->SetAccessTag(tag);
+    auth::InstallAuthorizer(conn_->handle(), access);
+  }
+}
+
+std::string_view Stream::TranslateSql(std::string_view sql) {
+  if (sql.size() < 64 && IsBeginReadonly(sql)) {
+    read_only_transaction_ = true;
+    SetAccess(auth::SqlAccess::kReadOnly);
+    return "BEGIN DEFERRED";
+  }
+  return sql;
+}
+
+void Stream::SettleAccess() {
+  if (read_only_transaction_ && !closed_ && !conn_->InTransaction()) {
+    read_only_transaction_ = false;
+    SetAccess(owner_.access);
+  }
+}
+
+Stream::~Stream() { Close(); }
+
+void Stream::Close() {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  stored_sql_.clear();
+  // The lease rolls back an open transaction before the connection goes back to the pool.
+  conn_ = storage::ConnectionLease();
+}
+
+Status Stream::CheckUsable() const {
+  if (closed_) {
+    return Status(ErrorCode::kStreamClosed, "the stream is closed");
+  }
+  if (conn_.database().deleted()) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "namespace '" + owner_.ns + "' was deleted while this stream was open");
+  }
+  return Status::Ok();
+}
+
+void Stream::MarkParked(std::chrono::steady_clock::time_point now) {
+  parked_at_ = now;
+  if (closed_ || !conn_->HoldsWriteLock()) {
+    write_lock_since_.reset();
+  } else if (!write_lock_since_) {
+    write_lock_since_ = now;
+  }
+}
+
+bool Stream::ExpireTransactionIfDue(std::chrono::steady_clock::time_point now) {
+  if (closed_ || !write_lock_since_ || now - *write_lock_since_ < limits_.transaction_timeout) {
+    return false;
+  }
+  conn_->RollbackIfOpen().PermitUncheckedError();
+  write_lock_since_.reset();
+  transaction_timed_out_ = true;
+  return true;
+}
+
+void Stream::ArmDeadline() {
+  conn_->SetDeadline(std::chrono::steady_clock::now() + limits_.query_timeout);
+}
+
+Result<std::string_view> Stream::ResolveSql(const std::optional<std::string>& sql,
+                                            const std::optional<int64_t>& sql_id) const {
+  if (sql) {
+    return std::string_view(*sql);
+  }
+  auto it = stored_sql_.find(*sql_id);
+  if (it == stored_sql_.end()) {
+    return Status(ErrorCode::kSqlNotFound,
+                  "sql_id " + std::to_string(*sql_id) + " is not stored on this stream");
+  }
+  return std::string_view(it->second);
+}
+
+Status Stream::RunBatch(const BatchSpec& batch, BatchObserver& observer) {
+  std::vector<std::optional<bool>> step_ok(batch.steps.size());
+  for (size_t i = 0; i < batch.steps.size(); ++i) {
+    const BatchStep& step = batch.steps[i];
+    if (step.condition && !Evaluate(*step.condition, step_ok, *conn_)) {
+      continue;
+    }
+    Result<StmtOutcome> outcome = [&]() -> Result<StmtOutcome> {
+      QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(step.stmt.sql, step.stmt.sql_id));
+      ArmDeadline();
+      return ExecuteStmt(*conn_, TranslateSql(sql), step.stmt, observer.StepSink(i));
+    }();
+    step_ok[i] = outcome.ok();
+    observer.StepDone(i, outcome);
+    SettleAccess();
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Collects a batch request's step_results / step_errors.
+class JsonBatchObserver : public Stream::BatchObserver {
+ public:
+  explicit JsonBatchObserver(size_t steps) : results_(steps, nullptr), errors_(steps, nullptr) {}
+  RowSink& StepSink(size_t) override {
+    sink_ = JsonResultSink();
+    return sink_;
+  }
+  void StepDone(size_t step, const Result<StmtOutcome>& outcome) override {
+    if (outcome.ok()) {
+      results_[step] = sink_.Finish(*outcome);
+    } else {
+      errors_[step] = ErrorJson(outcome.status());
+    }
+  }
+  json::object Finish() {
+    json::object result;
+    result.emplace("step_results", std::move(results_));
+    result.emplace("step_errors", std::move(errors_));
+    return result;
+  }
+
+ private:
+  JsonResultSink sink_;
+  json::array results_;
+  json::array errors_;
+};
+
+}  // namespace
+
+Result<json::object> Stream::Handle(const Request& request) {
+  if (transaction_timed_out_ && request.type != Request::Type::kClose) {
+    return Status(ErrorCode::kTransactionTimeout,
+                  "the transaction held the write lock longer than " +
+                      std::to_string(limits_.transaction_timeout.count()) +
+                      " ms and was rolled back; close this stream and retry");
+  }
+  switch (request.type) {
+    case Request::Type::kExecute: {
+      QUARRY_ASSIGN_OR_RETURN(std::string_view sql,
+                              ResolveSql(request.stmt.sql, request.stmt.sql_id));
+      JsonResultSink sink;
+      ArmDeadline();
+      auto outcome = ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink);
+      SettleAccess();
+      if (!outcome.ok()) {
+        return outcome.status();
+      }
+      json::object response = TypeOnly("execute");
+      response.emplace("result", sink.Finish(*outcome));
+      return response;
+    }
+    case Request::Type::kBatch: {
+      JsonBatchObserver observer(request.batch.steps.size());
+      QUARRY_RETURN_IF_ERROR(RunBatch(request.batch, observer));
+      json::object response = TypeOnly("batch");
+      response.emplace("result", observer.Finish());
+      return response;
+    }
+    case Request::Type::kSequence: {
+      QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(request.sql, request.sql_id));
+      ArmDeadline();
+      Status done = ExecuteSequence(*conn_, sql);
+      SettleAccess();
+      QUARRY_RETURN_IF_ERROR(done);
+      return TypeOnly("sequence");
+    }
+    case Request::Type::kDescribe: {
+      QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(request.sql, request.sql_id));
+      QUARRY_ASSIGN_OR_RETURN(json::object described, DescribeSql(*conn_, sql));
+      json::object response = TypeOnly("describe");
+      response.emplace("result", std::move(described));
+      return response;
+    }
+    case Request::Type::kStoreSql: {
+      if (stored_sql_.count(*request.sql_id) != 0) {
+        return Status(ErrorCode::kSqlIdExists,
+                      "sql_id " + std::to_string(*request.sql_id) + " is already stored");
+      }
+      if (stored_sql_.size() >= limits_.max_stored_sql) {
+        return Status(
+            ErrorCode::kSqlIdExists,
+            "a stream may store at most " + std::to_string(limits_.max_stored_sql) + " SQL texts");
+      }
+      if (request.sql->size() > limits_.max_sql_bytes) {
+        return Status(ErrorCode::kInvalidArgument, "stored SQL text is too long");
+      }
+      stored_sql_.emplace(*request.sql_id, *request.sql);
+      return TypeOnly("store_sql");
+    }
+    case Request::Type::kCloseSql:
+      stored_sql_.erase(*request.sql_id);
+      return TypeOnly("close_sql");
+    case Request::Type::kClose:
+      Close();
+      return TypeOnly("close");
+    case Request::Type::kGetAutocommit: {
+      json::object response = TypeOnly("get_autocommit");
+      response.emplace("is_autocommit", !conn_->InTransaction());
+      return response;
+    }
+  }
+  return Status(ErrorCode::kInternal, "unhandled request type");
+}
+
+}  // namespace quarry::protocol

@@ -1,0 +1,93 @@
+#pragma once
+
+// Stream: a Hrana stream, the unit of state between requests. It owns one connection for its
+// life (so transactions span requests) and the SQL texts stored with store_sql. A stream is
+// used by one request at a time: StreamManager hands it out against a single-use baton.
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "auth/sql_authorizer.h"
+#include "common/status.h"
+#include "protocol/executor.h"
+#include "protocol/request.h"
+#include "storage/database.h"
+
+namespace quarry::protocol {
+
+// Who a stream belongs to. A baton is only honoured for the same namespace and access.
+struct StreamOwner {
+  std::string ns;
+  auth::SqlAccess access = auth::SqlAccess::kReadWrite;
+  bool operator==(const StreamOwner&) const = default;
+};
+
+struct StreamLimits {
+  std::chrono::milliseconds idle_timeout{10'000};
+  std::chrono::milliseconds transaction_timeout{5'000};
+  std::chrono::milliseconds query_timeout{30'000};
+  size_t max_stored_sql = 1000;
+  size_t max_sql_bytes = 1 << 20;
+};
+
+class Stream {
+ public:
+  Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits);
+  ~Stream();
+
+  const StreamOwner& owner() const { return owner_; }
+  storage::Connection& connection() { return *conn_; }
+
+  // Runs one request and returns its Hrana response object ({"type": ...}); a failure is the
+  // request's error, reported as a {"type":"error"} result by the caller.
+  Result<boost::json::object> Handle(const Request& request);
+
+  // Runs a batch; used by the `batch` request and by cursors (with a row sink per step).
+  // `on_step` gets each executed step's outcome or error, in order.
+  class BatchObserver {
+   public:
+    virtual ~BatchObserver() = default;
+    virtual RowSink& StepSink(size_t step) = 0;
+    virtual void StepDone(size_t step, const Result<StmtOutcome>& outcome) = 0;
+  };
+  Status RunBatch(const BatchSpec& batch, BatchObserver& observer);
+
+  // OK when the stream can take a request: its namespace still exists and its transaction
+  // was not rolled back by the server.
+  Status CheckUsable() const;
+  bool closed() const { return closed_; }
+  void Close();
+
+  // Called by StreamManager while the stream is parked (not running a request).
+  // Rolls back a write transaction held longer than the limit; returns true when it did.
+  bool ExpireTransactionIfDue(std::chrono::steady_clock::time_point now);
+  void MarkParked(std::chrono::steady_clock::time_point now);
+  std::chrono::steady_clock::time_point parked_at() const { return parked_at_; }
+
+ private:
+  Result<std::string_view> ResolveSql(const std::optional<std::string>& sql,
+                                      const std::optional<int64_t>& sql_id) const;
+  void ArmDeadline();
+  // Rewrites libSQL's `BEGIN TRANSACTION READONLY` to SQLite's `BEGIN DEFERRED` and holds the
+  // connection to read-only access until that transaction ends.
+  std::string_view TranslateSql(std::string_view sql);
+  void SetAccess(auth::SqlAccess access);
+  // Called after each request: leaves read-only mode once the read transaction is over.
+  void SettleAccess();
+
+  const StreamOwner owner_;
+  storage::ConnectionLease conn_;
+  const StreamLimits limits_;
+  std::unordered_map<int64_t, std::string> stored_sql_;
+  bool closed_ = false;
+  bool transaction_timed_out_ = false;
+  bool read_only_transaction_ = false;
+  std::chrono::steady_clock::time_point parked_at_;
+  // When the connection was first seen holding the write lock while parked.
+  std::optional<std::chrono::steady_clock::time_point> write_lock_since_;
+};
+
+}  // namespace quarry::protocol

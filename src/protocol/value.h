@@ -1,0 +1,46 @@
+#pragma once
+
+// Hrana values: the five SQLite storage classes and their JSON encoding.
+//
+//   {"type":"null"}
+//   {"type":"integer","value":"-9223372036854775808"}   64-bit integer as a decimal string
+//   {"type":"float","value":1.5}                          JSON number
+//   {"type":"text","value":"..."}
+//   {"type":"blob","base64":"..."}                        standard base64, padding optional
+
+#include <sqlite3.h>
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace quarry::protocol {
+
+struct Value {
+  enum class Type { kNull, kInteger, kFloat, kText, kBlob };
+  Type type = Type::kNull;
+  int64_t integer = 0;
+  double real = 0;
+  std::string bytes;  // text (UTF-8) or blob
+};
+
+// Parses a Hrana value; `where` names the field for error messages ("args[2]").
+Result<Value> ValueFromJson(const boost::json::value& json, std::string_view where);
+// Encodes column `col` of the current row of `stmt` as a Hrana value.
+boost::json::value ColumnToJson(sqlite3_stmt* stmt, int col);
+// Binds `value` to parameter `index` (1-based) of `stmt`.
+int BindValue(sqlite3_stmt* stmt, int index, const Value& value);
+
+// Plain JSON (legacy `POST /` API): integers and floats as numbers, text as strings,
+// blobs as {"base64": "..."}.
+Result<Value> ValueFromPlainJson(const boost::json::value& json, std::string_view where);
+boost::json::value ColumnToPlainJson(sqlite3_stmt* stmt, int col);
+
+// Text that is valid UTF-8 unchanged; otherwise each invalid byte replaced by U+FFFD, so a
+// response is always valid JSON even when a TEXT column holds arbitrary bytes.
+std::string SanitizeUtf8(std::string_view text);
+
+}  // namespace quarry::protocol

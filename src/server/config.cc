@@ -1,0 +1,53 @@
+#include "server/config.h"
+
+#include <charconv>
+
+namespace quarry::server {
+
+bool IsLoopbackAddress(std::string_view address) {
+  return address == "localhost" || address == "::1" || address.substr(0, 4) == "127.";
+}
+
+Status ParseListen(std::string_view text, ServerConfig& config) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == text.size()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--listen '" + std::string(text) + "' must be ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--listen port '" + std::string(port_text) + "' is not a number in 0..65535");
+  }
+  config.listen_address = host == "localhost" ? "127.0.0.1" : std::string(host);
+  config.listen_port = static_cast<uint16_t>(port);
+  return Status::Ok();
+}
+
+Status ServerConfig::Validate() const {
+  if (no_auth && !IsLoopbackAddress(listen_address)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--no-auth is only allowed on a loopback address (127.0.0.1 or ::1), not " +
+                      listen_address);
+  }
+  if (max_open_databases == 0 || worker_threads == 0 || io_threads <= 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--max-open-dbs, worker and I/O thread counts must be at least 1");
+  }
+  if (stream_idle_timeout.count() <= 0 || transaction_timeout.count() <= 0 ||
+      query_timeout.count() <= 0) {
+    return Status(ErrorCode::kInvalidArgument, "timeouts must be positive");
+  }
+  if (max_body_bytes < 1024) {
+    return Status(ErrorCode::kInvalidArgument, "--max-body-bytes must be at least 1024");
+  }
+  return Status::Ok();
+}
+
+}  // namespace quarry::server

@@ -1,0 +1,39 @@
+#pragma once
+
+// ServerConfig: everything `quarry serve` can be told, with the defaults documented in
+// docs/cli.md. Plain data.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/status.h"
+
+namespace quarry::server {
+
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::filesystem::path data_dir = "quarry-data";
+  size_t max_open_databases = 1000;
+  bool no_auth = false;
+  // When set, "<name>.<base_domain>" in the Host header selects namespace <name>.
+  std::string base_domain;
+  bool durable = false;  // fsync every commit before acknowledging it
+  size_t max_body_bytes = 10 << 20;
+  std::chrono::milliseconds stream_idle_timeout{10'000};
+  std::chrono::milliseconds transaction_timeout{5'000};
+  std::chrono::milliseconds query_timeout{30'000};
+  size_t worker_threads = 16;  // threads doing SQLite work
+  int io_threads = 1;
+
+  // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits.
+  Status Validate() const;
+};
+
+// Parses "ADDR:PORT" (IPv6 as "[::1]:8080") into the config's listen fields.
+Status ParseListen(std::string_view text, ServerConfig& config);
+bool IsLoopbackAddress(std::string_view address);
+
+}  // namespace quarry::server

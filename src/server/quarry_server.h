@@ -1,0 +1,56 @@
+#pragma once
+
+// QuarryServer: wires the engine to the transport. It owns the data folder (NamespaceStore),
+// the signing key, the Hrana streams, the database thread pool and the HTTP listener, and
+// routes each request: namespace resolution, token check, then Hrana or the admin API.
+//
+// Network threads only parse and route; every handler that touches SQLite or verifies a
+// token runs on the worker pool.
+
+#include <atomic>
+#include <memory>
+
+#include "auth/key_pair.h"
+#include "common/status.h"
+#include "common/thread_pool.h"
+#include "http/server.h"
+#include "protocol/hrana_service.h"
+#include "protocol/stream_manager.h"
+#include "server/config.h"
+#include "storage/namespace_store.h"
+
+namespace quarry::server {
+
+class QuarryServer {
+ public:
+  // Opens the data folder and key; does not listen yet.
+  static Result<std::unique_ptr<QuarryServer>> Create(ServerConfig config);
+  ~QuarryServer();
+
+  Status Listen();
+  uint16_t port() const { return http_->port(); }
+  // Serves until Stop(); blocks.
+  void Run();
+  void Stop();
+
+  storage::NamespaceStore& store() { return *store_; }
+  const auth::KeyPair& key() const { return *key_; }
+
+ private:
+  explicit QuarryServer(ServerConfig config);
+  void Handle(http::Request request, http::Responder respond);
+  http::Response Dispatch(const http::Request& request);
+
+  const ServerConfig config_;
+  std::unique_ptr<storage::NamespaceStore> store_;
+  std::unique_ptr<auth::KeyPair> key_;
+  std::unique_ptr<protocol::StreamManager> streams_;
+  std::unique_ptr<protocol::HranaService> hrana_;
+  std::unique_ptr<ThreadPool> workers_;
+  std::unique_ptr<http::Server> http_;
+};
+
+// `quarry serve`: runs a server until SIGINT/SIGTERM; returns the process exit code.
+int ServeMain(const ServerConfig& config);
+
+}  // namespace quarry::server

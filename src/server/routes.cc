@@ -1,0 +1,260 @@
+#include "server/routes.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "protocol/error_json.h"
+#include "storage/namespace_name.h"
+
+namespace quarry::server {
+namespace json = boost::json;
+
+namespace {
+
+int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view StripPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    return host;  // IPv6 literal: never a namespace label
+  }
+  size_t colon = host.find(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+}  // namespace
+
+http::Response JsonResponse(int status, std::string body) {
+  http::Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+http::Response ErrorResponse(const Status& status) {
+  return JsonResponse(status.HttpStatus(), protocol::ErrorBody(status));
+}
+
+Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& config) {
+  Route route;
+  std::string_view path = request.path;
+  if (path.substr(0, 4) == "/db/") {
+    std::string_view rest = path.substr(4);
+    size_t slash = rest.find('/');
+    route.ns = std::string(rest.substr(0, slash));
+    route.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    QUARRY_RETURN_IF_ERROR(storage::ValidateNamespaceName(route.ns));
+    return route;
+  }
+  route.path = std::string(path);
+  if (auto header = request.Header("x-namespace")) {
+    route.ns = std::string(*header);
+    QUARRY_RETURN_IF_ERROR(storage::ValidateNamespaceName(route.ns));
+    return route;
+  }
+  if (!config.base_domain.empty()) {
+    if (auto host_header = request.Header("host")) {
+      std::string_view host = StripPort(*host_header);
+      std::string suffix = "." + config.base_domain;
+      if (host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix) {
+        std::string_view label = host.substr(0, host.size() - suffix.size());
+        if (label.find('.') == std::string_view::npos) {
+          route.ns = std::string(label);
+          QUARRY_RETURN_IF_ERROR(storage::ValidateNamespaceName(route.ns));
+          return route;
+        }
+      }
+    }
+  }
+  route.ns = std::string(storage::kDefaultNamespace);
+  return route;
+}
+
+Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
+                                  const auth::KeyPair& key) {
+  if (config.no_auth) {
+    auth::Claims claims;
+    claims.access = auth::Access::kAdmin;
+    claims.all_namespaces = true;
+    claims.subject = "no-auth";
+    return claims;
+  }
+  auto header = request.Header("authorization");
+  if (!header) {
+    return Status(ErrorCode::kUnauthorized,
+                  "missing Authorization header; send 'Authorization: Bearer <token>'");
+  }
+  std::string_view value = *header;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
+    return Status(ErrorCode::kUnauthorized, "Authorization header must be 'Bearer <token>'");
+  }
+  return key.Verify(value.substr(kBearer.size()), NowUnix());
+}
+
+namespace {
+
+Result<json::object> ParseObjectBody(const http::Request& request) {
+  if (request.body.empty()) {
+    return json::object();
+  }
+  QUARRY_ASSIGN_OR_RETURN(json::value body, protocol::ParseJsonBody(request.body));
+  if (!body.is_object()) {
+    return Status(ErrorCode::kInvalidArgument, "request body must be a JSON object");
+  }
+  return std::move(body.get_object());
+}
+
+Result<std::string> StringField(const json::object& body, std::string_view name) {
+  const json::value* v = body.if_contains(name);
+  if (v == nullptr || !v->is_string()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "request body needs a string field \"" + std::string(name) + "\"");
+  }
+  return std::string(v->get_string());
+}
+
+http::Response ListNamespaces(storage::NamespaceStore& store) {
+  json::array list;
+  for (const auto& info : store.List()) {
+    json::object item;
+    item.emplace("name", info.name);
+    item.emplace("size_bytes", info.size_bytes);
+    item.emplace("created_at", info.created_at_ms);
+    item.emplace("last_used_at",
+                 info.last_used_ms == 0 ? json::value(nullptr) : json::value(info.last_used_ms));
+    list.push_back(std::move(item));
+  }
+  return JsonResponse(200, json::serialize(json::object{{"namespaces", std::move(list)}}));
+}
+
+Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& key) {
+  auth::Claims claims;
+  QUARRY_ASSIGN_OR_RETURN(std::string access, StringField(body, "access"));
+  auto parsed = auth::ParseAccess(access);
+  if (!parsed) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "\"access\" must be \"ro\", \"rw\" or \"admin\", not \"" + access + "\"");
+  }
+  claims.access = *parsed;
+  const json::value* namespaces = body.if_contains("namespaces");
+  if (namespaces == nullptr || (namespaces->is_string() && namespaces->get_string() == "*")) {
+    claims.all_namespaces = true;
+  } else if (namespaces->is_array()) {
+    for (const auto& item : namespaces->get_array()) {
+      if (!item.is_string()) {
+        return Status(ErrorCode::kInvalidArgument, "\"namespaces\" must hold strings");
+      }
+      std::string name(item.get_string());
+      QUARRY_RETURN_IF_ERROR(storage::ValidateNamespaceName(name));
+      claims.namespaces.push_back(std::move(name));
+    }
+  } else {
+    return Status(ErrorCode::kInvalidArgument,
+                  "\"namespaces\" must be \"*\" or an array of namespace names");
+  }
+  claims.issued_at = NowUnix();
+  if (const json::value* expires = body.if_contains("expires_in");
+      expires != nullptr && !expires->is_null()) {
+    if (!expires->is_int64() || expires->get_int64() <= 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "\"expires_in\" must be a positive number of seconds");
+    }
+    claims.expires_at = claims.issued_at + expires->get_int64();
+  }
+  if (const json::value* subject = body.if_contains("subject"); subject && subject->is_string()) {
+    claims.subject = std::string(subject->get_string());
+  }
+  return key.Sign(claims);
+}
+
+}  // namespace
+
+http::Response HandleAdmin(const http::Request& request, std::string_view path,
+                           const auth::Claims& claims, storage::NamespaceStore& store,
+                           const auth::KeyPair& key) {
+  if (!claims.IsAdmin()) {
+    return ErrorResponse(Status(ErrorCode::kForbidden, "the admin API needs an admin token"));
+  }
+  const std::string& method = request.method;
+  if (path == "/namespaces") {
+    if (method == "GET") {
+      return ListNamespaces(store);
+    }
+    if (method == "POST") {
+      auto body = ParseObjectBody(request);
+      if (!body.ok()) {
+        return ErrorResponse(body.status());
+      }
+      auto name = StringField(*body, "name");
+      if (!name.ok()) {
+        return ErrorResponse(name.status());
+      }
+      Status created = store.Create(*name);
+      if (!created.ok()) {
+        return ErrorResponse(created);
+      }
+      return JsonResponse(201, json::serialize(json::object{{"name", *name}}));
+    }
+    return ErrorResponse(Status(ErrorCode::kMethodNotAllowed, "use GET or POST on /namespaces"));
+  }
+  if (path.substr(0, 12) == "/namespaces/") {
+    std::string_view rest = path.substr(12);
+    size_t slash = rest.find('/');
+    std::string name(rest.substr(0, slash));
+    std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash);
+    if (action.empty() && method == "DELETE") {
+      Status deleted = store.Delete(name);
+      if (!deleted.ok()) {
+        return ErrorResponse(deleted);
+      }
+      return JsonResponse(200, json::serialize(json::object{{"deleted", name}}));
+    }
+    if (action.empty() && method == "GET") {
+      for (const auto& info : store.List()) {
+        if (info.name == name) {
+          return JsonResponse(200,
+                              json::serialize(json::object{{"name", info.name},
+                                                           {"size_bytes", info.size_bytes},
+                                                           {"created_at", info.created_at_ms},
+                                                           {"last_used_at", info.last_used_ms}}));
+        }
+      }
+      return ErrorResponse(
+          Status(ErrorCode::kNamespaceNotFound, "namespace '" + name + "' does not exist"));
+    }
+    if (action == "/fork" && method == "POST") {
+      auto body = ParseObjectBody(request);
+      if (!body.ok()) {
+        return ErrorResponse(body.status());
+      }
+      auto to = StringField(*body, "to");
+      if (!to.ok()) {
+        return ErrorResponse(to.status());
+      }
+      Status forked = store.Fork(name, *to);
+      if (!forked.ok()) {
+        return ErrorResponse(forked);
+      }
+      return JsonResponse(201, json::serialize(json::object{{"name", *to}, {"from", name}}));
+    }
+  }
+  if (path == "/tokens" && method == "POST") {
+    auto body = ParseObjectBody(request);
+    if (!body.ok()) {
+      return ErrorResponse(body.status());
+    }
+    auto token = CreateToken(*body, key);
+    if (!token.ok()) {
+      return ErrorResponse(token.status());
+    }
+    return JsonResponse(201, json::serialize(json::object{{"token", *token}}));
+  }
+  return ErrorResponse(
+      Status(ErrorCode::kNotFound, "no admin route " + method + " /admin/v1" + std::string(path)));
+}
+
+}  // namespace quarry::server

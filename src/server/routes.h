@@ -1,0 +1,43 @@
+#pragma once
+
+// Request routing helpers shared by the Hrana and admin handlers: namespace resolution, token
+// checks and JSON responses.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/key_pair.h"
+#include "auth/token.h"
+#include "common/status.h"
+#include "http/message.h"
+#include "protocol/hrana_service.h"
+#include "server/config.h"
+#include "storage/namespace_store.h"
+
+namespace quarry::server {
+
+// Where a request is going once its namespace prefix is taken off.
+struct Route {
+  std::string ns;    // resolved namespace
+  std::string path;  // path without the "/db/<name>" prefix
+};
+
+// Resolves the namespace: "/db/<name>/..." path prefix, else the x-namespace header, else the
+// first label of Host under the configured base domain, else "default". Validates the name.
+Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& config);
+
+// The verified claims of the request's bearer token. Without --no-auth a missing, malformed,
+// forged or expired token is kUnauthorized. With --no-auth every request is an admin.
+Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
+                                  const auth::KeyPair& key);
+
+http::Response JsonResponse(int status, std::string body);
+http::Response ErrorResponse(const Status& status);
+
+// The admin API under /admin/v1/ (see docs/http-api.md). `path` starts after "/admin/v1".
+http::Response HandleAdmin(const http::Request& request, std::string_view path,
+                           const auth::Claims& claims, storage::NamespaceStore& store,
+                           const auth::KeyPair& key);
+
+}  // namespace quarry::server

@@ -1,0 +1,186 @@
+#include "storage/connection.h"
+
+#include <string>
+
+namespace quarry::storage {
+namespace {
+
+// Called by SQLite every few hundred VM steps; non-zero interrupts the statement.
+int ProgressHandler(void* arg) { return static_cast<Connection*>(arg)->DeadlineExceeded() ? 1 : 0; }
+
+}  // namespace
+
+Statement::Statement(Statement&& other) noexcept
+    : stmt_(other.stmt_),
+      cache_owner_(other.cache_owner_),
+      cache_key_(std::move(other.cache_key_)),
+      generation_(other.generation_) {
+  other.stmt_ = nullptr;
+}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    Release();
+    stmt_ = other.stmt_;
+    cache_owner_ = other.cache_owner_;
+    cache_key_ = std::move(other.cache_key_);
+    generation_ = other.generation_;
+    other.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() { Release(); }
+
+void Statement::Release() {
+  if (stmt_ == nullptr) {
+    return;
+  }
+  if (cache_owner_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    cache_owner_->ReturnToCache(std::move(cache_key_), stmt_, generation_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+}
+
+Connection::Connection(sqlite3* db, const ConnectionOptions& options)
+    : db_(db), options_(options) {}
+
+Connection::~Connection() {
+  ClearCache();
+  sqlite3_close_v2(db_);
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path& path,
+                                                     const ConnectionOptions& options,
+                                                     bool create) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  if (create) {
+    flags |= SQLITE_OPEN_CREATE;
+  }
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return Status(ErrorCode::kSqlite, "cannot open " + path.string() + ": " + message, rc);
+  }
+  std::unique_ptr<Connection> conn(new Connection(db, options));
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  // Nothing a client sends may corrupt the file or reach outside it.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_progress_handler(db, 1000, ProgressHandler, conn.get());
+
+  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;";
+  pragmas += options.durability == Durability::kFull ? "PRAGMA synchronous=FULL;"
+                                                     : "PRAGMA synchronous=NORMAL;";
+  pragmas += "PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";
+  pragmas += "PRAGMA temp_store=MEMORY;";
+  QUARRY_RETURN_IF_ERROR(conn->Exec(pragmas));
+  return conn;
+}
+
+Status Connection::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    return Status(ErrorCode::kSqlite, message, sqlite3_extended_errcode(db_));
+  }
+  return Status::Ok();
+}
+
+Result<Statement> Connection::Prepare(std::string_view sql, std::string_view* tail) {
+  auto cached = cache_index_.find(sql);
+  if (cached != cache_index_.end()) {
+    auto it = cached->second;
+    sqlite3_stmt* stmt = it->second;
+    std::string key = std::move(it->first);
+    cache_index_.erase(cached);
+    cache_.erase(it);
+    if (tail != nullptr) {
+      *tail = std::string_view();
+    }
+    return Statement(stmt, this, std::move(key), cache_generation_);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  const char* rest = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, &rest);
+  if (rc != SQLITE_OK) {
+    return LastError();
+  }
+  size_t consumed = static_cast<size_t>(rest - sql.data());
+  std::string_view remaining = sql.substr(consumed);
+  if (tail != nullptr) {
+    *tail = remaining;
+  }
+  bool whole = remaining.find_first_not_of(" \t\r\n;") == std::string_view::npos;
+  if (stmt != nullptr && whole && options_.statement_cache_size > 0) {
+    return Statement(stmt, this, std::string(sql), cache_generation_);
+  }
+  return Statement(stmt, nullptr, {}, 0);
+}
+
+void Connection::ReturnToCache(std::string key, sqlite3_stmt* stmt, uint64_t generation) {
+  if (generation != cache_generation_ || cache_index_.count(key) != 0) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  cache_.emplace_front(std::move(key), stmt);
+  cache_index_[cache_.front().first] = cache_.begin();
+  while (cache_.size() > options_.statement_cache_size) {
+    cache_index_.erase(cache_.back().first);
+    sqlite3_finalize(cache_.back().second);
+    cache_.pop_back();
+  }
+}
+
+void Connection::ClearCache() {
+  cache_index_.clear();
+  for (auto& [key, stmt] : cache_) {
+    sqlite3_finalize(stmt);
+  }
+  cache_.clear();
+  ++cache_generation_;
+}
+
+void Connection::SetAccessTag(int tag) {
+  if (tag != access_tag_) {
+    ClearCache();
+    access_tag_ = tag;
+  }
+}
+
+Status Connection::LastError(std::string_view context) const {
+  int code = sqlite3_extended_errcode(db_);
+  std::string message = sqlite3_errmsg(db_);
+  if ((code & 0xff) == SQLITE_INTERRUPT && DeadlineExceeded()) {
+    return Status(ErrorCode::kQueryTimeout, "query interrupted: it ran past the time limit", code);
+  }
+  if (!context.empty()) {
+    message = std::string(context) + ": " + message;
+  }
+  return Status(ErrorCode::kSqlite, message, code);
+}
+
+bool Connection::HoldsWriteLock() const {
+  return sqlite3_txn_state(db_, "main") == SQLITE_TXN_WRITE;
+}
+
+Status Connection::RollbackIfOpen() {
+  if (!InTransaction()) {
+    return Status::Ok();
+  }
+  return Exec("ROLLBACK");
+}
+
+}  // namespace quarry::storage

@@ -1,0 +1,84 @@
+#pragma once
+
+// Database: one namespace's SQLite file and its pool of idle connections. Thread-safe.
+//
+// SQLite allows one writer at a time; in WAL mode readers never block it. Every connection
+// here can read or write: the write lock is arbitrated by SQLite itself, and a writer that
+// finds it taken waits (busy timeout) instead of failing.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/connection.h"
+
+namespace quarry::storage {
+
+class Database;
+
+// A connection borrowed from a Database. Returned to the pool on destruction when it is
+// healthy (no open transaction, database not deleted); closed otherwise.
+class ConnectionLease {
+ public:
+  ConnectionLease() = default;
+  ConnectionLease(std::shared_ptr<Database> db, std::unique_ptr<Connection> conn)
+      : db_(std::move(db)), conn_(std::move(conn)) {}
+  ConnectionLease(ConnectionLease&&) noexcept = default;
+  ConnectionLease& operator=(ConnectionLease&& other) noexcept;
+  ~ConnectionLease();
+
+  Connection* operator->() const { return conn_.get(); }
+  Connection& operator*() const { return *conn_; }
+  Connection* get() const { return conn_.get(); }
+  Database& database() const { return *db_; }
+  explicit operator bool() const { return conn_ != nullptr; }
+
+ private:
+  void Release();
+
+  std::shared_ptr<Database> db_;
+  std::unique_ptr<Connection> conn_;
+};
+
+class Database : public std::enable_shared_from_this<Database> {
+ public:
+  Database(std::string name, std::filesystem::path path, ConnectionOptions options,
+           size_t max_idle_connections);
+
+  const std::string& name() const { return name_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Borrows an idle connection or opens a new one. Fails when the namespace was deleted.
+  Result<ConnectionLease> Acquire();
+
+  // Closes every idle connection (leases in use close when returned).
+  void CloseIdle();
+
+  // Marks the namespace deleted: leases in use see it through deleted(), no new ones are given.
+  void MarkDeleted() { deleted_.store(true); }
+  bool deleted() const { return deleted_.load(); }
+
+  int64_t last_used_ms() const { return last_used_ms_.load(); }
+  void Touch(int64_t now_ms) { last_used_ms_.store(now_ms); }
+
+ private:
+  friend class ConnectionLease;
+  void Return(std::unique_ptr<Connection> conn);
+
+  const std::string name_;
+  const std::filesystem::path path_;
+  const ConnectionOptions options_;
+  const size_t max_idle_;
+  std::atomic<bool> deleted_{false};
+  std::atomic<int64_t> last_used_ms_{0};
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mutex_)
+};
+
+}  // namespace quarry::storage

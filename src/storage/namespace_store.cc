@@ -1,0 +1,322 @@
+#include "storage/namespace_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <system_error>
+
+#include "storage/namespace_name.h"
+
+namespace quarry::storage {
+namespace fs = std::filesystem;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+uint64_t FileSize(const fs::path& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+Status IoError(const std::string& what, const std::error_code& ec) {
+  return Status(ErrorCode::kInternal, what + ": " + ec.message());
+}
+
+}  // namespace
+
+NamespaceStore::NamespaceStore(StoreOptions options, std::unique_ptr<Connection> meta)
+    : options_(std::move(options)), meta_(std::move(meta)) {}
+
+NamespaceStore::~NamespaceStore() { Flush(); }
+
+Result<std::unique_ptr<NamespaceStore>> NamespaceStore::Open(StoreOptions options) {
+  std::error_code ec;
+  fs::create_directories(options.data_dir / "ns", ec);
+  if (ec) {
+    return IoError("cannot create data folder " + options.data_dir.string(), ec);
+  }
+  ConnectionOptions meta_options;
+  meta_options.durability = Durability::kFull;
+  QUARRY_ASSIGN_OR_RETURN(auto meta,
+                          Connection::Open(options.data_dir / "meta.db", meta_options, true));
+  QUARRY_RETURN_IF_ERROR(
+      meta->Exec("CREATE TABLE IF NOT EXISTS namespaces ("
+                 "  name TEXT PRIMARY KEY,"
+                 "  created_at_ms INTEGER NOT NULL,"
+                 "  last_used_ms INTEGER NOT NULL DEFAULT 0"
+                 ") STRICT"));
+  std::unique_ptr<NamespaceStore> store(new NamespaceStore(std::move(options), std::move(meta)));
+  QUARRY_RETURN_IF_ERROR(store->LoadMetadata());
+  if (!store->Exists(kDefaultNamespace)) {
+    QUARRY_RETURN_IF_ERROR(store->Create(kDefaultNamespace));
+  }
+  return store;
+}
+
+Status NamespaceStore::LoadMetadata() {
+  std::lock_guard lock(mutex_);
+  QUARRY_ASSIGN_OR_RETURN(
+      auto stmt, meta_->Prepare("SELECT name, created_at_ms, last_used_ms FROM namespaces"));
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+    Entry entry;
+    entry.created_at_ms = sqlite3_column_int64(stmt.get(), 1);
+    entry.last_used_ms = sqlite3_column_int64(stmt.get(), 2);
+    entries_.emplace(std::move(name), std::move(entry));
+  }
+  if (rc != SQLITE_DONE) {
+    return meta_->LastError("reading namespaces");
+  }
+  return Status::Ok();
+}
+
+fs::path NamespaceStore::DatabasePath(std::string_view name) const {
+  return options_.data_dir / "ns" / std::string(name) / "data.db";
+}
+
+bool NamespaceStore::Exists(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  return entries_.count(std::string(name)) != 0;
+}
+
+Status NamespaceStore::InsertMetadata(std::string_view name, int64_t created_at_ms) {
+  QUARRY_ASSIGN_OR_RETURN(
+      auto stmt, meta_->Prepare("INSERT INTO namespaces(name, created_at_ms) VALUES (?1, ?2)"));
+  sqlite3_bind_text(stmt.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(stmt.get(), 2, created_at_ms);
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
+    return meta_->LastError("recording namespace");
+  }
+  return Status::Ok();
+}
+
+Status NamespaceStore::Create(std::string_view name) {
+  QUARRY_RETURN_IF_ERROR(ValidateNamespaceName(name));
+  std::lock_guard lock(mutex_);
+  return CreateLocked(name);
+}
+
+Status NamespaceStore::CreateLocked(std::string_view name) {
+  std::string key(name);
+  if (entries_.count(key) != 0 || reserved_.count(key) != 0) {
+    return Status(ErrorCode::kAlreadyExists, "namespace '" + key + "' already exists");
+  }
+  fs::path path = DatabasePath(name);
+  std::error_code ec;
+  fs::remove_all(path.parent_path(), ec);  // leftovers of an interrupted delete
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return IoError("cannot create folder for namespace '" + key + "'", ec);
+  }
+  {
+    auto conn = Connection::Open(path, options_.connection, /*create=*/true);
+    if (!conn.ok()) {
+      fs::remove_all(path.parent_path(), ec);
+      return conn.status();
+    }
+  }
+  int64_t now = NowMs();
+  Status recorded = InsertMetadata(name, now);
+  if (!recorded.ok()) {
+    fs::remove_all(path.parent_path(), ec);
+    return recorded;
+  }
+  entries_[key].created_at_ms = now;
+  return Status::Ok();
+}
+
+Status NamespaceStore::Delete(std::string_view name) {
+  std::string key(name);
+  if (name == kDefaultNamespace) {
+    return Status(ErrorCode::kInvalidArgument, "the 'default' namespace cannot be deleted");
+  }
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    return Status(ErrorCode::kNamespaceNotFound, "namespace '" + key + "' does not exist");
+  }
+  QUARRY_ASSIGN_OR_RETURN(auto stmt, meta_->Prepare("DELETE FROM namespaces WHERE name = ?1"));
+  sqlite3_bind_text(stmt.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
+    return meta_->LastError("deleting namespace record");
+  }
+  if (it->second.open != nullptr) {
+    it->second.open->MarkDeleted();
+    CloseLocked(it->second, key);
+  }
+  entries_.erase(it);
+  std::error_code ec;
+  fs::remove_all(DatabasePath(name).parent_path(), ec);
+  if (ec) {
+    return IoError("namespace '" + key + "' deleted but its files remain", ec);
+  }
+  return Status::Ok();
+}
+
+Status NamespaceStore::Fork(std::string_view from, std::string_view to) {
+  QUARRY_RETURN_IF_ERROR(ValidateNamespaceName(to));
+  std::string target(to);
+  {
+    std::lock_guard lock(mutex_);
+    if (entries_.count(std::string(from)) == 0) {
+      return Status(ErrorCode::kNamespaceNotFound,
+                    "namespace '" + std::string(from) + "' does not exist");
+    }
+    if (entries_.count(target) != 0 || reserved_.count(target) != 0) {
+      return Status(ErrorCode::kAlreadyExists, "namespace '" + target + "' already exists");
+    }
+    reserved_.insert(target);
+  }
+  fs::path dest_path = DatabasePath(to);
+  auto release = [&](Status status) {
+    std::error_code ec;
+    if (!status.ok()) {
+      fs::remove_all(dest_path.parent_path(), ec);
+    }
+    std::lock_guard lock(mutex_);
+    reserved_.erase(target);
+    if (status.ok()) {
+      status = InsertMetadata(to, NowMs());
+      if (status.ok()) {
+        entries_[target].created_at_ms = NowMs();
+      } else {
+        fs::remove_all(dest_path.parent_path(), ec);
+      }
+    }
+    return status;
+  };
+
+  auto source_db = Get(from);
+  if (!source_db.ok()) {
+    return release(source_db.status());
+  }
+  auto source = (*source_db)->Acquire();
+  if (!source.ok()) {
+    return release(source.status());
+  }
+  std::error_code ec;
+  fs::remove_all(dest_path.parent_path(), ec);
+  fs::create_directories(dest_path.parent_path(), ec);
+  if (ec) {
+    return release(IoError("cannot create folder for namespace '" + target + "'", ec));
+  }
+  auto dest = Connection::Open(dest_path, options_.connection, /*create=*/true);
+  if (!dest.ok()) {
+    return release(dest.status());
+  }
+  // One step copies every page under a single read transaction: a consistent snapshot, and
+  // in WAL mode writers on the source go on meanwhile.
+  sqlite3_backup* backup =
+      sqlite3_backup_init((*dest)->handle(), "main", (*source)->handle(), "main");
+  if (backup == nullptr) {
+    return release((*dest)->LastError("starting fork"));
+  }
+  int rc = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) {
+    return release(
+        Status(ErrorCode::kSqlite, std::string("fork failed: ") + sqlite3_errstr(rc), rc));
+  }
+  Status wal = (*dest)->Exec("PRAGMA journal_mode=WAL");
+  return release(wal);
+}
+
+std::vector<NamespaceInfo> NamespaceStore::List() {
+  std::vector<NamespaceInfo> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.reserve(entries_.size());
+    for (const auto& [name, entry] : entries_) {
+      NamespaceInfo info;
+      info.name = name;
+      info.created_at_ms = entry.created_at_ms;
+      info.last_used_ms = entry.open != nullptr ? entry.open->last_used_ms() : entry.last_used_ms;
+      out.push_back(std::move(info));
+    }
+  }
+  for (auto& info : out) {
+    fs::path path = DatabasePath(info.name);
+    info.size_bytes = FileSize(path) + FileSize(path.string() + "-wal");
+  }
+  std::sort(out.begin(), out.end(),
+            [](const NamespaceInfo& a, const NamespaceInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<std::shared_ptr<Database>> NamespaceStore::Get(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(std::string(name));
+  if (it == entries_.end()) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "namespace '" + std::string(name) + "' does not exist");
+  }
+  Entry& entry = it->second;
+  if (entry.open != nullptr) {
+    lru_.splice(lru_.begin(), lru_, entry.lru_position);
+  } else {
+    entry.open = std::make_shared<Database>(it->first, DatabasePath(name), options_.connection,
+                                            options_.max_idle_connections_per_database);
+    entry.open->Touch(entry.last_used_ms);
+    lru_.push_front(it->first);
+    entry.lru_position = lru_.begin();
+    EvictLocked();
+  }
+  entry.open->Touch(NowMs());
+  return entry.open;
+}
+
+void NamespaceStore::EvictLocked() {
+  while (lru_.size() > options_.max_open_databases) {
+    std::string victim = lru_.back();
+    CloseLocked(entries_[victim], victim);
+  }
+}
+
+void NamespaceStore::CloseLocked(Entry& entry, const std::string& name) {
+  if (entry.open == nullptr) {
+    return;
+  }
+  entry.last_used_ms = entry.open->last_used_ms();
+  entry.open->CloseIdle();
+  entry.open.reset();
+  lru_.erase(entry.lru_position);
+  if (entry.last_used_ms != 0) {
+    WriteLastUsedLocked(name, entry.last_used_ms);
+  }
+}
+
+void NamespaceStore::WriteLastUsedLocked(const std::string& name, int64_t last_used_ms) {
+  auto stmt = meta_->Prepare("UPDATE namespaces SET last_used_ms = ?2 WHERE name = ?1");
+  if (!stmt.ok()) {
+    return;  // last-use times are advisory; never fail a request over them
+  }
+  sqlite3_bind_text(stmt->get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(stmt->get(), 2, last_used_ms);
+  sqlite3_step(stmt->get());
+}
+
+size_t NamespaceStore::open_count() {
+  std::lock_guard lock(mutex_);
+  return lru_.size();
+}
+
+void NamespaceStore::Flush() {
+  std::lock_guard lock(mutex_);
+  meta_->Exec("BEGIN").PermitUncheckedError();
+  for (auto& [name, entry] : entries_) {
+    if (entry.open == nullptr) {
+      continue;
+    }
+    entry.last_used_ms = entry.open->last_used_ms();
+    WriteLastUsedLocked(name, entry.last_used_ms);
+  }
+  meta_->Exec("COMMIT").PermitUncheckedError();
+}
+
+}  // namespace quarry::storage

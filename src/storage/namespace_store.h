@@ -1,0 +1,97 @@
+#pragma once
+
+// NamespaceStore: the data folder. It owns the metadata database (which namespaces exist,
+// when they were created and last used) and one SQLite file per namespace, and keeps an LRU of
+// open databases so that any number of namespaces work with bounded memory and file
+// descriptors. Thread-safe.
+//
+// On-disk layout (see docs/on-disk-layout.md):
+//   <data>/meta.db            metadata database
+//   <data>/keys/              signing keys (owned by auth, created by the server)
+//   <data>/ns/<name>/data.db  one namespace's database (+ -wal, -shm)
+
+#include <cstdint>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/database.h"
+
+namespace quarry::storage {
+
+struct StoreOptions {
+  std::filesystem::path data_dir = "quarry-data";
+  size_t max_open_databases = 1000;
+  size_t max_idle_connections_per_database = 4;
+  ConnectionOptions connection;
+};
+
+struct NamespaceInfo {
+  std::string name;
+  int64_t created_at_ms = 0;
+  int64_t last_used_ms = 0;  // 0 when never used
+  uint64_t size_bytes = 0;   // database file plus its WAL
+};
+
+class NamespaceStore {
+ public:
+  // Opens (creating when absent) the data folder and its metadata, and makes sure the
+  // `default` namespace exists.
+  static Result<std::unique_ptr<NamespaceStore>> Open(StoreOptions options);
+  ~NamespaceStore();
+
+  const std::filesystem::path& data_dir() const { return options_.data_dir; }
+  std::filesystem::path keys_dir() const { return options_.data_dir / "keys"; }
+
+  // kAlreadyExists when the name is taken, kInvalidName when it is not a valid name.
+  Status Create(std::string_view name);
+  // kNamespaceNotFound when missing. Streams using it see the deletion on their next request.
+  Status Delete(std::string_view name);
+  // A consistent copy of `from` (SQLite's online backup) taken while writes go on.
+  Status Fork(std::string_view from, std::string_view to);
+  std::vector<NamespaceInfo> List();
+  bool Exists(std::string_view name);
+
+  // The open database of a namespace, opening it on demand (and closing the least recently
+  // used one beyond the limit). kNamespaceNotFound when the namespace does not exist.
+  Result<std::shared_ptr<Database>> Get(std::string_view name);
+
+  size_t open_count();
+  // Writes in-memory last-use times to the metadata database.
+  void Flush();
+
+ private:
+  struct Entry {
+    int64_t created_at_ms = 0;
+    int64_t last_used_ms = 0;
+    std::shared_ptr<Database> open;  // null when not open
+    std::list<std::string>::iterator lru_position;
+  };
+
+  explicit NamespaceStore(StoreOptions options, std::unique_ptr<Connection> meta);
+  std::filesystem::path DatabasePath(std::string_view name) const;
+  Status LoadMetadata();
+  Status CreateLocked(std::string_view name);
+  Status InsertMetadata(std::string_view name, int64_t created_at_ms);
+  void EvictLocked();
+  void CloseLocked(Entry& entry, const std::string& name);
+  void WriteLastUsedLocked(const std::string& name, int64_t last_used_ms);
+
+  const StoreOptions options_;
+  std::mutex mutex_;
+  std::unique_ptr<Connection> meta_;                // GUARDED_BY(mutex_)
+  std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
+  std::list<std::string> lru_;  // open namespaces, most recent first; GUARDED_BY(mutex_)
+  std::set<std::string, std::less<>> reserved_;  // names being forked into; GUARDED_BY(mutex_)
+};
+
+int64_t NowMs();
+
+}  // namespace quarry::storage

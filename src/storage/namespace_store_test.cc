@@ -1,0 +1,132 @@
+#include "storage/namespace_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace quarry::storage {
+namespace {
+namespace fs = std::filesystem;
+
+class NamespaceStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quarry-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<NamespaceStore> OpenStore(size_t max_open = 1000) {
+    StoreOptions options;
+    options.data_dir = dir_;
+    options.max_open_databases = max_open;
+    auto store = NamespaceStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return std::move(store).value();
+  }
+
+  static void Exec(NamespaceStore& store, const std::string& ns, const std::string& sql) {
+    auto db = store.Get(ns);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto conn = (*db)->Acquire();
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    Status st = (*conn)->Exec(sql);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  static int64_t CountRows(NamespaceStore& store, const std::string& ns, const std::string& table) {
+    auto conn = (*store.Get(ns))->Acquire();
+    auto stmt = (*conn)->Prepare("SELECT count(*) FROM " + table);
+    EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
+    EXPECT_EQ(sqlite3_step(stmt->get()), SQLITE_ROW);
+    return sqlite3_column_int64(stmt->get(), 0);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(NamespaceStoreTest, DefaultNamespaceAlwaysExists) {
+  auto store = OpenStore();
+  EXPECT_TRUE(store->Exists("default"));
+  EXPECT_EQ(store->Delete("default").code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(NamespaceStoreTest, CreateListDelete) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Create("shop").ok());
+  EXPECT_EQ(store->Create("shop").code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store->Create("Bad Name").code(), ErrorCode::kInvalidName);
+  Exec(*store, "shop", "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+  auto list = store->List();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1].name, "shop");
+  EXPECT_GT(list[1].size_bytes, 0u);
+  EXPECT_GT(list[1].last_used_ms, 0);
+  ASSERT_TRUE(store->Delete("shop").ok());
+  EXPECT_EQ(store->Delete("shop").code(), ErrorCode::kNamespaceNotFound);
+  EXPECT_EQ(store->Get("shop").status().code(), ErrorCode::kNamespaceNotFound);
+  EXPECT_FALSE(fs::exists(dir_ / "ns" / "shop"));
+}
+
+TEST_F(NamespaceStoreTest, NamespacesSurviveRestart) {
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Create("shop").ok());
+    Exec(*store, "shop", "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)");
+  }
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Exists("shop"));
+  EXPECT_EQ(CountRows(*store, "shop", "t"), 2);
+}
+
+TEST_F(NamespaceStoreTest, DeleteMarksOpenDatabaseDeleted) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Create("shop").ok());
+  auto db = store->Get("shop");
+  ASSERT_TRUE(db.ok());
+  auto lease = (*db)->Acquire();
+  ASSERT_TRUE(lease.ok());
+  ASSERT_TRUE(store->Delete("shop").ok());
+  EXPECT_TRUE((*db)->deleted());
+  EXPECT_EQ((*db)->Acquire().status().code(), ErrorCode::kNamespaceNotFound);
+}
+
+TEST_F(NamespaceStoreTest, ForkCopiesWhileWritesGoOn) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Create("src").ok());
+  Exec(*store, "src", "CREATE TABLE t(x INTEGER)");
+  Exec(*store, "src",
+       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) "
+       "INSERT INTO t SELECT x FROM c");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    auto conn = (*store->Get("src"))->Acquire();
+    while (!stop.load()) {
+      ASSERT_TRUE((*conn)->Exec("INSERT INTO t VALUES (0)").ok());
+    }
+  });
+  Status forked = store->Fork("src", "copy");
+  stop.store(true);
+  writer.join();
+  ASSERT_TRUE(forked.ok()) << forked.ToString();
+  EXPECT_GE(CountRows(*store, "copy", "t"), 5000);
+  EXPECT_EQ(store->Fork("src", "copy").code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store->Fork("missing", "other").code(), ErrorCode::kNamespaceNotFound);
+}
+
+TEST_F(NamespaceStoreTest, LruBoundsOpenDatabases) {
+  auto store = OpenStore(/*max_open=*/8);
+  for (int i = 0; i < 50; ++i) {
+    std::string name = "ns" + std::to_string(i);
+    ASSERT_TRUE(store->Create(name).ok());
+    Exec(*store, name, "CREATE TABLE t(x); INSERT INTO t VALUES (" + std::to_string(i) + ")");
+    EXPECT_LE(store->open_count(), 8u);
+  }
+  EXPECT_EQ(CountRows(*store, "ns3", "t"), 1);
+}
+
+}  // namespace
+}  // namespace quarry::storage
