@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "quarry 0.1.0");
   quarry::cli::ExitCode exit_code;
   quarry::cli::RegisterServeCommand(app, exit_code);
+  quarry::cli::RegisterTokenCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code.value;
 }

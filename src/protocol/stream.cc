@@ -74,7 +74,9 @@ void Stream::SetAccess(auth::SqlAccess access) {
   int tag = static_cast<int>(access);
   if (conn_->access_tag() != tag) {
     conn_->SetAccessTag(tag);
-    auth::InstallAuthorizer(conn_->handle(), access);
+    if (auth::InstallAuthorizer(conn_->handle(), access) != SQLITE_OK) {
+      conn_->SetAccessTag(-1);  // the deny-all fallback stays installed; retry next time
+    }
   }
 }
 

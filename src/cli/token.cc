@@ -1,0 +1,104 @@
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "auth/key_pair.h"
+#include "auth/token.h"
+#include "cli/command.h"
+#include "storage/namespace_name.h"
+
+namespace quarry::cli {
+
+namespace {
+
+struct TokenOptions {
+  std::vector<std::string> databases;
+  std::string access = "rw";
+  int64_t expires_in = 0;
+  std::string data_dir;
+  std::string subject;
+};
+
+Result<auth::KeyPair> LoadKey(const std::filesystem::path& data_dir) {
+  std::filesystem::path file = data_dir / "keys" / std::string(auth::KeyPair::kPrivateKeyFile);
+  std::ifstream in(file);
+  if (!in) {
+    return Status(ErrorCode::kNotFound,
+                  "no signing key at " + file.string() +
+                      "; start the server once with --data " + data_dir.string() +
+                      " to create it");
+  }
+  std::stringstream pem;
+  pem << in.rdbuf();
+  return auth::KeyPair::FromPrivateKeyPem(pem.str());
+}
+
+int CreateToken(const TokenOptions& options) {
+  auto access = auth::ParseAccess(options.access);
+  if (!access) {
+    std::cerr << "quarry token create: --access must be ro, rw or admin, not '" << options.access
+              << "'\n";
+    return 2;
+  }
+  auth::Claims claims;
+  claims.access = *access;
+  if (options.databases.empty()) {
+    if (*access != auth::Access::kAdmin) {
+      std::cerr << "quarry token create: name the databases with --db NAME (repeatable), or "
+                   "--db '*' for all\n";
+      return 2;
+    }
+    claims.all_namespaces = true;
+  }
+  for (const auto& db : options.databases) {
+    if (db == "*") {
+      claims.all_namespaces = true;
+      continue;
+    }
+    Status valid = storage::ValidateNamespaceName(db);
+    if (!valid.ok()) {
+      std::cerr << "quarry token create: " << valid.message() << "\n";
+      return 2;
+    }
+    claims.namespaces.push_back(db);
+  }
+  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  if (options.expires_in > 0) {
+    claims.expires_at = claims.issued_at + options.expires_in;
+  }
+  claims.subject = options.subject;
+  auto key = LoadKey(options.data_dir);
+  if (!key.ok()) {
+    std::cerr << "quarry token create: " << key.status().message() << "\n";
+    return 1;
+  }
+  std::cout << key->Sign(claims) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code) {
+  auto* token = app.add_subcommand("token", "Manage access tokens");
+  token->require_subcommand(1);
+  auto* create = token->add_subcommand(
+      "create", "Sign a new access token with the server's key (read from the data folder)");
+  auto options = std::make_shared<TokenOptions>();
+  options->data_dir = "quarry-data";
+  create->add_option("--db", options->databases,
+                     "Database (namespace) the token reaches; repeat for more, '*' for all");
+  create->add_option("--access", options->access, "Access level: ro, rw or admin")
+      ->capture_default_str();
+  create->add_option("--expires-in", options->expires_in, "Lifetime in seconds (default: none)")
+      ->check(CLI::PositiveNumber);
+  create->add_option("--data", options->data_dir, "The server's data folder")
+      ->envname("QUARRY_DATA")
+      ->capture_default_str();
+  create->add_option("--subject", options->subject, "Free-text subject recorded in the token");
+  create->callback([options, &exit_code] { exit_code.value = CreateToken(*options); });
+}
+
+}  // namespace quarry::cli
