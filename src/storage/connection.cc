@@ -172,6 +172,17 @@ Status Connection::LastError(std::string_view context) const {
   return Status(ErrorCode::kSqlite, message, code);
 }
 
+bool Connection::ResetForReuse() {
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, 1, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_VIEW, 1, nullptr);
+  auto temp = Prepare("SELECT 1 FROM temp.sqlite_schema LIMIT 1");
+  if (!temp.ok()) {
+    return false;
+  }
+  return sqlite3_step(temp->get()) == SQLITE_DONE;
+}
+
 bool Connection::HoldsWriteLock() const {
   return sqlite3_txn_state(db_, "main") == SQLITE_TXN_WRITE;
 }

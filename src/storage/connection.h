@@ -87,6 +87,11 @@ class Connection {
   // Rolls back any open transaction; OK when none is open.
   Status RollbackIfOpen();
 
+  // Brings per-connection state a client may have changed back to Quarry's defaults (foreign
+  // keys and triggers on). Returns false when the connection holds state it cannot reset
+  // (temporary tables, views or triggers) and must be closed rather than reused.
+  bool ResetForReuse();
+
   // Statements started after this point are interrupted (SQLITE_INTERRUPT) once the deadline
   // passes. Pass time_point::max() to clear.
   void SetDeadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }

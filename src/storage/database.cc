@@ -54,6 +54,9 @@ void Database::Return(std::unique_ptr<Connection> conn) {
     return;  // a connection we cannot bring back to autocommit is closed
   }
   conn->SetDeadline(std::chrono::steady_clock::time_point::max());
+  if (!conn->ResetForReuse()) {
+    return;  // client-made temporary objects must not leak into the next user's session
+  }
   std::lock_guard lock(mutex_);
   if (idle_.size() < max_idle_) {
     idle_.push_back(std::move(conn));
