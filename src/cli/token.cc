@@ -1,10 +1,11 @@
+#include "auth/token.h"
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "auth/key_pair.h"
-#include "auth/token.h"
 #include "cli/command.h"
 #include "storage/namespace_name.h"
 
@@ -24,10 +25,9 @@ Result<auth::KeyPair> LoadKey(const std::filesystem::path& data_dir) {
   std::filesystem::path file = data_dir / "keys" / std::string(auth::KeyPair::kPrivateKeyFile);
   std::ifstream in(file);
   if (!in) {
-    return Status(ErrorCode::kNotFound,
-                  "no signing key at " + file.string() +
-                      "; start the server once with --data " + data_dir.string() +
-                      " to create it");
+    return Status(ErrorCode::kNotFound, "no signing key at " + file.string() +
+                                            "; start the server once with --data " +
+                                            data_dir.string() + " to create it");
   }
   std::stringstream pem;
   pem << in.rdbuf();

@@ -25,6 +25,7 @@ constexpr ErrorInfo kErrorTable[] = {
     {ErrorCode::kSqlNotFound, 400, "SQL_NOT_FOUND"},
     {ErrorCode::kSqlIdExists, 400, "SQL_STORE_TOO_MANY"},
     {ErrorCode::kSqlConflict, 400, "SQL_CONFLICT"},
+    {ErrorCode::kArgsBothPositionalAndNamed, 400, "ARGS_BOTH_POSITIONAL_AND_NAMED"},
     {ErrorCode::kSqlNoStatement, 400, "SQL_NO_STATEMENT"},
     {ErrorCode::kSqlManyStatements, 400, "SQL_MANY_STATEMENTS"},
     {ErrorCode::kTransactionTimeout, 400, "TRANSACTION_TIMEOUT"},

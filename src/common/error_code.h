@@ -9,28 +9,29 @@ namespace quarry {
 
 enum class ErrorCode {
   kOk,
-  kInvalidArgument,     // malformed request: bad JSON, wrong field type (ARGS_INVALID)
-  kInvalidName,         // namespace name fails validation
-  kUnknownRequest,      // unknown Hrana request type
-  kNotFound,            // route or resource missing
-  kNamespaceNotFound,   // namespace does not exist (or was deleted)
-  kAlreadyExists,       // resource already exists (409)
-  kUnauthorized,        // missing/invalid/expired token (401)
-  kForbidden,           // token valid but not allowed here (403)
-  kPayloadTooLarge,     // body over the limit (413)
-  kStreamExpired,       // unknown, reused or expired baton
-  kStreamClosed,        // stream already closed
-  kSqlNotFound,         // sql_id not stored on the stream
-  kSqlIdExists,         // store_sql with an id already in use
-  kSqlConflict,         // both sql and sql_id given, or neither
-  kSqlNoStatement,      // SQL text holds no statement
-  kSqlManyStatements,   // SQL text holds more than one statement where one is expected
-  kTransactionTimeout,  // open write transaction rolled back by the server
-  kQueryTimeout,        // statement interrupted after the query time limit
-  kSqlite,              // an error reported by SQLite; see Status::sqlite_code()
-  kMethodNotAllowed,    // wrong HTTP method for a route (405)
-  kUnavailable,         // server draining or resource exhausted (503)
-  kInternal,            // a bug; reported as 500
+  kInvalidArgument,             // malformed request: bad JSON, wrong field type (ARGS_INVALID)
+  kInvalidName,                 // namespace name fails validation
+  kUnknownRequest,              // unknown Hrana request type
+  kNotFound,                    // route or resource missing
+  kNamespaceNotFound,           // namespace does not exist (or was deleted)
+  kAlreadyExists,               // resource already exists (409)
+  kUnauthorized,                // missing/invalid/expired token (401)
+  kForbidden,                   // token valid but not allowed here (403)
+  kPayloadTooLarge,             // body over the limit (413)
+  kStreamExpired,               // unknown, reused or expired baton
+  kStreamClosed,                // stream already closed
+  kSqlNotFound,                 // sql_id not stored on the stream
+  kSqlIdExists,                 // store_sql with an id already in use
+  kSqlConflict,                 // both sql and sql_id given, or neither
+  kArgsBothPositionalAndNamed,  // a statement given both args and named_args
+  kSqlNoStatement,              // SQL text holds no statement
+  kSqlManyStatements,           // SQL text holds more than one statement where one is expected
+  kTransactionTimeout,          // open write transaction rolled back by the server
+  kQueryTimeout,                // statement interrupted after the query time limit
+  kSqlite,                      // an error reported by SQLite; see Status::sqlite_code()
+  kMethodNotAllowed,            // wrong HTTP method for a route (405)
+  kUnavailable,                 // server draining or resource exhausted (503)
+  kInternal,                    // a bug; reported as 500
 };
 
 int HttpStatusOf(ErrorCode code);

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -69,6 +70,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
+      drain_after_write_ = true;
       Write(ErrorResponse(ErrorCode::kPayloadTooLarge, "request body is larger than the limit of " +
                                                            std::to_string(options_.max_body_bytes) +
                                                            " bytes"));
@@ -149,11 +151,39 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnWrite(beast::error_code ec) {
+    if (!ec && drain_after_write_) {
+      Drain();
+      return;
+    }
     if (ec || !keep_alive_) {
       Close();
       return;
     }
     Read();
+  }
+
+  // After refusing an oversized body: stop sending, then read and discard what the client is
+  // still sending (bounded in bytes and time), so it sees our 413 rather than a reset.
+  void Drain() {
+    if (!drain_started_) {
+      drain_started_ = true;
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.expires_after(std::chrono::seconds(5));
+    }
+    if (drained_bytes_ > kMaxDrainBytes) {
+      Close();
+      return;
+    }
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_bytes_ += n;
+                              if (ec) {
+                                self->Close();
+                              } else {
+                                self->Drain();
+                              }
+                            });
   }
 
   void Close() {
@@ -169,6 +199,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  static constexpr size_t kMaxDrainBytes = 256 << 20;
+  bool drain_after_write_ = false;
+  bool drain_started_ = false;
+  size_t drained_bytes_ = 0;
+  std::array<char, 16384> drain_buffer_{};
 };
 
 }  // namespace

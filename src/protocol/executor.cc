@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace quarry::protocol {
 namespace json = boost::json;
@@ -18,17 +19,23 @@ Status BindError(storage::Connection& conn, int rc, const std::string& what) {
 }
 
 Status BindArgs(storage::Connection& conn, sqlite3_stmt* stmt, const StmtSpec& spec) {
+  if (!spec.args.empty() && !spec.named_args.empty()) {
+    return Status(ErrorCode::kArgsBothPositionalAndNamed,
+                  "a statement takes either positional \"args\" or \"named_args\", not both");
+  }
   int params = sqlite3_bind_parameter_count(stmt);
   if (static_cast<int64_t>(spec.args.size()) > params) {
     return Status(ErrorCode::kInvalidArgument,
                   "statement takes " + std::to_string(params) + " parameter(s) but " +
                       std::to_string(spec.args.size()) + " argument(s) were given");
   }
+  std::vector<bool> bound(static_cast<size_t>(params) + 1, false);
   for (size_t i = 0; i < spec.args.size(); ++i) {
     int rc = BindValue(stmt, static_cast<int>(i) + 1, spec.args[i]);
     if (rc != SQLITE_OK) {
       return BindError(conn, rc, "args[" + std::to_string(i) + "]");
     }
+    bound[i + 1] = true;
   }
   for (const auto& [name, value] : spec.named_args) {
     int index = sqlite3_bind_parameter_index(stmt, name.c_str());
@@ -47,6 +54,16 @@ Status BindArgs(storage::Connection& conn, sqlite3_stmt* stmt, const StmtSpec& s
     int rc = BindValue(stmt, index, value);
     if (rc != SQLITE_OK) {
       return BindError(conn, rc, "named argument '" + name + "'");
+    }
+    bound[static_cast<size_t>(index)] = true;
+  }
+  for (int i = 1; i <= params; ++i) {
+    if (!bound[static_cast<size_t>(i)]) {
+      const char* name = sqlite3_bind_parameter_name(stmt, i);
+      return Status(ErrorCode::kInvalidArgument,
+                    "no value given for parameter " +
+                        (name != nullptr ? std::string(name) : "?" + std::to_string(i)) + " (of " +
+                        std::to_string(params) + ")");
     }
   }
   return Status::Ok();

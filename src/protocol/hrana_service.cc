@@ -4,21 +4,11 @@
 
 #include "protocol/error_json.h"
 #include "protocol/executor.h"
+#include "protocol/json_body.h"
 #include "protocol/request.h"
 
 namespace quarry::protocol {
 namespace json = boost::json;
-
-Result<json::value> ParseJsonBody(std::string_view body) {
-  boost::system::error_code ec;
-  json::parse_options options;
-  options.max_depth = 64;
-  json::value value = json::parse(body, ec, {}, options);
-  if (ec) {
-    return Status(ErrorCode::kInvalidArgument, "request body is not valid JSON: " + ec.message());
-  }
-  return value;
-}
 
 Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owner,
                                                          const std::optional<std::string>& baton) {

@@ -44,7 +44,4 @@ class HranaService {
   StreamManager& streams_;
 };
 
-// Parses a request body, naming the position of a syntax error.
-Result<boost::json::value> ParseJsonBody(std::string_view body);
-
 }  // namespace quarry::protocol

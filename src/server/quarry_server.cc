@@ -103,21 +103,23 @@ http::Response QuarryServer::Dispatch(const http::Request& request) {
   if (method == "GET" && path == "/version") {
     return TextResponse(200, std::string(kVersion));
   }
-  if (method == "GET" && (path == "/v2" || path == "/v3")) {
-    return TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API " + path.substr(1));
+  bool admin = path.substr(0, 9) == "/admin/v1";
+  auto route = admin ? Result<Route>(Route{}) : ResolveRoute(request, config_);
+  if (!route.ok()) {
+    return ErrorResponse(route.status());
+  }
+  const std::string& target = route->path;
+  if (method == "GET" && (target == "/v2" || target == "/v3")) {
+    // Version probes need no token, as with sqld.
+    return TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API " + target.substr(1));
   }
 
   auto claims = Authenticate(request, config_, *key_);
   if (!claims.ok()) {
     return ErrorResponse(claims.status());
   }
-  if (path.substr(0, 9) == "/admin/v1") {
+  if (admin) {
     return HandleAdmin(request, std::string_view(path).substr(9), *claims, *store_, *key_);
-  }
-
-  auto route = ResolveRoute(request, config_);
-  if (!route.ok()) {
-    return ErrorResponse(route.status());
   }
   if (!claims->Covers(route->ns)) {
     return ErrorResponse(Status(
@@ -125,10 +127,6 @@ http::Response QuarryServer::Dispatch(const http::Request& request) {
   }
   protocol::StreamOwner owner{
       route->ns, claims->CanWrite() ? auth::SqlAccess::kReadWrite : auth::SqlAccess::kReadOnly};
-  const std::string& target = route->path;
-  if (method == "GET" && (target == "/v2" || target == "/v3")) {
-    return TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API " + target.substr(1));
-  }
   if (method != "POST") {
     return ErrorResponse(Status(ErrorCode::kNotFound, "no route " + method + " " + path));
   }

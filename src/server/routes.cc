@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "protocol/error_json.h"
+#include "protocol/json_body.h"
 #include "storage/namespace_name.h"
 
 namespace quarry::server {

@@ -1,0 +1,167 @@
+#include "client/http_connection.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+#include <optional>
+
+namespace quarry::client {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpConnection::Impl {
+  std::string host;
+  uint16_t port;
+  std::string origin;
+  HttpOptions options;
+  asio::io_context ioc;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+
+  // Runs the queued asynchronous operations to completion.
+  void RunAll() {
+    ioc.restart();
+    ioc.run();
+  }
+
+  Status Connect() {
+    stream.reset();
+    buffer.clear();
+    beast::error_code ec;
+    tcp::resolver resolver(ioc);
+    tcp::resolver::results_type endpoints;
+    resolver.async_resolve(host, std::to_string(port),
+                           [&](beast::error_code e, tcp::resolver::results_type r) {
+                             ec = e;
+                             endpoints = std::move(r);
+                           });
+    RunAll();
+    if (ec) {
+      return Status(ErrorCode::kUnavailable,
+                    "cannot resolve host '" + host + "' of " + origin + ": " + ec.message());
+    }
+    stream.emplace(ioc);
+    stream->expires_after(options.connect_timeout);
+    stream->async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    RunAll();
+    if (ec) {
+      stream.reset();
+      std::string why =
+          ec == beast::error::timeout
+              ? "timed out after " + std::to_string(options.connect_timeout.count()) + " ms"
+              : ec.message();
+      return Status(ErrorCode::kUnavailable,
+                    "cannot connect to " + origin + ": " + why + " — is `quarry serve` running?");
+    }
+    stream->socket().set_option(tcp::no_delay(true), ec);
+    return Status::Ok();
+  }
+
+  // Errors that mean the peer had closed the connection before reading the request.
+  static bool ClosedByPeer(const beast::error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+  }
+
+  // One exchange on the open connection. `retryable` is set when the request failed because
+  // the server had closed the connection, before any byte of a response arrived.
+  Result<HttpResponse> Exchange(const bhttp::request<bhttp::string_body>& request,
+                                bool& retryable) {
+    retryable = false;
+    beast::error_code ec;
+    stream->expires_after(options.request_timeout);
+    bhttp::async_write(*stream, request, [&](beast::error_code e, size_t) { ec = e; });
+    RunAll();
+    if (ec) {
+      retryable = ClosedByPeer(ec);
+      return Status(ErrorCode::kUnavailable,
+                    "sending the request to " + origin + " failed: " + ec.message());
+    }
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(1ull << 31);
+    bhttp::async_read(*stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+    RunAll();
+    if (ec) {
+      retryable = !parser.got_some() && ClosedByPeer(ec);
+      std::string why =
+          ec == beast::error::timeout
+              ? "no response within " + std::to_string(options.request_timeout.count()) + " ms"
+              : ec.message();
+      return Status(ErrorCode::kUnavailable,
+                    "reading the response from " + origin + " failed: " + why);
+    }
+    auto& message = parser.get();
+    HttpResponse response;
+    response.status = static_cast<int>(message.result_int());
+    response.content_type = std::string(message[bhttp::field::content_type]);
+    response.body = std::move(message.body());
+    if (!message.keep_alive()) {
+      stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream.reset();
+    }
+    return response;
+  }
+};
+
+HttpConnection::HttpConnection(std::string host, uint16_t port, std::string origin,
+                               HttpOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->port = port;
+  impl_->origin = std::move(origin);
+  impl_->options = options;
+}
+
+HttpConnection::~HttpConnection() {
+  if (impl_->stream) {
+    beast::error_code ec;
+    impl_->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+}
+
+Result<HttpResponse> HttpConnection::Send(std::string_view method, std::string_view target,
+                                          std::string_view body, std::string_view bearer_token) {
+  bhttp::request<bhttp::string_body> request;
+  request.method(bhttp::string_to_verb(method));
+  request.target(target);
+  request.version(11);
+  std::string host_header = impl_->origin.substr(7);  // strip "http://"
+  request.set(bhttp::field::host, host_header);
+  request.set(bhttp::field::user_agent, "quarry-client/0.1");
+  request.keep_alive(true);
+  if (!bearer_token.empty()) {
+    request.set(bhttp::field::authorization, "Bearer " + std::string(bearer_token));
+  }
+  if (!body.empty() || method == "POST") {
+    request.set(bhttp::field::content_type, "application/json");
+    request.body() = std::string(body);
+  }
+  request.prepare_payload();
+
+  bool reused = impl_->stream.has_value();
+  if (!reused) {
+    QUARRY_RETURN_IF_ERROR(impl_->Connect());
+  }
+  bool retryable = false;
+  auto response = impl_->Exchange(request, retryable);
+  if (!response.ok()) {
+    impl_->stream.reset();
+    if (reused && retryable) {
+      // The server closed the idle connection; nothing of this request was answered.
+      QUARRY_RETURN_IF_ERROR(impl_->Connect());
+      response = impl_->Exchange(request, retryable);
+      if (!response.ok()) {
+        impl_->stream.reset();
+      }
+    }
+  }
+  return response;
+}
+
+}  // namespace quarry::client

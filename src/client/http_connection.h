@@ -1,0 +1,52 @@
+#pragma once
+
+// HttpConnection: a synchronous HTTP/1.1 client for one server, reusing its TCP connection
+// across requests (keep-alive). Beast lives only in http_connection.cc. Not thread-safe: one
+// request at a time.
+//
+// A request fails with kUnavailable when the server cannot be reached or does not answer in
+// time, with a message naming the URL and the cause. A reused connection that the server
+// closed while idle is reopened and the request sent again, once, only when no byte of a
+// response was received.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace quarry::client {
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  // Whole request: sending the body and reading the response.
+  std::chrono::milliseconds request_timeout{60'000};
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+class HttpConnection {
+ public:
+  // `origin` is "http://host:port", used in error messages.
+  HttpConnection(std::string host, uint16_t port, std::string origin, HttpOptions options);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  // Sends one request; `bearer_token` empty sends no Authorization header. Returns the
+  // response whatever its status; a non-OK Status only for transport failures.
+  Result<HttpResponse> Send(std::string_view method, std::string_view target, std::string_view body,
+                            std::string_view bearer_token);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quarry::client

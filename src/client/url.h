@@ -1,0 +1,39 @@
+#pragma once
+
+// ClientUrl: where a Client sends its requests, parsed from the URL forms Quarry accepts.
+//
+//   http://host[:port]             the server; namespace `default` (port 80 when omitted)
+//   http://host[:port]/db/<name>/  namespace <name> (trailing slash optional)
+//   http://host[:port]/any/prefix  requests go to <prefix>/v2/pipeline (a proxy's path)
+//   file:/abs/path.db, file:rel.db, file://localhost/abs/path.db
+//                                  a local SQLite file, served in-process (no server)
+//
+// https, libsql:// and ws(s):// are refused with a message saying so. Plain value type.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace quarry::client {
+
+struct ClientUrl {
+  enum class Kind { kHttp, kFile };
+  Kind kind = Kind::kHttp;
+  std::string host;         // kHttp: name or address; IPv6 without brackets
+  uint16_t port = 80;       // kHttp
+  std::string path_prefix;  // kHttp: "" or "/db/shop" (never a trailing slash)
+  std::string ns;           // kHttp: the namespace named by a /db/<name> path, else empty
+  std::string file_path;    // kFile
+
+  // "http://host:port" (brackets around IPv6), without the path: for messages and admin calls.
+  std::string Origin() const;
+  // The URL in canonical form: Origin() + path_prefix, or "file:" + file_path.
+  std::string ToString() const;
+};
+
+// Parses `url`; kInvalidArgument naming what is wrong otherwise.
+Result<ClientUrl> ParseClientUrl(std::string_view url);
+
+}  // namespace quarry::client
