@@ -1,0 +1,202 @@
+#include "protocol/hrana_service.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "storage/namespace_store.h"
+
+namespace quarry::protocol {
+namespace {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+class HranaServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quarry-hrana-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    storage::StoreOptions options;
+    options.data_dir = dir_;
+    store_ = std::move(storage::NamespaceStore::Open(options)).value();
+    StreamLimits limits;
+    limits.idle_timeout = std::chrono::milliseconds(300);
+    limits.transaction_timeout = std::chrono::milliseconds(200);
+    streams_ = std::make_unique<StreamManager>(limits);
+    service_ = std::make_unique<HranaService>(
+        [this](std::string_view ns) { return store_->Get(ns); }, *streams_);
+  }
+  void TearDown() override {
+    service_.reset();
+    streams_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  json::object Pipeline(const std::string& body, StreamOwner owner = {"default"}) {
+    auto out = service_->Pipeline(owner, body);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? json::parse(*out).as_object() : json::object();
+  }
+
+  static std::string Exec(const std::string& sql, const std::string& baton = "",
+                          bool close = false) {
+    json::object body;
+    body["baton"] = baton.empty() ? json::value(nullptr) : json::value(baton);
+    json::array requests{json::object{{"type", "execute"}, {"stmt", {{"sql", sql}}}}};
+    if (close) {
+      requests.push_back(json::object{{"type", "close"}});
+    }
+    body["requests"] = std::move(requests);
+    return json::serialize(body);
+  }
+
+  int64_t Count(const std::string& table) {
+    json::object out = Pipeline(Exec("SELECT count(*) FROM " + table, "", true));
+    auto& result = out["results"].as_array()[0].as_object();
+    EXPECT_EQ(result["type"], "ok") << json::serialize(result);
+    auto& rows = result["response"].as_object()["result"].as_object()["rows"].as_array();
+    return std::stoll(std::string(rows[0].as_array()[0].as_object()["value"].as_string()));
+  }
+
+  fs::path dir_;
+  std::unique_ptr<storage::NamespaceStore> store_;
+  std::unique_ptr<StreamManager> streams_;
+  std::unique_ptr<HranaService> service_;
+};
+
+TEST_F(HranaServiceTest, BatonsAreSingleUseAndUnguessable) {
+  json::object first = Pipeline(Exec("SELECT 1"));
+  ASSERT_TRUE(first["baton"].is_string());
+  std::string baton(first["baton"].as_string());
+  EXPECT_GE(baton.size(), 40u);
+
+  json::object second = Pipeline(Exec("SELECT 2", baton));
+  ASSERT_TRUE(second["baton"].is_string());
+  EXPECT_NE(second["baton"].as_string(), baton);
+
+  auto reused = service_->Pipeline({"default"}, Exec("SELECT 3", baton));
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.status().code(), ErrorCode::kStreamExpired);
+  EXPECT_FALSE(service_->Pipeline({"default"}, Exec("SELECT 3", "made-up")).ok());
+}
+
+TEST_F(HranaServiceTest, BatonIsBoundToItsOwner) {
+  ASSERT_TRUE(store_->Create("other").ok());
+  json::object first = Pipeline(Exec("SELECT 1"));
+  std::string baton(first["baton"].as_string());
+  auto other_ns = service_->Pipeline({"other"}, Exec("SELECT 1", baton));
+  EXPECT_EQ(other_ns.status().code(), ErrorCode::kStreamExpired);
+}
+
+TEST_F(HranaServiceTest, CloseEndsTheStream) {
+  json::object out = Pipeline(Exec("SELECT 1", "", /*close=*/true));
+  EXPECT_TRUE(out["baton"].is_null());
+  EXPECT_EQ(streams_->parked_count(), 0u);
+}
+
+TEST_F(HranaServiceTest, IdleStreamExpiresAndRollsBack) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  json::object out = Pipeline(Exec("BEGIN"));
+  std::string baton(out["baton"].as_string());
+  out = Pipeline(Exec("INSERT INTO t VALUES (1)", baton));
+  baton = std::string(out["baton"].as_string());
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(service_->Pipeline({"default"}, Exec("COMMIT", baton)).status().code(),
+            ErrorCode::kStreamExpired);
+  EXPECT_EQ(Count("t"), 0);
+}
+
+TEST_F(HranaServiceTest, WriteLockHeldTooLongIsRolledBack) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  json::object out = Pipeline(Exec("BEGIN IMMEDIATE"));
+  std::string baton(out["baton"].as_string());
+  out = Pipeline(Exec("INSERT INTO t VALUES (1)", baton));
+  baton = std::string(out["baton"].as_string());
+  std::this_thread::sleep_for(std::chrono::milliseconds(260));
+  streams_->ExpireNow();
+  // Another writer gets the lock, and the stalled stream learns why its work is gone.
+  Pipeline(Exec("INSERT INTO t VALUES (2)", "", true));
+  out = Pipeline(Exec("COMMIT", baton));
+  auto& result = out["results"].as_array()[0].as_object();
+  EXPECT_EQ(result["type"], "error");
+  EXPECT_EQ(result["error"].as_object()["code"], "TRANSACTION_TIMEOUT");
+  EXPECT_EQ(Count("t"), 1);
+}
+
+TEST_F(HranaServiceTest, BatchConditionsAndAtomicity) {
+  Pipeline(Exec("CREATE TABLE t(x UNIQUE)", "", true));
+  json::object out = Pipeline(R"json({"requests":[{"type":"batch","batch":{"steps":[
+    {"stmt":{"sql":"BEGIN"}},
+    {"condition":{"type":"ok","step":0},"stmt":{"sql":"INSERT INTO t VALUES (1)"}},
+    {"condition":{"type":"ok","step":1},"stmt":{"sql":"INSERT INTO t VALUES (1)"}},
+    {"condition":{"type":"and","conds":[{"type":"ok","step":2},{"type":"not","cond":{"type":"is_autocommit"}}]},"stmt":{"sql":"COMMIT"}},
+    {"condition":{"type":"not","cond":{"type":"ok","step":3}},"stmt":{"sql":"ROLLBACK"}},
+    {"condition":{"type":"or","conds":[{"type":"error","step":2},{"type":"ok","step":3}]},"stmt":{"sql":"SELECT 42"}}
+  ]}},{"type":"close"}]})json");
+  auto& batch =
+      out["results"].as_array()[0].as_object()["response"].as_object()["result"].as_object();
+  auto& results = batch["step_results"].as_array();
+  auto& errors = batch["step_errors"].as_array();
+  EXPECT_TRUE(results[1].is_object());
+  EXPECT_TRUE(results[2].is_null());
+  EXPECT_EQ(errors[2].as_object()["code"], "SQLITE_CONSTRAINT");
+  EXPECT_TRUE(results[3].is_null() && errors[3].is_null());  // skipped
+  EXPECT_TRUE(results[4].is_object());                       // rolled back
+  EXPECT_TRUE(results[5].is_object());
+  EXPECT_EQ(Count("t"), 0);
+}
+
+TEST_F(HranaServiceTest, MalformedPipelineAppliesNothing) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  auto bad = service_->Pipeline({"default"}, R"json({"requests":[
+      {"type":"execute","stmt":{"sql":"INSERT INTO t VALUES (1)"}},
+      {"type":"execute","stmt":{"sql":42}}]})json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("requests[1].stmt.sql"), std::string::npos);
+  EXPECT_EQ(Count("t"), 0);
+}
+
+TEST_F(HranaServiceTest, ReadOnlyOwnerCannotWrite) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  json::object out =
+      Pipeline(Exec("INSERT INTO t VALUES (1)", "", true), {"default", auth::SqlAccess::kReadOnly});
+  auto& result = out["results"].as_array()[0].as_object();
+  EXPECT_EQ(result["type"], "error");
+  EXPECT_EQ(Count("t"), 0);
+}
+
+TEST_F(HranaServiceTest, StoredSqlAndDescribe) {
+  json::object out = Pipeline(R"json({"requests":[
+    {"type":"store_sql","sql_id":7,"sql":"SELECT :a AS v"},
+    {"type":"execute","stmt":{"sql_id":7,"named_args":[{"name":"a","value":{"type":"text","value":"x"}}]}},
+    {"type":"describe","sql_id":7},
+    {"type":"close_sql","sql_id":7},
+    {"type":"execute","stmt":{"sql_id":7}},
+    {"type":"get_autocommit"},
+    {"type":"close"}]})json");
+  auto& results = out["results"].as_array();
+  EXPECT_EQ(results[1].as_object()["type"], "ok");
+  auto& described = results[2].as_object()["response"].as_object()["result"].as_object();
+  EXPECT_EQ(described["params"].as_array()[0].as_object()["name"], ":a");
+  EXPECT_EQ(described["is_readonly"], true);
+  EXPECT_EQ(results[4].as_object()["error"].as_object()["code"], "SQL_NOT_FOUND");
+  EXPECT_EQ(results[5].as_object()["response"].as_object()["is_autocommit"], true);
+}
+
+TEST_F(HranaServiceTest, DeletedNamespaceEndsItsStreams) {
+  ASSERT_TRUE(store_->Create("gone").ok());
+  json::object out = Pipeline(Exec("BEGIN"), {"gone"});
+  std::string baton(out["baton"].as_string());
+  ASSERT_TRUE(store_->Delete("gone").ok());
+  auto next = service_->Pipeline({"gone"}, Exec("SELECT 1", baton));
+  EXPECT_EQ(next.status().code(), ErrorCode::kNamespaceNotFound);
+  EXPECT_EQ(Count("sqlite_schema"), 0);  // the default namespace still serves
+}
+
+}  // namespace
+}  // namespace quarry::protocol
