@@ -42,6 +42,37 @@ bool Evaluate(const Condition& cond, const std::vector<std::optional<bool>>& ste
 
 json::object TypeOnly(const char* type) { return json::object{{"type", type}}; }
 
+// The first keyword of `sql`, upper-cased, after whitespace and comments.
+std::string FirstKeyword(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[i]))) {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      size_t end = sql.find('\n', i);
+      i = end == std::string_view::npos ? sql.size() : end + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      size_t end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8) {
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+  }
+  return word;
+}
+
+// Whether an autocommit statement may join a group commit. Only plain DML qualifies: its
+// meaning is the same inside a savepoint. (Classification for batching only; access control
+// is SQLite's authorizer.)
+bool IsGroupableWrite(std::string_view sql) {
+  std::string word = FirstKeyword(sql);
+  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
+}
+
 // True for libSQL's `BEGIN TRANSACTION READONLY` / `BEGIN READONLY` (any case and spacing).
 bool IsBeginReadonly(std::string_view sql) {
   std::string words;
@@ -70,14 +101,34 @@ Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLim
   SetAccess(owner_.access);
 }
 
-void Stream::SetAccess(auth::SqlAccess access) {
+void ApplyAccess(storage::Connection& conn, auth::SqlAccess access) {
   int tag = static_cast<int>(access);
-  if (conn_->access_tag() != tag) {
-    conn_->SetAccessTag(tag);
-    if (auth::InstallAuthorizer(conn_->handle(), access) != SQLITE_OK) {
-      conn_->SetAccessTag(-1);  // the deny-all fallback stays installed; retry next time
+  if (conn.access_tag() != tag) {
+    conn.SetAccessTag(tag);
+    if (auth::InstallAuthorizer(conn.handle(), access) != SQLITE_OK) {
+      conn.SetAccessTag(-1);  // the deny-all fallback stays installed; retry next time
     }
   }
+}
+
+void Stream::SetAccess(auth::SqlAccess access) { ApplyAccess(*conn_, access); }
+
+Result<StmtOutcome> Stream::ExecuteGrouped(std::string_view sql, const StmtSpec& spec,
+                                           JsonResultSink& sink) {
+  Result<StmtOutcome> outcome = Status(ErrorCode::kInternal, "group commit did not run");
+  auto deadline = std::chrono::steady_clock::now() + limits_.query_timeout;
+  Status status = conn_.database().RunGrouped([&](storage::Connection& conn) -> Status {
+    ApplyAccess(conn, owner_.access);
+    conn.SetDeadline(deadline);
+    sink = JsonResultSink();
+    outcome = ExecuteStmt(conn, sql, spec, sink);
+    conn.SetDeadline(std::chrono::steady_clock::time_point::max());
+    return outcome.status();
+  });
+  if (!status.ok()) {
+    return status;
+  }
+  return outcome;
 }
 
 std::string_view Stream::TranslateSql(std::string_view sql) {
@@ -218,9 +269,15 @@ Result<json::object> Stream::Handle(const Request& request) {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql,
                               ResolveSql(request.stmt.sql, request.stmt.sql_id));
       JsonResultSink sink;
-      ArmDeadline();
-      auto outcome = ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink);
-      SettleAccess();
+      Result<StmtOutcome> outcome = Status(ErrorCode::kInternal, "not executed");
+      if (limits_.group_commit && owner_.access == auth::SqlAccess::kReadWrite &&
+          !conn_->InTransaction() && IsGroupableWrite(sql)) {
+        outcome = ExecuteGrouped(sql, request.stmt, sink);
+      } else {
+        ArmDeadline();
+        outcome = ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink);
+        SettleAccess();
+      }
       if (!outcome.ok()) {
         return outcome.status();
       }

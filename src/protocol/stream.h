@@ -31,7 +31,13 @@ struct StreamLimits {
   std::chrono::milliseconds query_timeout{30'000};
   size_t max_stored_sql = 1000;
   size_t max_sql_bytes = 1 << 20;
+  // Merge concurrent autocommit writes to a database into one transaction (see
+  // storage::Database::RunGrouped).
+  bool group_commit = true;
 };
+
+// Installs the authorizer for `access` on `conn` unless it already has it.
+void ApplyAccess(storage::Connection& conn, auth::SqlAccess access);
 
 class Stream {
  public:
@@ -75,6 +81,9 @@ class Stream {
   // connection to read-only access until that transaction ends.
   std::string_view TranslateSql(std::string_view sql);
   void SetAccess(auth::SqlAccess access);
+  // Runs an autocommit write through the database's group commit.
+  Result<StmtOutcome> ExecuteGrouped(std::string_view sql, const StmtSpec& spec,
+                                     JsonResultSink& sink);
   // Called after each request: leaves read-only mode once the read transaction is over.
   void SettleAccess();
 

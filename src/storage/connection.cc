@@ -98,6 +98,14 @@ Status Connection::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
+Status Connection::Run(std::string_view sql) {
+  QUARRY_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : LastError();
+}
+
 Result<Statement> Connection::Prepare(std::string_view sql, std::string_view* tail) {
   auto cached = cache_index_.find(sql);
   if (cached != cache_index_.end()) {

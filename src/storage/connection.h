@@ -74,6 +74,8 @@ class Connection {
 
   // Runs one or more statements that return no rows we care about.
   Status Exec(std::string_view sql);
+  // Runs one statement through the statement cache, discarding rows (for hot, fixed SQL).
+  Status Run(std::string_view sql);
 
   // Prepares the first statement of `sql`; `tail` receives the unparsed rest. Statements that
   // span all of `sql` are served from a small per-connection cache.

@@ -63,6 +63,94 @@ void Database::Return(std::unique_ptr<Connection> conn) {
   }
 }
 
+struct Database::GroupJob {
+  const GroupWork* work;
+  Status status;
+  bool done = false;
+};
+
+Status Database::RunGrouped(const GroupWork& work) {
+  GroupJob job{&work};
+  std::unique_lock lock(group_mutex_);
+  group_queue_.push_back(&job);
+  while (!job.done) {
+    if (group_leader_active_) {
+      group_done_.wait(lock);
+      continue;
+    }
+    // Lead: take everything queued so far and commit it as one transaction.
+    group_leader_active_ = true;
+    std::vector<GroupJob*> batch;
+    batch.swap(group_queue_);
+    lock.unlock();
+    RunGroup(batch);
+    lock.lock();
+    for (GroupJob* done : batch) {
+      done->done = true;
+    }
+    group_leader_active_ = false;
+    group_done_.notify_all();
+  }
+  return job.status;
+}
+
+void Database::RunGroup(std::vector<GroupJob*> jobs) {
+  auto fail_all = [&](const Status& status) {
+    for (GroupJob* job : jobs) {
+      job->status = status;
+    }
+  };
+  auto lease = Acquire();
+  if (!lease.ok()) {
+    fail_all(lease.status());
+    return;
+  }
+  Connection& conn = **lease;
+  while (!jobs.empty()) {
+    Status begin = conn.Run("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      fail_all(begin);
+      return;
+    }
+    std::vector<GroupJob*> applied;
+    bool restart = false;
+    for (size_t i = 0; i < jobs.size() && !restart; ++i) {
+      GroupJob* job = jobs[i];
+      Status savepoint = conn.Run("SAVEPOINT quarry_group_write");
+      job->status = savepoint.ok() ? (*job->work)(conn) : savepoint;
+      if (!conn.InTransaction()) {
+        // The write ended the whole transaction (e.g. a trigger's RAISE(ROLLBACK)): it fails
+        // alone, and the writes applied before it are replayed with the rest in a new one.
+        if (job->status.ok()) {
+          job->status =
+              Status(ErrorCode::kSqlite, "the statement ended the transaction", SQLITE_ABORT);
+        }
+        std::vector<GroupJob*> rest = applied;
+        rest.insert(rest.end(), jobs.begin() + static_cast<long>(i) + 1, jobs.end());
+        jobs = std::move(rest);
+        restart = true;
+      } else if (job->status.ok()) {
+        conn.Run("RELEASE quarry_group_write").PermitUncheckedError();
+        applied.push_back(job);
+      } else {
+        conn.Run("ROLLBACK TO quarry_group_write").PermitUncheckedError();
+        conn.Run("RELEASE quarry_group_write").PermitUncheckedError();
+      }
+    }
+    if (restart) {
+      continue;
+    }
+    Status commit = conn.Run("COMMIT");
+    if (!commit.ok()) {
+      conn.RollbackIfOpen().PermitUncheckedError();
+      for (GroupJob* job : applied) {
+        job->status = commit;
+      }
+    }
+    return;
+  }
+}
+
 void Database::CloseIdle() {
   std::vector<std::unique_ptr<Connection>> closing;
   {

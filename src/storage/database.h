@@ -7,6 +7,7 @@
 // finds it taken waits (busy timeout) instead of failing.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -64,12 +65,23 @@ class Database : public std::enable_shared_from_this<Database> {
   void MarkDeleted() { deleted_.store(true); }
   bool deleted() const { return deleted_.load(); }
 
+  // Runs `work` as one write of the next group commit: concurrent callers' writes are merged
+  // into one transaction (one fsync when durable), each inside its own savepoint, so each
+  // keeps its own result and failure. Blocks until the group has committed; returns the work's
+  // status, or the group's failure to begin or commit. `work` may run more than once (when
+  // another write in the group ends the whole transaction, the others are replayed in a new
+  // one), on another thread's connection; it must not BEGIN, COMMIT or ROLLBACK.
+  using GroupWork = std::function<Status(Connection&)>;
+  Status RunGrouped(const GroupWork& work);
+
   int64_t last_used_ms() const { return last_used_ms_.load(); }
   void Touch(int64_t now_ms) { last_used_ms_.store(now_ms); }
 
  private:
   friend class ConnectionLease;
   void Return(std::unique_ptr<Connection> conn);
+  struct GroupJob;
+  void RunGroup(std::vector<GroupJob*> jobs);
 
   const std::string name_;
   const std::filesystem::path path_;
@@ -79,6 +91,11 @@ class Database : public std::enable_shared_from_this<Database> {
   std::atomic<int64_t> last_used_ms_{0};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mutex_)
+
+  std::mutex group_mutex_;
+  std::condition_variable group_done_;
+  std::vector<GroupJob*> group_queue_;  // GUARDED_BY(group_mutex_)
+  bool group_leader_active_ = false;    // GUARDED_BY(group_mutex_)
 };
 
 }  // namespace quarry::storage

@@ -1,0 +1,99 @@
+#include "storage/database.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace quarry::storage {
+namespace {
+namespace fs = std::filesystem;
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = fs::temp_directory_path() /
+            ("quarry-db-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    fs::remove(path_);
+    ConnectionOptions options;
+    options.durability = Durability::kFull;
+    ASSERT_TRUE(Connection::Open(path_, options, true).ok());
+    db_ = std::make_shared<Database>("t", path_, options, 4);
+    Exec(
+        "CREATE TABLE t(x INTEGER UNIQUE);"
+        "CREATE TABLE guard(x);"
+        "CREATE TRIGGER abort_all BEFORE INSERT ON guard BEGIN SELECT RAISE(ROLLBACK, 'no'); END;");
+  }
+  void TearDown() override {
+    db_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      fs::remove(path_.string() + suffix);
+    }
+  }
+  void Exec(const std::string& sql) {
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->Exec(sql).ok());
+  }
+  int64_t Count() {
+    auto conn = db_->Acquire();
+    auto stmt = (*conn)->Prepare("SELECT count(*) FROM t");
+    EXPECT_EQ(sqlite3_step(stmt->get()), SQLITE_ROW);
+    return sqlite3_column_int64(stmt->get(), 0);
+  }
+  static Database::GroupWork Insert(const std::string& sql) {
+    return [sql](Connection& conn) { return conn.Exec(sql); };
+  }
+
+  fs::path path_;
+  std::shared_ptr<Database> db_;
+};
+
+TEST_F(DatabaseTest, ConcurrentWritesEachKeepTheirOwnResult) {
+  constexpr int kWriters = 64;
+  std::vector<Status> results(kWriters);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      // Writers 0 and 1 insert the same value: exactly one of them must fail, alone.
+      int value = i == 1 ? 0 : i;
+      results[i] = db_->RunGrouped(Insert("INSERT INTO t VALUES (" + std::to_string(value) + ")"));
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  int failures = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    if (!results[i].ok()) {
+      ++failures;
+      EXPECT_LE(i, 1);
+      EXPECT_EQ(results[i].sqlite_code() & 0xff, SQLITE_CONSTRAINT);
+    }
+  }
+  EXPECT_EQ(failures, 1);
+  EXPECT_EQ(Count(), kWriters - 1);
+}
+
+TEST_F(DatabaseTest, AWriteThatEndsTheTransactionFailsAlone) {
+  std::vector<Status> results(30);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 30; ++i) {
+    threads.emplace_back([&, i] {
+      std::string sql = i % 10 == 5 ? "INSERT INTO guard VALUES (1)"
+                                    : "INSERT INTO t VALUES (" + std::to_string(i) + ")";
+      results[i] = db_->RunGrouped(Insert(sql));
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(results[i].ok(), i % 10 != 5) << i << ": " << results[i].ToString();
+  }
+  EXPECT_EQ(Count(), 27);
+}
+
+}  // namespace
+}  // namespace quarry::storage
