@@ -32,6 +32,7 @@ QuarryServer::~QuarryServer() {
   http_.reset();
   workers_.reset();
   hrana_.reset();
+  tokens_.reset();
   streams_.reset();
   store_.reset();
 }
@@ -52,6 +53,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   QUARRY_ASSIGN_OR_RETURN(auth::KeyPair key,
                           auth::KeyPair::LoadOrCreate(server->store_->keys_dir()));
   server->key_ = std::make_unique<auth::KeyPair>(std::move(key));
+  server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_);
 
   protocol::StreamLimits limits;
   limits.idle_timeout = cfg.stream_idle_timeout;
@@ -114,7 +116,7 @@ http::Response QuarryServer::Dispatch(const http::Request& request) {
     return TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API " + target.substr(1));
   }
 
-  auto claims = Authenticate(request, config_, *key_);
+  auto claims = Authenticate(request, config_, *tokens_);
   if (!claims.ok()) {
     return ErrorResponse(claims.status());
   }

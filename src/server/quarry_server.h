@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "auth/key_pair.h"
+#include "auth/token_cache.h"
 #include "common/status.h"
 #include "common/thread_pool.h"
 #include "http/server.h"
@@ -44,6 +45,7 @@ class QuarryServer {
   const ServerConfig config_;
   std::unique_ptr<storage::NamespaceStore> store_;
   std::unique_ptr<auth::KeyPair> key_;
+  std::unique_ptr<auth::TokenCache> tokens_;
   std::unique_ptr<protocol::StreamManager> streams_;
   std::unique_ptr<protocol::HranaService> hrana_;
   std::unique_ptr<ThreadPool> workers_;

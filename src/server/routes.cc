@@ -75,7 +75,7 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
 }
 
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
-                                  const auth::KeyPair& key) {
+                                  auth::TokenCache& tokens) {
   if (config.no_auth) {
     auth::Claims claims;
     claims.access = auth::Access::kAdmin;
@@ -93,7 +93,7 @@ Result<auth::Claims> Authenticate(const http::Request& request, const ServerConf
   if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
     return Status(ErrorCode::kUnauthorized, "Authorization header must be 'Bearer <token>'");
   }
-  return key.Verify(value.substr(kBearer.size()), NowUnix());
+  return tokens.Verify(value.substr(kBearer.size()), NowUnix());
 }
 
 namespace {

@@ -9,6 +9,7 @@
 
 #include "auth/key_pair.h"
 #include "auth/token.h"
+#include "auth/token_cache.h"
 #include "common/status.h"
 #include "http/message.h"
 #include "protocol/hrana_service.h"
@@ -30,7 +31,7 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
 // The verified claims of the request's bearer token. Without --no-auth a missing, malformed,
 // forged or expired token is kUnauthorized. With --no-auth every request is an admin.
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
-                                  const auth::KeyPair& key);
+                                  auth::TokenCache& tokens);
 
 http::Response JsonResponse(int status, std::string body);
 http::Response ErrorResponse(const Status& status);
