@@ -280,6 +280,13 @@ void Server::Run() {
   }
 }
 
+void Server::StopAccepting() {
+  net::post(impl_->ioc, [impl = impl_.get()] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+}
+
 void Server::Stop() {
   net::post(impl_->ioc, [impl = impl_.get()] {
     beast::error_code ec;

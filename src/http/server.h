@@ -35,7 +35,9 @@ class Server {
   uint16_t port() const;
   // Serves on io_threads threads until Stop(); blocks.
   void Run();
-  // Stops accepting and ends Run(); safe from any thread or a signal handler's thread.
+  // Stops accepting new connections; requests on open ones are still served. Any thread.
+  void StopAccepting();
+  // Stops accepting and ends Run(); any thread. Responses not yet written are dropped.
   void Stop();
 
  private:

@@ -28,9 +28,10 @@ http::Response TextResponse(int status, std::string body) {
 QuarryServer::QuarryServer(ServerConfig config) : config_(std::move(config)) {}
 
 QuarryServer::~QuarryServer() {
-  // The listener goes first so no request arrives at a half-destroyed engine.
-  http_.reset();
+  // Workers first: their queued tasks finish against a live engine and post their responses
+  // to the (stopped, still existing) I/O loop. Then the listener, which drops those.
   workers_.reset();
+  http_.reset();
   hrana_.reset();
   tokens_.reset();
   streams_.reset();
@@ -80,13 +81,21 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
 
 Status QuarryServer::Listen() { return http_->Listen(); }
 void QuarryServer::Run() { http_->Run(); }
-void QuarryServer::Stop() { http_->Stop(); }
+void QuarryServer::Stop(std::chrono::milliseconds grace) {
+  http_->StopAccepting();
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  http_->Stop();
+}
 
 void QuarryServer::Handle(http::Request request, http::Responder respond) {
   if (request.method == "GET" && request.path == "/health") {
     respond(TextResponse(200, ""));
     return;
   }
+  in_flight_.fetch_add(1);
   workers_->Submit([this, request = std::move(request), respond = std::move(respond)] {
     http::Response response;
     try {
@@ -96,6 +105,7 @@ void QuarryServer::Handle(http::Request request, http::Responder respond) {
       response = ErrorResponse(Status(ErrorCode::kInternal, "internal error"));
     }
     respond(std::move(response));
+    in_flight_.fetch_sub(1);
   });
 }
 

@@ -32,7 +32,9 @@ class QuarryServer {
   uint16_t port() const { return http_->port(); }
   // Serves until Stop(); blocks.
   void Run();
-  void Stop();
+  // Stops accepting, waits up to `grace` for requests in flight to be answered, then ends
+  // Run(). Any thread.
+  void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
   storage::NamespaceStore& store() { return *store_; }
   const auth::KeyPair& key() const { return *key_; }
@@ -43,6 +45,7 @@ class QuarryServer {
   http::Response Dispatch(const http::Request& request);
 
   const ServerConfig config_;
+  std::atomic<int64_t> in_flight_{0};
   std::unique_ptr<storage::NamespaceStore> store_;
   std::unique_ptr<auth::KeyPair> key_;
   std::unique_ptr<auth::TokenCache> tokens_;
