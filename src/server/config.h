@@ -26,7 +26,7 @@ struct ServerConfig {
   std::chrono::milliseconds transaction_timeout{5'000};
   std::chrono::milliseconds query_timeout{30'000};
   size_t worker_threads = 16;  // threads doing SQLite work
-  int io_threads = 1;
+  int io_threads = 2;
 
   // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits.
   Status Validate() const;
