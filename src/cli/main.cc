@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   quarry::cli::ExitCode exit_code;
   quarry::cli::RegisterServeCommand(app, exit_code);
   quarry::cli::RegisterTokenCommand(app, exit_code);
+  quarry::cli::RegisterDbCommands(app, exit_code);
+  quarry::cli::RegisterEnvCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code.value;
 }

@@ -7,6 +7,7 @@
 
 #include "auth/key_pair.h"
 #include "cli/command.h"
+#include "cli/local_key.h"
 #include "storage/namespace_name.h"
 
 namespace quarry::cli {
@@ -20,19 +21,6 @@ struct TokenOptions {
   std::string data_dir;
   std::string subject;
 };
-
-Result<auth::KeyPair> LoadKey(const std::filesystem::path& data_dir) {
-  std::filesystem::path file = data_dir / "keys" / std::string(auth::KeyPair::kPrivateKeyFile);
-  std::ifstream in(file);
-  if (!in) {
-    return Status(ErrorCode::kNotFound, "no signing key at " + file.string() +
-                                            "; start the server once with --data " +
-                                            data_dir.string() + " to create it");
-  }
-  std::stringstream pem;
-  pem << in.rdbuf();
-  return auth::KeyPair::FromPrivateKeyPem(pem.str());
-}
 
 int CreateToken(const TokenOptions& options) {
   auto access = auth::ParseAccess(options.access);
@@ -70,7 +58,7 @@ int CreateToken(const TokenOptions& options) {
     claims.expires_at = claims.issued_at + options.expires_in;
   }
   claims.subject = options.subject;
-  auto key = LoadKey(options.data_dir);
+  auto key = LoadLocalKey(options.data_dir);
   if (!key.ok()) {
     std::cerr << "quarry token create: " << key.status().message() << "\n";
     return 1;

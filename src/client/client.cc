@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/base64.h"
+#include "protocol/json_body.h"
 
 namespace quarry::client {
 
@@ -274,9 +275,9 @@ Result<std::vector<Result<json::object>>> Stream::Send(std::vector<json::object>
     baton_.reset();
     return response.status();
   }
-  boost::system::error_code ec;
-  json::value parsed = json::parse(*response, ec);
-  if (ec || !parsed.is_object()) {
+  auto precise = protocol::ParseJsonBody(*response);
+  json::value parsed = precise.ok() ? std::move(*precise) : json::value();
+  if (!parsed.is_object()) {
     closed_ = true;
     return Malformed("pipeline response is not a JSON object");
   }

@@ -26,6 +26,7 @@ class HranaServiceTest : public ::testing::Test {
     StreamLimits limits;
     limits.idle_timeout = std::chrono::milliseconds(300);
     limits.transaction_timeout = std::chrono::milliseconds(200);
+    limits.query_timeout = std::chrono::milliseconds(300);
     streams_ = std::make_unique<StreamManager>(limits);
     service_ = std::make_unique<HranaService>(
         [this](std::string_view ns) { return store_->Get(ns); }, *streams_);
@@ -186,6 +187,19 @@ TEST_F(HranaServiceTest, StoredSqlAndDescribe) {
   EXPECT_EQ(described["is_readonly"], true);
   EXPECT_EQ(results[4].as_object()["error"].as_object()["code"], "SQL_NOT_FOUND");
   EXPECT_EQ(results[5].as_object()["response"].as_object()["is_autocommit"], true);
+}
+
+TEST_F(HranaServiceTest, LongQueryIsInterrupted) {
+  auto start = std::chrono::steady_clock::now();
+  json::object out = Pipeline(
+      Exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+           "", true));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  auto& result = out["results"].as_array()[0].as_object();
+  ASSERT_EQ(result["type"], "error");
+  EXPECT_EQ(result["error"].as_object()["code"], "SQLITE_INTERRUPT");
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_EQ(Count("sqlite_schema"), 0);  // the connection is usable afterwards
 }
 
 TEST_F(HranaServiceTest, DeletedNamespaceEndsItsStreams) {

@@ -1,0 +1,211 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <fstream>
+
+#include "client/client.h"
+#include "test_server.h"
+
+namespace quarry {
+namespace {
+
+using quarry::testing::TempDir;
+using quarry::testing::TestServer;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+
+std::string Quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+// Runs the built quarry binary in `cwd` with `stdin_text` on its standard input (never a
+// TTY), under a 60 s timeout so a hang fails the test instead of blocking it.
+CliResult RunCli(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                 const std::string& stdin_text = "") {
+  std::filesystem::path input = cwd / ".stdin";
+  std::ofstream(input) << stdin_text;
+  std::string command = "cd " + Quote(cwd.string()) + " && env -u QUARRY_URL -u QUARRY_TOKEN " +
+                        "-u QUARRY_DATA timeout 60 " + Quote(QUARRY_BIN);
+  for (const auto& arg : args) {
+    command += " " + Quote(arg);
+  }
+  command += " < " + Quote(input.string()) + " 2>&1";
+  CliResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
+    result.output.append(buf, n);
+  }
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class CliIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.ok()) << server_.error(); }
+
+  // Connection flags: the server's URL and its data folder (for a locally signed token).
+  std::vector<std::string> Conn() const {
+    return {"--url", server_.url(), "--data", (server_.data_dir() / "data").string()};
+  }
+  CliResult Quarry(std::vector<std::string> args, const std::string& stdin_text = "") {
+    for (const auto& a : Conn()) {
+      args.push_back(a);
+    }
+    return RunCli(args, work_.path(), stdin_text);
+  }
+
+  TestServer server_;
+  TempDir work_;
+};
+
+TEST_F(CliIntegrationTest, DbCreateListForkDelete) {
+  auto created = Quarry({"db", "create", "shop"});
+  EXPECT_EQ(created.exit_code, 0) << created.output;
+  EXPECT_NE(created.output.find("Created database 'shop'"), std::string::npos);
+
+  auto again = Quarry({"db", "create", "shop"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.output.find("namespace 'shop' already exists"), std::string::npos)
+      << again.output;
+
+  auto forked = Quarry({"db", "fork", "shop", "shop-copy"});
+  EXPECT_EQ(forked.exit_code, 0) << forked.output;
+
+  auto list = Quarry({"db", "list"});
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find(" shop "), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find(" shop-copy "), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("last used"), std::string::npos) << list.output;
+
+  auto refused = Quarry({"db", "delete", "shop-copy"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("--yes"), std::string::npos) << refused.output;
+
+  auto deleted = Quarry({"db", "delete", "shop-copy", "--yes"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.output;
+  auto missing = Quarry({"db", "delete", "shop-copy", "--yes"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("does not exist"), std::string::npos) << missing.output;
+
+  auto json_list = Quarry({"db", "list", "--json"});
+  ASSERT_EQ(json_list.exit_code, 0) << json_list.output;
+  auto parsed = boost::json::parse(json_list.output);
+  std::vector<std::string> names;
+  for (const auto& item : parsed.as_array()) {
+    names.emplace_back(item.as_object().at("name").as_string());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"default", "shop"}));
+}
+
+TEST_F(CliIntegrationTest, UnreachableServerExplains) {
+  auto result = RunCli({"db", "list", "--url", "http://127.0.0.1:1", "--token", "t"}, work_.path());
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("cannot connect to http://127.0.0.1:1"), std::string::npos)
+      << result.output;
+}
+
+TEST_F(CliIntegrationTest, ShellCommandAndStdin) {
+  ASSERT_EQ(Quarry({"db", "create", "sh"}).exit_code, 0);
+  auto made = Quarry({"db", "shell", "sh", "-c",
+                      "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);\n"
+                      "INSERT INTO t(name) VALUES ('semi;colon'), ('Zoë');\n"
+                      "SELECT id, name FROM t ORDER BY id;\n"
+                      ".tables\n"});
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_NE(made.output.find(" id | name\n"), std::string::npos) << made.output;
+  EXPECT_NE(made.output.find("  1 | semi;colon\n"), std::string::npos) << made.output;
+  EXPECT_NE(made.output.find("  2 | Zoë\n"), std::string::npos) << made.output;
+  EXPECT_NE(made.output.find("(2 rows)"), std::string::npos) << made.output;
+  EXPECT_NE(made.output.find("\nt\n"), std::string::npos) << made.output;
+
+  // Statement by statement from stdin, stopping at the first error.
+  auto script = Quarry({"db", "shell", "sh"},
+                       "INSERT INTO t(name) VALUES ('three');\n"
+                       "BEGIN;\nINSERT INTO t(name)\n  VALUES ('in txn');\nCOMMIT;\n"
+                       "SELECT * FROM no_such_table;\n"
+                       "INSERT INTO t(name) VALUES ('never');\n");
+  EXPECT_EQ(script.exit_code, 1) << script.output;
+  EXPECT_NE(script.output.find("Error: no such table: no_such_table"), std::string::npos)
+      << script.output;
+
+  auto json = Quarry({"db", "shell", "sh", "--json", "-c", "SELECT count(*) AS n FROM t"});
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_EQ(json.output, "[{\"n\":4}]\n");
+
+  auto schema = Quarry({"db", "shell", "sh", "-c", ".schema t"});
+  EXPECT_EQ(schema.output, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);\n");
+}
+
+TEST_F(CliIntegrationTest, ShellOnLocalFile) {
+  auto result = RunCli({"db", "shell", "--url", "file:local.db", "-c",
+                        "CREATE TABLE k(v); INSERT INTO k VALUES (x'00ff'), (1.5); "
+                        "SELECT v FROM k;"},
+                       work_.path());
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("x'00ff'"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("1.5"), std::string::npos) << result.output;
+  EXPECT_TRUE(std::filesystem::exists(work_.path() / "local.db"));
+}
+
+TEST_F(CliIntegrationTest, EnvAndRunFromBindings) {
+  ASSERT_EQ(Quarry({"db", "create", "shop"}).exit_code, 0);
+  ASSERT_EQ(Quarry({"db", "create", "other"}).exit_code, 0);
+  std::ofstream(work_.path() / "quarry.toml")
+      << "[[databases]]\nbinding = \"DB\"\nname = \"shop\"\n";
+
+  auto env = Quarry({"env"});
+  ASSERT_EQ(env.exit_code, 0) << env.output;
+  std::string expected_url = "DB_URL=" + server_.url() + "/db/shop/\n";
+  EXPECT_EQ(env.output.substr(0, expected_url.size()), expected_url) << env.output;
+  size_t at = env.output.find("DB_TOKEN=");
+  ASSERT_NE(at, std::string::npos) << env.output;
+  std::string token = env.output.substr(at + 9);
+  token = token.substr(0, token.find('\n'));
+
+  // The token reaches its namespace and no other.
+  auto shop = client::Client::Open(server_.url("shop"), token);
+  ASSERT_TRUE(shop.ok());
+  EXPECT_TRUE((*shop)->Execute("CREATE TABLE hello(x)", {}).ok());
+  auto other = client::Client::Open(server_.url("other"), token);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->Execute("SELECT 1", {}).status().code(), ErrorCode::kForbidden);
+
+  std::vector<std::string> run_args = {"run"};
+  for (const auto& a : Conn()) {
+    run_args.push_back(a);
+  }
+  for (const char* a : {"--", "sh", "-c", "echo \"url=$DB_URL\"; exit 3"}) {
+    run_args.push_back(a);
+  }
+  auto run = RunCli(run_args, work_.path());
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_EQ(run.output, "url=" + server_.url() + "/db/shop/\n");
+
+  auto local = RunCli({"env", "--local"}, work_.path());
+  EXPECT_EQ(local.exit_code, 0) << local.output;
+  EXPECT_EQ(local.output, "DB_URL=file:.quarry/shop.db\n");
+  EXPECT_TRUE(std::filesystem::is_directory(work_.path() / ".quarry"));
+
+  std::ofstream(work_.path() / "bad.toml") << "[[databases]]\nbinding = \"db\"\nname = \"shop\"\n";
+  auto bad = Quarry({"env", "--config", "bad.toml"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("bad.toml:2:11:"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace quarry

@@ -1,0 +1,64 @@
+#include "test_server.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+
+namespace quarry::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "quarry-it-XXXXXX").string();
+  char* made = mkdtemp(pattern.data());
+  path_ = made != nullptr ? std::filesystem::path(made) : std::filesystem::path();
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) {
+    std::filesystem::remove_all(path_, ec);
+  }
+}
+
+TestServer::TestServer() {
+  server::ServerConfig config;
+  config.listen_address = "127.0.0.1";
+  config.listen_port = 0;
+  config.data_dir = dir_.path() / "data";
+  config.worker_threads = 4;
+  auto created = server::QuarryServer::Create(config);
+  if (!created.ok()) {
+    error_ = created.status().message();
+    return;
+  }
+  Status listening = (*created)->Listen();
+  if (!listening.ok()) {
+    error_ = listening.message();
+    return;
+  }
+  server_ = std::move(*created);
+  thread_ = std::thread([server = server_.get()] { server->Run(); });
+}
+
+TestServer::~TestServer() {
+  if (server_) {
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+  }
+}
+
+std::string TestServer::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+std::string TestServer::AdminToken() const {
+  auth::Claims claims;
+  claims.access = auth::Access::kAdmin;
+  claims.all_namespaces = true;
+  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  claims.expires_at = claims.issued_at + 3600;
+  return server_->key().Sign(claims);
+}
+
+}  // namespace quarry::testing

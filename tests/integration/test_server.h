@@ -1,0 +1,50 @@
+#pragma once
+
+// TestServer: a real QuarryServer on 127.0.0.1 with an ephemeral port and a temporary data
+// folder, running on its own thread until destroyed.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "server/quarry_server.h"
+
+namespace quarry::testing {
+
+// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class TestServer {
+ public:
+  // Aborts the test binary (via gtest fatal failure in the caller) when the server fails to
+  // start: check ok() before use.
+  TestServer();
+  ~TestServer();
+
+  bool ok() const { return server_ != nullptr; }
+  const std::string& error() const { return error_; }
+  uint16_t port() const { return server_->port(); }
+  // "http://127.0.0.1:<port>"
+  std::string url() const;
+  std::string url(const std::string& ns) const { return url() + "/db/" + ns; }
+  const std::filesystem::path& data_dir() const { return dir_.path(); }
+  // A token signed with the server's key: admin over every namespace.
+  std::string AdminToken() const;
+
+ private:
+  TempDir dir_;
+  std::string error_;
+  std::unique_ptr<server::QuarryServer> server_;
+  std::thread thread_;
+};
+
+}  // namespace quarry::testing
