@@ -1,0 +1,71 @@
+#include "server/routes.h"
+
+#include <gtest/gtest.h>
+
+namespace quarry::server {
+namespace {
+
+http::Request Make(std::string path,
+                   std::vector<std::pair<std::string, std::string>> headers = {}) {
+  http::Request request;
+  request.method = "POST";
+  request.path = std::move(path);
+  request.headers = std::move(headers);
+  return request;
+}
+
+TEST(ResolveRouteTest, PathPrefixWins) {
+  ServerConfig config;
+  auto route = ResolveRoute(Make("/db/shop/v2/pipeline", {{"x-namespace", "other"}}), config);
+  ASSERT_TRUE(route.ok());
+  EXPECT_EQ(route->ns, "shop");
+  EXPECT_EQ(route->path, "/v2/pipeline");
+}
+
+TEST(ResolveRouteTest, HeaderThenHostThenDefault) {
+  ServerConfig config;
+  config.base_domain = "db.example.com";
+  EXPECT_EQ(ResolveRoute(Make("/v2/pipeline", {{"x-namespace", "blog"}}), config)->ns, "blog");
+  EXPECT_EQ(ResolveRoute(Make("/v2/pipeline", {{"host", "shop.db.example.com:8080"}}), config)->ns,
+            "shop");
+  EXPECT_EQ(ResolveRoute(Make("/v2/pipeline", {{"host", "a.b.db.example.com"}}), config)->ns,
+            "default");
+  EXPECT_EQ(ResolveRoute(Make("/v2/pipeline", {{"host", "db.example.com"}}), config)->ns,
+            "default");
+  EXPECT_EQ(ResolveRoute(Make("/v2/pipeline", {{"host", "shop.elsewhere.com"}}), config)->ns,
+            "default");
+  ServerConfig no_domain;
+  EXPECT_EQ(ResolveRoute(Make("/v2/pipeline", {{"host", "shop.db.example.com"}}), no_domain)->ns,
+            "default");
+}
+
+TEST(ResolveRouteTest, InvalidNamesAreRefused) {
+  ServerConfig config;
+  config.base_domain = "db.example.com";
+  EXPECT_EQ(ResolveRoute(Make("/db/Bad/v2/pipeline"), config).status().code(),
+            ErrorCode::kInvalidName);
+  EXPECT_EQ(ResolveRoute(Make("/db/../v2/pipeline"), config).status().code(),
+            ErrorCode::kInvalidName);
+  EXPECT_EQ(ResolveRoute(Make("/v2/pipeline", {{"x-namespace", "a/b"}}), config).status().code(),
+            ErrorCode::kInvalidName);
+  EXPECT_EQ(
+      ResolveRoute(Make("/v2/pipeline", {{"host", "UP.db.example.com"}}), config).status().code(),
+      ErrorCode::kInvalidName);
+}
+
+TEST(ServerConfigTest, NoAuthOnlyOnLoopback) {
+  ServerConfig config;
+  config.no_auth = true;
+  ASSERT_TRUE(ParseListen("0.0.0.0:8080", config).ok());
+  EXPECT_EQ(config.Validate().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(ParseListen("127.0.0.1:9000", config).ok());
+  EXPECT_TRUE(config.Validate().ok());
+  ASSERT_TRUE(ParseListen("[::1]:9000", config).ok());
+  EXPECT_EQ(config.listen_address, "::1");
+  EXPECT_TRUE(config.Validate().ok());
+  EXPECT_FALSE(ParseListen("127.0.0.1", config).ok());
+  EXPECT_FALSE(ParseListen("127.0.0.1:70000", config).ok());
+}
+
+}  // namespace
+}  // namespace quarry::server
