@@ -113,8 +113,7 @@ int AuthorizeCommon(SqlAccess mode, int action, const char* arg1, const char* ar
   }
 }
 
-int AuthorizeReadOnly(void*, int action, const char* arg1, const char* arg2, const char*,
-                      const char*) {
+int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
   if (AuthorizeCommon(SqlAccess::kReadOnly, action, arg1, arg2) != SQLITE_OK) {
     return SQLITE_DENY;
   }
@@ -135,9 +134,38 @@ int AuthorizeReadOnly(void*, int action, const char* arg1, const char* arg2, con
   }
 }
 
-int AuthorizeReadWrite(void*, int action, const char* arg1, const char* arg2, const char*,
+// Records, in the bool behind `flag`, an allowed action that changes per-connection state.
+int NoteSessionChange(void* flag, int action, const char* arg2, int decision) {
+  if (decision != SQLITE_OK || flag == nullptr) {
+    return decision;
+  }
+  switch (action) {
+    case SQLITE_PRAGMA:
+      if (arg2 != nullptr) {
+        *static_cast<bool*>(flag) = true;
+      }
+      break;
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+      *static_cast<bool*>(flag) = true;
+      break;
+    default:
+      break;
+  }
+  return decision;
+}
+
+int AuthorizeReadWrite(void* flag, int action, const char* arg1, const char* arg2, const char*,
                        const char*) {
-  return AuthorizeCommon(SqlAccess::kReadWrite, action, arg1, arg2);
+  return NoteSessionChange(flag, action, arg2,
+                           AuthorizeCommon(SqlAccess::kReadWrite, action, arg1, arg2));
+}
+
+int AuthorizeReadOnly(void* flag, int action, const char* arg1, const char* arg2, const char*,
+                      const char*) {
+  return NoteSessionChange(flag, action, arg2, AuthorizeReadOnlyRules(action, arg1, arg2));
 }
 
 int DenyEverything(void*, int, const char*, const char*, const char*, const char*) {
@@ -150,7 +178,7 @@ SqlAccess SqlAccessFor(Access access) {
   return access == Access::kReadOnly ? SqlAccess::kReadOnly : SqlAccess::kReadWrite;
 }
 
-int InstallAuthorizer(sqlite3* db, SqlAccess mode) {
+int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed) {
   // A previous read-only authorizer would refuse the query_only change below.
   int rc = sqlite3_set_authorizer(db, nullptr, nullptr);
   if (rc == SQLITE_OK) {
@@ -160,7 +188,7 @@ int InstallAuthorizer(sqlite3* db, SqlAccess mode) {
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_set_authorizer(
-        db, mode == SqlAccess::kReadOnly ? AuthorizeReadOnly : AuthorizeReadWrite, nullptr);
+        db, mode == SqlAccess::kReadOnly ? AuthorizeReadOnly : AuthorizeReadWrite, session_changed);
   }
   if (rc != SQLITE_OK) {
     sqlite3_set_authorizer(db, DenyEverything, nullptr);

@@ -79,6 +79,12 @@ SqlAccess SqlAccessFor(Access access);
 // there is no lifetime to manage. Call from the thread that uses `db`. Returns SQLITE_OK or
 // the SQLite error code of the step that failed; on failure the connection is left with an
 // authorizer that denies every action, so an ignored failure cannot widen access.
-[[nodiscard]] int InstallAuthorizer(sqlite3* db, SqlAccess mode);
+//
+// When `session_changed` is given, the authorizer sets it to true whenever it allows a
+// statement that changes the connection's own state beyond the database file: a pragma given a
+// value (foreign_keys = OFF, recursive_triggers, ...) or a temporary table, view, index or
+// trigger. A pool must then close the connection rather than hand it to the next client. The
+// flag must outlive the connection's use with this authorizer.
+[[nodiscard]] int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed = nullptr);
 
 }  // namespace quarry::auth

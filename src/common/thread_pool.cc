@@ -1,31 +1,57 @@
 #include "common/thread_pool.h"
 
+#include <algorithm>
+
 namespace quarry {
 
-ThreadPool::ThreadPool(size_t threads) {
+ThreadPool::ThreadPool(size_t threads, size_t max_running, std::chrono::microseconds stall_after)
+    : max_running_(max_running != 0
+                       ? max_running
+                       : std::max<size_t>(
+                             1, std::min<size_t>(threads, std::thread::hardware_concurrency()))),
+      stall_after_(stall_after),
+      blocking_hooks_{&ThreadPool::BeginBlocking, &ThreadPool::EndBlocking, this} {
+  workers_.reserve(threads);
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { Loop(); });
+    workers_.push_back(std::make_unique<Worker>());
   }
+  for (size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, worker = workers_[i].get()] { Loop(*worker); });
+  }
+  monitor_ = std::thread([this] { Monitor(); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    for (Worker* worker : idle_) {
+      worker->wake.notify_one();
+    }
   }
-  ready_.notify_all();
+  monitor_wake_.notify_one();
+  monitor_.join();
   for (auto& thread : threads_) {
     thread.join();
   }
 }
 
+void ThreadPool::WakeLocked(std::function<void()> task) {
+  Worker* worker = idle_.back();
+  idle_.pop_back();
+  worker->task = std::move(task);
+  ++running_;
+  worker->wake.notify_one();
+}
+
 void ThreadPool::Submit(std::function<void()> task) {
-  {
-    std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
+  std::lock_guard lock(mutex_);
+  if (!idle_.empty() && running_ < max_running_) {
+    WakeLocked(std::move(task));
+    return;
   }
-  ready_.notify_one();
+  tasks_.push_back({std::move(task), std::chrono::steady_clock::now()});
 }
 
 size_t ThreadPool::queued() {
@@ -33,19 +59,63 @@ size_t ThreadPool::queued() {
   return tasks_.size();
 }
 
-void ThreadPool::Loop() {
+void ThreadPool::BeginBlocking(void* arg) {
+  auto* pool = static_cast<ThreadPool*>(arg);
+  std::lock_guard lock(pool->mutex_);
+  --pool->running_;
+  if (!pool->tasks_.empty() && !pool->idle_.empty() && pool->running_ < pool->max_running_) {
+    std::function<void()> task = std::move(pool->tasks_.front().task);
+    pool->tasks_.pop_front();
+    pool->WakeLocked(std::move(task));
+  }
+}
+
+void ThreadPool::EndBlocking(void* arg) {
+  auto* pool = static_cast<ThreadPool*>(arg);
+  std::lock_guard lock(pool->mutex_);
+  ++pool->running_;
+}
+
+void ThreadPool::Loop(Worker& self) {
+  ScopedBlocking::InstallForThisThread(&blocking_hooks_);
+  std::unique_lock lock(mutex_);
   while (true) {
     std::function<void()> task;
-    {
-      std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) {
-        return;
-      }
-      task = std::move(tasks_.front());
+    if (self.task) {
+      task = std::move(self.task);  // handed over by Submit/Monitor, already counted running
+      self.task = nullptr;
+    } else if (!tasks_.empty() && (running_ < max_running_ || stopping_)) {
+      task = std::move(tasks_.front().task);
       tasks_.pop_front();
+      ++running_;
+    } else if (stopping_ && tasks_.empty()) {
+      return;
+    } else {
+      idle_.push_back(&self);
+      self.wake.wait(lock, [&] { return self.task != nullptr || stopping_; });
+      if (!self.task) {
+        std::erase(idle_, &self);  // stopping: drain what is left, then exit
+      }
+      continue;
     }
+    lock.unlock();
     task();
+    lock.lock();
+    --running_;
+  }
+}
+
+void ThreadPool::Monitor() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    monitor_wake_.wait_for(lock, stall_after_);
+    auto now = std::chrono::steady_clock::now();
+    // The running tasks are not finishing: add a thread for each task waiting too long.
+    while (!tasks_.empty() && !idle_.empty() && now - tasks_.front().since >= stall_after_) {
+      std::function<void()> task = std::move(tasks_.front().task);
+      tasks_.pop_front();
+      WakeLocked(std::move(task));
+    }
   }
 }
 

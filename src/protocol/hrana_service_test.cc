@@ -189,6 +189,32 @@ TEST_F(HranaServiceTest, StoredSqlAndDescribe) {
   EXPECT_EQ(results[5].as_object()["response"].as_object()["is_autocommit"], true);
 }
 
+TEST_F(HranaServiceTest, SessionStateNeverReachesTheNextClient) {
+  // Each pipeline below runs on a pooled connection; a changed one must not be reused.
+  Pipeline(Exec("PRAGMA foreign_keys = OFF", "", true));
+  Pipeline(Exec("PRAGMA recursive_triggers = 1", "", true));
+  Pipeline(Exec("CREATE TEMP TABLE scratch(x)", "", true));
+  for (int i = 0; i < 3; ++i) {
+    json::object fk = Pipeline(Exec("PRAGMA foreign_keys", "", true));
+    auto& rows = fk["results"]
+                     .as_array()[0]
+                     .as_object()["response"]
+                     .as_object()["result"]
+                     .as_object()["rows"]
+                     .as_array();
+    EXPECT_EQ(rows[0].as_array()[0].as_object()["value"], "1");
+    json::object rt = Pipeline(Exec("PRAGMA recursive_triggers", "", true));
+    auto& rt_rows = rt["results"]
+                        .as_array()[0]
+                        .as_object()["response"]
+                        .as_object()["result"]
+                        .as_object()["rows"]
+                        .as_array();
+    EXPECT_EQ(rt_rows[0].as_array()[0].as_object()["value"], "0");
+    EXPECT_EQ(Count("temp.sqlite_schema"), 0);
+  }
+}
+
 TEST_F(HranaServiceTest, LongQueryIsInterrupted) {
   auto start = std::chrono::steady_clock::now();
   json::object out = Pipeline(

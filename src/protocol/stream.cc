@@ -105,7 +105,7 @@ void ApplyAccess(storage::Connection& conn, auth::SqlAccess access) {
   int tag = static_cast<int>(access);
   if (conn.access_tag() != tag) {
     conn.SetAccessTag(tag);
-    if (auth::InstallAuthorizer(conn.handle(), access) != SQLITE_OK) {
+    if (auth::InstallAuthorizer(conn.handle(), access, conn.session_changed_flag()) != SQLITE_OK) {
       conn.SetAccessTag(-1);  // the deny-all fallback stays installed; retry next time
     }
   }

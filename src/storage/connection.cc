@@ -1,9 +1,36 @@
 #include "storage/connection.h"
 
+#include <algorithm>
 #include <string>
+#include <thread>
+
+#include "common/blocking.h"
 
 namespace quarry::storage {
 namespace {
+
+// Waits for a lock held by another connection, as sqlite3_busy_timeout does (same back-off),
+// but marked as blocking so the worker pool runs other requests meanwhile. Returns 0 to give
+// up with SQLITE_BUSY once the connection's busy timeout has passed.
+int BusyHandler(void* arg, int attempt) {
+  static constexpr int kDelaysMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  constexpr int kSteps = sizeof(kDelaysMs) / sizeof(kDelaysMs[0]);
+  int timeout_ms = *static_cast<int*>(arg);
+  int delay = attempt < kSteps ? kDelaysMs[attempt] : kDelaysMs[kSteps - 1];
+  int waited = 0;
+  for (int i = 0; i < std::min(attempt, kSteps); ++i) {
+    waited += kDelaysMs[i];
+  }
+  if (attempt >= kSteps) {
+    waited += (attempt - kSteps) * kDelaysMs[kSteps - 1];
+  }
+  if (waited >= timeout_ms) {
+    return 0;
+  }
+  ScopedBlocking waiting;
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(delay, timeout_ms - waited)));
+  return 1;
+}
 
 // Called by SQLite every few hundred VM steps; non-zero interrupts the statement.
 int ProgressHandler(void* arg) { return static_cast<Connection*>(arg)->DeadlineExceeded() ? 1 : 0; }
@@ -70,7 +97,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
   }
   std::unique_ptr<Connection> conn(new Connection(db, options));
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  sqlite3_busy_handler(db, BusyHandler, &conn->options_.busy_timeout_ms);
   // Nothing a client sends may corrupt the file or reach outside it.
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
@@ -178,17 +205,6 @@ Status Connection::LastError(std::string_view context) const {
     message = std::string(context) + ": " + message;
   }
   return Status(ErrorCode::kSqlite, message, code);
-}
-
-bool Connection::ResetForReuse() {
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, 1, nullptr);
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_VIEW, 1, nullptr);
-  auto temp = Prepare("SELECT 1 FROM temp.sqlite_schema LIMIT 1");
-  if (!temp.ok()) {
-    return false;
-  }
-  return sqlite3_step(temp->get()) == SQLITE_DONE;
 }
 
 bool Connection::HoldsWriteLock() const {

@@ -89,10 +89,11 @@ class Connection {
   // Rolls back any open transaction; OK when none is open.
   Status RollbackIfOpen();
 
-  // Brings per-connection state a client may have changed back to Quarry's defaults (foreign
-  // keys and triggers on). Returns false when the connection holds state it cannot reset
-  // (temporary tables, views or triggers) and must be closed rather than reused.
-  bool ResetForReuse();
+  // Set by the authorizer (see auth::InstallAuthorizer) when a client statement changed the
+  // connection's own state: a pragma setting, a temporary object. Such a connection is closed
+  // instead of being reused by another client.
+  bool* session_changed_flag() { return &session_changed_; }
+  bool session_changed() const { return session_changed_; }
 
   // Statements started after this point are interrupted (SQLITE_INTERRUPT) once the deadline
   // passes. Pass time_point::max() to clear.
@@ -114,6 +115,7 @@ class Connection {
   ConnectionOptions options_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   int access_tag_ = -1;
+  bool session_changed_ = false;
   uint64_t cache_generation_ = 0;
   // LRU of idle prepared statements keyed by SQL text.
   std::list<std::pair<std::string, sqlite3_stmt*>> cache_;

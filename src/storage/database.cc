@@ -1,5 +1,9 @@
 #include "storage/database.h"
 
+#include <optional>
+
+#include "common/blocking.h"
+
 namespace quarry::storage {
 
 ConnectionLease& ConnectionLease::operator=(ConnectionLease&& other) noexcept {
@@ -54,8 +58,8 @@ void Database::Return(std::unique_ptr<Connection> conn) {
     return;  // a connection we cannot bring back to autocommit is closed
   }
   conn->SetDeadline(std::chrono::steady_clock::time_point::max());
-  if (!conn->ResetForReuse()) {
-    return;  // client-made temporary objects must not leak into the next user's session
+  if (conn->session_changed()) {
+    return;  // one client's pragma settings or temporary objects must not reach the next
   }
   std::lock_guard lock(mutex_);
   if (idle_.size() < max_idle_) {
@@ -75,6 +79,12 @@ Status Database::RunGrouped(const GroupWork& work) {
   group_queue_.push_back(&job);
   while (!job.done) {
     if (group_leader_active_) {
+      // Durable groups wait for an fsync: let the pool run other requests meanwhile (and so
+      // gather a bigger next group). Without fsync the wait is too short to be worth a switch.
+      std::optional<ScopedBlocking> waiting;
+      if (options_.durability == Durability::kFull) {
+        waiting.emplace();
+      }
       group_done_.wait(lock);
       continue;
     }
@@ -140,7 +150,13 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
     if (restart) {
       continue;
     }
-    Status commit = conn.Run("COMMIT");
+    Status commit = [&] {
+      std::optional<ScopedBlocking> syncing;  // the fsync of a durable commit
+      if (options_.durability == Durability::kFull) {
+        syncing.emplace();
+      }
+      return conn.Run("COMMIT");
+    }();
     if (!commit.ok()) {
       conn.RollbackIfOpen().PermitUncheckedError();
       for (GroupJob* job : applied) {

@@ -1,0 +1,43 @@
+#include "common/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <latch>
+
+namespace quarry {
+namespace {
+
+TEST(ThreadPoolTest, RunsEveryTaskBeforeDestruction) {
+  std::atomic<int> ran{0};
+  {
+    ThreadPool pool(4);
+    for (int i = 0; i < 10000; ++i) {
+      pool.Submit([&] { ran.fetch_add(1); });
+    }
+  }
+  EXPECT_EQ(ran.load(), 10000);
+}
+
+TEST(ThreadPoolTest, BlockedTasksDoNotStarveOthers) {
+  // Three tasks block until a fourth runs: only possible if idle threads take queued work.
+  ThreadPool pool(4);
+  std::latch release(1);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 3; ++i) {
+    pool.Submit([&] {
+      release.wait();
+      done.fetch_add(1);
+    });
+  }
+  pool.Submit([&] { release.count_down(); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (done.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(done.load(), 3);
+}
+
+}  // namespace
+}  // namespace quarry
