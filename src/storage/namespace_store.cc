@@ -60,6 +60,7 @@ Result<std::unique_ptr<NamespaceStore>> NamespaceStore::Open(StoreOptions option
 
 Status NamespaceStore::LoadMetadata() {
   std::lock_guard lock(mutex_);
+  std::lock_guard meta_lock(meta_mutex_);
   QUARRY_ASSIGN_OR_RETURN(
       auto stmt, meta_->Prepare("SELECT name, created_at_ms, last_used_ms FROM namespaces"));
   int rc;
@@ -86,6 +87,7 @@ bool NamespaceStore::Exists(std::string_view name) {
 }
 
 Status NamespaceStore::InsertMetadata(std::string_view name, int64_t created_at_ms) {
+  std::lock_guard meta_lock(meta_mutex_);
   QUARRY_ASSIGN_OR_RETURN(
       auto stmt, meta_->Prepare("INSERT INTO namespaces(name, created_at_ms) VALUES (?1, ?2)"));
   sqlite3_bind_text(stmt.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
@@ -96,39 +98,48 @@ Status NamespaceStore::InsertMetadata(std::string_view name, int64_t created_at_
   return Status::Ok();
 }
 
-Status NamespaceStore::Create(std::string_view name) {
-  QUARRY_RETURN_IF_ERROR(ValidateNamespaceName(name));
+Status NamespaceStore::Reserve(const std::string& name) {
   std::lock_guard lock(mutex_);
-  return CreateLocked(name);
+  if (entries_.count(name) != 0 || reserved_.count(name) != 0) {
+    return Status(ErrorCode::kAlreadyExists, "namespace '" + name + "' already exists");
+  }
+  reserved_.insert(name);
+  return Status::Ok();
 }
 
-Status NamespaceStore::CreateLocked(std::string_view name) {
-  std::string key(name);
-  if (entries_.count(key) != 0 || reserved_.count(key) != 0) {
-    return Status(ErrorCode::kAlreadyExists, "namespace '" + key + "' already exists");
-  }
-  fs::path path = DatabasePath(name);
+Status NamespaceStore::Publish(const std::string& name, Status made) {
   std::error_code ec;
-  fs::remove_all(path.parent_path(), ec);  // leftovers of an interrupted delete
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return IoError("cannot create folder for namespace '" + key + "'", ec);
-  }
-  {
-    auto conn = Connection::Open(path, options_.connection, /*create=*/true);
-    if (!conn.ok()) {
-      fs::remove_all(path.parent_path(), ec);
-      return conn.status();
-    }
-  }
   int64_t now = NowMs();
-  Status recorded = InsertMetadata(name, now);
-  if (!recorded.ok()) {
-    fs::remove_all(path.parent_path(), ec);
-    return recorded;
+  if (made.ok()) {
+    made = InsertMetadata(name, now);  // fsynced: from here on the namespace exists
   }
-  entries_[key].created_at_ms = now;
-  return Status::Ok();
+  if (!made.ok()) {
+    fs::remove_all(DatabasePath(name).parent_path(), ec);
+  }
+  std::lock_guard lock(mutex_);
+  reserved_.erase(name);
+  if (made.ok()) {
+    entries_[name].created_at_ms = now;
+  }
+  return made;
+}
+
+Status NamespaceStore::Create(std::string_view name) {
+  QUARRY_RETURN_IF_ERROR(ValidateNamespaceName(name));
+  std::string key(name);
+  QUARRY_RETURN_IF_ERROR(Reserve(key));
+  // The files are made outside the store's lock: requests to other namespaces go on meanwhile.
+  fs::path path = DatabasePath(name);
+  Status made = [&]() -> Status {
+    std::error_code ec;
+    fs::remove_all(path.parent_path(), ec);  // leftovers of an interrupted delete
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return IoError("cannot create folder for namespace '" + key + "'", ec);
+    }
+    return Connection::Open(path, options_.connection, /*create=*/true).status();
+  }();
+  return Publish(key, std::move(made));
 }
 
 Status NamespaceStore::Delete(std::string_view name) {
@@ -141,11 +152,14 @@ Status NamespaceStore::Delete(std::string_view name) {
   if (it == entries_.end()) {
     return Status(ErrorCode::kNamespaceNotFound, "namespace '" + key + "' does not exist");
   }
+  std::unique_lock meta_lock(meta_mutex_);
   QUARRY_ASSIGN_OR_RETURN(auto stmt, meta_->Prepare("DELETE FROM namespaces WHERE name = ?1"));
   sqlite3_bind_text(stmt.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
   if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
     return meta_->LastError("deleting namespace record");
   }
+  stmt = storage::Statement();
+  meta_lock.unlock();
   if (it->second.open != nullptr) {
     it->second.open->MarkDeleted();
     CloseLocked(it->second, key);
@@ -162,69 +176,36 @@ Status NamespaceStore::Delete(std::string_view name) {
 Status NamespaceStore::Fork(std::string_view from, std::string_view to) {
   QUARRY_RETURN_IF_ERROR(ValidateNamespaceName(to));
   std::string target(to);
-  {
-    std::lock_guard lock(mutex_);
-    if (entries_.count(std::string(from)) == 0) {
-      return Status(ErrorCode::kNamespaceNotFound,
-                    "namespace '" + std::string(from) + "' does not exist");
-    }
-    if (entries_.count(target) != 0 || reserved_.count(target) != 0) {
-      return Status(ErrorCode::kAlreadyExists, "namespace '" + target + "' already exists");
-    }
-    reserved_.insert(target);
+  if (!Exists(from)) {
+    return Status(ErrorCode::kNamespaceNotFound,
+                  "namespace '" + std::string(from) + "' does not exist");
   }
-  fs::path dest_path = DatabasePath(to);
-  auto release = [&](Status status) {
-    std::error_code ec;
-    if (!status.ok()) {
-      fs::remove_all(dest_path.parent_path(), ec);
-    }
-    std::lock_guard lock(mutex_);
-    reserved_.erase(target);
-    if (status.ok()) {
-      status = InsertMetadata(to, NowMs());
-      if (status.ok()) {
-        entries_[target].created_at_ms = NowMs();
-      } else {
-        fs::remove_all(dest_path.parent_path(), ec);
-      }
-    }
-    return status;
-  };
+  QUARRY_RETURN_IF_ERROR(Reserve(target));
+  return Publish(target, CopyDatabase(from, DatabasePath(to)));
+}
 
-  auto source_db = Get(from);
-  if (!source_db.ok()) {
-    return release(source_db.status());
-  }
-  auto source = (*source_db)->Acquire();
-  if (!source.ok()) {
-    return release(source.status());
-  }
+Status NamespaceStore::CopyDatabase(std::string_view from, const fs::path& dest_path) {
+  QUARRY_ASSIGN_OR_RETURN(auto source_db, Get(from));
+  QUARRY_ASSIGN_OR_RETURN(auto source, source_db->Acquire());
   std::error_code ec;
   fs::remove_all(dest_path.parent_path(), ec);
   fs::create_directories(dest_path.parent_path(), ec);
   if (ec) {
-    return release(IoError("cannot create folder for namespace '" + target + "'", ec));
+    return IoError("cannot create folder " + dest_path.parent_path().string(), ec);
   }
-  auto dest = Connection::Open(dest_path, options_.connection, /*create=*/true);
-  if (!dest.ok()) {
-    return release(dest.status());
-  }
+  QUARRY_ASSIGN_OR_RETURN(auto dest, Connection::Open(dest_path, options_.connection, true));
   // One step copies every page under a single read transaction: a consistent snapshot, and
   // in WAL mode writers on the source go on meanwhile.
-  sqlite3_backup* backup =
-      sqlite3_backup_init((*dest)->handle(), "main", (*source)->handle(), "main");
+  sqlite3_backup* backup = sqlite3_backup_init(dest->handle(), "main", source->handle(), "main");
   if (backup == nullptr) {
-    return release((*dest)->LastError("starting fork"));
+    return dest->LastError("starting fork");
   }
   int rc = sqlite3_backup_step(backup, -1);
   sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE) {
-    return release(
-        Status(ErrorCode::kSqlite, std::string("fork failed: ") + sqlite3_errstr(rc), rc));
+    return Status(ErrorCode::kSqlite, std::string("fork failed: ") + sqlite3_errstr(rc), rc);
   }
-  Status wal = (*dest)->Exec("PRAGMA journal_mode=WAL");
-  return release(wal);
+  return dest->Exec("PRAGMA journal_mode=WAL");
 }
 
 std::vector<NamespaceInfo> NamespaceStore::List() {
@@ -287,6 +268,7 @@ void NamespaceStore::CloseLocked(Entry& entry, const std::string& name) {
   entry.open.reset();
   lru_.erase(entry.lru_position);
   if (entry.last_used_ms != 0) {
+    std::lock_guard meta_lock(meta_mutex_);
     WriteLastUsedLocked(name, entry.last_used_ms);
   }
 }
@@ -308,6 +290,7 @@ size_t NamespaceStore::open_count() {
 
 void NamespaceStore::Flush() {
   std::lock_guard lock(mutex_);
+  std::lock_guard meta_lock(meta_mutex_);
   meta_->Exec("BEGIN").PermitUncheckedError();
   for (auto& [name, entry] : entries_) {
     if (entry.open == nullptr) {

@@ -78,15 +78,23 @@ class NamespaceStore {
   explicit NamespaceStore(StoreOptions options, std::unique_ptr<Connection> meta);
   std::filesystem::path DatabasePath(std::string_view name) const;
   Status LoadMetadata();
-  Status CreateLocked(std::string_view name);
+  // Claims `name` for a namespace being made; kAlreadyExists when it exists or is being made.
+  Status Reserve(const std::string& name);
+  // Ends a reservation. When `made` is OK, records the namespace (metadata row, then entry);
+  // otherwise, or when recording fails, removes its files. Returns the final status.
+  Status Publish(const std::string& name, Status made);
+  Status CopyDatabase(std::string_view from, const std::filesystem::path& dest_path);
   Status InsertMetadata(std::string_view name, int64_t created_at_ms);
   void EvictLocked();
   void CloseLocked(Entry& entry, const std::string& name);
+  // Requires meta_mutex_.
   void WriteLastUsedLocked(const std::string& name, int64_t last_used_ms);
 
   const StoreOptions options_;
+  // Lock order: mutex_ before meta_mutex_.
   std::mutex mutex_;
-  std::unique_ptr<Connection> meta_;                // GUARDED_BY(mutex_)
+  std::mutex meta_mutex_;
+  std::unique_ptr<Connection> meta_;                // GUARDED_BY(meta_mutex_)
   std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mutex_)
   std::list<std::string> lru_;  // open namespaces, most recent first; GUARDED_BY(mutex_)
   std::set<std::string, std::less<>> reserved_;  // names being forked into; GUARDED_BY(mutex_)

@@ -117,6 +117,28 @@ TEST_F(NamespaceStoreTest, ForkCopiesWhileWritesGoOn) {
   EXPECT_EQ(store->Fork("missing", "other").code(), ErrorCode::kNamespaceNotFound);
 }
 
+TEST_F(NamespaceStoreTest, ConcurrentCreatesOfOneNameSucceedOnce) {
+  auto store = OpenStore();
+  std::atomic<int> created{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 32; ++i) {
+    threads.emplace_back([&, i] {
+      Status st = store->Create("tenant" + std::to_string(i % 8));
+      (st.ok() ? created : refused).fetch_add(1);
+      if (!st.ok()) {
+        EXPECT_EQ(st.code(), ErrorCode::kAlreadyExists) << st.ToString();
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(created.load(), 8);
+  EXPECT_EQ(refused.load(), 24);
+  EXPECT_EQ(store->List().size(), 9u);
+}
+
 TEST_F(NamespaceStoreTest, LruBoundsOpenDatabases) {
   auto store = OpenStore(/*max_open=*/8);
   for (int i = 0; i < 50; ++i) {
