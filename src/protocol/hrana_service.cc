@@ -37,6 +37,73 @@ json::value HranaService::Finish(std::unique_ptr<Stream> stream) {
 Result<std::string> HranaService::Pipeline(const StreamOwner& owner, std::string_view body) {
   QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
   QUARRY_ASSIGN_OR_RETURN(PipelineRequest pipeline, ParsePipelineRequest(parsed));
+  return RunPipeline(owner, pipeline);
+}
+
+bool HranaService::IsLoneGroupableWrite(const StreamOwner& owner,
+                                        const PipelineRequest& pipeline) const {
+  const auto& requests = pipeline.requests;
+  return streams_.limits().group_commit && !pipeline.baton &&
+         owner.access == auth::SqlAccess::kReadWrite && requests.size() == 2 &&
+         requests[0].type == Request::Type::kExecute && requests[0].stmt.sql.has_value() &&
+         requests[1].type == Request::Type::kClose && IsGroupableWrite(*requests[0].stmt.sql);
+}
+
+void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body, Completion done) {
+  auto parsed = ParseJsonBody(body);
+  if (!parsed.ok()) {
+    done(parsed.status());
+    return;
+  }
+  auto pipeline = ParsePipelineRequest(*parsed);
+  if (!pipeline.ok()) {
+    done(pipeline.status());
+    return;
+  }
+  if (!IsLoneGroupableWrite(owner, *pipeline)) {
+    done(RunPipeline(owner, *pipeline));
+    return;
+  }
+  auto db = resolve_(owner.ns);
+  if (!db.ok()) {
+    done(db.status());
+    return;
+  }
+  struct Write {
+    StmtSpec stmt;
+    JsonResultSink sink;
+    Result<StmtOutcome> outcome = Status(ErrorCode::kInternal, "not executed");
+  };
+  auto write = std::make_shared<Write>();
+  write->stmt = std::move(pipeline->requests[0].stmt);
+  auto query_timeout = streams_.limits().query_timeout;
+  (*db)->SubmitGrouped(
+      [write, access = owner.access, query_timeout](storage::Connection& conn) -> Status {
+        ApplyAccess(conn, access);
+        conn.SetDeadline(std::chrono::steady_clock::now() + query_timeout);
+        write->sink = JsonResultSink();
+        write->outcome = ExecuteStmt(conn, *write->stmt.sql, write->stmt, write->sink);
+        conn.SetDeadline(std::chrono::steady_clock::time_point::max());
+        return write->outcome.status();
+      },
+      [write, done = std::move(done)](Status status) {
+        json::object result;
+        if (status.ok()) {
+          json::object response{{"type", "execute"}};
+          response.emplace("result", write->sink.Finish(*write->outcome));
+          result = json::object{{"type", "ok"}, {"response", std::move(response)}};
+        } else {
+          result = json::object{{"type", "error"}, {"error", ErrorJson(status)}};
+        }
+        json::array results{std::move(result),
+                            json::object{{"type", "ok"}, {"response", {{"type", "close"}}}}};
+        done(json::serialize(json::object{
+            {"baton", nullptr}, {"base_url", nullptr}, {"results", std::move(results)}}));
+      });
+}
+
+Result<std::string> HranaService::RunPipeline(const StreamOwner& owner,
+                                              const PipelineRequest& pipeline) {
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, pipeline.baton));
   json::array results;
   results.reserve(pipeline.requests.size());

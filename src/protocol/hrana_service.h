@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "protocol/request.h"
 #include "protocol/stream_manager.h"
 #include "storage/database.h"
 
@@ -28,6 +29,13 @@ class HranaService {
 
   // POST /v2/pipeline and /v3/pipeline.
   Result<std::string> Pipeline(const StreamOwner& owner, std::string_view body);
+
+  // The same, but may complete later on another thread: an autocommit write sent on its own
+  // (`[execute, close]` without a baton, the shape clients send for `execute()`) joins its
+  // database's group commit without holding a thread while the group commits. `done` is
+  // called exactly once.
+  using Completion = std::function<void(Result<std::string>)>;
+  void PipelineAsync(const StreamOwner& owner, std::string_view body, Completion done);
   // POST /v3/cursor: newline-delimited JSON, first line {"baton","base_url"}, then entries.
   Result<std::string> Cursor(const StreamOwner& owner, std::string_view body);
   // POST / with {"statements": [...]}: runs all statements in one transaction.
@@ -37,6 +45,9 @@ class HranaService {
   // The stream for a request: the parked one named by `baton`, or a new one.
   Result<std::unique_ptr<Stream>> OpenStream(const StreamOwner& owner,
                                              const std::optional<std::string>& baton);
+  Result<std::string> RunPipeline(const StreamOwner& owner, const PipelineRequest& pipeline);
+  // True when `pipeline` is a lone autocommit write that can go through group commit.
+  bool IsLoneGroupableWrite(const StreamOwner& owner, const PipelineRequest& pipeline) const;
   // Parks the stream unless it was closed; returns the baton to send (null when closed).
   boost::json::value Finish(std::unique_ptr<Stream> stream);
 

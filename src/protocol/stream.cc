@@ -65,14 +65,6 @@ std::string FirstKeyword(std::string_view sql) {
   return word;
 }
 
-// Whether an autocommit statement may join a group commit. Only plain DML qualifies: its
-// meaning is the same inside a savepoint. (Classification for batching only; access control
-// is SQLite's authorizer.)
-bool IsGroupableWrite(std::string_view sql) {
-  std::string word = FirstKeyword(sql);
-  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
-}
-
 // True for libSQL's `BEGIN TRANSACTION READONLY` / `BEGIN READONLY` (any case and spacing).
 bool IsBeginReadonly(std::string_view sql) {
   std::string words;
@@ -99,6 +91,11 @@ bool IsBeginReadonly(std::string_view sql) {
 Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits)
     : owner_(std::move(owner)), conn_(std::move(conn)), limits_(limits) {
   SetAccess(owner_.access);
+}
+
+bool IsGroupableWrite(std::string_view sql) {
+  std::string word = FirstKeyword(sql);
+  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
 }
 
 void ApplyAccess(storage::Connection& conn, auth::SqlAccess access) {

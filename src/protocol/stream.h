@@ -39,6 +39,11 @@ struct StreamLimits {
 // Installs the authorizer for `access` on `conn` unless it already has it.
 void ApplyAccess(storage::Connection& conn, auth::SqlAccess access);
 
+// Whether an autocommit statement may join a group commit. Only plain DML qualifies: its
+// meaning is the same inside a savepoint. (Classification for batching only; access control
+// is SQLite's authorizer.)
+bool IsGroupableWrite(std::string_view sql);
+
 class Stream {
  public:
   Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits);

@@ -96,68 +96,87 @@ void QuarryServer::Handle(http::Request request, http::Responder respond) {
     return;
   }
   in_flight_.fetch_add(1);
-  workers_->Submit([this, request = std::move(request), respond = std::move(respond)] {
-    http::Response response;
+  auto shared = std::make_shared<http::Request>(std::move(request));
+  workers_->Submit([this, shared, respond = std::move(respond)]() mutable {
+    http::Responder finish = [this, respond = std::move(respond)](http::Response response) {
+      respond(std::move(response));
+      in_flight_.fetch_sub(1);
+    };
     try {
-      response = Dispatch(request);
+      Dispatch(*shared, finish);
     } catch (const std::exception& e) {
-      spdlog::error("request {} {} failed: {}", request.method, request.path, e.what());
-      response = ErrorResponse(Status(ErrorCode::kInternal, "internal error"));
+      spdlog::error("request {} {} failed: {}", shared->method, shared->path, e.what());
+      finish(ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
     }
-    respond(std::move(response));
-    in_flight_.fetch_sub(1);
   });
 }
 
-http::Response QuarryServer::Dispatch(const http::Request& request) {
+void QuarryServer::Dispatch(const http::Request& request, const http::Responder& respond) {
   const std::string& method = request.method;
   const std::string& path = request.path;
   if (method == "GET" && path == "/version") {
-    return TextResponse(200, std::string(kVersion));
+    respond(TextResponse(200, std::string(kVersion)));
+    return;
   }
-  bool admin = path.substr(0, 9) == "/admin/v1";
-  auto route = admin ? Result<Route>(Route{}) : ResolveRoute(request, config_);
+  if (path.starts_with("/admin/v1")) {
+    auto claims = Authenticate(request, config_, *tokens_);
+    respond(claims.ok()
+                ? HandleAdmin(request, std::string_view(path).substr(9), *claims, *store_, *key_)
+                : ErrorResponse(claims.status()));
+    return;
+  }
+  auto route = ResolveRoute(request, config_);
   if (!route.ok()) {
-    return ErrorResponse(route.status());
+    respond(ErrorResponse(route.status()));
+    return;
   }
   const std::string& target = route->path;
   if (method == "GET" && (target == "/v2" || target == "/v3")) {
     // Version probes need no token, as with sqld.
-    return TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API " + target.substr(1));
+    respond(TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API " + target.substr(1)));
+    return;
   }
-
-  auto claims = Authenticate(request, config_, *tokens_);
-  if (!claims.ok()) {
-    return ErrorResponse(claims.status());
+  auto owner = Admit(request, *route);
+  if (!owner.ok()) {
+    respond(ErrorResponse(owner.status()));
+    return;
   }
-  if (admin) {
-    return HandleAdmin(request, std::string_view(path).substr(9), *claims, *store_, *key_);
-  }
-  if (!claims->Covers(route->ns)) {
-    return ErrorResponse(Status(
-        ErrorCode::kForbidden, "the token does not grant access to namespace '" + route->ns + "'"));
-  }
-  protocol::StreamOwner owner{
-      route->ns, claims->CanWrite() ? auth::SqlAccess::kReadWrite : auth::SqlAccess::kReadOnly};
   if (method != "POST") {
-    return ErrorResponse(Status(ErrorCode::kNotFound, "no route " + method + " " + path));
+    respond(ErrorResponse(Status(ErrorCode::kNotFound, "no route " + method + " " + path)));
+    return;
+  }
+  if (target == "/v2/pipeline" || target == "/v3/pipeline") {
+    hrana_->PipelineAsync(*owner, request.body, [respond](Result<std::string> body) {
+      respond(body.ok() ? JsonResponse(200, std::move(*body)) : ErrorResponse(body.status()));
+    });
+    return;
   }
   Result<std::string> body = Status(ErrorCode::kNotFound, "no route POST " + path);
   std::string content_type = "application/json";
-  if (target == "/v2/pipeline" || target == "/v3/pipeline") {
-    body = hrana_->Pipeline(owner, request.body);
-  } else if (target == "/v3/cursor") {
-    body = hrana_->Cursor(owner, request.body);
+  if (target == "/v3/cursor") {
+    body = hrana_->Cursor(*owner, request.body);
     content_type = "text/plain";
   } else if (target == "/" || target.empty()) {
-    body = hrana_->Legacy(owner, request.body);
+    body = hrana_->Legacy(*owner, request.body);
   }
   if (!body.ok()) {
-    return ErrorResponse(body.status());
+    respond(ErrorResponse(body.status()));
+    return;
   }
   http::Response response = JsonResponse(200, std::move(*body));
   response.content_type = content_type;
-  return response;
+  respond(std::move(response));
+}
+
+Result<protocol::StreamOwner> QuarryServer::Admit(const http::Request& request,
+                                                  const Route& route) {
+  QUARRY_ASSIGN_OR_RETURN(auth::Claims claims, Authenticate(request, config_, *tokens_));
+  if (!claims.Covers(route.ns)) {
+    return Status(ErrorCode::kForbidden,
+                  "the token does not grant access to namespace '" + route.ns + "'");
+  }
+  return protocol::StreamOwner{
+      route.ns, claims.CanWrite() ? auth::SqlAccess::kReadWrite : auth::SqlAccess::kReadOnly};
 }
 
 int ServeMain(const ServerConfig& config) {

@@ -18,6 +18,7 @@
 #include "protocol/hrana_service.h"
 #include "protocol/stream_manager.h"
 #include "server/config.h"
+#include "server/routes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -42,7 +43,10 @@ class QuarryServer {
  private:
   explicit QuarryServer(ServerConfig config);
   void Handle(http::Request request, http::Responder respond);
-  http::Response Dispatch(const http::Request& request);
+  // Routes a request; answers through `respond`, possibly later from another thread.
+  void Dispatch(const http::Request& request, const http::Responder& respond);
+  // The namespace and access a Hrana request may use, from its token.
+  Result<protocol::StreamOwner> Admit(const http::Request& request, const Route& route);
 
   const ServerConfig config_;
   std::atomic<int64_t> in_flight_{0};

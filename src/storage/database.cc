@@ -1,5 +1,6 @@
 #include "storage/database.h"
 
+#include <condition_variable>
 #include <optional>
 
 #include "common/blocking.h"
@@ -67,41 +68,51 @@ void Database::Return(std::unique_ptr<Connection> conn) {
   }
 }
 
-struct Database::GroupJob {
-  const GroupWork* work;
-  Status status;
-  bool done = false;
-};
-
 Status Database::RunGrouped(const GroupWork& work) {
-  GroupJob job{&work};
-  std::unique_lock lock(group_mutex_);
-  group_queue_.push_back(&job);
-  while (!job.done) {
-    if (group_leader_active_) {
-      // Durable groups wait for an fsync: let the pool run other requests meanwhile (and so
-      // gather a bigger next group). Without fsync the wait is too short to be worth a switch.
-      std::optional<ScopedBlocking> waiting;
-      if (options_.durability == Durability::kFull) {
-        waiting.emplace();
-      }
-      group_done_.wait(lock);
-      continue;
+  std::mutex mutex;
+  std::condition_variable finished;
+  std::optional<Status> result;
+  SubmitGrouped(work, [&](Status status) {
+    std::lock_guard lock(mutex);
+    result = std::move(status);
+    finished.notify_one();
+  });
+  std::unique_lock lock(mutex);
+  if (!result) {
+    // Durable groups wait for an fsync: let the pool run other requests meanwhile.
+    std::optional<ScopedBlocking> waiting;
+    if (options_.durability == Durability::kFull) {
+      waiting.emplace();
     }
-    // Lead: take everything queued so far and commit it as one transaction.
-    group_leader_active_ = true;
-    std::vector<GroupJob*> batch;
+    finished.wait(lock, [&] { return result.has_value(); });
+  }
+  return *result;
+}
+
+void Database::SubmitGrouped(GroupWork work, GroupDone done) {
+  std::unique_lock lock(group_mutex_);
+  group_queue_.push_back(
+      std::make_unique<GroupJob>(GroupJob{std::move(work), std::move(done), Status::Ok()}));
+  if (group_leader_active_) {
+    return;  // the leader picks it up in its next group
+  }
+  group_leader_active_ = true;
+  while (!group_queue_.empty()) {
+    std::vector<std::unique_ptr<GroupJob>> batch;
     batch.swap(group_queue_);
     lock.unlock();
-    RunGroup(batch);
-    lock.lock();
-    for (GroupJob* done : batch) {
-      done->done = true;
+    std::vector<GroupJob*> jobs;
+    jobs.reserve(batch.size());
+    for (auto& job : batch) {
+      jobs.push_back(job.get());
     }
-    group_leader_active_ = false;
-    group_done_.notify_all();
+    RunGroup(jobs);
+    for (auto& job : batch) {
+      job->done(std::move(job->status));
+    }
+    lock.lock();
   }
-  return job.status;
+  group_leader_active_ = false;
 }
 
 void Database::RunGroup(std::vector<GroupJob*> jobs) {
@@ -127,7 +138,7 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
     for (size_t i = 0; i < jobs.size() && !restart; ++i) {
       GroupJob* job = jobs[i];
       Status savepoint = conn.Run("SAVEPOINT quarry_group_write");
-      job->status = savepoint.ok() ? (*job->work)(conn) : savepoint;
+      job->status = savepoint.ok() ? job->work(conn) : savepoint;
       if (!conn.InTransaction()) {
         // The write ended the whole transaction (e.g. a trigger's RAISE(ROLLBACK)): it fails
         // alone, and the writes applied before it are replayed with the rest in a new one.

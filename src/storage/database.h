@@ -7,7 +7,6 @@
 // finds it taken waits (busy timeout) instead of failing.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -74,13 +73,24 @@ class Database : public std::enable_shared_from_this<Database> {
   using GroupWork = std::function<Status(Connection&)>;
   Status RunGrouped(const GroupWork& work);
 
+  // The asynchronous form: queues `work` for the next group and returns at once; `done` gets
+  // the same status RunGrouped would return, called on the thread that led the group, after it
+  // committed. If no group is being led, the calling thread leads: it runs groups until the
+  // queue is empty. `work` runs on the leading thread too.
+  using GroupDone = std::function<void(Status)>;
+  void SubmitGrouped(GroupWork work, GroupDone done);
+
   int64_t last_used_ms() const { return last_used_ms_.load(); }
   void Touch(int64_t now_ms) { last_used_ms_.store(now_ms); }
 
  private:
   friend class ConnectionLease;
   void Return(std::unique_ptr<Connection> conn);
-  struct GroupJob;
+  struct GroupJob {
+    GroupWork work;
+    GroupDone done;
+    Status status;
+  };
   void RunGroup(std::vector<GroupJob*> jobs);
 
   const std::string name_;
@@ -93,9 +103,8 @@ class Database : public std::enable_shared_from_this<Database> {
   std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mutex_)
 
   std::mutex group_mutex_;
-  std::condition_variable group_done_;
-  std::vector<GroupJob*> group_queue_;  // GUARDED_BY(group_mutex_)
-  bool group_leader_active_ = false;    // GUARDED_BY(group_mutex_)
+  std::vector<std::unique_ptr<GroupJob>> group_queue_;  // GUARDED_BY(group_mutex_)
+  bool group_leader_active_ = false;                    // GUARDED_BY(group_mutex_)
 };
 
 }  // namespace quarry::storage
