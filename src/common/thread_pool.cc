@@ -102,16 +102,22 @@ void ThreadPool::Loop(Worker& self) {
     task();
     lock.lock();
     --running_;
+    ++completed_;
   }
 }
 
 void ThreadPool::Monitor() {
   std::unique_lock lock(mutex_);
+  uint64_t last_completed = completed_;
   while (!stopping_) {
     monitor_wake_.wait_for(lock, stall_after_);
     auto now = std::chrono::steady_clock::now();
-    // The running tasks are not finishing: add a thread for each task waiting too long.
-    while (!tasks_.empty() && !idle_.empty() && now - tasks_.front().since >= stall_after_) {
+    // A long queue alone is no reason to add threads (under CPU-bound load more threads only
+    // thrash); no task finishing for a whole interval is: the running ones are stuck.
+    bool stalled = completed_ == last_completed;
+    last_completed = completed_;
+    if (stalled && !tasks_.empty() && !idle_.empty() &&
+        now - tasks_.front().since >= stall_after_) {
       std::function<void()> task = std::move(tasks_.front().task);
       tasks_.pop_front();
       WakeLocked(std::move(task));

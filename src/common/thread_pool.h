@@ -5,13 +5,14 @@
 //
 // At most `max_running` tasks run at once while work flows (by default one per core), and idle
 // threads are woken last-idle-first: under CPU-bound load the same few warm threads take all
-// the work instead of 16 threads thrashing on 2 cores. When a queued task has waited longer
-// than `stall_after` (the running ones are blocked: busy waits, group-commit followers, slow
-// queries), a monitor wakes one more thread, up to the pool size.
+// the work instead of 16 threads thrashing on 2 cores. When no task has finished for
+// `stall_after` while work is queued (the running ones are stuck: a slow query, a lock wait not
+// marked with ScopedBlocking), a monitor wakes one more thread, up to the pool size.
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -58,6 +59,7 @@ class ThreadPool {
   std::mutex mutex_;
   std::deque<Queued> tasks_;  // GUARDED_BY(mutex_)
   size_t running_ = 0;        // GUARDED_BY(mutex_)
+  uint64_t completed_ = 0;    // GUARDED_BY(mutex_)
   std::condition_variable monitor_wake_;
   ScopedBlocking::Hooks blocking_hooks_;
   std::vector<Worker*> idle_;  // GUARDED_BY(mutex_); most recently idle last
