@@ -1,8 +1,11 @@
 #include <CLI/CLI.hpp>
+#include <clocale>
 
 #include "cli/command.h"
 
 int main(int argc, char** argv) {
+  // The shell's line editor reads multibyte (UTF-8) input only under the user's locale.
+  std::setlocale(LC_CTYPE, "");
   CLI::App app{"Quarry: many SQLite databases served over HTTP, compatible with libSQL clients"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "quarry 0.1.0");
