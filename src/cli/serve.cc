@@ -28,6 +28,14 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                 "fsync every commit before acknowledging it (synchronous=FULL)");
   cmd->add_option("--max-body-bytes", config->max_body_bytes, "Largest request body accepted")
       ->capture_default_str();
+  cmd->add_option("--max-result-bytes", config->max_result_bytes,
+                  "Largest result one statement may return (estimated JSON bytes)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-streams", config->max_streams,
+                  "Most Hrana streams open at once (each holds a database connection)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--stream-idle-timeout-ms", (*durations)[0],
                   "Close a Hrana stream idle this long, rolling back its transaction")
       ->capture_default_str()

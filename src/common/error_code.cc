@@ -26,6 +26,8 @@ constexpr ErrorInfo kErrorTable[] = {
     {ErrorCode::kSqlIdExists, 400, "SQL_STORE_TOO_MANY"},
     {ErrorCode::kSqlConflict, 400, "SQL_CONFLICT"},
     {ErrorCode::kArgsBothPositionalAndNamed, 400, "ARGS_BOTH_POSITIONAL_AND_NAMED"},
+    {ErrorCode::kResponseTooLarge, 400, "RESPONSE_TOO_LARGE"},
+    {ErrorCode::kTooManyStreams, 503, "TOO_MANY_STREAMS"},
     {ErrorCode::kSqlNoStatement, 400, "SQL_NO_STATEMENT"},
     {ErrorCode::kSqlManyStatements, 400, "SQL_MANY_STATEMENTS"},
     {ErrorCode::kTransactionTimeout, 400, "TRANSACTION_TIMEOUT"},

@@ -24,6 +24,8 @@ enum class ErrorCode {
   kSqlIdExists,                 // store_sql with an id already in use
   kSqlConflict,                 // both sql and sql_id given, or neither
   kArgsBothPositionalAndNamed,  // a statement given both args and named_args
+  kResponseTooLarge,            // a statement's result is over the response size limit
+  kTooManyStreams,              // the server holds as many open streams as it allows
   kSqlNoStatement,              // SQL text holds no statement
   kSqlManyStatements,           // SQL text holds more than one statement where one is expected
   kTransactionTimeout,          // open write transaction rolled back by the server

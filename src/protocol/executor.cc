@@ -100,8 +100,22 @@ json::array ColumnsJson(sqlite3_stmt* stmt) {
   return cols;
 }
 
+// About how many bytes a row adds to a JSON response: the values (base64 for blobs) plus the
+// per-value framing. An estimate is enough for a memory bound.
+size_t EstimateRowBytes(sqlite3_stmt* stmt, int columns) {
+  size_t bytes = 2;
+  for (int i = 0; i < columns; ++i) {
+    int type = sqlite3_column_type(stmt, i);
+    size_t size = type == SQLITE_TEXT || type == SQLITE_BLOB
+                      ? static_cast<size_t>(sqlite3_column_bytes(stmt, i))
+                      : 20;
+    bytes += (type == SQLITE_BLOB ? size * 4 / 3 : size) + 32;
+  }
+  return bytes;
+}
+
 Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
-                                const StmtSpec& spec, RowSink& sink) {
+                                const StmtSpec& spec, RowSink& sink, size_t max_result_bytes) {
   auto start = std::chrono::steady_clock::now();
   std::string_view tail;
   QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(sql, &tail));
@@ -113,10 +127,19 @@ Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
   sqlite3* db = conn.handle();
   sink.Begin(stmt.get());
   StmtOutcome outcome;
+  int columns = sqlite3_column_count(stmt.get());
+  size_t result_bytes = 0;
   int rc;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     ++outcome.rows_read;
     if (spec.want_rows) {
+      result_bytes += EstimateRowBytes(stmt.get(), columns);
+      if (result_bytes > max_result_bytes) {
+        return Status(ErrorCode::kResponseTooLarge,
+                      "the statement's result is larger than the limit of " +
+                          std::to_string(max_result_bytes >> 20) +
+                          " MiB; select fewer rows (LIMIT/OFFSET or a cursor over ranges)");
+      }
       sink.Row(stmt.get());
     }
   }

@@ -33,11 +33,16 @@ struct StmtOutcome {
   double duration_ms = 0;
 };
 
+// The default bound on the rows one statement may return, in (estimated) bytes of JSON.
+inline constexpr size_t kDefaultMaxResultBytes = 32 << 20;
+
 // Runs exactly one SQL statement with `spec`'s arguments. Rows go to `sink` when
 // spec.want_rows. Fails with kInvalidArgument for bad arguments or more than one statement,
-// kSqlite for SQLite errors, kQueryTimeout when the connection's deadline passed.
+// kSqlite for SQLite errors, kQueryTimeout when the connection's deadline passed, and
+// kResponseTooLarge once the rows passed to the sink exceed `max_result_bytes`.
 Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
-                                const StmtSpec& spec, RowSink& sink);
+                                const StmtSpec& spec, RowSink& sink,
+                                size_t max_result_bytes = kDefaultMaxResultBytes);
 
 // Runs every statement of `sql` in order, without arguments, discarding rows.
 Status ExecuteSequence(storage::Connection& conn, std::string_view sql);

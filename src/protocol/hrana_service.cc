@@ -16,6 +16,11 @@ Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owne
   if (baton) {
     QUARRY_ASSIGN_OR_RETURN(stream, streams_.Take(*baton, owner));
   } else {
+    if (streams_.parked_count() >= streams_.limits().max_streams) {
+      return Status(ErrorCode::kTooManyStreams,
+                    "the server has " + std::to_string(streams_.limits().max_streams) +
+                        " open streams, its limit; close streams (or let them expire) and retry");
+    }
     QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
     QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire());
     stream = std::make_unique<Stream>(owner, std::move(lease), streams_.limits());
@@ -76,13 +81,15 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
   };
   auto write = std::make_shared<Write>();
   write->stmt = std::move(pipeline->requests[0].stmt);
-  auto query_timeout = streams_.limits().query_timeout;
+  const StreamLimits& limits = streams_.limits();
   (*db)->SubmitGrouped(
-      [write, access = owner.access, query_timeout](storage::Connection& conn) -> Status {
+      [write, access = owner.access, query_timeout = limits.query_timeout,
+       max_result_bytes = limits.max_result_bytes](storage::Connection& conn) -> Status {
         ApplyAccess(conn, access);
         conn.SetDeadline(std::chrono::steady_clock::now() + query_timeout);
         write->sink = JsonResultSink();
-        write->outcome = ExecuteStmt(conn, *write->stmt.sql, write->stmt, write->sink);
+        write->outcome =
+            ExecuteStmt(conn, *write->stmt.sql, write->stmt, write->sink, max_result_bytes);
         conn.SetDeadline(std::chrono::steady_clock::time_point::max());
         return write->outcome.status();
       },
@@ -237,7 +244,8 @@ Result<std::string> HranaService::Legacy(const StreamOwner& owner, std::string_v
   json::array results;
   for (size_t i = 0; i < legacy.statements.size(); ++i) {
     PlainRowsSink sink;
-    auto outcome = ExecuteStmt(conn, *legacy.statements[i].sql, legacy.statements[i], sink);
+    auto outcome = ExecuteStmt(conn, *legacy.statements[i].sql, legacy.statements[i], sink,
+                               streams_.limits().max_result_bytes);
     if (!outcome.ok()) {
       conn.RollbackIfOpen().PermitUncheckedError();
       const Status& st = outcome.status();

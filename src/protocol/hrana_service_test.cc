@@ -27,6 +27,8 @@ class HranaServiceTest : public ::testing::Test {
     limits.idle_timeout = std::chrono::milliseconds(300);
     limits.transaction_timeout = std::chrono::milliseconds(200);
     limits.query_timeout = std::chrono::milliseconds(300);
+    limits.max_result_bytes = 64 << 10;
+    limits.max_streams = 8;
     streams_ = std::make_unique<StreamManager>(limits);
     service_ = std::make_unique<HranaService>(
         [this](std::string_view ns) { return store_->Get(ns); }, *streams_);
@@ -213,6 +215,35 @@ TEST_F(HranaServiceTest, SessionStateNeverReachesTheNextClient) {
     EXPECT_EQ(rt_rows[0].as_array()[0].as_object()["value"], "0");
     EXPECT_EQ(Count("temp.sqlite_schema"), 0);
   }
+}
+
+TEST_F(HranaServiceTest, OversizedResultIsRefusedNotBuffered) {
+  json::object small =
+      Pipeline(Exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100) "
+                    "SELECT x FROM c",
+                    "", true));
+  EXPECT_EQ(small["results"].as_array()[0].as_object()["type"], "ok");
+  json::object big = Pipeline(
+      Exec("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) "
+           "SELECT x, randomblob(100) FROM c",
+           "", true));
+  auto& result = big["results"].as_array()[0].as_object();
+  ASSERT_EQ(result["type"], "error");
+  EXPECT_EQ(result["error"].as_object()["code"], "RESPONSE_TOO_LARGE");
+}
+
+TEST_F(HranaServiceTest, OpenStreamsAreBounded) {
+  std::vector<std::string> batons;
+  for (int i = 0; i < 8; ++i) {
+    batons.emplace_back(Pipeline(Exec("SELECT 1"))["baton"].as_string());
+  }
+  auto refused = service_->Pipeline({"default"}, Exec("SELECT 1"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kTooManyStreams);
+  EXPECT_EQ(refused.status().HttpStatus(), 503);
+  // Closing one makes room again.
+  Pipeline(R"({"baton":")" + batons[0] + R"(","requests":[{"type":"close"}]})");
+  EXPECT_TRUE(service_->Pipeline({"default"}, Exec("SELECT 1", "", true)).ok());
 }
 
 TEST_F(HranaServiceTest, LongQueryIsInterrupted) {

@@ -118,7 +118,7 @@ Result<StmtOutcome> Stream::ExecuteGrouped(std::string_view sql, const StmtSpec&
     ApplyAccess(conn, owner_.access);
     conn.SetDeadline(deadline);
     sink = JsonResultSink();
-    outcome = ExecuteStmt(conn, sql, spec, sink);
+    outcome = ExecuteStmt(conn, sql, spec, sink, limits_.max_result_bytes);
     conn.SetDeadline(std::chrono::steady_clock::time_point::max());
     return outcome.status();
   });
@@ -213,7 +213,8 @@ Status Stream::RunBatch(const BatchSpec& batch, BatchObserver& observer) {
     Result<StmtOutcome> outcome = [&]() -> Result<StmtOutcome> {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(step.stmt.sql, step.stmt.sql_id));
       ArmDeadline();
-      return ExecuteStmt(*conn_, TranslateSql(sql), step.stmt, observer.StepSink(i));
+      return ExecuteStmt(*conn_, TranslateSql(sql), step.stmt, observer.StepSink(i),
+                         limits_.max_result_bytes);
     }();
     step_ok[i] = outcome.ok();
     observer.StepDone(i, outcome);
@@ -272,7 +273,8 @@ Result<json::object> Stream::Handle(const Request& request) {
         outcome = ExecuteGrouped(sql, request.stmt, sink);
       } else {
         ArmDeadline();
-        outcome = ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink);
+        outcome =
+            ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink, limits_.max_result_bytes);
         SettleAccess();
       }
       if (!outcome.ok()) {

@@ -31,6 +31,10 @@ struct StreamLimits {
   std::chrono::milliseconds query_timeout{30'000};
   size_t max_stored_sql = 1000;
   size_t max_sql_bytes = 1 << 20;
+  // Bound on one statement's rows in a response (estimated JSON bytes).
+  size_t max_result_bytes = kDefaultMaxResultBytes;
+  // Bound on open streams (each holds a database connection).
+  size_t max_streams = 4096;
   // Merge concurrent autocommit writes to a database into one transaction (see
   // storage::Database::RunGrouped).
   bool group_commit = true;

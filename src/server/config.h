@@ -22,6 +22,8 @@ struct ServerConfig {
   std::string base_domain;
   bool durable = false;  // fsync every commit before acknowledging it
   size_t max_body_bytes = 10 << 20;
+  size_t max_result_bytes = 32 << 20;  // one statement's rows in a response
+  size_t max_streams = 4096;           // open Hrana streams, each holding a connection
   std::chrono::milliseconds stream_idle_timeout{10'000};
   std::chrono::milliseconds transaction_timeout{5'000};
   std::chrono::milliseconds query_timeout{30'000};

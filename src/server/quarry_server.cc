@@ -60,6 +60,8 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   limits.idle_timeout = cfg.stream_idle_timeout;
   limits.transaction_timeout = cfg.transaction_timeout;
   limits.query_timeout = cfg.query_timeout;
+  limits.max_result_bytes = cfg.max_result_bytes;
+  limits.max_streams = cfg.max_streams;
   server->streams_ = std::make_unique<protocol::StreamManager>(limits);
   storage::NamespaceStore* store = server->store_.get();
   server->hrana_ = std::make_unique<protocol::HranaService>(
