@@ -1,5 +1,6 @@
 #include "auth/token.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -38,6 +39,13 @@ int CreateToken(const TokenOptions& options) {
       return 2;
     }
     claims.all_namespaces = true;
+  }
+  bool all =
+      options.databases.empty() ||
+      std::find(options.databases.begin(), options.databases.end(), "*") != options.databases.end();
+  if (*access == auth::Access::kAdmin && !all) {
+    std::cerr << "quarry token create: an admin token covers every database; leave out --db\n";
+    return 2;
   }
   for (const auto& db : options.databases) {
     if (db == "*") {

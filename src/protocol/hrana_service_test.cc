@@ -246,6 +246,24 @@ TEST_F(HranaServiceTest, OpenStreamsAreBounded) {
   EXPECT_TRUE(service_->Pipeline({"default"}, Exec("SELECT 1", "", true)).ok());
 }
 
+TEST_F(HranaServiceTest, WritesOnAStreamUseTheStreamsOwnConnection) {
+  // Regression: autocommit writes on a stream went through group commit on another
+  // connection, so they missed the stream's temporary tables and pragma settings.
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  std::string baton(Pipeline(Exec("CREATE TEMP TABLE t(x)"))["baton"].as_string());
+  json::object out = Pipeline(Exec("INSERT INTO t VALUES (1)", baton));
+  baton = std::string(out["baton"].as_string());
+  out = Pipeline(Exec("SELECT count(*) FROM temp.t", baton, true));
+  auto& rows = out["results"]
+                   .as_array()[0]
+                   .as_object()["response"]
+                   .as_object()["result"]
+                   .as_object()["rows"]
+                   .as_array();
+  EXPECT_EQ(rows[0].as_array()[0].as_object()["value"], "1");
+  EXPECT_EQ(Count("main.t"), 0);
+}
+
 TEST_F(HranaServiceTest, LongQueryIsInterrupted) {
   auto start = std::chrono::steady_clock::now();
   json::object out = Pipeline(

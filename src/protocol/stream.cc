@@ -110,24 +110,6 @@ void ApplyAccess(storage::Connection& conn, auth::SqlAccess access) {
 
 void Stream::SetAccess(auth::SqlAccess access) { ApplyAccess(*conn_, access); }
 
-Result<StmtOutcome> Stream::ExecuteGrouped(std::string_view sql, const StmtSpec& spec,
-                                           JsonResultSink& sink) {
-  Result<StmtOutcome> outcome = Status(ErrorCode::kInternal, "group commit did not run");
-  auto deadline = std::chrono::steady_clock::now() + limits_.query_timeout;
-  Status status = conn_.database().RunGrouped([&](storage::Connection& conn) -> Status {
-    ApplyAccess(conn, owner_.access);
-    conn.SetDeadline(deadline);
-    sink = JsonResultSink();
-    outcome = ExecuteStmt(conn, sql, spec, sink, limits_.max_result_bytes);
-    conn.SetDeadline(std::chrono::steady_clock::time_point::max());
-    return outcome.status();
-  });
-  if (!status.ok()) {
-    return status;
-  }
-  return outcome;
-}
-
 std::string_view Stream::TranslateSql(std::string_view sql) {
   if (sql.size() < 64 && IsBeginReadonly(sql)) {
     read_only_transaction_ = true;
@@ -266,17 +248,14 @@ Result<json::object> Stream::Handle(const Request& request) {
     case Request::Type::kExecute: {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql,
                               ResolveSql(request.stmt.sql, request.stmt.sql_id));
+      // A stream's statements always run on its own connection (its temporary tables,
+      // pragmas and changes() are the client's view); only stream-less lone writes are
+      // grouped, in HranaService::PipelineAsync.
       JsonResultSink sink;
-      Result<StmtOutcome> outcome = Status(ErrorCode::kInternal, "not executed");
-      if (limits_.group_commit && owner_.access == auth::SqlAccess::kReadWrite &&
-          !conn_->InTransaction() && IsGroupableWrite(sql)) {
-        outcome = ExecuteGrouped(sql, request.stmt, sink);
-      } else {
-        ArmDeadline();
-        outcome =
-            ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink, limits_.max_result_bytes);
-        SettleAccess();
-      }
+      ArmDeadline();
+      Result<StmtOutcome> outcome =
+          ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink, limits_.max_result_bytes);
+      SettleAccess();
       if (!outcome.ok()) {
         return outcome.status();
       }

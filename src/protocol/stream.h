@@ -90,9 +90,6 @@ class Stream {
   // connection to read-only access until that transaction ends.
   std::string_view TranslateSql(std::string_view sql);
   void SetAccess(auth::SqlAccess access);
-  // Runs an autocommit write through the database's group commit.
-  Result<StmtOutcome> ExecuteGrouped(std::string_view sql, const StmtSpec& spec,
-                                     JsonResultSink& sink);
   // Called after each request: leaves read-only mode once the read transaction is over.
   void SettleAccess();
 

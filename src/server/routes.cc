@@ -142,6 +142,11 @@ Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& k
   }
   claims.access = *parsed;
   const json::value* namespaces = body.if_contains("namespaces");
+  bool all = namespaces == nullptr || (namespaces->is_string() && namespaces->get_string() == "*");
+  if (claims.access == auth::Access::kAdmin && !all) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "an admin token covers every namespace; leave out \"namespaces\" or use \"*\"");
+  }
   if (namespaces == nullptr || (namespaces->is_string() && namespaces->get_string() == "*")) {
     claims.all_namespaces = true;
   } else if (namespaces->is_array()) {
@@ -177,8 +182,11 @@ Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& k
 http::Response HandleAdmin(const http::Request& request, std::string_view path,
                            const auth::Claims& claims, storage::NamespaceStore& store,
                            const auth::KeyPair& key) {
-  if (!claims.IsAdmin()) {
-    return ErrorResponse(Status(ErrorCode::kForbidden, "the admin API needs an admin token"));
+  // Admin actions reach every namespace (create, delete, mint tokens), so only an admin token
+  // for all namespaces may use them.
+  if (!claims.IsAdmin() || !claims.all_namespaces) {
+    return ErrorResponse(
+        Status(ErrorCode::kForbidden, "the admin API needs an admin token for all namespaces"));
   }
   const std::string& method = request.method;
   if (path == "/namespaces") {

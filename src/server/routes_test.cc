@@ -1,6 +1,9 @@
 #include "server/routes.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace quarry::server {
 namespace {
@@ -65,6 +68,46 @@ TEST(ServerConfigTest, NoAuthOnlyOnLoopback) {
   EXPECT_TRUE(config.Validate().ok());
   EXPECT_FALSE(ParseListen("127.0.0.1", config).ok());
   EXPECT_FALSE(ParseListen("127.0.0.1:70000", config).ok());
+}
+
+}  // namespace
+}  // namespace quarry::server
+
+namespace quarry::server {
+namespace {
+
+TEST(HandleAdminTest, ScopedAdminTokensAreRefused) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("quarry-admin-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  storage::StoreOptions options;
+  options.data_dir = dir;
+  auto store = storage::NamespaceStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Create("victim").ok());
+  auto key = auth::KeyPair::Generate();
+  ASSERT_TRUE(key.ok());
+
+  auth::Claims scoped;
+  scoped.access = auth::Access::kAdmin;
+  scoped.namespaces = {"a"};
+  http::Request del;
+  del.method = "DELETE";
+  EXPECT_EQ(HandleAdmin(del, "/namespaces/victim", scoped, **store, *key).status, 403);
+  EXPECT_TRUE((*store)->Exists("victim"));
+
+  auth::Claims admin;
+  admin.access = auth::Access::kAdmin;
+  admin.all_namespaces = true;
+  http::Request mint;
+  mint.method = "POST";
+  mint.body = R"({"access":"admin","namespaces":["a"]})";
+  EXPECT_EQ(HandleAdmin(mint, "/tokens", admin, **store, *key).status, 400);
+  mint.body = R"({"access":"rw","namespaces":["a"]})";
+  EXPECT_EQ(HandleAdmin(mint, "/tokens", admin, **store, *key).status, 201);
+  EXPECT_EQ(HandleAdmin(del, "/namespaces/victim", admin, **store, *key).status, 200);
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

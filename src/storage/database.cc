@@ -68,6 +68,17 @@ void Database::Return(std::unique_ptr<Connection> conn) {
   }
 }
 
+namespace {
+
+bool HasDeferredForeignKeyViolation(Connection& conn) {
+  int current = 0;
+  int highwater = 0;
+  sqlite3_db_status(conn.handle(), SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highwater, 0);
+  return current > 0;
+}
+
+}  // namespace
+
 Status Database::RunGrouped(const GroupWork& work) {
   std::mutex mutex;
   std::condition_variable finished;
@@ -106,13 +117,36 @@ void Database::SubmitGrouped(GroupWork work, GroupDone done) {
     for (auto& job : batch) {
       jobs.push_back(job.get());
     }
-    RunGroup(jobs);
+    try {
+      RunGroup(jobs);
+    } catch (const std::exception& e) {
+      // A bug or an allocation failure: fail this group, never wedge the queue behind it. The
+      // lease returned to the pool rolls back whatever the group had begun.
+      for (GroupJob* job : jobs) {
+        job->status = Status(ErrorCode::kInternal, std::string("group commit failed: ") + e.what());
+      }
+    }
+    group_commits_.fetch_add(1);
     for (auto& job : batch) {
-      job->done(std::move(job->status));
+      try {
+        job->done(std::move(job->status));
+      } catch (const std::exception&) {
+        // A completion must not stop the others from completing.
+      }
     }
     lock.lock();
   }
   group_leader_active_ = false;
+}
+
+size_t Database::queued_for_test() {
+  std::lock_guard lock(group_mutex_);
+  return group_queue_.size();
+}
+
+bool Database::group_leader_busy_for_test() {
+  std::lock_guard lock(group_mutex_);
+  return group_leader_active_;
 }
 
 void Database::RunGroup(std::vector<GroupJob*> jobs) {
@@ -150,6 +184,13 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
         rest.insert(rest.end(), jobs.begin() + static_cast<long>(i) + 1, jobs.end());
         jobs = std::move(rest);
         restart = true;
+      } else if (job->status.ok() && HasDeferredForeignKeyViolation(conn)) {
+        // A deferred constraint would only fail at COMMIT, and take the whole group with it:
+        // fail this write alone, now.
+        job->status = Status(ErrorCode::kSqlite, "FOREIGN KEY constraint failed",
+                             SQLITE_CONSTRAINT_FOREIGNKEY);
+        conn.Run("ROLLBACK TO quarry_group_write").PermitUncheckedError();
+        conn.Run("RELEASE quarry_group_write").PermitUncheckedError();
       } else if (job->status.ok()) {
         conn.Run("RELEASE quarry_group_write").PermitUncheckedError();
         applied.push_back(job);

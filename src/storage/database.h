@@ -80,6 +80,12 @@ class Database : public std::enable_shared_from_this<Database> {
   using GroupDone = std::function<void(Status)>;
   void SubmitGrouped(GroupWork work, GroupDone done);
 
+  // How many group transactions have run (for tests and metrics).
+  uint64_t group_commits() const { return group_commits_.load(); }
+  // Test hooks: writes waiting for the next group, and whether a group is being led.
+  size_t queued_for_test();
+  bool group_leader_busy_for_test();
+
   int64_t last_used_ms() const { return last_used_ms_.load(); }
   void Touch(int64_t now_ms) { last_used_ms_.store(now_ms); }
 
@@ -105,6 +111,7 @@ class Database : public std::enable_shared_from_this<Database> {
   std::mutex group_mutex_;
   std::vector<std::unique_ptr<GroupJob>> group_queue_;  // GUARDED_BY(group_mutex_)
   bool group_leader_active_ = false;                    // GUARDED_BY(group_mutex_)
+  std::atomic<uint64_t> group_commits_{0};
 };
 
 }  // namespace quarry::storage

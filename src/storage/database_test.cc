@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <latch>
 #include <thread>
 
 namespace quarry::storage {
@@ -21,6 +22,9 @@ class DatabaseTest : public ::testing::Test {
     ASSERT_TRUE(Connection::Open(path_, options, true).ok());
     db_ = std::make_shared<Database>("t", path_, options, 4);
     Exec(
+        "CREATE TABLE parent(id INTEGER PRIMARY KEY);"
+        "CREATE TABLE child(p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);"
+        "INSERT INTO parent VALUES (1);"
         "CREATE TABLE t(x INTEGER UNIQUE);"
         "CREATE TABLE guard(x);"
         "CREATE TRIGGER abort_all BEFORE INSERT ON guard BEGIN SELECT RAISE(ROLLBACK, 'no'); END;");
@@ -49,6 +53,59 @@ class DatabaseTest : public ::testing::Test {
   fs::path path_;
   std::shared_ptr<Database> db_;
 };
+
+// Runs `first` as a lone group that blocks until the other writes are queued behind it, so
+// those are certain to share the next group.
+std::vector<Status> RunAsOneGroup(Database& db, const std::vector<std::string>& sqls) {
+  std::latch queued(1);
+  std::thread leader([&] {
+    ASSERT_TRUE(db.RunGrouped([&](Connection& conn) {
+                    queued.wait();
+                    return Status::Ok();
+                  }).ok());
+  });
+  while (db.group_commits() == 0 && !db.group_leader_busy_for_test()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::vector<Status> results(sqls.size());
+  std::vector<std::thread> writers;
+  for (size_t i = 0; i < sqls.size(); ++i) {
+    writers.emplace_back([&, i] {
+      results[i] = db.RunGrouped([&, i](Connection& conn) { return conn.Exec(sqls[i]); });
+    });
+  }
+  while (db.queued_for_test() < sqls.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  uint64_t before = db.group_commits();
+  queued.count_down();
+  leader.join();
+  for (auto& t : writers) {
+    t.join();
+  }
+  EXPECT_EQ(db.group_commits() - before, 2u) << "the writes should have shared one group";
+  return results;
+}
+
+TEST_F(DatabaseTest, ADeferredForeignKeyViolationFailsOnlyItsWrite) {
+  auto results = RunAsOneGroup(*db_, {"INSERT INTO t VALUES (1)", "INSERT INTO child VALUES (42)",
+                                      "INSERT INTO child VALUES (1)", "INSERT INTO t VALUES (2)"});
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_EQ(results[1].sqlite_code(), SQLITE_CONSTRAINT_FOREIGNKEY) << results[1].ToString();
+  EXPECT_TRUE(results[2].ok()) << results[2].ToString();
+  EXPECT_TRUE(results[3].ok()) << results[3].ToString();
+  EXPECT_EQ(Count(), 2);
+}
+
+TEST_F(DatabaseTest, GroupedWritesReplayAfterOneEndsTheTransaction) {
+  auto results = RunAsOneGroup(*db_, {"INSERT INTO t VALUES (1)", "INSERT INTO guard VALUES (1)",
+                                      "INSERT INTO t VALUES (2)", "INSERT INTO t VALUES (1)"});
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_FALSE(results[1].ok());
+  EXPECT_TRUE(results[2].ok());
+  EXPECT_EQ(results[3].sqlite_code() & 0xff, SQLITE_CONSTRAINT);
+  EXPECT_EQ(Count(), 2);
+}
 
 TEST_F(DatabaseTest, ConcurrentWritesEachKeepTheirOwnResult) {
   constexpr int kWriters = 64;

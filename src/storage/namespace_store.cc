@@ -160,10 +160,13 @@ Status NamespaceStore::Delete(std::string_view name) {
   }
   stmt = storage::Statement();
   meta_lock.unlock();
-  if (it->second.open != nullptr) {
-    it->second.open->MarkDeleted();
-    CloseLocked(it->second, key);
+  std::vector<std::shared_ptr<Database>> closing;
+  std::shared_ptr<Database> live =
+      it->second.open != nullptr ? it->second.open : it->second.last.lock();
+  if (live != nullptr) {
+    live->MarkDeleted();
   }
+  CloseLocked(it->second, closing);
   entries_.erase(it);
   std::error_code ec;
   fs::remove_all(DatabasePath(name).parent_path(), ec);
@@ -231,46 +234,53 @@ std::vector<NamespaceInfo> NamespaceStore::List() {
 }
 
 Result<std::shared_ptr<Database>> NamespaceStore::Get(std::string_view name) {
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(std::string(name));
-  if (it == entries_.end()) {
-    return Status(ErrorCode::kNamespaceNotFound,
-                  "namespace '" + std::string(name) + "' does not exist");
+  std::vector<std::shared_ptr<Database>> closing;  // closed after the lock is released
+  std::shared_ptr<Database> db;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(std::string(name));
+    if (it == entries_.end()) {
+      return Status(ErrorCode::kNamespaceNotFound,
+                    "namespace '" + std::string(name) + "' does not exist");
+    }
+    Entry& entry = it->second;
+    if (entry.open != nullptr) {
+      lru_.splice(lru_.begin(), lru_, entry.lru_position);
+    } else {
+      entry.open = entry.last.lock();
+      if (entry.open == nullptr) {
+        entry.open = std::make_shared<Database>(it->first, DatabasePath(name), options_.connection,
+                                                options_.max_idle_connections_per_database);
+        entry.open->Touch(entry.last_used_ms);
+        entry.last = entry.open;
+      }
+      lru_.push_front(it->first);
+      entry.lru_position = lru_.begin();
+      EvictLocked(closing);
+    }
+    entry.open->Touch(NowMs());
+    db = entry.open;
   }
-  Entry& entry = it->second;
-  if (entry.open != nullptr) {
-    lru_.splice(lru_.begin(), lru_, entry.lru_position);
-  } else {
-    entry.open = std::make_shared<Database>(it->first, DatabasePath(name), options_.connection,
-                                            options_.max_idle_connections_per_database);
-    entry.open->Touch(entry.last_used_ms);
-    lru_.push_front(it->first);
-    entry.lru_position = lru_.begin();
-    EvictLocked();
+  for (auto& evicted : closing) {
+    evicted->CloseIdle();
   }
-  entry.open->Touch(NowMs());
-  return entry.open;
+  return db;
 }
 
-void NamespaceStore::EvictLocked() {
+void NamespaceStore::EvictLocked(std::vector<std::shared_ptr<Database>>& closing) {
   while (lru_.size() > options_.max_open_databases) {
-    std::string victim = lru_.back();
-    CloseLocked(entries_[victim], victim);
+    CloseLocked(entries_[lru_.back()], closing);
   }
 }
 
-void NamespaceStore::CloseLocked(Entry& entry, const std::string& name) {
+void NamespaceStore::CloseLocked(Entry& entry, std::vector<std::shared_ptr<Database>>& closing) {
   if (entry.open == nullptr) {
     return;
   }
   entry.last_used_ms = entry.open->last_used_ms();
-  entry.open->CloseIdle();
-  entry.open.reset();
+  closing.push_back(std::move(entry.open));
+  entry.open = nullptr;
   lru_.erase(entry.lru_position);
-  if (entry.last_used_ms != 0) {
-    std::lock_guard meta_lock(meta_mutex_);
-    WriteLastUsedLocked(name, entry.last_used_ms);
-  }
 }
 
 void NamespaceStore::WriteLastUsedLocked(const std::string& name, int64_t last_used_ms) {
@@ -293,11 +303,12 @@ void NamespaceStore::Flush() {
   std::lock_guard meta_lock(meta_mutex_);
   meta_->Exec("BEGIN").PermitUncheckedError();
   for (auto& [name, entry] : entries_) {
-    if (entry.open == nullptr) {
-      continue;
+    if (entry.open != nullptr) {
+      entry.last_used_ms = entry.open->last_used_ms();
     }
-    entry.last_used_ms = entry.open->last_used_ms();
-    WriteLastUsedLocked(name, entry.last_used_ms);
+    if (entry.last_used_ms != 0) {
+      WriteLastUsedLocked(name, entry.last_used_ms);
+    }
   }
   meta_->Exec("COMMIT").PermitUncheckedError();
 }

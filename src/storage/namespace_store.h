@@ -72,6 +72,9 @@ class NamespaceStore {
     int64_t created_at_ms = 0;
     int64_t last_used_ms = 0;
     std::shared_ptr<Database> open;  // null when not open
+    // The Database last handed out: it may outlive eviction while streams still use it, and
+    // is then reused (one live object per name) and reached by Delete.
+    std::weak_ptr<Database> last;
     std::list<std::string>::iterator lru_position;
   };
 
@@ -85,8 +88,10 @@ class NamespaceStore {
   Status Publish(const std::string& name, Status made);
   Status CopyDatabase(std::string_view from, const std::filesystem::path& dest_path);
   Status InsertMetadata(std::string_view name, int64_t created_at_ms);
-  void EvictLocked();
-  void CloseLocked(Entry& entry, const std::string& name);
+  // Drop databases from the LRU; their idle connections are closed by the caller after
+  // releasing the lock (closing may checkpoint, which is disk work).
+  void EvictLocked(std::vector<std::shared_ptr<Database>>& closing);
+  void CloseLocked(Entry& entry, std::vector<std::shared_ptr<Database>>& closing);
   // Requires meta_mutex_.
   void WriteLastUsedLocked(const std::string& name, int64_t last_used_ms);
 

@@ -94,6 +94,24 @@ TEST_F(NamespaceStoreTest, DeleteMarksOpenDatabaseDeleted) {
   EXPECT_EQ((*db)->Acquire().status().code(), ErrorCode::kNamespaceNotFound);
 }
 
+TEST_F(NamespaceStoreTest, DeleteReachesADatabaseEvictedWhileInUse) {
+  // Regression: a stream kept using an evicted Database object, which Delete did not mark.
+  auto store = OpenStore(/*max_open=*/1);
+  ASSERT_TRUE(store->Create("a").ok());
+  ASSERT_TRUE(store->Create("b").ok());
+  auto a = store->Get("a");
+  ASSERT_TRUE(a.ok());
+  auto lease = (*a)->Acquire();
+  ASSERT_TRUE(lease.ok());
+  ASSERT_TRUE(store->Get("b").ok());  // evicts a from the LRU while the lease is held
+  auto again = store->Get("a");       // the same live object comes back, not a second one
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), a->get());
+  ASSERT_TRUE(store->Get("b").ok());
+  ASSERT_TRUE(store->Delete("a").ok());
+  EXPECT_TRUE((*a)->deleted());
+}
+
 TEST_F(NamespaceStoreTest, ForkCopiesWhileWritesGoOn) {
   auto store = OpenStore();
   ASSERT_TRUE(store->Create("src").ok());
