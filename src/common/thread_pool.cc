@@ -4,20 +4,20 @@
 
 namespace quarry {
 
-ThreadPool::ThreadPool(size_t threads, size_t max_running, std::chrono::microseconds stall_after)
+ThreadPool::ThreadPool(size_t threads, size_t max_running, std::chrono::microseconds stall_after,
+                       size_t max_threads)
     : max_running_(max_running != 0
                        ? max_running
                        : std::max<size_t>(
                              1, std::min<size_t>(threads, std::thread::hardware_concurrency()))),
       stall_after_(stall_after),
+      max_threads_(std::max(threads, max_threads)),
       blocking_hooks_{&ThreadPool::BeginBlocking, &ThreadPool::EndBlocking, this} {
-  workers_.reserve(threads);
-  threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>());
-  }
-  for (size_t i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, worker = workers_[i].get()] { Loop(*worker); });
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < threads; ++i) {
+      SpawnLocked();
+    }
   }
   monitor_ = std::thread([this] { Monitor(); });
 }
@@ -32,8 +32,28 @@ ThreadPool::~ThreadPool() {
   }
   monitor_wake_.notify_one();
   monitor_.join();
+  // No thread is spawned once stopping_ is set, so threads_ no longer changes.
   for (auto& thread : threads_) {
     thread.join();
+  }
+}
+
+void ThreadPool::SpawnLocked() {
+  ++starting_;
+  workers_.push_back(std::make_unique<Worker>());
+  threads_.emplace_back([this, worker = workers_.back().get()] { Loop(*worker); });
+}
+
+void ThreadPool::DispatchLocked() {
+  if (tasks_.empty() || running_ >= max_running_) {
+    return;
+  }
+  if (!idle_.empty()) {
+    std::function<void()> task = std::move(tasks_.front().task);
+    tasks_.pop_front();
+    WakeLocked(std::move(task));
+  } else if (!stopping_ && starting_ == 0 && threads_.size() < max_threads_) {
+    SpawnLocked();  // every thread is busy or waiting: the new one takes the queued task
   }
 }
 
@@ -47,11 +67,8 @@ void ThreadPool::WakeLocked(std::function<void()> task) {
 
 void ThreadPool::Submit(std::function<void()> task) {
   std::lock_guard lock(mutex_);
-  if (!idle_.empty() && running_ < max_running_) {
-    WakeLocked(std::move(task));
-    return;
-  }
   tasks_.push_back({std::move(task), std::chrono::steady_clock::now()});
+  DispatchLocked();
 }
 
 size_t ThreadPool::queued() {
@@ -63,11 +80,7 @@ void ThreadPool::BeginBlocking(void* arg) {
   auto* pool = static_cast<ThreadPool*>(arg);
   std::lock_guard lock(pool->mutex_);
   --pool->running_;
-  if (!pool->tasks_.empty() && !pool->idle_.empty() && pool->running_ < pool->max_running_) {
-    std::function<void()> task = std::move(pool->tasks_.front().task);
-    pool->tasks_.pop_front();
-    pool->WakeLocked(std::move(task));
-  }
+  pool->DispatchLocked();
 }
 
 void ThreadPool::EndBlocking(void* arg) {
@@ -79,6 +92,7 @@ void ThreadPool::EndBlocking(void* arg) {
 void ThreadPool::Loop(Worker& self) {
   ScopedBlocking::InstallForThisThread(&blocking_hooks_);
   std::unique_lock lock(mutex_);
+  --starting_;
   while (true) {
     std::function<void()> task;
     if (self.task) {

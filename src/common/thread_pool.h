@@ -26,8 +26,12 @@ namespace quarry {
 
 class ThreadPool {
  public:
+  // Starts `threads` threads. When every thread is waiting (ScopedBlocking) while work is
+  // queued, the pool grows, up to `max_threads`: tasks waiting on a lock must never keep the
+  // task that would release it from running.
   explicit ThreadPool(size_t threads, size_t max_running = 0,
-                      std::chrono::microseconds stall_after = std::chrono::microseconds(1000));
+                      std::chrono::microseconds stall_after = std::chrono::microseconds(1000),
+                      size_t max_threads = 256);
   // Runs the tasks already queued, then joins the threads.
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -48,6 +52,10 @@ class ThreadPool {
   static void EndBlocking(void* pool);
   // Hands `task` to the most recently idle worker. Requires mutex_ held and idle_ non-empty.
   void WakeLocked(std::function<void()> task);
+  // Starts one more thread. Requires mutex_ held.
+  void SpawnLocked();
+  // Gives queued work a thread when the running ones are all waiting. Requires mutex_ held.
+  void DispatchLocked();
 
   struct Queued {
     std::function<void()> task;
@@ -55,11 +63,13 @@ class ThreadPool {
   };
   const size_t max_running_;
   const std::chrono::microseconds stall_after_;
+  const size_t max_threads_;
 
   std::mutex mutex_;
   std::deque<Queued> tasks_;  // GUARDED_BY(mutex_)
   size_t running_ = 0;        // GUARDED_BY(mutex_)
   uint64_t completed_ = 0;    // GUARDED_BY(mutex_)
+  size_t starting_ = 0;       // threads spawned that have not reached Loop; GUARDED_BY(mutex_)
   std::condition_variable monitor_wake_;
   ScopedBlocking::Hooks blocking_hooks_;
   std::vector<Worker*> idle_;  // GUARDED_BY(mutex_); most recently idle last

@@ -39,5 +39,26 @@ TEST(ThreadPoolTest, BlockedTasksDoNotStarveOthers) {
   EXPECT_EQ(done.load(), 3);
 }
 
+TEST(ThreadPoolTest, GrowsWhenEveryThreadIsWaiting) {
+  // Regression: lock waiters filled every thread, so the task that would release the lock
+  // never ran. Here 8 tasks wait (marked ScopedBlocking) for a ninth on a 2-thread pool.
+  ThreadPool pool(2, /*max_running=*/2);
+  std::latch release(1);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 8; ++i) {
+    pool.Submit([&] {
+      ScopedBlocking waiting;
+      release.wait();
+      done.fetch_add(1);
+    });
+  }
+  pool.Submit([&] { release.count_down(); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (done.load() < 8 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(done.load(), 8);
+}
+
 }  // namespace
 }  // namespace quarry
