@@ -135,7 +135,8 @@ int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
 }
 
 // Records, in the bool behind `flag`, an allowed action that changes per-connection state.
-int NoteSessionChange(void* flag, int action, const char* arg2, int decision) {
+int NoteSessionChange(void* flag, int action, const char* arg2, const char* database,
+                      int decision) {
   if (decision != SQLITE_OK || flag == nullptr) {
     return decision;
   }
@@ -151,21 +152,27 @@ int NoteSessionChange(void* flag, int action, const char* arg2, int decision) {
     case SQLITE_CREATE_TEMP_VIEW:
       *static_cast<bool*>(flag) = true;
       break;
+    case SQLITE_CREATE_VTABLE:
+      if (database != nullptr && std::string_view(database) == "temp") {
+        *static_cast<bool*>(flag) = true;
+      }
+      break;
     default:
       break;
   }
   return decision;
 }
 
-int AuthorizeReadWrite(void* flag, int action, const char* arg1, const char* arg2, const char*,
-                       const char*) {
-  return NoteSessionChange(flag, action, arg2,
+int AuthorizeReadWrite(void* flag, int action, const char* arg1, const char* arg2,
+                       const char* database, const char*) {
+  return NoteSessionChange(flag, action, arg2, database,
                            AuthorizeCommon(SqlAccess::kReadWrite, action, arg1, arg2));
 }
 
-int AuthorizeReadOnly(void* flag, int action, const char* arg1, const char* arg2, const char*,
-                      const char*) {
-  return NoteSessionChange(flag, action, arg2, AuthorizeReadOnlyRules(action, arg1, arg2));
+int AuthorizeReadOnly(void* flag, int action, const char* arg1, const char* arg2,
+                      const char* database, const char*) {
+  return NoteSessionChange(flag, action, arg2, database,
+                           AuthorizeReadOnlyRules(action, arg1, arg2));
 }
 
 int DenyEverything(void*, int, const char*, const char*, const char*, const char*) {

@@ -217,10 +217,19 @@ struct Server::Impl {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) {
         return;
       }
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), options, handler)->Start();
+      if (ec) {
+        // Out of file descriptors (or another accept failure): retrying at once would spin a
+        // core; wait a little for connections to close.
+        accept_backoff.expires_after(std::chrono::milliseconds(50));
+        accept_backoff.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec && acceptor.is_open()) {
+            Accept();
+          }
+        });
+        return;
       }
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), options, handler)->Start();
       Accept();
     });
   }
@@ -229,6 +238,7 @@ struct Server::Impl {
   Handler handler;
   net::io_context ioc;
   tcp::acceptor acceptor;
+  net::steady_timer accept_backoff{ioc};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 };
 

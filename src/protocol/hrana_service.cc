@@ -94,6 +94,10 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
         return write->outcome.status();
       },
       [write, done = std::move(done)](Status status) {
+        if (status.code() == ErrorCode::kNamespaceNotFound) {
+          done(status);  // as for any request to a missing namespace: HTTP 404
+          return;
+        }
         json::object result;
         if (status.ok()) {
           json::object response{{"type", "execute"}};
@@ -237,6 +241,14 @@ class PlainRowsSink : public RowSink {
 Result<std::string> HranaService::Legacy(const StreamOwner& owner, std::string_view body) {
   QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
   QUARRY_ASSIGN_OR_RETURN(LegacyRequest legacy, ParseLegacyRequest(parsed));
+  for (size_t i = 0; i < legacy.statements.size(); ++i) {
+    if (IsTransactionControl(*legacy.statements[i].sql)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "statements[" + std::to_string(i) +
+                        "]: transaction control is not allowed here; the statements already run "
+                        "in one transaction");
+    }
+  }
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, std::nullopt));
   storage::Connection& conn = stream->connection();
   conn.SetDeadline(std::chrono::steady_clock::now() + streams_.limits().query_timeout);

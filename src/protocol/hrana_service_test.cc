@@ -264,6 +264,15 @@ TEST_F(HranaServiceTest, WritesOnAStreamUseTheStreamsOwnConnection) {
   EXPECT_EQ(Count("main.t"), 0);
 }
 
+TEST_F(HranaServiceTest, VacuumWorksAndAttachDoesNot) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  json::object vacuum = Pipeline(Exec("VACUUM", "", true));
+  EXPECT_EQ(vacuum["results"].as_array()[0].as_object()["type"], "ok") << json::serialize(vacuum);
+  json::object attach = Pipeline(Exec("ATTACH 'other.db' AS other", "", true));
+  EXPECT_EQ(attach["results"].as_array()[0].as_object()["type"], "error");
+  EXPECT_FALSE(fs::exists("other.db"));
+}
+
 TEST_F(HranaServiceTest, LongQueryIsInterrupted) {
   auto start = std::chrono::steady_clock::now();
   json::object out = Pipeline(

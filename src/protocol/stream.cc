@@ -42,29 +42,6 @@ bool Evaluate(const Condition& cond, const std::vector<std::optional<bool>>& ste
 
 json::object TypeOnly(const char* type) { return json::object{{"type", type}}; }
 
-// The first keyword of `sql`, upper-cased, after whitespace and comments.
-std::string FirstKeyword(std::string_view sql) {
-  size_t i = 0;
-  while (i < sql.size()) {
-    if (std::isspace(static_cast<unsigned char>(sql[i]))) {
-      ++i;
-    } else if (sql.substr(i, 2) == "--") {
-      size_t end = sql.find('\n', i);
-      i = end == std::string_view::npos ? sql.size() : end + 1;
-    } else if (sql.substr(i, 2) == "/*") {
-      size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? sql.size() : end + 2;
-    } else {
-      break;
-    }
-  }
-  std::string word;
-  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8) {
-    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
-  }
-  return word;
-}
-
 // True for libSQL's `BEGIN TRANSACTION READONLY` / `BEGIN READONLY` (any case and spacing).
 bool IsBeginReadonly(std::string_view sql) {
   std::string words;
@@ -91,6 +68,34 @@ bool IsBeginReadonly(std::string_view sql) {
 Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits)
     : owner_(std::move(owner)), conn_(std::move(conn)), limits_(limits) {
   SetAccess(owner_.access);
+}
+
+std::string FirstKeyword(std::string_view sql) {
+  size_t i = 0;
+  while (i < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[i]))) {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      size_t end = sql.find('\n', i);
+      i = end == std::string_view::npos ? sql.size() : end + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      size_t end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8) {
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+  }
+  return word;
+}
+
+bool IsTransactionControl(std::string_view sql) {
+  std::string word = FirstKeyword(sql);
+  return word == "BEGIN" || word == "COMMIT" || word == "END" || word == "ROLLBACK" ||
+         word == "SAVEPOINT" || word == "RELEASE";
 }
 
 bool IsGroupableWrite(std::string_view sql) {

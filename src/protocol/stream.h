@@ -47,6 +47,10 @@ void ApplyAccess(storage::Connection& conn, auth::SqlAccess access);
 // meaning is the same inside a savepoint. (Classification for batching only; access control
 // is SQLite's authorizer.)
 bool IsGroupableWrite(std::string_view sql);
+// BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT or RELEASE.
+bool IsTransactionControl(std::string_view sql);
+// The first keyword of `sql`, upper-cased, after whitespace and comments.
+std::string FirstKeyword(std::string_view sql);
 
 class Stream {
  public:

@@ -1,11 +1,24 @@
 #include "server/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <charconv>
+#include <string>
 
 namespace quarry::server {
 
 bool IsLoopbackAddress(std::string_view address) {
-  return address == "localhost" || address == "::1" || address.substr(0, 4) == "127.";
+  if (address == "localhost") {
+    return true;
+  }
+  std::string text(address);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 Status ParseListen(std::string_view text, ServerConfig& config) {

@@ -120,6 +120,10 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
     respond(TextResponse(200, std::string(kVersion)));
     return;
   }
+  if (Status origin = CheckNoAuthOrigin(request, config_); !origin.ok()) {
+    respond(ErrorResponse(origin));
+    return;
+  }
   if (path.starts_with("/admin/v1")) {
     auto claims = Authenticate(request, config_, *tokens_);
     respond(claims.ok()

@@ -39,6 +39,33 @@ http::Response ErrorResponse(const Status& status) {
   return JsonResponse(status.HttpStatus(), protocol::ErrorBody(status));
 }
 
+Status CheckNoAuthOrigin(const http::Request& request, const ServerConfig& config) {
+  if (!config.no_auth) {
+    return Status::Ok();
+  }
+  auto origin = request.Header("origin");
+  if (!origin) {
+    return Status::Ok();
+  }
+  std::string_view host = *origin;
+  size_t scheme = host.find("://");
+  if (scheme != std::string_view::npos) {
+    host = host.substr(scheme + 3);
+  }
+  host = host.substr(0, host.find('/'));
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (IsLoopbackAddress(host)) {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kForbidden,
+                "the server runs with --no-auth, so requests from web pages of other origins (" +
+                    std::string(*origin) + ") are refused");
+}
+
 Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& config) {
   Route route;
   std::string_view path = request.path;

@@ -33,6 +33,11 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
                                   auth::TokenCache& tokens);
 
+// With --no-auth any local process may use the server, but a web page must not: a browser
+// sends a page's Origin, and only loopback origins (http://localhost:3000, ...) are let
+// through. kForbidden otherwise; OK with auth on (tokens decide) or without an Origin.
+Status CheckNoAuthOrigin(const http::Request& request, const ServerConfig& config);
+
 http::Response JsonResponse(int status, std::string body);
 http::Response ErrorResponse(const Status& status);
 

@@ -56,6 +56,26 @@ TEST(ResolveRouteTest, InvalidNamesAreRefused) {
       ErrorCode::kInvalidName);
 }
 
+TEST(CheckNoAuthOriginTest, OnlyLoopbackPagesReachANoAuthServer) {
+  ServerConfig config;
+  config.no_auth = true;
+  EXPECT_TRUE(CheckNoAuthOrigin(Make("/v2/pipeline"), config).ok());
+  for (const char* origin : {"http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8080",
+                             "http://localhost"}) {
+    EXPECT_TRUE(CheckNoAuthOrigin(Make("/v2/pipeline", {{"origin", origin}}), config).ok())
+        << origin;
+  }
+  for (const char* origin : {"https://evil.example", "http://localhost.evil.example",
+                             "http://127.0.0.1.evil.example:80", "null"}) {
+    EXPECT_EQ(CheckNoAuthOrigin(Make("/v2/pipeline", {{"origin", origin}}), config).code(),
+              ErrorCode::kForbidden)
+        << origin;
+  }
+  ServerConfig with_auth;
+  EXPECT_TRUE(
+      CheckNoAuthOrigin(Make("/v2/pipeline", {{"origin", "https://app.example"}}), with_auth).ok());
+}
+
 TEST(ServerConfigTest, NoAuthOnlyOnLoopback) {
   ServerConfig config;
   config.no_auth = true;

@@ -117,7 +117,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
   // Nothing a client sends may corrupt the file or reach outside it.
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
-  sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  // VACUUM attaches a private temporary database, so one attachment is allowed; clients
+  // cannot ATTACH files (the authorizer refuses every ATTACH but that private one).
+  sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 1);
   sqlite3_progress_handler(db, 1000, ProgressHandler, conn.get());
 
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;";
