@@ -300,14 +300,23 @@ Result<json::object> Stream::Handle(const Request& request) {
             ErrorCode::kSqlIdExists,
             "a stream may store at most " + std::to_string(limits_.max_stored_sql) + " SQL texts");
       }
-      if (request.sql->size() > limits_.max_sql_bytes) {
-        return Status(ErrorCode::kInvalidArgument, "stored SQL text is too long");
+      if (request.sql->size() > limits_.max_sql_bytes ||
+          stored_sql_bytes_ + request.sql->size() > limits_.max_stored_sql_bytes) {
+        return Status(ErrorCode::kSqlIdExists,
+                      "storing this SQL text would exceed the stream's limit (" +
+                          std::to_string(limits_.max_sql_bytes >> 10) + " KiB per text, " +
+                          std::to_string(limits_.max_stored_sql_bytes >> 20) +
+                          " MiB in all); close_sql texts no longer needed");
       }
+      stored_sql_bytes_ += request.sql->size();
       stored_sql_.emplace(*request.sql_id, *request.sql);
       return TypeOnly("store_sql");
     }
     case Request::Type::kCloseSql:
-      stored_sql_.erase(*request.sql_id);
+      if (auto it = stored_sql_.find(*request.sql_id); it != stored_sql_.end()) {
+        stored_sql_bytes_ -= it->second.size();
+        stored_sql_.erase(it);
+      }
       return TypeOnly("close_sql");
     case Request::Type::kClose:
       Close();

@@ -30,7 +30,8 @@ struct StreamLimits {
   std::chrono::milliseconds transaction_timeout{5'000};
   std::chrono::milliseconds query_timeout{30'000};
   size_t max_stored_sql = 1000;
-  size_t max_sql_bytes = 1 << 20;
+  size_t max_sql_bytes = 1 << 20;         // one stored SQL text
+  size_t max_stored_sql_bytes = 4 << 20;  // all SQL texts stored on one stream
   // Bound on one statement's rows in a response (estimated JSON bytes).
   size_t max_result_bytes = kDefaultMaxResultBytes;
   // Bound on open streams (each holds a database connection).
@@ -101,6 +102,7 @@ class Stream {
   storage::ConnectionLease conn_;
   const StreamLimits limits_;
   std::unordered_map<int64_t, std::string> stored_sql_;
+  size_t stored_sql_bytes_ = 0;
   bool closed_ = false;
   bool transaction_timed_out_ = false;
   bool read_only_transaction_ = false;
