@@ -19,5 +19,8 @@ void RegisterDbCommands(CLI::App& app, ExitCode& exit_code);
 void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterShellCommand(CLI::App& db, ExitCode& exit_code);
 void RegisterEnvCommands(CLI::App& app, ExitCode& exit_code);
+void RegisterMigrateCommand(CLI::App& app, ExitCode& exit_code);
+void RegisterSeedCommand(CLI::App& app, ExitCode& exit_code);
+void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace quarry::cli

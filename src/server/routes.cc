@@ -5,6 +5,7 @@
 
 #include "protocol/error_json.h"
 #include "protocol/json_body.h"
+#include "server/admin_migrations.h"
 #include "storage/namespace_name.h"
 
 namespace quarry::server {
@@ -214,6 +215,9 @@ http::Response HandleAdmin(const http::Request& request, std::string_view path,
   if (!claims.IsAdmin() || !claims.all_namespaces) {
     return ErrorResponse(
         Status(ErrorCode::kForbidden, "the admin API needs an admin token for all namespaces"));
+  }
+  if (auto migrations = HandleMigrationAdmin(request, path, store)) {
+    return std::move(*migrations);
   }
   const std::string& method = request.method;
   if (path == "/namespaces") {

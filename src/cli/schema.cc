@@ -1,0 +1,114 @@
+// `quarry schema check FILE` and `quarry schema format FILE [--check]`: validate a schema file
+// (with its imports) and print it in canonical layout. Both work on local files only.
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli/command.h"
+#include "schema/binder.h"
+#include "schema/formatter.h"
+#include "schema/loader.h"
+
+namespace quarry::cli {
+
+namespace {
+
+struct SchemaOptions {
+  std::string path;
+  bool check = false;  // format --check
+};
+
+int RunCheck(const SchemaOptions& options) {
+  Result<schema::Schema> bound = schema::LoadAndBindSchema(options.path, schema::DiskFileReader());
+  if (!bound.ok()) {
+    std::cerr << bound.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "OK: " << options.path << " (" << bound->models.size() << " model"
+            << (bound->models.size() == 1 ? "" : "s") << ", " << bound->enums.size() << " enum"
+            << (bound->enums.size() == 1 ? "" : "s") << ")\n";
+  return 0;
+}
+
+// Replaces `path` with `text` through a temporary file in the same folder, so that a failure
+// leaves the original intact.
+Status WriteAtomically(const std::string& path, const std::string& text) {
+  std::string temp = path + ".quarry-format.tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(temp, ignored);
+      return Status(ErrorCode::kInternal, "cannot write " + temp);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    return Status(ErrorCode::kInternal, "cannot replace " + path + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+int RunFormat(const SchemaOptions& options) {
+  Result<std::string> text = schema::DiskFileReader()(options.path);
+  if (!text.ok()) {
+    std::cerr << "quarry schema format: cannot read " << options.path << ": "
+              << text.status().message() << "\n";
+    return 1;
+  }
+  Result<std::string> formatted = schema::FormatSchemaText(*text, options.path);
+  if (!formatted.ok()) {
+    std::cerr << formatted.status().message() << "\n";
+    return 1;
+  }
+  if (*formatted == *text) {
+    if (!options.check) std::cout << options.path << " is already formatted\n";
+    return 0;
+  }
+  if (options.check) {
+    std::cerr << options.path << " is not formatted; run: quarry schema format " << options.path
+              << "\n";
+    return 1;
+  }
+  Status written = WriteAtomically(options.path, *formatted);
+  if (!written.ok()) {
+    std::cerr << "quarry schema format: " << written.message() << "\n";
+    return 1;
+  }
+  std::cout << "formatted " << options.path << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code) {
+  auto* schema = app.add_subcommand("schema", "Validate and format schema files");
+  schema->require_subcommand(1);
+
+  auto check_options = std::make_shared<SchemaOptions>();
+  auto* check = schema->add_subcommand(
+      "check",
+      "Parse and validate a schema file and the files it imports; print OK, or every error as "
+      "file:line:column: message (exit status 1)");
+  check->add_option("FILE", check_options->path, "The schema file")->required();
+  check->callback([check_options, &exit_code] { exit_code.value = RunCheck(*check_options); });
+
+  auto format_options = std::make_shared<SchemaOptions>();
+  auto* format = schema->add_subcommand(
+      "format",
+      "Rewrite a schema file in canonical layout (imported files are left alone; format each "
+      "one)");
+  format->add_option("FILE", format_options->path, "The schema file")->required();
+  format->add_flag("--check", format_options->check,
+                   "Change nothing; exit with status 1 if the file is not formatted");
+  format->callback([format_options, &exit_code] { exit_code.value = RunFormat(*format_options); });
+}
+
+}  // namespace quarry::cli

@@ -1,0 +1,27 @@
+# The schema language: schema text -> syntax tree (lexer, parser, loader) -> validated model
+# (binder) -> DDL; and the formatter. See docs/schema-language.md.
+add_library(quarry_schema
+  ${CMAKE_CURRENT_LIST_DIR}/lexer.cc
+  ${CMAKE_CURRENT_LIST_DIR}/parser.cc
+  ${CMAKE_CURRENT_LIST_DIR}/loader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/model.cc
+  ${CMAKE_CURRENT_LIST_DIR}/binder.cc
+  ${CMAKE_CURRENT_LIST_DIR}/formatter.cc
+  ${CMAKE_CURRENT_LIST_DIR}/ddl.cc
+)
+target_link_libraries(quarry_schema PUBLIC quarry_common quarry_storage)
+
+# Unit tests beside the code, and the data-driven cases of tests/schema/**/*.test (see the
+# comment at the top of tests/schema/schema_test_runner.cc). The runner reads the case files at
+# run time; LINK_DEPENDS relinks it, and so re-lists its cases in ctest, when they change.
+file(GLOB_RECURSE QUARRY_SCHEMA_TEST_FILES CONFIGURE_DEPENDS
+     ${CMAKE_SOURCE_DIR}/tests/schema/*.test)
+quarry_test(schema_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/parser_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/binder_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/ddl_test.cc
+          ${CMAKE_SOURCE_DIR}/tests/schema/schema_test_runner.cc
+  LIBS quarry_schema)
+target_compile_definitions(schema_test PRIVATE
+                           QUARRY_SCHEMA_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema")
+set_property(TARGET schema_test APPEND PROPERTY LINK_DEPENDS ${QUARRY_SCHEMA_TEST_FILES})

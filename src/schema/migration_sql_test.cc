@@ -1,0 +1,96 @@
+#include "schema/migration_sql.h"
+
+#include <gtest/gtest.h>
+
+namespace quarry::schema {
+namespace {
+
+TEST(SplitStatements, SplitsAtStatementEnds) {
+  auto parts = SplitStatements("CREATE TABLE a (x);\n  INSERT INTO a VALUES (1) ;\n");
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0], "CREATE TABLE a (x);");
+  EXPECT_EQ(parts[1], "INSERT INTO a VALUES (1) ;");
+}
+
+TEST(SplitStatements, TriggerBodyStaysWhole) {
+  auto parts = SplitStatements(
+      "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n"
+      "  INSERT INTO b VALUES (1);\n"
+      "  DELETE FROM c;\n"
+      "END;\n"
+      "SELECT 1;");
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_NE(parts[0].find("DELETE FROM c;"), std::string::npos);
+  EXPECT_EQ(parts[0].substr(parts[0].size() - 4), "END;");
+  EXPECT_EQ(parts[1], "SELECT 1;");
+}
+
+TEST(SplitStatements, SemicolonsInStringsAndCommentsDoNotSplit) {
+  auto parts = SplitStatements(
+      "INSERT INTO a VALUES ('x; y');  -- a comment; with a semicolon\n"
+      "/* block; comment */ INSERT INTO \"we;ird\" VALUES (2);");
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0], "INSERT INTO a VALUES ('x; y');");
+  EXPECT_EQ(parts[1], "INSERT INTO \"we;ird\" VALUES (2);");
+}
+
+TEST(SplitStatements, KeepsAFinalStatementWithoutSemicolonAndDropsComments) {
+  auto parts = SplitStatements("SELECT 1; -- trailing\n\n SELECT 2 \n");
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[1], "SELECT 2");
+  EXPECT_TRUE(SplitStatements("  -- nothing here;\n /* or here; */ ").empty());
+}
+
+TEST(SplitDrizzleStatements, SplitsAtBreakpoints) {
+  auto parts = SplitDrizzleStatements(
+      "CREATE TABLE a (x);--> statement-breakpoint\nCREATE INDEX i ON a (x);");
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0], "CREATE TABLE a (x);");
+  EXPECT_EQ(parts[1], "CREATE INDEX i ON a (x);");
+}
+
+TEST(SplitDownSection, SplitsAtTheDownLine) {
+  auto parts = SplitDownSection("CREATE TABLE a (x);\n--   DOWN  \nDROP TABLE a;\n", "f.sql");
+  ASSERT_TRUE(parts.ok()) << parts.status().message();
+  EXPECT_EQ(parts->up, "CREATE TABLE a (x);\n");
+  ASSERT_TRUE(parts->down.has_value());
+  EXPECT_EQ(*parts->down, "DROP TABLE a;\n");
+}
+
+TEST(SplitDownSection, EmptyDownSectionIsNone) {
+  auto parts = SplitDownSection("CREATE TABLE a (x);\n-- down\n-- nothing to undo\n", "f.sql");
+  ASSERT_TRUE(parts.ok());
+  EXPECT_FALSE(parts->down.has_value());
+  auto none = SplitDownSection("CREATE TABLE a (x); -- down the hill\n", "f.sql");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->down.has_value());
+  EXPECT_EQ(none->up, "CREATE TABLE a (x); -- down the hill\n");
+}
+
+TEST(SplitDownSection, SecondDownLineIsAnErrorNamingFileAndLine) {
+  auto parts = SplitDownSection("SELECT 1;\n-- down\nSELECT 2;\n-- down\n", "m/x.sql");
+  ASSERT_FALSE(parts.ok());
+  EXPECT_NE(parts.status().message().find("m/x.sql:4"), std::string::npos)
+      << parts.status().message();
+  EXPECT_NE(parts.status().message().find("line 2"), std::string::npos);
+}
+
+TEST(TransactionControl, RecognizesStatementsThatWouldEndTheTransaction) {
+  EXPECT_TRUE(IsTransactionControl("BEGIN;"));
+  EXPECT_TRUE(IsTransactionControl("  -- c\n begin transaction;"));
+  EXPECT_TRUE(IsTransactionControl("COMMIT"));
+  EXPECT_TRUE(IsTransactionControl("END TRANSACTION"));
+  EXPECT_TRUE(IsTransactionControl("ROLLBACK;"));
+  EXPECT_FALSE(IsTransactionControl("ROLLBACK TO sp;"));
+  EXPECT_FALSE(IsTransactionControl("rollback transaction to savepoint sp;"));
+  EXPECT_FALSE(IsTransactionControl("SAVEPOINT sp;"));
+  EXPECT_FALSE(IsTransactionControl("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;"));
+}
+
+TEST(Sha256Hex, KnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+}  // namespace
+}  // namespace quarry::schema

@@ -1,0 +1,211 @@
+#pragma once
+
+// The validated, typed schema: what the binder (binder.h) produces from the syntax tree and
+// what every later stage reads (DDL, migrations, the data API, policies, realtime, sharding).
+// A Schema that came out of BindSchema holds these invariants:
+//   - model, enum and field names are unique (fields within their model), and so are table
+//     names and column names within a table;
+//   - every field type names a scalar, an enum or a model of the schema;
+//   - every model has exactly one @id field, which is stored, required and not a list;
+//   - every relation's fields/references exist, match in count and type, and the references
+//     are the target's primary key or a full (non-partial) unique constraint;
+//   - defaults match their field's type; policy expressions only name fields that exist.
+// Names are the schema's names; `table` and `column` are the SQL names (after @@map/@map).
+// A Schema is a plain value: copyable, no pointers into itself.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace quarry::schema {
+
+// Where a declaration was written: "file:line:column" when printed.
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string ToString() const;
+};
+
+enum class ScalarType { kInteger, kReal, kText, kBoolean, kDateTime, kJson, kBlob };
+
+// "Integer", "Real", ...
+const char* ScalarTypeName(ScalarType type);
+
+struct FieldType {
+  enum class Kind {
+    kScalar,  // `scalar` holds the type
+    kEnum,    // `name` is the enum's name
+    kModel,   // a relation field: `name` is the related model's name; no column
+  };
+  Kind kind = Kind::kScalar;
+  ScalarType scalar = ScalarType::kText;
+  std::string name;
+  bool optional = false;  // `Type?`: nullable
+  bool list = false;      // `Type[]`: a JSON array in a TEXT column (scalars and enums), or the
+                          // many side of a relation (models)
+};
+
+// A literal value written in the schema.
+struct Literal {
+  enum class Kind { kNull, kBool, kInteger, kReal, kString, kList };
+  Kind kind = Kind::kNull;
+  bool bool_value = false;
+  int64_t int_value = 0;
+  double real_value = 0;
+  std::string text;            // kString: the value; kReal: the number as written
+  std::vector<Literal> items;  // kList
+};
+
+struct DefaultValue {
+  enum class Kind {
+    kLiteral,        // `literal`
+    kEnumValue,      // `enum_value`, a member of the field's enum
+    kNow,            // now(): the current UTC time as ISO-8601 text with milliseconds
+    kUuid,           // uuid(): a random (version 4) UUID, lowercase with dashes
+    kUlid,           // ulid(): a ULID (26 characters, Crockford base 32)
+    kAutoincrement,  // autoincrement(): on an Integer @id; rowids are never reused
+  };
+  Kind kind = Kind::kLiteral;
+  Literal literal;
+  std::string enum_value;
+};
+
+// A rule the data API checks on create and update.
+struct Validator {
+  enum class Kind { kEmail, kUrl, kLength, kGt, kGte, kLt, kLte, kRegex };
+  Kind kind = Kind::kEmail;
+  std::optional<int64_t> min_length;  // kLength
+  std::optional<int64_t> max_length;  // kLength
+  double bound = 0;                   // kGt .. kLte
+  std::string pattern;                // kRegex (ECMAScript syntax)
+};
+
+// A rewrite the data API applies to a value before validating and writing it.
+enum class Transform { kTrim, kLower, kUpper };
+
+enum class ReferentialAction { kCascade, kSetNull, kRestrict, kNoAction };
+
+// "Cascade", "SetNull", ...
+const char* ReferentialActionName(ReferentialAction action);
+
+// Carried by a relation field. The owning side (the one with @relation(fields, references))
+// holds the foreign key; the other side names the owning field of the target model.
+struct Relation {
+  std::string target_model;
+  bool owning = false;
+  std::vector<std::string> fields;      // owning: this model's foreign-key fields
+  std::vector<std::string> references;  // owning: the target model's referenced fields
+  std::optional<ReferentialAction> on_delete;
+  std::string back_field;  // not owning: the target's field whose @relation points here
+};
+
+// The condition of a policy, resolved against its model.
+struct PolicyExpr {
+  enum class Kind {
+    kLiteral,    // literal (null, bool, integer, real, string)
+    kField,      // name: a stored field of the model
+    kAuth,       // auth(): the current identity (null when anonymous)
+    kAuthField,  // auth().name: a claim of the current identity
+    kNow,        // now()
+    kNot,        // operands[0]
+    kAnd,        // operands[0] && operands[1]
+    kOr,         // operands[0] || operands[1]
+    kCompare,    // operands[0] <op> operands[1]
+  };
+  enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
+  Kind kind = Kind::kLiteral;
+  CompareOp op = CompareOp::kEq;
+  Literal literal;
+  std::string name;
+  std::vector<PolicyExpr> operands;
+  SourceLocation location;
+};
+
+enum class PolicyOperation { kRead, kCreate, kUpdate, kDelete, kAll };
+
+// @@allow / @@deny: a row-level rule.
+struct Policy {
+  bool allow = true;  // false: @@deny, which wins over any allow
+  PolicyOperation operation = PolicyOperation::kAll;
+  PolicyExpr condition;
+  std::optional<std::string> message;  // shown to the client when the policy refuses
+  SourceLocation location;
+};
+
+// Field @allow: the field is visible ('read'), writable ('write') or both ('all') only when
+// the condition holds.
+struct FieldPolicy {
+  enum class Operation { kRead, kWrite, kAll };
+  Operation operation = Operation::kAll;
+  PolicyExpr condition;
+  SourceLocation location;
+};
+
+struct GeneratedColumn {
+  std::string expression;  // SQL, as written in @generated("...")
+  bool stored = false;     // @generated("...", stored: true)
+};
+
+struct Field {
+  std::string name;
+  std::string column;  // @map, else the name; empty for relation fields
+  FieldType type;
+  bool id = false;
+  bool unique = false;
+  bool updated_at = false;  // @updatedAt: the data API sets it to now() on every update
+  std::optional<DefaultValue> default_value;
+  std::optional<GeneratedColumn> generated;
+  std::vector<Validator> validators;
+  std::vector<Transform> transforms;
+  std::vector<FieldPolicy> policies;
+  std::optional<Relation> relation;  // exactly for relation fields
+  SourceLocation location;
+
+  // False for relation fields, which have no column.
+  bool stored() const { return type.kind != FieldType::Kind::kModel; }
+};
+
+// @@index or @@unique (field @unique is Field::unique, not an Index).
+struct Index {
+  std::string name;                 // SQL name: <table>_<col>_..._idx or ..._key
+  std::vector<std::string> fields;  // field names, in order
+  bool unique = false;
+  SourceLocation location;
+};
+
+struct Model {
+  std::string name;
+  std::string table;  // @@map, else the name
+  std::vector<Field> fields;
+  std::vector<Index> indexes;
+  std::vector<Policy> policies;
+  bool soft_delete = false;              // @@softDelete: has `deletedAt DateTime?`
+  bool soft_delete_cascade = false;      // @@softDelete(cascade)
+  std::vector<std::string> fts_fields;   // @@fts([...]): Text fields, empty when none
+  bool external = false;                 // @@external: queried, never migrated
+  bool strict = true;                    // false with @@noStrict
+  std::optional<std::string> shard_key;  // @@shardKey(field)
+  SourceLocation location;
+
+  const Field* FindField(const std::string& name) const;
+  // The @id field. Never null in a bound Schema.
+  const Field* PrimaryKey() const;
+};
+
+struct Enum {
+  std::string name;
+  std::vector<std::string> values;
+  SourceLocation location;
+};
+
+struct Schema {
+  std::vector<Enum> enums;    // in declaration order, root file first
+  std::vector<Model> models;  // in declaration order, root file first
+
+  const Model* FindModel(const std::string& name) const;
+  const Enum* FindEnum(const std::string& name) const;
+};
+
+}  // namespace quarry::schema

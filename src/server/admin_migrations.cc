@@ -1,0 +1,284 @@
+#include "server/admin_migrations.h"
+
+#include <boost/json.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "auth/sql_authorizer.h"
+#include "protocol/error_json.h"
+#include "protocol/json_body.h"
+#include "schema/migration_groups.h"
+#include "schema/migration_json.h"
+#include "schema/migrator.h"
+#include "server/routes.h"
+
+namespace quarry::server {
+
+namespace json = boost::json;
+
+namespace {
+
+// Installs the read-write client rules on a connection used for migrations: migration SQL
+// arrives over the network, so it gets the same limits as any read-write client's SQL.
+void ReadWriteAccess(storage::Connection& conn) {
+  int tag = static_cast<int>(auth::SqlAccess::kReadWrite);
+  if (conn.access_tag() != tag) {
+    conn.SetAccessTag(tag);
+    if (auth::InstallAuthorizer(conn.handle(), auth::SqlAccess::kReadWrite,
+                                conn.session_changed_flag()) != SQLITE_OK) {
+      conn.SetAccessTag(-1);
+    }
+  }
+}
+
+// The GroupStore of each data folder, opened on first use.
+struct GroupRegistry {
+  std::mutex mutex;
+  std::map<std::string, std::unique_ptr<schema::GroupStore>> stores;  // GUARDED_BY(mutex)
+  std::mutex apply_mutex;                                             // one group apply at a time
+};
+
+GroupRegistry& Registry() {
+  static GroupRegistry registry;
+  return registry;
+}
+
+Result<schema::GroupStore*> Groups(storage::NamespaceStore& store) {
+  GroupRegistry& registry = Registry();
+  std::lock_guard lock(registry.mutex);
+  std::string key = store.data_dir().string();
+  auto it = registry.stores.find(key);
+  if (it == registry.stores.end()) {
+    QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<schema::GroupStore> groups,
+                            schema::GroupStore::Open(store.data_dir() / "groups.db"));
+    it = registry.stores.emplace(key, std::move(groups)).first;
+  }
+  return it->second.get();
+}
+
+Result<json::object> ObjectBody(const http::Request& request) {
+  if (request.body.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "request body must be a JSON object");
+  }
+  QUARRY_ASSIGN_OR_RETURN(json::value body, protocol::ParseJsonBody(request.body));
+  if (!body.is_object()) {
+    return Status(ErrorCode::kInvalidArgument, "request body must be a JSON object");
+  }
+  return std::move(body.get_object());
+}
+
+http::Response Json(int status, const json::object& body) {
+  return JsonResponse(status, json::serialize(body));
+}
+
+// A failed run: the error's HTTP status and {"message", "code", ...} plus `extra`.
+http::Response FailureResponse(const Status& status, json::object extra) {
+  json::object body = protocol::ErrorJson(status);
+  for (auto& [key, value] : extra) {
+    body[key] = std::move(value);
+  }
+  return Json(status.HttpStatus(), body);
+}
+
+json::array Strings(const std::vector<std::string>& list) {
+  json::array out;
+  for (const auto& s : list) {
+    out.push_back(json::value(s));
+  }
+  return out;
+}
+
+Result<storage::ConnectionLease> Lease(storage::NamespaceStore& store, const std::string& ns) {
+  QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store.Get(ns));
+  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease, db->Acquire());
+  ReadWriteAccess(*lease);
+  return lease;
+}
+
+http::Response NamespaceMigrations(const http::Request& request, const std::string& ns,
+                                   std::string_view action, storage::NamespaceStore& store) {
+  if (action == "" && request.method == "GET") {
+    auto lease = Lease(store, ns);
+    if (!lease.ok()) {
+      return ErrorResponse(lease.status());
+    }
+    auto applied = schema::Migrator(**lease).Applied();
+    if (!applied.ok()) {
+      return ErrorResponse(applied.status());
+    }
+    return Json(200, {{"namespace", ns}, {"recorded", schema::RecordedJson(*applied)}});
+  }
+  if (request.method != "POST") {
+    return ErrorResponse(
+        Status(ErrorCode::kMethodNotAllowed, "use GET or POST on /namespaces/<name>/migrations"));
+  }
+  auto body = ObjectBody(request);
+  if (!body.ok()) {
+    return ErrorResponse(body.status());
+  }
+  bool force = false;
+  auto set = schema::MigrationSetFromJson(*body, &force);
+  if (!set.ok()) {
+    return ErrorResponse(set.status());
+  }
+  int count = 0;
+  if (action == "/down") {
+    const json::value* n = body->if_contains("count");
+    if (n == nullptr || !n->is_int64() || n->get_int64() < 1 || n->get_int64() > 1'000'000) {
+      return ErrorResponse(
+          Status(ErrorCode::kInvalidArgument, "\"count\" must be a positive integer"));
+    }
+    count = static_cast<int>(n->get_int64());
+  }
+  auto lease = Lease(store, ns);
+  if (!lease.ok()) {
+    return ErrorResponse(lease.status());
+  }
+  schema::Migrator migrator(**lease);
+  schema::MigrationRun run = action == "/down" ? migrator.Down(*set, count, {.force = force})
+                                               : migrator.Apply(*set, {.force = force});
+  json::object out{{"namespace", ns},
+                   {"format", schema::FormatName(set->format)},
+                   {action == "/down" ? "undone" : "applied", Strings(run.done)}};
+  auto statuses = migrator.Status(*set);
+  out.emplace("migrations",
+              statuses.ok() ? json::value(schema::StatusesJson(*statuses)) : json::value(nullptr));
+  if (!run.status.ok()) {
+    out.emplace("failure",
+                run.failure ? json::value(schema::FailureJson(*run.failure)) : json::value());
+    return FailureResponse(run.status, std::move(out));
+  }
+  return Json(200, out);
+}
+
+http::Response GroupRoutes(const http::Request& request, std::string_view rest,
+                           storage::NamespaceStore& store) {
+  auto groups = Groups(store);
+  if (!groups.ok()) {
+    return ErrorResponse(groups.status());
+  }
+  const std::string& method = request.method;
+  if (rest.empty()) {
+    if (method == "GET") {
+      return Json(200, {{"groups", Strings((*groups)->List())}});
+    }
+    if (method != "POST") {
+      return ErrorResponse(Status(ErrorCode::kMethodNotAllowed, "use GET or POST on /groups"));
+    }
+    auto body = ObjectBody(request);
+    if (!body.ok()) {
+      return ErrorResponse(body.status());
+    }
+    const json::value* name = body->if_contains("name");
+    const json::value* members = body->if_contains("namespaces");
+    if (name == nullptr || !name->is_string()) {
+      return ErrorResponse(
+          Status(ErrorCode::kInvalidArgument, "request body needs a string field \"name\""));
+    }
+    if (members == nullptr || !members->is_array()) {
+      return ErrorResponse(Status(ErrorCode::kInvalidArgument,
+                                  "request body needs \"namespaces\": an array of names"));
+    }
+    std::vector<std::string> list;
+    for (const auto& item : members->get_array()) {
+      if (!item.is_string()) {
+        return ErrorResponse(
+            Status(ErrorCode::kInvalidArgument, "\"namespaces\" must hold strings"));
+      }
+      std::string ns(item.get_string());
+      if (!store.Exists(ns)) {
+        return ErrorResponse(
+            Status(ErrorCode::kNamespaceNotFound, "namespace '" + ns + "' does not exist"));
+      }
+      list.push_back(std::move(ns));
+    }
+    std::string group(name->get_string());
+    if (Status put = (*groups)->Put(group, list); !put.ok()) {
+      return ErrorResponse(put);
+    }
+    return Json(201, {{"name", group}, {"namespaces", Strings(*(*groups)->Members(group))}});
+  }
+  // "/<group>" or "/<group>/migrations"
+  std::string_view tail = rest.substr(1);
+  size_t slash = tail.find('/');
+  std::string group(tail.substr(0, slash));
+  std::string_view action = slash == std::string_view::npos ? "" : tail.substr(slash);
+  if (action.empty() && method == "DELETE") {
+    Status deleted = (*groups)->Delete(group);
+    return deleted.ok() ? Json(200, {{"deleted", group}}) : ErrorResponse(deleted);
+  }
+  if (action != "" && action != "/migrations") {
+    return ErrorResponse(
+        Status(ErrorCode::kNotFound,
+               "no admin route " + method + " /admin/v1/groups/" + std::string(tail)));
+  }
+  auto members = (*groups)->Members(group);
+  if (!members.ok()) {
+    return ErrorResponse(members.status());
+  }
+  if (method == "GET") {
+    json::array list;
+    for (const auto& ns : schema::GroupStatus(store, *members, nullptr, ReadWriteAccess)) {
+      list.push_back(schema::NamespaceMigrationsJson(ns));
+    }
+    return Json(200, {{"name", group}, {"namespaces", std::move(list)}});
+  }
+  if (method != "POST" || action != "/migrations") {
+    return ErrorResponse(Status(ErrorCode::kMethodNotAllowed,
+                                "use GET on /groups/<group>, GET or POST on its /migrations"));
+  }
+  auto body = ObjectBody(request);
+  if (!body.ok()) {
+    return ErrorResponse(body.status());
+  }
+  bool force = false;
+  auto set = schema::MigrationSetFromJson(*body, &force);
+  if (!set.ok()) {
+    return ErrorResponse(set.status());
+  }
+  std::lock_guard lock(Registry().apply_mutex);
+  schema::GroupRun run =
+      schema::ApplyToGroup(store, *members, *set, {.force = force}, ReadWriteAccess);
+  json::array list;
+  for (const auto& ns : run.namespaces) {
+    list.push_back(schema::NamespaceMigrationsJson(ns));
+  }
+  json::object out{{"name", group},
+                   {"format", schema::FormatName(set->format)},
+                   {"namespaces", std::move(list)}};
+  if (!run.status.ok()) {
+    out.emplace("phase", run.phase);
+    out.emplace("failed_namespace", run.failed_namespace);
+    out.emplace("failure",
+                run.failure ? json::value(schema::FailureJson(*run.failure)) : json::value());
+    return FailureResponse(run.status, std::move(out));
+  }
+  return Json(200, out);
+}
+
+}  // namespace
+
+std::optional<http::Response> HandleMigrationAdmin(const http::Request& request,
+                                                   std::string_view path,
+                                                   storage::NamespaceStore& store) {
+  if (path == "/groups" || path.starts_with("/groups/")) {
+    return GroupRoutes(request, path.substr(7), store);
+  }
+  constexpr std::string_view kPrefix = "/namespaces/";
+  if (!path.starts_with(kPrefix)) {
+    return std::nullopt;
+  }
+  std::string_view rest = path.substr(kPrefix.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view action = rest.substr(slash);
+  if (action != "/migrations" && action != "/migrations/down") {
+    return std::nullopt;
+  }
+  return NamespaceMigrations(request, std::string(rest.substr(0, slash)), action.substr(11), store);
+}
+
+}  // namespace quarry::server

@@ -1,0 +1,252 @@
+// `quarry migrate` and `quarry seed` against the real server: the admin API's migration and
+// schema-group routes, driven through the built binary, checked with the C++ client.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <fstream>
+
+#include "client/admin_client.h"
+#include "client/client.h"
+#include "client/http_connection.h"
+#include "test_server.h"
+
+namespace quarry {
+namespace {
+
+namespace json = boost::json;
+using quarry::testing::TempDir;
+using quarry::testing::TestServer;
+
+// tests/migrate, found from this file's own path.
+const std::filesystem::path kFixtures =
+    std::filesystem::path(__FILE__).parent_path().parent_path() / "migrate";
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+
+std::string Quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+CliResult RunCli(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
+  std::string command = "cd " + Quote(cwd.string()) + " && env -u QUARRY_URL -u QUARRY_TOKEN " +
+                        "-u QUARRY_DATA timeout 60 " + Quote(QUARRY_BIN);
+  for (const auto& arg : args) {
+    command += " " + Quote(arg);
+  }
+  command += " < /dev/null 2>&1";
+  CliResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
+    result.output.append(buf, n);
+  }
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+class MigrateIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.ok()) << server_.error();
+    auto admin = client::AdminClient::Open(server_.url(), server_.AdminToken());
+    ASSERT_TRUE(admin.ok());
+    admin_ = std::move(*admin);
+  }
+  CliResult Quarry(std::vector<std::string> args) {
+    for (const auto& a : {std::string("--url"), server_.url(), std::string("--data"),
+                          (server_.data_dir() / "data").string()}) {
+      args.push_back(a);
+    }
+    return RunCli(args, work_.path());
+  }
+  // An admin API call; returns the HTTP status and fills `body`.
+  int Admin(const std::string& method, const std::string& path, const std::string& request,
+            json::value* body = nullptr) {
+    client::HttpConnection http("127.0.0.1", server_.port(), server_.url(), {});
+    auto response = http.Send(method, "/admin/v1" + path, request, server_.AdminToken());
+    EXPECT_TRUE(response.ok());
+    if (body != nullptr && response.ok()) {
+      *body = json::parse(response->body);
+    }
+    return response.ok() ? response->status : 0;
+  }
+  // Rows of `sql` on namespace `ns`, each value as its debug string.
+  std::vector<std::vector<std::string>> Rows(const std::string& ns, const std::string& sql) {
+    auto db = client::Client::Open(server_.url(ns), server_.AdminToken());
+    EXPECT_TRUE(db.ok());
+    auto rs = (*db)->Execute(sql);
+    EXPECT_TRUE(rs.ok()) << rs.status().message();
+    std::vector<std::vector<std::string>> out;
+    if (rs.ok()) {
+      for (const auto& row : rs->rows) {
+        std::vector<std::string> cells;
+        for (const auto& v : row) {
+          cells.push_back(client::DebugString(v));
+        }
+        out.push_back(std::move(cells));
+      }
+    }
+    return out;
+  }
+  std::vector<std::vector<std::string>> UserTables(const std::string& ns) {
+    return Rows(ns,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "ORDER BY name");
+  }
+
+  TestServer server_;
+  TempDir work_;
+  std::unique_ptr<client::AdminClient> admin_;
+};
+
+using Rows_ = std::vector<std::vector<std::string>>;
+
+TEST_F(MigrateIntegrationTest, DrizzleFolderAppliesThroughTheAdminApi) {
+  ASSERT_TRUE(admin_->CreateNamespace("shop").ok());
+  std::string dir = (kFixtures / "drizzle" / "migrations").string();
+  CliResult dry = Quarry({"migrate", "dry-run", "--db", "shop", "--dir", dir});
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("ALTER TABLE `users` ADD `display_name` text;"), std::string::npos);
+  EXPECT_EQ(UserTables("shop"), Rows_{});
+
+  CliResult apply = Quarry({"migrate", "apply", "--db", "shop", "--dir", dir});
+  ASSERT_EQ(apply.exit_code, 0) << apply.output;
+  EXPECT_NE(apply.output.find("Applied 0001_add_display_name"), std::string::npos) << apply.output;
+  EXPECT_EQ(UserTables("shop"), (Rows_{{"'_quarry_migrations'"}, {"'posts'"}, {"'users'"}}));
+  EXPECT_EQ(Rows("shop", "SELECT name FROM pragma_table_info('users') WHERE name = 'display_name'"),
+            (Rows_{{"'display_name'"}}));
+
+  CliResult status = Quarry({"migrate", "status", "--db", "shop", "--dir", dir});
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("2 applied, 0 pending"), std::string::npos) << status.output;
+
+  json::value recorded;
+  ASSERT_EQ(Admin("GET", "/namespaces/shop/migrations", "", &recorded), 200);
+  ASSERT_EQ(recorded.at("recorded").as_array().size(), 2u);
+  EXPECT_EQ(recorded.at("recorded").as_array()[0].at("format").as_string(), "drizzle");
+}
+
+TEST_F(MigrateIntegrationTest, FailureNamesFileAndStatementAndDownUndoes) {
+  ASSERT_TRUE(admin_->CreateNamespace("app").ok());
+  auto dir = work_.path() / "migrations";
+  WriteFile(dir / "20240101000000_a.sql", "CREATE TABLE a (x);\n-- down\nDROP TABLE a;\n");
+  WriteFile(dir / "20240102000000_b.sql", "CREATE TABLE b (x);\nINSERT INTO nope VALUES (1);\n");
+  CliResult apply = Quarry({"migrate", "apply", "--db", "app"});
+  EXPECT_EQ(apply.exit_code, 1) << apply.output;
+  EXPECT_NE(apply.output.find("Applied 20240101000000_a"), std::string::npos) << apply.output;
+  EXPECT_NE(apply.output.find("statement 2"), std::string::npos) << apply.output;
+  EXPECT_NE(apply.output.find("no such table: nope"), std::string::npos) << apply.output;
+  EXPECT_NE(apply.output.find("migrations/20240102000000_b.sql"), std::string::npos)
+      << apply.output;
+  EXPECT_EQ(UserTables("app"), (Rows_{{"'_quarry_migrations'"}, {"'a'"}}));
+
+  std::filesystem::remove(dir / "20240102000000_b.sql");
+  CliResult down = Quarry({"migrate", "down", "--db", "app"});
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  EXPECT_EQ(UserTables("app"), (Rows_{{"'_quarry_migrations'"}}));
+}
+
+TEST_F(MigrateIntegrationTest, SeedOverTheServerIsIdempotent) {
+  ASSERT_TRUE(admin_->CreateNamespace("seeded").ok());
+  ASSERT_EQ(Quarry({"migrate", "apply", "--db", "seeded", "--dir", (kFixtures / "quarry").string()})
+                .exit_code,
+            0);
+  std::string seed = (kFixtures / "seed.json").string();
+  CliResult first = Quarry({"seed", seed, "--db", "seeded"});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("4 rows inserted, 0 already present"), std::string::npos)
+      << first.output;
+  CliResult second = Quarry({"seed", seed, "--db", "seeded"});
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("0 rows inserted, 4 already present"), std::string::npos)
+      << second.output;
+  EXPECT_EQ(Rows("seeded", "SELECT count(*) FROM users"), (Rows_{{"2"}}));
+}
+
+TEST_F(MigrateIntegrationTest, GroupWithOneFailingMemberAppliesNowhere) {
+  for (const char* ns : {"t1", "t2", "t3"}) {
+    ASSERT_TRUE(admin_->CreateNamespace(ns).ok());
+  }
+  // t2 already has a posts table that the migrations would create.
+  ASSERT_EQ(Rows("t2", "CREATE TABLE posts (legacy TEXT)"), Rows_{});
+  json::value created;
+  ASSERT_EQ(Admin("POST", "/groups", R"({"name": "tenants", "namespaces": ["t1", "t2", "t3"]})",
+                  &created),
+            201);
+  std::string dir = (kFixtures / "quarry").string();
+  CliResult apply = Quarry({"migrate", "apply", "--group", "tenants", "--dir", dir});
+  EXPECT_EQ(apply.exit_code, 1) << apply.output;
+  EXPECT_NE(apply.output.find("nothing was applied to any member"), std::string::npos)
+      << apply.output;
+  EXPECT_NE(apply.output.find("namespace 't2'"), std::string::npos) << apply.output;
+  EXPECT_NE(apply.output.find("table posts already exists"), std::string::npos) << apply.output;
+  EXPECT_NE(apply.output.find("20240502090000_add_posts.sql"), std::string::npos) << apply.output;
+  EXPECT_EQ(UserTables("t1"), Rows_{});
+  EXPECT_EQ(UserTables("t2"), (Rows_{{"'posts'"}}));
+  EXPECT_EQ(UserTables("t3"), Rows_{});
+
+  // The same through the API: the response names the member, migration and statement.
+  json::value failed;
+  std::string body =
+      R"({"format": "quarry", "migrations": [)"
+      R"({"id": "20240101000000_posts", "sql": "SELECT 1;\nCREATE TABLE posts (id INTEGER);"}]})";
+  EXPECT_EQ(Admin("POST", "/groups/tenants/migrations", body, &failed), 400);
+  EXPECT_EQ(failed.at("failed_namespace").as_string(), "t2");
+  EXPECT_EQ(failed.at("phase").as_string(), "try");
+  EXPECT_EQ(failed.at("failure").at("statement").as_int64(), 2);
+  EXPECT_EQ(failed.at("failure").at("migration").as_string(), "20240101000000_posts");
+  EXPECT_EQ(failed.at("namespaces").as_array().size(), 3u);
+
+  // Once the conflict is gone, every member is migrated.
+  ASSERT_EQ(Rows("t2", "DROP TABLE posts"), Rows_{});
+  CliResult retry = Quarry({"migrate", "apply", "--group", "tenants", "--dir", dir});
+  ASSERT_EQ(retry.exit_code, 0) << retry.output;
+  for (const char* ns : {"t1", "t2", "t3"}) {
+    EXPECT_EQ(UserTables(ns),
+              (Rows_{{"'_quarry_migrations'"}, {"'audit'"}, {"'posts'"}, {"'users'"}}))
+        << ns;
+  }
+  CliResult status = Quarry({"migrate", "status", "--group", "tenants", "--dir", dir});
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("t3"), std::string::npos);
+  EXPECT_NE(status.output.find("2 applied, 0 pending"), std::string::npos) << status.output;
+
+  json::value group;
+  ASSERT_EQ(Admin("GET", "/groups/tenants", "", &group), 200);
+  EXPECT_EQ(group.at("namespaces").as_array()[0].at("recorded").as_array().size(), 2u);
+}
+
+TEST_F(MigrateIntegrationTest, BadRequestsGetClearErrors) {
+  json::value error;
+  EXPECT_EQ(Admin("POST", "/groups", R"({"name": "g", "namespaces": ["ghost"]})", &error), 404);
+  EXPECT_NE(std::string(error.at("message").as_string()).find("ghost"), std::string::npos);
+  EXPECT_EQ(Admin("POST", "/namespaces/default/migrations", R"({"format": "flyway",
+            "migrations": []})",
+                  &error),
+            400);
+  EXPECT_NE(std::string(error.at("message").as_string()).find("flyway"), std::string::npos);
+  EXPECT_EQ(Admin("GET", "/groups/none", "", &error), 404);
+}
+
+}  // namespace
+}  // namespace quarry

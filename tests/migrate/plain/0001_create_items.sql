@@ -1,0 +1,2 @@
+-- Migration number: 0001 	 2024-05-01T12:00:00.000Z
+CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
