@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
+#include <limits>
 
 #include "common/base64.h"
 
@@ -64,6 +66,15 @@ json::string_view ColumnText(sqlite3_stmt* stmt, int col, std::string& scratch) 
 std::string ColumnBlob(sqlite3_stmt* stmt, int col) {
   const char* data = static_cast<const char*>(sqlite3_column_blob(stmt, col));
   return Base64Encode(std::string_view(data, static_cast<size_t>(sqlite3_column_bytes(stmt, col))));
+}
+
+// JSON has no infinity, but SQLite stores it (e.g. SELECT 1e999); such values are sent as the
+// largest finite double of the same sign, so every response stays valid JSON.
+double FiniteForJson(double value) {
+  if (std::isinf(value)) {
+    return value > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
+  }
+  return value;
 }
 
 }  // namespace
@@ -154,7 +165,7 @@ json::value ColumnToJson(sqlite3_stmt* stmt, int col) {
     }
     case SQLITE_FLOAT:
       out.emplace("type", "float");
-      out.emplace("value", sqlite3_column_double(stmt, col));
+      out.emplace("value", FiniteForJson(sqlite3_column_double(stmt, col)));
       break;
     case SQLITE_TEXT:
       out.emplace("type", "text");
@@ -228,7 +239,7 @@ json::value ColumnToPlainJson(sqlite3_stmt* stmt, int col) {
     case SQLITE_INTEGER:
       return sqlite3_column_int64(stmt, col);
     case SQLITE_FLOAT:
-      return sqlite3_column_double(stmt, col);
+      return FiniteForJson(sqlite3_column_double(stmt, col));
     case SQLITE_TEXT:
       return json::string(ColumnText(stmt, col, scratch));
     case SQLITE_BLOB:

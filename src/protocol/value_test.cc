@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <limits>
 
 #include "storage/connection.h"
 
@@ -56,6 +57,16 @@ TEST(ValueTest, FloatsTextNull) {
   json::value t = RoundTrip(Parse(R"({"type":"text","value":"héllo 🌍 日本"})"));
   EXPECT_EQ(t.at("value"), "héllo 🌍 日本");
   EXPECT_EQ(RoundTrip(Parse(R"({"type":"null"})")).at("type"), "null");
+}
+
+TEST(ValueTest, InfinityIsSentAsTheLargestFiniteDouble) {
+  // JSON has no infinity; a response holding one would not parse (found by fuzzing).
+  Value inf;
+  inf.type = Value::Type::kFloat;
+  inf.real = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(RoundTrip(inf).at("value").as_double(), std::numeric_limits<double>::max());
+  inf.real = -inf.real;
+  EXPECT_EQ(RoundTrip(inf).at("value").as_double(), -std::numeric_limits<double>::max());
 }
 
 TEST(ValueTest, BlobsAcceptBase64WithOrWithoutPadding) {

@@ -193,9 +193,10 @@ Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& k
   claims.issued_at = NowUnix();
   if (const json::value* expires = body.if_contains("expires_in");
       expires != nullptr && !expires->is_null()) {
-    if (!expires->is_int64() || expires->get_int64() <= 0) {
+    constexpr int64_t kMaxLifetime = int64_t{100} * 366 * 24 * 3600;
+    if (!expires->is_int64() || expires->get_int64() <= 0 || expires->get_int64() > kMaxLifetime) {
       return Status(ErrorCode::kInvalidArgument,
-                    "\"expires_in\" must be a positive number of seconds");
+                    "\"expires_in\" must be a positive number of seconds, at most 100 years");
     }
     claims.expires_at = claims.issued_at + expires->get_int64();
   }
