@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace quarry::cli {
 
@@ -20,6 +21,12 @@ void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterShellCommand(CLI::App& db, ExitCode& exit_code);
 void RegisterEnvCommands(CLI::App& app, ExitCode& exit_code);
 void RegisterMigrateCommand(CLI::App& app, ExitCode& exit_code);
+// migrate push / verify (schema file against a database), registered under `migrate`.
+void RegisterSchemaMigrateCommands(CLI::App* migrate, ExitCode& exit_code);
+// migrate create --schema: writes the diff from the database to the schema as a migration.
+int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
+                              const std::string& schema_file, const std::string& file,
+                              const std::string& db, bool allow_data_loss);
 void RegisterSeedCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
 

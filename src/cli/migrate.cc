@@ -36,8 +36,10 @@ struct MigrateOptions {
   std::string group;  // --group: a schema group on the server
   bool force = false;
   bool as_json = false;
-  int count = 1;      // down
-  std::string label;  // create
+  int count = 1;                 // down
+  std::string label;             // create
+  std::string schema_file;       // create --schema: diff the database against this file
+  bool allow_data_loss = false;  // create --schema
 };
 
 int Fail(std::string_view command, std::string_view message) {
@@ -449,6 +451,10 @@ int Down(const MigrateOptions& options) {
 }
 
 int Create(const MigrateOptions& options) {
+  if (!options.schema_file.empty()) {
+    return CreateMigrationFromSchema(options.label, options.dir, options.schema_file, options.file,
+                                     options.db, options.allow_data_loss);
+  }
   auto path = schema::CreateMigrationFile(options.dir, options.label, "", "",
                                           std::chrono::system_clock::now());
   if (!path.ok()) {
@@ -477,11 +483,19 @@ void RegisterMigrateCommand(CLI::App& app, ExitCode& exit_code) {
   migrate->require_subcommand(1);
   {
     auto* cmd = migrate->add_subcommand(
-        "create", "Write an empty migrations/<timestamp>_<label>.sql to fill in");
+        "create",
+        "Write migrations/<timestamp>_<label>.sql: empty to fill in, or with --schema the SQL that "
+        "brings the database (--file) to the schema file");
     auto options = std::make_shared<MigrateOptions>();
     cmd->add_option("LABEL", options->label, "What it does: letters, digits, _ and - (add_users)")
         ->required();
     cmd->add_option("--dir", options->dir, "Migrations folder")->capture_default_str();
+    cmd->add_option("--schema", options->schema_file,
+                    "Schema file to diff against the database (needs --file)");
+    cmd->add_option("--file", options->file, "Local SQLite database to diff (with --schema)");
+    cmd->add_option("--db", options->db, "Server namespace to diff (not supported yet)");
+    cmd->add_flag("--allow-data-loss", options->allow_data_loss,
+                  "Also plan dropping tables and columns that hold data (with --schema)");
     cmd->callback([=, &exit_code] { exit_code.value = Create(*options); });
   }
   {
@@ -519,6 +533,7 @@ void RegisterMigrateCommand(CLI::App& app, ExitCode& exit_code) {
     cmd->add_flag("--force", options->force, "Undo even though the migration file changed");
     cmd->callback([=, &exit_code] { exit_code.value = Down(*options); });
   }
+  RegisterSchemaMigrateCommands(migrate, exit_code);
 }
 
 }  // namespace quarry::cli

@@ -209,3 +209,55 @@ TEST_F(CliIntegrationTest, EnvAndRunFromBindings) {
 
 }  // namespace
 }  // namespace quarry
+
+namespace quarry::testing {
+namespace {
+
+// The schema-first workflow on a local file: create a migration from the schema, apply it,
+// verify, change the schema, and push; destructive pushes are refused without the flag.
+TEST(SchemaWorkflowTest, CreateApplyVerifyPushOnALocalFile) {
+  TempDir work;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(work.path() / name) << text;
+  };
+  auto run = [&](std::vector<std::string> args) { return RunCli(args, work.path()); };
+  write("v1.quarry", "model users {\n  id Integer @id\n  email Text @unique\n}\n");
+  write("v2.quarry",
+        "enum Role { admin member }\n"
+        "model users {\n  id Integer @id\n  email Text @unique\n  role Role @default(member)\n}\n");
+
+  auto created = run({"migrate", "create", "init", "--schema", "v1.quarry", "--file", "app.db"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  EXPECT_NE(created.output.find("create table users"), std::string::npos) << created.output;
+  auto applied = run({"migrate", "apply", "--file", "app.db"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto same = run({"migrate", "verify", "--schema", "v1.quarry", "--file", "app.db"});
+  EXPECT_EQ(same.exit_code, 0) << same.output;
+  auto none = run({"migrate", "create", "again", "--schema", "v1.quarry", "--file", "app.db"});
+  EXPECT_NE(none.output.find("no migration written"), std::string::npos) << none.output;
+
+  auto seeded = run({"db", "shell", "--url", "file:app.db", "-c",
+                     "INSERT INTO users(email) VALUES ('a@example.com')"});
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.output;
+  auto differs = run({"migrate", "verify", "--schema", "v2.quarry", "--file", "app.db"});
+  EXPECT_EQ(differs.exit_code, 1) << differs.output;
+  EXPECT_NE(differs.output.find("add column users.role"), std::string::npos) << differs.output;
+  auto pushed = run({"migrate", "push", "--schema", "v2.quarry", "--file", "app.db"});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.output;
+  EXPECT_EQ(run({"migrate", "verify", "--schema", "v2.quarry", "--file", "app.db"}).exit_code, 0);
+
+  // Back to v1 would drop users.role, which holds data: refused, and nothing changes.
+  auto refused = run({"migrate", "push", "--schema", "v1.quarry", "--file", "app.db"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("drop column users.role (1 row has a value)"), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(run({"migrate", "verify", "--schema", "v2.quarry", "--file", "app.db"}).exit_code, 0);
+  auto forced =
+      run({"migrate", "push", "--schema", "v1.quarry", "--file", "app.db", "--allow-data-loss"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  auto rows = run({"db", "shell", "--url", "file:app.db", "-c", "SELECT email FROM users"});
+  EXPECT_NE(rows.output.find("a@example.com"), std::string::npos) << rows.output;
+}
+
+}  // namespace
+}  // namespace quarry::testing

@@ -1,0 +1,225 @@
+// quarry migrate create --schema | push | verify: the schema file against a live database.
+//
+// All three read the live database back into the schema model (introspection), diff it against
+// the schema file, and then write the plan as a migration file (create), apply it directly in
+// one transaction (push, for development), or report whether anything differs (verify).
+// They work on a local SQLite file (--file); against a server namespace they are not available
+// yet, and say so.
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/command.h"
+#include "schema/binder.h"
+#include "schema/diff.h"
+#include "schema/introspect.h"
+#include "schema/loader.h"
+#include "schema/migration_folder.h"
+#include "storage/connection.h"
+
+namespace quarry::cli {
+namespace {
+
+struct SchemaMigrateOptions {
+  std::string schema_file;
+  std::string file;
+  std::string db;
+  std::string dir = "migrations";
+  std::string label;
+  bool allow_data_loss = false;
+};
+
+int Fail(std::string_view command, std::string_view message) {
+  std::cerr << "quarry migrate " << command << ": " << message << "\n";
+  return 1;
+}
+
+using Handle = std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)>;
+
+// Opens the local database: read-only for commands that only look, read-write for push.
+Result<Handle> OpenDatabase(const std::string& path, bool writable) {
+  // A database that does not exist yet is an empty one: the first migration creates it all.
+  std::error_code ec;
+  bool missing = !writable && !std::filesystem::exists(path, ec);
+  sqlite3* raw = nullptr;
+  int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  int rc = sqlite3_open_v2(missing ? ":memory:" : path.c_str(), &raw,
+                           missing ? SQLITE_OPEN_READWRITE : flags, nullptr);
+  Handle db(raw, &sqlite3_close_v2);
+  if (rc != SQLITE_OK) {
+    return Status(ErrorCode::kSqlite,
+                  "cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)),
+                  rc);
+  }
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  return db;
+}
+
+// The plan from the live database to the schema file.
+Result<schema::MigrationPlan> Plan(const SchemaMigrateOptions& options, sqlite3* db) {
+  QUARRY_ASSIGN_OR_RETURN(schema::Schema target,
+                          schema::LoadAndBindSchema(options.schema_file, schema::DiskFileReader()));
+  QUARRY_ASSIGN_OR_RETURN(schema::IntrospectedSchema live, schema::IntrospectSchema(db));
+  for (const auto& warning : live.warnings) {
+    std::cerr << "warning: " << warning << "\n";
+  }
+  schema::DiffOptions diff_options;
+  diff_options.allow_data_loss = options.allow_data_loss;
+  return schema::DiffSchemas(live.schema, target, diff_options, db);
+}
+
+// Checks the target flags; --db is refused with what to do instead.
+bool CheckTarget(std::string_view command, const SchemaMigrateOptions& options) {
+  if (!options.db.empty()) {
+    Fail(command,
+         "--db is not supported by this command yet; run it on a copy of the database with "
+         "--file, or write a migration with `migrate create --schema` and `migrate apply --db`");
+    return false;
+  }
+  if (options.file.empty()) {
+    Fail(command, "name the database with --file PATH");
+    return false;
+  }
+  return true;
+}
+
+void PrintChanges(const schema::MigrationPlan& plan) {
+  for (const auto& change : plan.changes) {
+    std::cout << "  " << change << "\n";
+  }
+}
+
+std::string PlanSql(const schema::MigrationPlan& plan) {
+  std::string sql;
+  for (const auto& statement : plan.statements) {
+    sql += statement + ";\n";
+  }
+  return sql;
+}
+
+int CreateFromSchema(const SchemaMigrateOptions& options) {
+  if (!CheckTarget("create", options)) {
+    return 2;
+  }
+  auto db = OpenDatabase(options.file, /*writable=*/false);
+  if (!db.ok()) {
+    return Fail("create", db.status().message());
+  }
+  auto plan = Plan(options, db->get());
+  if (!plan.ok()) {
+    return Fail("create", plan.status().message());
+  }
+  if (plan->empty()) {
+    std::cout << "The database already matches " << options.schema_file
+              << "; no migration written.\n";
+    return 0;
+  }
+  auto path = schema::CreateMigrationFile(options.dir, options.label, PlanSql(*plan), "",
+                                          std::chrono::system_clock::now());
+  if (!path.ok()) {
+    return Fail("create", path.status().message());
+  }
+  std::cout << "Created " << path->string() << ":\n";
+  PrintChanges(*plan);
+  return 0;
+}
+
+int Push(const SchemaMigrateOptions& options) {
+  if (!CheckTarget("push", options)) {
+    return 2;
+  }
+  auto db = OpenDatabase(options.file, /*writable=*/true);
+  if (!db.ok()) {
+    return Fail("push", db.status().message());
+  }
+  auto plan = Plan(options, db->get());
+  if (!plan.ok()) {
+    return Fail("push", plan.status().message());
+  }
+  if (plan->empty()) {
+    std::cout << "Already up to date.\n";
+    return 0;
+  }
+  Status applied = schema::ApplyPlan(db->get(), *plan);
+  if (!applied.ok()) {
+    return Fail("push", applied.message() + " (nothing was changed)");
+  }
+  std::cout << "Applied " << plan->changes.size()
+            << (plan->changes.size() == 1 ? " change" : " changes") << ":\n";
+  PrintChanges(*plan);
+  return 0;
+}
+
+int Verify(const SchemaMigrateOptions& options) {
+  if (!CheckTarget("verify", options)) {
+    return 2;
+  }
+  auto db = OpenDatabase(options.file, /*writable=*/false);
+  if (!db.ok()) {
+    return Fail("verify", db.status().message());
+  }
+  SchemaMigrateOptions lenient = options;
+  lenient.allow_data_loss = true;  // verify only reports; it must list destructive changes too
+  auto plan = Plan(lenient, db->get());
+  if (!plan.ok()) {
+    return Fail("verify", plan.status().message());
+  }
+  if (plan->empty()) {
+    std::cout << "OK: " << options.file << " matches " << options.schema_file << "\n";
+    return 0;
+  }
+  std::cout << options.file << " differs from " << options.schema_file << ":\n";
+  PrintChanges(*plan);
+  return 1;
+}
+
+void AddSchemaTargetOptions(CLI::App* cmd, SchemaMigrateOptions& options) {
+  cmd->add_option("--schema", options.schema_file, "The schema file (its imports are followed)")
+      ->required();
+  cmd->add_option("--file", options.file, "Local SQLite database file");
+  cmd->add_option("--db", options.db, "Namespace on a running server (not supported yet)");
+}
+
+}  // namespace
+
+void RegisterSchemaMigrateCommands(CLI::App* migrate, ExitCode& exit_code) {
+  {
+    auto* cmd = migrate->add_subcommand(
+        "push",
+        "Apply the difference between a schema file and the database directly "
+        "(development; no migration file)");
+    auto options = std::make_shared<SchemaMigrateOptions>();
+    AddSchemaTargetOptions(cmd, *options);
+    cmd->add_flag("--allow-data-loss", options->allow_data_loss,
+                  "Also drop tables and columns that hold data");
+    cmd->callback([=, &exit_code] { exit_code.value = Push(*options); });
+  }
+  {
+    auto* cmd = migrate->add_subcommand(
+        "verify", "Check that the database matches a schema file (exit 1 listing differences)");
+    auto options = std::make_shared<SchemaMigrateOptions>();
+    AddSchemaTargetOptions(cmd, *options);
+    cmd->callback([=, &exit_code] { exit_code.value = Verify(*options); });
+  }
+}
+
+int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
+                              const std::string& schema_file, const std::string& file,
+                              const std::string& db, bool allow_data_loss) {
+  SchemaMigrateOptions options;
+  options.label = label;
+  options.dir = dir;
+  options.schema_file = schema_file;
+  options.file = file;
+  options.db = db;
+  options.allow_data_loss = allow_data_loss;
+  return CreateFromSchema(options);
+}
+
+}  // namespace quarry::cli
