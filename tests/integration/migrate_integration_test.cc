@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "cli_runner.h"
 #include "client/admin_client.h"
 #include "client/client.h"
 #include "client/http_connection.h"
@@ -17,47 +18,14 @@ namespace quarry {
 namespace {
 
 namespace json = boost::json;
+using quarry::testing::CliResult;
+using quarry::testing::RunCli;
 using quarry::testing::TempDir;
 using quarry::testing::TestServer;
 
 // tests/migrate, found from this file's own path.
 const std::filesystem::path kFixtures =
     std::filesystem::path(__FILE__).parent_path().parent_path() / "migrate";
-
-struct CliResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr, interleaved
-};
-
-std::string Quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
-CliResult RunCli(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
-  std::string command = "cd " + Quote(cwd.string()) + " && env -u QUARRY_URL -u QUARRY_TOKEN " +
-                        "-u QUARRY_DATA timeout 60 " + Quote(QUARRY_BIN);
-  for (const auto& arg : args) {
-    command += " " + Quote(arg);
-  }
-  command += " < /dev/null 2>&1";
-  CliResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return result;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
-    result.output.append(buf, n);
-  }
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
