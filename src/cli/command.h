@@ -10,6 +10,8 @@
 
 namespace quarry::cli {
 
+struct ConnectionOptions;  // connection_options.h
+
 // Set by a subcommand's callback; main returns it.
 struct ExitCode {
   int value = 0;
@@ -24,9 +26,11 @@ void RegisterMigrateCommand(CLI::App& app, ExitCode& exit_code);
 // migrate push / verify (schema file against a database), registered under `migrate`.
 void RegisterSchemaMigrateCommands(CLI::App* migrate, ExitCode& exit_code);
 // migrate create --schema: writes the diff from the database to the schema as a migration.
+// With `db` set it asks the server (`connection`) for the plan instead of opening `file`.
 int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
                               const std::string& schema_file, const std::string& file,
-                              const std::string& db, bool allow_data_loss);
+                              const std::string& db, bool allow_data_loss,
+                              const ConnectionOptions& connection);
 void RegisterSeedCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
 

@@ -10,12 +10,10 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/admin_call.h"
 #include "cli/command.h"
 #include "cli/connection_options.h"
 #include "cli/table_format.h"
-#include "client/http_connection.h"
-#include "client/transport.h"
-#include "client/url.h"
 #include "schema/migration_folder.h"
 #include "schema/migration_json.h"
 #include "schema/migrator.h"
@@ -107,49 +105,6 @@ Result<std::vector<schema::AppliedMigration>> ReadLocal(const std::string& path)
 
 Result<std::unique_ptr<storage::Connection>> OpenLocal(const std::string& path) {
   return storage::Connection::Open(path, storage::ConnectionOptions{}, /*create=*/true);
-}
-
-// One admin API call: the HTTP status and the parsed body (null when not JSON).
-struct AdminReply {
-  int status = 0;
-  json::value body;
-  bool ok() const { return status >= 200 && status < 300; }
-  // The server's error message for a failed reply.
-  std::string Message() const {
-    if (body.is_object()) {
-      if (const json::value* m = body.get_object().if_contains("message"); m && m->is_string()) {
-        return std::string(m->get_string());
-      }
-    }
-    return "the server answered HTTP " + std::to_string(status);
-  }
-};
-
-Result<AdminReply> AdminCall(const ConnectionOptions& options, std::string_view method,
-                             const std::string& path, const std::string& body) {
-  QUARRY_ASSIGN_OR_RETURN(client::ClientUrl url, client::ParseClientUrl(options.url));
-  if (url.kind != client::ClientUrl::Kind::kHttp) {
-    return Status(
-        ErrorCode::kInvalidArgument,
-        "--url " + options.url + " is a local file; use --file PATH for a local database");
-  }
-  QUARRY_ASSIGN_OR_RETURN(std::string token, ResolveAdminToken(options));
-  client::HttpOptions http_options;
-  http_options.request_timeout = std::chrono::minutes(10);  // migrations may rebuild big tables
-  client::HttpConnection http(url.host, url.port, url.Origin(), http_options);
-  QUARRY_ASSIGN_OR_RETURN(client::HttpResponse response,
-                          http.Send(method, "/admin/v1" + path, body, token));
-  AdminReply reply;
-  reply.status = response.status;
-  boost::system::error_code ec;
-  reply.body = json::parse(response.body, ec);
-  if (ec) {
-    if (!reply.ok()) {
-      return client::StatusFromErrorBody(response.status, response.body, url.Origin());
-    }
-    return Status(ErrorCode::kInvalidArgument, "the server's answer is not JSON");
-  }
-  return reply;
 }
 
 Result<std::vector<schema::AppliedMigration>> RecordedOn(const MigrateOptions& options) {
@@ -453,7 +408,7 @@ int Down(const MigrateOptions& options) {
 int Create(const MigrateOptions& options) {
   if (!options.schema_file.empty()) {
     return CreateMigrationFromSchema(options.label, options.dir, options.schema_file, options.file,
-                                     options.db, options.allow_data_loss);
+                                     options.db, options.allow_data_loss, options.connection);
   }
   auto path = schema::CreateMigrationFile(options.dir, options.label, "", "",
                                           std::chrono::system_clock::now());
@@ -485,17 +440,18 @@ void RegisterMigrateCommand(CLI::App& app, ExitCode& exit_code) {
     auto* cmd = migrate->add_subcommand(
         "create",
         "Write migrations/<timestamp>_<label>.sql: empty to fill in, or with --schema the SQL that "
-        "brings the database (--file) to the schema file");
+        "brings the database (--file, or --db on the server) to the schema file");
     auto options = std::make_shared<MigrateOptions>();
     cmd->add_option("LABEL", options->label, "What it does: letters, digits, _ and - (add_users)")
         ->required();
     cmd->add_option("--dir", options->dir, "Migrations folder")->capture_default_str();
     cmd->add_option("--schema", options->schema_file,
-                    "Schema file to diff against the database (needs --file)");
+                    "Schema file to diff against the database (needs --file or --db)");
     cmd->add_option("--file", options->file, "Local SQLite database to diff (with --schema)");
-    cmd->add_option("--db", options->db, "Server namespace to diff (not supported yet)");
+    cmd->add_option("--db", options->db, "Server namespace to diff (with --schema; see --url)");
     cmd->add_flag("--allow-data-loss", options->allow_data_loss,
                   "Also plan dropping tables and columns that hold data (with --schema)");
+    AddConnectionOptions(cmd, options->connection);
     cmd->callback([=, &exit_code] { exit_code.value = Create(*options); });
   }
   {

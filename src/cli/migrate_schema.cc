@@ -3,18 +3,23 @@
 // All three read the live database back into the schema model (introspection), diff it against
 // the schema file, and then write the plan as a migration file (create), apply it directly in
 // one transaction (push, for development), or report whether anything differs (verify).
-// They work on a local SQLite file (--file); against a server namespace they are not available
-// yet, and say so.
+// They work on a local SQLite file (--file) or on a namespace of a running server (--db): then
+// the schema files are loaded and bound here, sent as one self-contained text to the admin API
+// (/admin/v1/namespaces/<name>/schema/plan or /push), and the server introspects and diffs.
 
 #include <sqlite3.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "cli/admin_call.h"
 #include "cli/command.h"
+#include "cli/connection_options.h"
 #include "schema/binder.h"
 #include "schema/diff.h"
 #include "schema/introspect.h"
@@ -32,6 +37,7 @@ struct SchemaMigrateOptions {
   std::string dir = "migrations";
   std::string label;
   bool allow_data_loss = false;
+  ConnectionOptions connection;
 };
 
 int Fail(std::string_view command, std::string_view message) {
@@ -74,19 +80,76 @@ Result<schema::MigrationPlan> Plan(const SchemaMigrateOptions& options, sqlite3*
   return schema::DiffSchemas(live.schema, target, diff_options, db);
 }
 
-// Checks the target flags; --db is refused with what to do instead.
+// Checks the target flags: exactly one of --file and --db.
 bool CheckTarget(std::string_view command, const SchemaMigrateOptions& options) {
-  if (!options.db.empty()) {
-    Fail(command,
-         "--db is not supported by this command yet; run it on a copy of the database with "
-         "--file, or write a migration with `migrate create --schema` and `migrate apply --db`");
+  if (!options.db.empty() && !options.file.empty()) {
+    Fail(command, "give either --file PATH or --db NAME, not both");
     return false;
   }
-  if (options.file.empty()) {
-    Fail(command, "name the database with --file PATH");
+  if (options.file.empty() && options.db.empty()) {
+    Fail(command, "name the database with --file PATH or --db NAME");
     return false;
   }
   return true;
+}
+
+Result<std::vector<std::string>> StringList(const boost::json::object& body, std::string_view key) {
+  const boost::json::value* list = body.if_contains(key);
+  if (list == nullptr || !list->is_array()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "the server's answer has no \"" + std::string(key) + "\" list");
+  }
+  std::vector<std::string> out;
+  for (const auto& item : list->get_array()) {
+    if (!item.is_string()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "the server's \"" + std::string(key) + "\" list holds a non-string");
+    }
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+// Asks the server for the plan from namespace options.db to the schema file (action "plan"),
+// or to apply it (action "push": then only `changes` is filled in).
+Result<schema::MigrationPlan> ServerPlan(const SchemaMigrateOptions& options,
+                                         std::string_view action) {
+  QUARRY_ASSIGN_OR_RETURN(schema::Schema target,
+                          schema::LoadAndBindSchema(options.schema_file, schema::DiskFileReader()));
+  boost::json::object request{{"schema", schema::SchemaText(target)},
+                              {"allow_data_loss", options.allow_data_loss}};
+  QUARRY_ASSIGN_OR_RETURN(AdminReply reply,
+                          AdminCall(options.connection, "POST",
+                                    "/namespaces/" + options.db + "/schema/" + std::string(action),
+                                    boost::json::serialize(request)));
+  if (!reply.ok()) {
+    return Status(ErrorCode::kInvalidArgument, reply.Message());
+  }
+  if (!reply.body.is_object()) {
+    return Status(ErrorCode::kInvalidArgument, "the server's answer is not a JSON object");
+  }
+  const boost::json::object& body = reply.body.get_object();
+  schema::MigrationPlan plan;
+  QUARRY_ASSIGN_OR_RETURN(plan.changes, StringList(body, "changes"));
+  if (action == "plan") {
+    QUARRY_ASSIGN_OR_RETURN(plan.statements, StringList(body, "statements"));
+    QUARRY_ASSIGN_OR_RETURN(plan.destructive, StringList(body, "destructive"));
+  }
+  return plan;
+}
+
+// The plan from the target database (--file or --db) to the schema file.
+Result<schema::MigrationPlan> TargetPlan(const SchemaMigrateOptions& options) {
+  if (!options.db.empty()) {
+    return ServerPlan(options, "plan");
+  }
+  QUARRY_ASSIGN_OR_RETURN(Handle db, OpenDatabase(options.file, /*writable=*/false));
+  return Plan(options, db.get());
+}
+
+// What the messages call the database.
+const std::string& TargetName(const SchemaMigrateOptions& options) {
+  return options.db.empty() ? options.file : options.db;
 }
 
 void PrintChanges(const schema::MigrationPlan& plan) {
@@ -107,11 +170,7 @@ int CreateFromSchema(const SchemaMigrateOptions& options) {
   if (!CheckTarget("create", options)) {
     return 2;
   }
-  auto db = OpenDatabase(options.file, /*writable=*/false);
-  if (!db.ok()) {
-    return Fail("create", db.status().message());
-  }
-  auto plan = Plan(options, db->get());
+  auto plan = TargetPlan(options);
   if (!plan.ok()) {
     return Fail("create", plan.status().message());
   }
@@ -133,6 +192,20 @@ int CreateFromSchema(const SchemaMigrateOptions& options) {
 int Push(const SchemaMigrateOptions& options) {
   if (!CheckTarget("push", options)) {
     return 2;
+  }
+  if (!options.db.empty()) {
+    auto pushed = ServerPlan(options, "push");
+    if (!pushed.ok()) {
+      return Fail("push", pushed.status().message());
+    }
+    if (pushed->changes.empty()) {
+      std::cout << "Already up to date.\n";
+      return 0;
+    }
+    std::cout << "Applied " << pushed->changes.size()
+              << (pushed->changes.size() == 1 ? " change" : " changes") << ":\n";
+    PrintChanges(*pushed);
+    return 0;
   }
   auto db = OpenDatabase(options.file, /*writable=*/true);
   if (!db.ok()) {
@@ -160,21 +233,17 @@ int Verify(const SchemaMigrateOptions& options) {
   if (!CheckTarget("verify", options)) {
     return 2;
   }
-  auto db = OpenDatabase(options.file, /*writable=*/false);
-  if (!db.ok()) {
-    return Fail("verify", db.status().message());
-  }
   SchemaMigrateOptions lenient = options;
   lenient.allow_data_loss = true;  // verify only reports; it must list destructive changes too
-  auto plan = Plan(lenient, db->get());
+  auto plan = TargetPlan(lenient);
   if (!plan.ok()) {
     return Fail("verify", plan.status().message());
   }
   if (plan->empty()) {
-    std::cout << "OK: " << options.file << " matches " << options.schema_file << "\n";
+    std::cout << "OK: " << TargetName(options) << " matches " << options.schema_file << "\n";
     return 0;
   }
-  std::cout << options.file << " differs from " << options.schema_file << ":\n";
+  std::cout << TargetName(options) << " differs from " << options.schema_file << ":\n";
   PrintChanges(*plan);
   return 1;
 }
@@ -183,7 +252,8 @@ void AddSchemaTargetOptions(CLI::App* cmd, SchemaMigrateOptions& options) {
   cmd->add_option("--schema", options.schema_file, "The schema file (its imports are followed)")
       ->required();
   cmd->add_option("--file", options.file, "Local SQLite database file");
-  cmd->add_option("--db", options.db, "Namespace on a running server (not supported yet)");
+  cmd->add_option("--db", options.db, "Namespace on a running server (see --url)");
+  AddConnectionOptions(cmd, options.connection);
 }
 
 }  // namespace
@@ -211,7 +281,8 @@ void RegisterSchemaMigrateCommands(CLI::App* migrate, ExitCode& exit_code) {
 
 int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
                               const std::string& schema_file, const std::string& file,
-                              const std::string& db, bool allow_data_loss) {
+                              const std::string& db, bool allow_data_loss,
+                              const ConnectionOptions& connection) {
   SchemaMigrateOptions options;
   options.label = label;
   options.dir = dir;
@@ -219,6 +290,7 @@ int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
   options.file = file;
   options.db = db;
   options.allow_data_loss = allow_data_loss;
+  options.connection = connection;
   return CreateFromSchema(options);
 }
 

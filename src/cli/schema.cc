@@ -1,17 +1,25 @@
 // `quarry schema check FILE` and `quarry schema format FILE [--check]`: validate a schema file
-// (with its imports) and print it in canonical layout. Both work on local files only.
+// (with its imports) and print it in canonical layout; both work on local files only.
+// `quarry schema introspect --file PATH | --db NAME`: a schema file for an existing database,
+// local or a namespace on a running server (through the admin API).
 
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <utility>
+#include <vector>
 
+#include "cli/admin_call.h"
 #include "cli/command.h"
+#include "cli/connection_options.h"
 #include "schema/binder.h"
 #include "schema/formatter.h"
 #include "schema/introspect.h"
-#include <sqlite3.h>
 #include "schema/loader.h"
 
 namespace quarry::cli {
@@ -20,9 +28,11 @@ namespace {
 
 struct SchemaOptions {
   std::string path;
-  std::string file;    // introspect --file
-  std::string output;  // introspect -o
-  bool check = false;  // format --check
+  std::string file;              // introspect --file
+  std::string db;                // introspect --db
+  ConnectionOptions connection;  // introspect --db
+  std::string output;            // introspect -o
+  bool check = false;            // format --check
 };
 
 int RunCheck(const SchemaOptions& options) {
@@ -90,26 +100,58 @@ int RunFormat(const SchemaOptions& options) {
   return 0;
 }
 
-// `quarry schema introspect --file PATH [-o FILE]` (local files only so far).
-int RunIntrospect(const SchemaOptions& options) {
+// The live schema of --db NAME on the server: its text and the introspection warnings.
+Result<std::pair<std::string, std::vector<std::string>>> ServerSchema(
+    const SchemaOptions& options) {
+  QUARRY_ASSIGN_OR_RETURN(AdminReply reply, AdminCall(options.connection, "GET",
+                                                      "/namespaces/" + options.db + "/schema", ""));
+  if (!reply.ok()) {
+    return Status(ErrorCode::kInvalidArgument, reply.Message());
+  }
+  const boost::json::value* text =
+      reply.body.is_object() ? reply.body.get_object().if_contains("schema") : nullptr;
+  if (text == nullptr || !text->is_string()) {
+    return Status(ErrorCode::kInvalidArgument, "the server's answer has no \"schema\" text");
+  }
+  std::vector<std::string> warnings;
+  if (const boost::json::value* list = reply.body.get_object().if_contains("warnings");
+      list != nullptr && list->is_array()) {
+    for (const auto& w : list->get_array()) {
+      if (w.is_string()) warnings.emplace_back(w.get_string());
+    }
+  }
+  return std::make_pair(std::string(text->get_string()), std::move(warnings));
+}
+
+// The live schema of --file PATH: its text and the introspection warnings.
+Result<std::pair<std::string, std::vector<std::string>>> LocalSchema(const SchemaOptions& options) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(options.file.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
   std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> db(raw, &sqlite3_close_v2);
   if (rc != SQLITE_OK) {
-    std::cerr << "quarry schema introspect: cannot open " << options.file << "\n";
-    return 1;
+    return Status(ErrorCode::kSqlite, "cannot open " + options.file);
   }
-  Result<schema::IntrospectedSchema> live = schema::IntrospectSchema(raw);
+  QUARRY_ASSIGN_OR_RETURN(schema::IntrospectedSchema live, schema::IntrospectSchema(raw));
+  return std::make_pair(schema::SchemaText(live.schema), std::move(live.warnings));
+}
+
+// `quarry schema introspect --file PATH | --db NAME [-o FILE]`.
+int RunIntrospect(const SchemaOptions& options) {
+  if (options.file.empty() == options.db.empty()) {
+    std::cerr << "quarry schema introspect: give either --file PATH or --db NAME\n";
+    return 2;
+  }
+  auto live = options.db.empty() ? LocalSchema(options) : ServerSchema(options);
   if (!live.ok()) {
     std::cerr << "quarry schema introspect: " << live.status().message() << "\n";
     return 1;
   }
-  Result<std::string> text = schema::FormatSchemaText(schema::SchemaText(live->schema), "schema");
+  Result<std::string> text = schema::FormatSchemaText(live->first, "schema");
   if (!text.ok()) {
     std::cerr << "quarry schema introspect: " << text.status().message() << "\n";
     return 1;
   }
-  for (const auto& w : live->warnings) std::cerr << "warning: " << w << "\n";
+  for (const auto& w : live->second) std::cerr << "warning: " << w << "\n";
   if (options.output.empty()) {
     std::cout << *text;
     return 0;
@@ -149,8 +191,12 @@ void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code) {
 
   auto introspect_options = std::make_shared<SchemaOptions>();
   auto* introspect = schema->add_subcommand(
-      "introspect", "Write a schema file describing an existing SQLite database (--file only)");
-  introspect->add_option("--file", introspect_options->file, "Local SQLite file")->required();
+      "introspect",
+      "Write a schema file describing an existing database (--file, or --db on the server)");
+  introspect->add_option("--file", introspect_options->file, "Local SQLite file");
+  introspect->add_option("--db", introspect_options->db,
+                         "Namespace on a running server (see --url)");
+  AddConnectionOptions(introspect, introspect_options->connection);
   introspect->add_option("-o,--output", introspect_options->output,
                          "Write here instead of standard output");
   introspect->callback(

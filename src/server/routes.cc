@@ -6,6 +6,7 @@
 #include "protocol/error_json.h"
 #include "protocol/json_body.h"
 #include "server/admin_migrations.h"
+#include "server/admin_schema.h"
 #include "storage/namespace_name.h"
 
 namespace quarry::server {
@@ -219,6 +220,9 @@ http::Response HandleAdmin(const http::Request& request, std::string_view path,
   }
   if (auto migrations = HandleMigrationAdmin(request, path, store)) {
     return std::move(*migrations);
+  }
+  if (auto schema_routes = HandleSchemaAdmin(request, path, store)) {
+    return std::move(*schema_routes);
   }
   const std::string& method = request.method;
   if (path == "/namespaces") {

@@ -1,0 +1,171 @@
+#include "server/admin_schema.h"
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "auth/sql_authorizer.h"
+#include "protocol/json_body.h"
+#include "schema/binder.h"
+#include "schema/diff.h"
+#include "schema/introspect.h"
+#include "schema/parser.h"
+#include "server/routes.h"
+
+namespace quarry::server {
+
+namespace json = boost::json;
+
+namespace {
+
+// The read-write client rules, as for migrations: the plan's SQL comes from posted text.
+void ReadWriteAccess(storage::Connection& conn) {
+  int tag = static_cast<int>(auth::SqlAccess::kReadWrite);
+  if (conn.access_tag() != tag) {
+    conn.SetAccessTag(tag);
+    if (auth::InstallAuthorizer(conn.handle(), auth::SqlAccess::kReadWrite,
+                                conn.session_changed_flag()) != SQLITE_OK) {
+      conn.SetAccessTag(-1);
+    }
+  }
+}
+
+Result<storage::ConnectionLease> Lease(storage::NamespaceStore& store, const std::string& ns) {
+  QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store.Get(ns));
+  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease, db->Acquire());
+  ReadWriteAccess(*lease);
+  return lease;
+}
+
+http::Response Json(int status, const json::object& body) {
+  return JsonResponse(status, json::serialize(body));
+}
+
+json::array Strings(const std::vector<std::string>& list) {
+  json::array out;
+  for (const auto& s : list) {
+    out.push_back(json::value(s));
+  }
+  return out;
+}
+
+struct PlanRequest {
+  schema::Schema target;
+  bool allow_data_loss = false;
+};
+
+// {"schema": text, "allow_data_loss": bool} -> the bound target schema.
+Result<PlanRequest> ParsePlanRequest(const http::Request& request) {
+  if (request.body.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "request body must be a JSON object");
+  }
+  QUARRY_ASSIGN_OR_RETURN(json::value body, protocol::ParseJsonBody(request.body));
+  if (!body.is_object()) {
+    return Status(ErrorCode::kInvalidArgument, "request body must be a JSON object");
+  }
+  const json::object& object = body.get_object();
+  const json::value* text = object.if_contains("schema");
+  if (text == nullptr || !text->is_string()) {
+    return Status(ErrorCode::kInvalidArgument, "request body needs a string field \"schema\"");
+  }
+  PlanRequest out;
+  if (const json::value* loss = object.if_contains("allow_data_loss"); loss != nullptr) {
+    if (!loss->is_bool()) {
+      return Status(ErrorCode::kInvalidArgument, "\"allow_data_loss\" must be true or false");
+    }
+    out.allow_data_loss = loss->get_bool();
+  }
+  QUARRY_ASSIGN_OR_RETURN(schema::ast::File file,
+                          schema::ParseSchema(std::string_view(text->get_string()), "schema"));
+  for (const auto& declaration : file.declarations) {
+    if (std::holds_alternative<schema::ast::Import>(declaration)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "the posted schema must be one self-contained file: the server does not "
+                    "follow imports");
+    }
+  }
+  schema::ast::Program program;
+  program.files.push_back(std::move(file));
+  QUARRY_ASSIGN_OR_RETURN(out.target, schema::BindSchema(program));
+  return out;
+}
+
+// The plan from the namespace's database to the posted schema, computed on `lease`.
+Result<schema::MigrationPlan> Plan(storage::Connection& conn, const PlanRequest& request) {
+  QUARRY_ASSIGN_OR_RETURN(schema::IntrospectedSchema live, schema::IntrospectSchema(conn.handle()));
+  schema::DiffOptions options;
+  options.allow_data_loss = request.allow_data_loss;
+  return schema::DiffSchemas(live.schema, request.target, options, conn.handle());
+}
+
+http::Response SchemaRoute(const http::Request& request, const std::string& ns,
+                           std::string_view action, storage::NamespaceStore& store) {
+  if (action.empty()) {
+    if (request.method != "GET") {
+      return ErrorResponse(
+          Status(ErrorCode::kMethodNotAllowed, "use GET on /namespaces/<name>/schema"));
+    }
+    auto lease = Lease(store, ns);
+    if (!lease.ok()) {
+      return ErrorResponse(lease.status());
+    }
+    auto live = schema::IntrospectSchema((*lease)->handle());
+    if (!live.ok()) {
+      return ErrorResponse(live.status());
+    }
+    return Json(200, {{"namespace", ns},
+                      {"schema", schema::SchemaText(live->schema)},
+                      {"warnings", Strings(live->warnings)}});
+  }
+  if (request.method != "POST") {
+    return ErrorResponse(Status(ErrorCode::kMethodNotAllowed,
+                                "use POST on /namespaces/<name>/schema/plan and /schema/push"));
+  }
+  auto parsed = ParsePlanRequest(request);
+  if (!parsed.ok()) {
+    return ErrorResponse(parsed.status());
+  }
+  auto lease = Lease(store, ns);
+  if (!lease.ok()) {
+    return ErrorResponse(lease.status());
+  }
+  auto plan = Plan(**lease, *parsed);
+  if (!plan.ok()) {
+    return ErrorResponse(plan.status());
+  }
+  if (action == "/plan") {
+    return Json(200, {{"namespace", ns},
+                      {"statements", Strings(plan->statements)},
+                      {"changes", Strings(plan->changes)},
+                      {"destructive", Strings(plan->destructive)}});
+  }
+  if (!plan->empty()) {
+    Status applied = schema::ApplyPlan((*lease)->handle(), *plan);
+    if (!applied.ok()) {
+      return ErrorResponse(applied);
+    }
+  }
+  return Json(200, {{"namespace", ns}, {"changes", Strings(plan->changes)}});
+}
+
+}  // namespace
+
+std::optional<http::Response> HandleSchemaAdmin(const http::Request& request, std::string_view path,
+                                                storage::NamespaceStore& store) {
+  constexpr std::string_view kPrefix = "/namespaces/";
+  if (!path.starts_with(kPrefix)) {
+    return std::nullopt;
+  }
+  std::string_view rest = path.substr(kPrefix.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view action = rest.substr(slash);
+  if (action != "/schema" && action != "/schema/plan" && action != "/schema/push") {
+    return std::nullopt;
+  }
+  return SchemaRoute(request, std::string(rest.substr(0, slash)), action.substr(7), store);
+}
+
+}  // namespace quarry::server

@@ -1,0 +1,29 @@
+#pragma once
+
+// The admin API's schema routes, which let the CLI compare a schema with a namespace on the
+// server (`quarry migrate push|verify|create --schema --db`, `quarry schema introspect --db`;
+// see docs/migrations.md):
+//
+//   GET  /namespaces/<name>/schema        the live database as schema text, plus warnings
+//   POST /namespaces/<name>/schema/plan   the plan from the database to a posted schema
+//   POST /namespaces/<name>/schema/push   apply that plan in one transaction
+//
+// POST bodies are {"schema": "<text>", "allow_data_loss": bool}. The text is one
+// self-contained schema file: the server follows no imports (the CLI loads and binds the files
+// locally and sends the bound schema back as text). The plan runs on the calling (worker)
+// thread with the namespace's read-write SQL access rules installed on the connection.
+
+#include <optional>
+#include <string_view>
+
+#include "http/message.h"
+#include "storage/namespace_store.h"
+
+namespace quarry::server {
+
+// The response for a schema route; nullopt when `path` (after "/admin/v1") is not one, so the
+// caller goes on routing. The caller has checked for an admin token.
+std::optional<http::Response> HandleSchemaAdmin(const http::Request& request, std::string_view path,
+                                                storage::NamespaceStore& store);
+
+}  // namespace quarry::server

@@ -1,0 +1,166 @@
+// `quarry migrate push|verify|create --schema` and `quarry schema introspect` with --db: a
+// schema file against a namespace on the real server, through the admin API's schema routes.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli_runner.h"
+#include "client/admin_client.h"
+#include "client/client.h"
+#include "client/http_connection.h"
+#include "test_server.h"
+
+namespace quarry {
+namespace {
+
+namespace json = boost::json;
+using quarry::testing::CliResult;
+using quarry::testing::RunCli;
+using quarry::testing::TempDir;
+using quarry::testing::TestServer;
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class SchemaDbIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.ok()) << server_.error(); }
+  CliResult Quarry(std::vector<std::string> args) {
+    for (const auto& a : {std::string("--url"), server_.url(), std::string("--data"),
+                          (server_.data_dir() / "data").string()}) {
+      args.push_back(a);
+    }
+    return RunCli(args, work_.path());
+  }
+  int Admin(const std::string& method, const std::string& path, const std::string& request,
+            json::value* body = nullptr) {
+    client::HttpConnection http("127.0.0.1", server_.port(), server_.url(), {});
+    auto response = http.Send(method, "/admin/v1" + path, request, server_.AdminToken());
+    EXPECT_TRUE(response.ok());
+    if (body != nullptr && response.ok()) {
+      *body = json::parse(response->body);
+    }
+    return response.ok() ? response->status : 0;
+  }
+  void Exec(const std::string& ns, const std::string& sql) {
+    auto db = client::Client::Open(server_.url(ns), server_.AdminToken());
+    ASSERT_TRUE(db.ok());
+    auto rs = (*db)->Execute(sql);
+    ASSERT_TRUE(rs.ok()) << rs.status().message();
+  }
+  int64_t Count(const std::string& ns, const std::string& sql) {
+    auto db = client::Client::Open(server_.url(ns), server_.AdminToken());
+    EXPECT_TRUE(db.ok());
+    auto rs = (*db)->Execute(sql);
+    EXPECT_TRUE(rs.ok()) << rs.status().message();
+    if (!rs.ok() || rs->rows.empty()) return -1;
+    return std::stoll(client::DebugString(rs->rows[0][0]));
+  }
+
+  TestServer server_;
+  TempDir work_;
+};
+
+TEST_F(SchemaDbIntegrationTest, PushVerifyCreateApplyIntrospect) {
+  ASSERT_EQ(Quarry({"db", "create", "shop"}).exit_code, 0);
+  // v1 imports a file: the CLI resolves it and sends one self-contained text.
+  WriteFile(work_.path() / "v1" / "schema.quarry",
+            "import \"orders.quarry\"\nmodel users {\n  id Integer @id\n  name Text\n}\n");
+  WriteFile(work_.path() / "v1" / "orders.quarry",
+            "model orders {\n  id Integer @id\n  total Integer\n}\n");
+  WriteFile(work_.path() / "v2.quarry",
+            "model users {\n  id Integer @id\n  name Text\n  age Integer?\n}\n"
+            "model orders {\n  id Integer @id\n  total Integer\n}\n");
+  WriteFile(work_.path() / "v3.quarry",
+            "model users {\n  id Integer @id\n  name Text\n  age Integer?\n}\n");
+
+  CliResult push = Quarry({"migrate", "push", "--schema", "v1/schema.quarry", "--db", "shop"});
+  ASSERT_EQ(push.exit_code, 0) << push.output;
+  EXPECT_TRUE(Contains(push.output, "Applied")) << push.output;
+  Exec("shop", "INSERT INTO users (id, name) VALUES (1, 'ann')");
+  Exec("shop", "INSERT INTO orders (id, total) VALUES (1, 10)");
+
+  CliResult ok1 = Quarry({"migrate", "verify", "--schema", "v1/schema.quarry", "--db", "shop"});
+  EXPECT_EQ(ok1.exit_code, 0) << ok1.output;
+  EXPECT_TRUE(Contains(ok1.output, "OK: shop matches")) << ok1.output;
+
+  CliResult differs = Quarry({"migrate", "verify", "--schema", "v2.quarry", "--db", "shop"});
+  EXPECT_EQ(differs.exit_code, 1) << differs.output;
+  EXPECT_TRUE(Contains(differs.output, "users.age")) << differs.output;
+
+  CliResult create =
+      Quarry({"migrate", "create", "add_age", "--schema", "v2.quarry", "--db", "shop"});
+  ASSERT_EQ(create.exit_code, 0) << create.output;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(work_.path() / "migrations")) {
+    files.push_back(entry.path());
+  }
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_TRUE(files[0].filename().string().ends_with("_add_age.sql")) << files[0];
+  EXPECT_TRUE(Contains(ReadFile(files[0]), "ALTER TABLE \"users\" ADD COLUMN \"age\" INTEGER;"))
+      << ReadFile(files[0]);
+
+  CliResult apply = Quarry({"migrate", "apply", "--db", "shop"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.output;
+  CliResult ok2 = Quarry({"migrate", "verify", "--schema", "v2.quarry", "--db", "shop"});
+  EXPECT_EQ(ok2.exit_code, 0) << ok2.output;
+
+  // v3 drops orders, which holds a row: refused without --allow-data-loss, nothing changes.
+  CliResult refused = Quarry({"migrate", "push", "--schema", "v3.quarry", "--db", "shop"});
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_TRUE(Contains(refused.output, "drop table orders")) << refused.output;
+  EXPECT_EQ(Count("shop", "SELECT count(*) FROM orders"), 1);
+  CliResult dropped =
+      Quarry({"migrate", "push", "--schema", "v3.quarry", "--db", "shop", "--allow-data-loss"});
+  EXPECT_EQ(dropped.exit_code, 0) << dropped.output;
+  EXPECT_EQ(Count("shop", "SELECT count(*) FROM sqlite_schema WHERE name = 'orders'"), 0);
+  EXPECT_EQ(Count("shop", "SELECT count(*) FROM users"), 1);
+
+  CliResult introspect = Quarry({"schema", "introspect", "--db", "shop"});
+  ASSERT_EQ(introspect.exit_code, 0) << introspect.output;
+  EXPECT_TRUE(Contains(introspect.output, "model users")) << introspect.output;
+  EXPECT_TRUE(Contains(introspect.output, "age")) << introspect.output;
+  EXPECT_FALSE(Contains(introspect.output, "model orders")) << introspect.output;
+}
+
+TEST_F(SchemaDbIntegrationTest, RoutesValidateRequests) {
+  ASSERT_EQ(Quarry({"db", "create", "app"}).exit_code, 0);
+  json::value body;
+  EXPECT_EQ(Admin("POST", "/namespaces/app/schema/plan",
+                  R"({"schema": "import \"x.quarry\"\nmodel a { id Integer @id }"})", &body),
+            400);
+  EXPECT_TRUE(Contains(std::string(body.at("message").as_string()), "imports"));
+  EXPECT_EQ(Admin("POST", "/namespaces/app/schema/plan", R"({"allow_data_loss": true})"), 400);
+  EXPECT_EQ(Admin("POST", "/namespaces/app/schema/plan", R"({"schema": "model {"})"), 400);
+  ASSERT_EQ(Admin("POST", "/namespaces/app/schema/plan",
+                  R"({"schema": "model a { id Integer @id }"})", &body),
+            200);
+  EXPECT_EQ(body.at("changes").as_array().size(), 1u);
+  EXPECT_FALSE(body.at("statements").as_array().empty());
+  EXPECT_TRUE(body.at("destructive").as_array().empty());
+  // plan changes nothing
+  ASSERT_EQ(Admin("GET", "/namespaces/app/schema", "", &body), 200);
+  EXPECT_EQ(body.at("schema").as_string(), "");
+  EXPECT_EQ(Admin("GET", "/namespaces/nope/schema", ""), 404);
+  EXPECT_EQ(Admin("DELETE", "/namespaces/app/schema", ""), 405);
+}
+
+}  // namespace
+}  // namespace quarry
