@@ -186,6 +186,32 @@ class Planner {
         what + (n ? " (" + Rows(*n) + (*n == 1 ? " has" : " have") + " a value)" : ""));
   }
 
+  // CREATE TRIGGER statements on `table` other than the FTS sync triggers Quarry manages.
+  std::vector<std::string> UserTriggers(const std::string& table) {
+    std::vector<std::string> out;
+    if (db_ == nullptr) {
+      return out;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND "
+                           "tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
+                           -1, &stmt, nullptr) != SQLITE_OK) {
+      return out;
+    }
+    sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+    std::string fts_prefix = table + "_fts_";
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      if (name.rfind(fts_prefix, 0) == 0) {
+        continue;
+      }
+      out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
   void DropFts(const Model& old) {
     std::string fts = old.table + "_fts";
     for (const char* suffix : {"_insert", "_delete", "_update"}) {
@@ -263,18 +289,50 @@ class Planner {
       for (const auto& c : common_to) {
         const Field* a = FieldByColumn(old, c);
         const Field* b = FieldByColumn(m, c);
-        if (a->generated || b->generated) continue;
+        if (b->generated) {
+          // The new column computes its values: what the old one stored is replaced.
+          if (!a->generated) {
+            std::optional<int64_t> n = Count(db_, "SELECT count(*) FROM " + table + " WHERE " +
+                                                      QuoteIdentifier(c) + " IS NOT NULL");
+            plan_.destructive.push_back(
+                "replace column " + m.table + "." + c + " by a generated column" +
+                (n ? " (" + Rows(*n) + (*n == 1 ? " has" : " have") + " a stored value)" : ""));
+          }
+          continue;
+        }
+        // A column that was generated is copied too: its values can be selected.
         columns += (columns.empty() ? "" : ", ") + QuoteIdentifier(c);
       }
       if (!columns.empty()) {
         plan_.statements.push_back("INSERT INTO " + QuoteIdentifier(staged.table) + " (" + columns +
                                    ") SELECT " + columns + " FROM " + table);
       }
+      if (create.find("AUTOINCREMENT") != std::string::npos) {
+        // DROP TABLE forgets the AUTOINCREMENT counter; keep the higher one so ids of deleted
+        // rows are never handed out again.
+        std::string staged_name = QuoteString(staged.table);
+        std::string old_name = QuoteString(m.table);
+        plan_.statements.push_back(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT " + staged_name +
+            ", seq FROM sqlite_sequence WHERE name = " + old_name +
+            " AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = " + staged_name + ")");
+        plan_.statements.push_back(
+            "UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence "
+            "WHERE name = " +
+            old_name + "), 0)) WHERE name = " + staged_name);
+      }
+      // DROP TABLE also drops the table's triggers: recreate the ones Quarry does not manage.
+      std::vector<std::string> triggers = UserTriggers(m.table);
       plan_.statements.push_back("DROP TABLE " + table);
+      // Without legacy_alter_table the rename re-parses every view and trigger that names the
+      // table, which fails while the old table is gone (SQLite's documented rebuild procedure).
+      plan_.statements.push_back("PRAGMA legacy_alter_table = ON");
       plan_.statements.push_back("ALTER TABLE " + QuoteIdentifier(staged.table) + " RENAME TO " +
                                  table);
+      plan_.statements.push_back("PRAGMA legacy_alter_table = OFF");
       for (const auto& [name, statement] : to.indexes) plan_.statements.push_back(statement);
       if (!to.fts.empty()) CreateFts(m, to);
+      for (auto& trigger : triggers) plan_.statements.push_back(std::move(trigger));
       return;
     }
 
