@@ -211,17 +211,23 @@ int Push(const SchemaMigrateOptions& options) {
   if (!db.ok()) {
     return Fail("push", db.status().message());
   }
-  auto plan = Plan(options, db->get());
+  auto target = schema::LoadAndBindSchema(options.schema_file, schema::DiskFileReader());
+  if (!target.ok()) {
+    return Fail("push", target.status().message());
+  }
+  schema::DiffOptions diff_options;
+  diff_options.allow_data_loss = options.allow_data_loss;
+  std::vector<std::string> warnings;
+  auto plan = schema::PushSchema(db->get(), *target, diff_options, &warnings);
+  for (const auto& warning : warnings) {
+    std::cerr << "warning: " << warning << "\n";
+  }
   if (!plan.ok()) {
-    return Fail("push", plan.status().message());
+    return Fail("push", plan.status().message() + " (nothing was changed)");
   }
   if (plan->empty()) {
     std::cout << "Already up to date.\n";
     return 0;
-  }
-  Status applied = schema::ApplyPlan(db->get(), *plan);
-  if (!applied.ok()) {
-    return Fail("push", applied.message() + " (nothing was changed)");
   }
   std::cout << "Applied " << plan->changes.size()
             << (plan->changes.size() == 1 ? " change" : " changes") << ":\n";

@@ -1,11 +1,13 @@
 #include "schema/diff.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 
 #include "schema/ddl.h"
+#include "schema/introspect.h"
 
 namespace quarry::schema {
 
@@ -392,33 +394,65 @@ Result<MigrationPlan> DiffSchemas(const Schema& live, const Schema& target,
   return Planner(live, target, db).Run(options);
 }
 
-Status ApplyPlan(sqlite3* db, const MigrationPlan& plan) {
+namespace {
+
+// Runs the plan's statements and the foreign-key check inside the caller's transaction.
+Status RunPlanStatements(sqlite3* db, const MigrationPlan& plan) {
+  for (size_t i = 0; i < plan.statements.size(); ++i) {
+    Status s = Exec(db, plan.statements[i]);
+    if (!s.ok()) {
+      return Status(ErrorCode::kSqlite, "statement " + std::to_string(i + 1) + " failed: " +
+                                            s.message() + "\n  " + plan.statements[i]);
+    }
+  }
+  std::optional<int64_t> violations = Count(db, "SELECT count(*) FROM pragma_foreign_key_check");
+  if (violations && *violations > 0) {
+    return Status(ErrorCode::kSqlite,
+                  "foreign key check failed: " + std::to_string(*violations) + " rows violate");
+  }
+  return Status::Ok();
+}
+
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT with foreign keys off (SQLite's rebuild
+// procedure), rolling back on any failure and restoring the foreign-key setting on every path.
+Status InWriteTransaction(sqlite3* db, const std::function<Status()>& body) {
   if (sqlite3_get_autocommit(db) == 0) {
-    return Status(ErrorCode::kInvalidArgument, "ApplyPlan: the connection is in a transaction");
+    return Status(ErrorCode::kInvalidArgument, "the connection is already in a transaction");
   }
   std::optional<int64_t> foreign_keys = Count(db, "PRAGMA foreign_keys");
   QUARRY_RETURN_IF_ERROR(Exec(db, "PRAGMA foreign_keys = OFF"));
   Status status = Exec(db, "BEGIN IMMEDIATE");
-  for (size_t i = 0; status.ok() && i < plan.statements.size(); ++i) {
-    Status s = Exec(db, plan.statements[i]);
-    if (!s.ok()) {
-      status = Status(ErrorCode::kSqlite, "statement " + std::to_string(i + 1) + " failed: " +
-                                              s.message() + "\n  " + plan.statements[i]);
-    }
-  }
-  if (status.ok()) {
-    std::optional<int64_t> violations = Count(db, "SELECT count(*) FROM pragma_foreign_key_check");
-    if (violations && *violations > 0) {
-      status = Status(ErrorCode::kSqlite,
-                      "foreign key check failed: " + std::to_string(*violations) + " rows violate");
-    }
-  }
+  if (status.ok()) status = body();
   if (status.ok()) status = Exec(db, "COMMIT");
   if (!status.ok() && sqlite3_get_autocommit(db) == 0) Exec(db, "ROLLBACK").PermitUncheckedError();
   if (foreign_keys && *foreign_keys != 0) {
     Exec(db, "PRAGMA foreign_keys = ON").PermitUncheckedError();
   }
   return status;
+}
+
+}  // namespace
+
+Status ApplyPlan(sqlite3* db, const MigrationPlan& plan) {
+  return InWriteTransaction(db, [&] { return RunPlanStatements(db, plan); });
+}
+
+Result<MigrationPlan> PushSchema(sqlite3* db, const Schema& target, const DiffOptions& options,
+                                 std::vector<std::string>* warnings) {
+  MigrationPlan plan;
+  Status status = InWriteTransaction(db, [&]() -> Status {
+    // Introspected under the write lock: nobody changes the schema between plan and apply.
+    QUARRY_ASSIGN_OR_RETURN(IntrospectedSchema live, IntrospectSchema(db));
+    if (warnings != nullptr) {
+      *warnings = std::move(live.warnings);
+    }
+    QUARRY_ASSIGN_OR_RETURN(plan, DiffSchemas(live.schema, target, options, db));
+    return RunPlanStatements(db, plan);
+  });
+  if (!status.ok()) {
+    return status;
+  }
+  return plan;
 }
 
 }  // namespace quarry::schema

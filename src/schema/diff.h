@@ -55,4 +55,11 @@ Result<MigrationPlan> DiffSchemas(const Schema& live, const Schema& target,
 // returns the error naming the statement. `db` must not be inside a transaction.
 Status ApplyPlan(sqlite3* db, const MigrationPlan& plan);
 
+// `migrate push`: introspects, diffs against `target` and applies the plan, all inside one
+// write transaction, so no other writer can change the schema between planning and applying.
+// Returns the plan that was applied (empty when the database already matched). `warnings`
+// receives what introspection could not represent.
+Result<MigrationPlan> PushSchema(sqlite3* db, const Schema& target, const DiffOptions& options,
+                                 std::vector<std::string>* warnings = nullptr);
+
 }  // namespace quarry::schema

@@ -129,23 +129,24 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
   if (!lease.ok()) {
     return ErrorResponse(lease.status());
   }
-  auto plan = Plan(**lease, *parsed);
-  if (!plan.ok()) {
-    return ErrorResponse(plan.status());
-  }
   if (action == "/plan") {
+    auto plan = Plan(**lease, *parsed);
+    if (!plan.ok()) {
+      return ErrorResponse(plan.status());
+    }
     return Json(200, {{"namespace", ns},
                       {"statements", Strings(plan->statements)},
                       {"changes", Strings(plan->changes)},
                       {"destructive", Strings(plan->destructive)}});
   }
-  if (!plan->empty()) {
-    Status applied = schema::ApplyPlan((*lease)->handle(), *plan);
-    if (!applied.ok()) {
-      return ErrorResponse(applied);
-    }
+  // Push plans and applies under one write lock: no schema change can slip in between.
+  schema::DiffOptions options;
+  options.allow_data_loss = parsed->allow_data_loss;
+  auto pushed = schema::PushSchema((*lease)->handle(), parsed->target, options);
+  if (!pushed.ok()) {
+    return ErrorResponse(pushed.status());
   }
-  return Json(200, {{"namespace", ns}, {"changes", Strings(plan->changes)}});
+  return Json(200, {{"namespace", ns}, {"changes", Strings(pushed->changes)}});
 }
 
 }  // namespace
