@@ -98,6 +98,31 @@ std::vector<std::string> SplitStatements(std::string_view sql) {
   return out;
 }
 
+namespace {
+
+// True when `sql` ends between statements: nothing but whitespace and line comments, or a
+// complete statement (sqlite3_complete knows strings, comments and trigger bodies).
+bool AtStatementBoundary(std::string_view sql) {
+  std::string text(sql);
+  if (sqlite3_complete(text.c_str()) != 0) {
+    return true;
+  }
+  size_t i = 0;
+  while (i < text.size()) {
+    if (std::isspace(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    } else if (text.compare(i, 2, "--") == 0) {
+      size_t nl = text.find('\n', i);
+      i = nl == std::string::npos ? text.size() : nl + 1;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<UpDown> SplitDownSection(std::string_view text, std::string_view source) {
   UpDown result;
   std::optional<size_t> down_at;  // offset of the first character after the "-- down" line
@@ -116,6 +141,9 @@ Result<UpDown> SplitDownSection(std::string_view text, std::string_view source) 
       is_down = rest.size() == 4 && (rest[0] == 'd' || rest[0] == 'D') &&
                 (rest[1] == 'o' || rest[1] == 'O') && (rest[2] == 'w' || rest[2] == 'W') &&
                 (rest[3] == 'n' || rest[3] == 'N');
+    }
+    if (is_down && !down_at && !AtStatementBoundary(text.substr(0, pos))) {
+      is_down = false;  // inside a block comment, a string or a trigger body: not a marker
     }
     if (is_down) {
       if (down_at) {

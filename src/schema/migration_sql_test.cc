@@ -94,3 +94,28 @@ TEST(Sha256Hex, KnownVector) {
 
 }  // namespace
 }  // namespace quarry::schema
+
+namespace quarry::schema {
+namespace {
+
+TEST(SplitDownSectionTest, MarkerInsideACommentOrTriggerIsNotADownSection) {
+  // Regression: any line reading "-- down" split the file, even inside a block comment.
+  std::string text =
+      "CREATE TABLE t(x);\n"
+      "/* notes:\n"
+      "-- down\n"
+      "*/\n"
+      "CREATE TABLE u(y);\n"
+      "-- down\n"
+      "DROP TABLE u;\n"
+      "DROP TABLE t;\n";
+  auto split = SplitDownSection(text, "m.sql");
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_NE(split->up.find("CREATE TABLE u(y);"), std::string::npos) << split->up;
+  ASSERT_TRUE(split->down.has_value());
+  EXPECT_EQ(split->down->find("CREATE TABLE"), std::string::npos) << *split->down;
+  EXPECT_NE(split->down->find("DROP TABLE u;"), std::string::npos) << *split->down;
+}
+
+}  // namespace
+}  // namespace quarry::schema
