@@ -74,24 +74,6 @@ std::string LiteralSql(const Literal& lit) {
   return "NULL";
 }
 
-const char* SqlType(const FieldType& type) {
-  if (type.list || type.kind == FieldType::Kind::kEnum) return "TEXT";
-  switch (type.scalar) {
-    case ScalarType::kInteger:
-    case ScalarType::kBoolean:
-      return "INTEGER";
-    case ScalarType::kReal:
-      return "REAL";
-    case ScalarType::kText:
-    case ScalarType::kDateTime:
-    case ScalarType::kJson:
-      return "TEXT";
-    case ScalarType::kBlob:
-      return "BLOB";
-  }
-  return "ANY";
-}
-
 const char* ActionSql(ReferentialAction action) {
   switch (action) {
     case ReferentialAction::kCascade:
@@ -123,6 +105,24 @@ std::string LiveRowsFilter(const Model& model) {
 }
 
 }  // namespace
+
+const char* SqlType(const FieldType& type) {
+  if (type.list || type.kind == FieldType::Kind::kEnum) return "TEXT";
+  switch (type.scalar) {
+    case ScalarType::kInteger:
+    case ScalarType::kBoolean:
+      return "INTEGER";
+    case ScalarType::kReal:
+      return "REAL";
+    case ScalarType::kText:
+    case ScalarType::kDateTime:
+    case ScalarType::kJson:
+      return "TEXT";
+    case ScalarType::kBlob:
+      return "BLOB";
+  }
+  return "ANY";
+}
 
 std::string QuoteIdentifier(const std::string& name) {
   std::string out = "\"";

@@ -33,4 +33,7 @@ std::vector<std::string> ModelDdl(const Model& model, const Schema& schema);
 // SQLite resolves them when rows are written, not when tables are created.
 std::vector<std::string> GenerateDdl(const Schema& schema);
 
+// The SQLite storage type of a field's column: INTEGER, REAL, TEXT or BLOB.
+const char* SqlType(const FieldType& type);
+
 }  // namespace quarry::schema

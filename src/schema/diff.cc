@@ -288,6 +288,7 @@ class Planner {
                create.substr(std::string("CREATE TABLE ").size() + table.size());
       plan_.statements.push_back(create);
       std::string columns;
+      std::string selects;
       for (const auto& c : common_to) {
         const Field* a = FieldByColumn(old, c);
         const Field* b = FieldByColumn(m, c);
@@ -303,11 +304,27 @@ class Planner {
           continue;
         }
         // A column that was generated is copied too: its values can be selected.
+        std::string source = QuoteIdentifier(c);
+        std::string new_type = SqlType(b->type);
+        if (!a->generated && new_type != SqlType(a->type)) {
+          // A type change loses the values the conversion changes (1.5 -> 1, 'abc' -> 0);
+          // comparing with the column's affinity lets lossless ones ('42' -> 42) through.
+          std::string cast = "CAST(" + source + " AS " + new_type + ")";
+          std::optional<int64_t> n =
+              Count(db_, "SELECT count(*) FROM " + table + " WHERE " + cast + " IS NOT " + source);
+          if (n && *n > 0) {
+            plan_.destructive.push_back("change column " + m.table + "." + c + " from " +
+                                        SqlType(a->type) + " to " + new_type + " (" + Rows(*n) +
+                                        (*n == 1 ? " changes" : " change") + " value)");
+            source = cast;  // applied only with --allow-data-loss
+          }
+        }
         columns += (columns.empty() ? "" : ", ") + QuoteIdentifier(c);
+        selects += (selects.empty() ? "" : ", ") + source;
       }
       if (!columns.empty()) {
         plan_.statements.push_back("INSERT INTO " + QuoteIdentifier(staged.table) + " (" + columns +
-                                   ") SELECT " + columns + " FROM " + table);
+                                   ") SELECT " + selects + " FROM " + table);
       }
       if (create.find("AUTOINCREMENT") != std::string::npos) {
         // DROP TABLE forgets the AUTOINCREMENT counter; keep the higher one so ids of deleted
