@@ -181,36 +181,53 @@ GroupRun ApplyToGroup(storage::NamespaceStore& store, const std::vector<std::str
     run.status = Status(status.code(), prefix + "namespace '" + ns + "': " + status.message(),
                         status.sqlite_code());
   };
-  // Phase 1: rehearse on every member.
-  for (const auto& ns : members) {
-    auto lease = Lease(store, ns, setup);
-    if (!lease.ok()) {
-      fail_in("try", ns, lease.status(), std::nullopt);
-      break;
-    }
-    MigrationRun rehearsal = Migrator(**lease).Try(set, options);
-    if (!rehearsal.status.ok()) {
-      fail_in("try", ns, rehearsal.status, rehearsal.failure);
-      break;
-    }
+  // Every member's pending migrations are staged in a transaction that stays open, holding its
+  // write lock, until all members have staged; only then is each committed. A failure anywhere
+  // drops every stage: nothing is applied anywhere, and nothing can change a member between
+  // checking and applying. Locks are taken in name order, so two group applies sharing members
+  // cannot wait on each other in a cycle.
+  struct Member {
+    size_t index;
+    storage::ConnectionLease lease;  // declared first: outlives `staged`
+    std::unique_ptr<StagedMigrations> staged;
+  };
+  std::vector<size_t> order(members.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
   }
-  // Phase 2: apply to every member, only when all rehearsals passed.
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return members[a] < members[b]; });
+  std::vector<Member> staged_members;
+  staged_members.reserve(members.size());
+  for (size_t i : order) {
+    auto lease = Lease(store, members[i], setup);
+    if (!lease.ok()) {
+      fail_in("try", members[i], lease.status(), std::nullopt);
+      break;
+    }
+    Member member{i, std::move(*lease), nullptr};
+    MigrationRun staged = Migrator(*member.lease).Stage(set, options, &member.staged);
+    if (!staged.status.ok()) {
+      fail_in("try", members[i], staged.status, staged.failure);
+      break;
+    }
+    staged_members.push_back(std::move(member));
+  }
   std::vector<std::vector<std::string>> applied_now(members.size());
   if (run.status.ok()) {
-    for (size_t i = 0; i < members.size(); ++i) {
-      auto lease = Lease(store, members[i], setup);
-      if (!lease.ok()) {
-        fail_in("apply", members[i], lease.status(), std::nullopt);
+    for (Member& member : staged_members) {
+      if (member.staged == nullptr) {
+        continue;  // nothing pending on this member
+      }
+      // Only an I/O failure can stop a commit here; members committed before it stay applied.
+      if (Status committed = member.staged->Commit(); !committed.ok()) {
+        fail_in("apply", members[member.index], committed, std::nullopt);
         break;
       }
-      MigrationRun applied = Migrator(**lease).Apply(set, options);
-      applied_now[i] = applied.done;
-      if (!applied.status.ok()) {
-        fail_in("apply", members[i], applied.status, applied.failure);
-        break;
-      }
+      applied_now[member.index] = member.staged->done();
     }
   }
+  staged_members.clear();  // drops (rolls back) whatever was not committed
   run.namespaces = GroupStatus(store, members, &set, setup);
   for (size_t i = 0; i < members.size(); ++i) {
     run.namespaces[i].applied_now = std::move(applied_now[i]);

@@ -479,6 +479,109 @@ MigrationRun Migrator::Try(const MigrationSet& set, const ApplyOptions& options)
   return run;
 }
 
+StagedMigrations::~StagedMigrations() {
+  if (open_) {
+    RunSql(db_, "ROLLBACK").PermitUncheckedError();
+    open_ = false;
+  }
+  RestoreForeignKeys();
+}
+
+quarry::Status StagedMigrations::Commit() {
+  if (!open_) {
+    return quarry::Status(ErrorCode::kInvalidArgument, "the staged migrations were already ended");
+  }
+  quarry::Status committed = RunSql(db_, "COMMIT");
+  if (committed.ok()) {
+    open_ = false;
+    RestoreForeignKeys();
+  }
+  return committed;
+}
+
+void StagedMigrations::RestoreForeignKeys() {
+  if (foreign_keys_were_on_) {
+    RunSql(db_, "PRAGMA foreign_keys = ON").PermitUncheckedError();
+    foreign_keys_were_on_ = false;
+  }
+}
+
+MigrationRun Migrator::Stage(const MigrationSet& set, const ApplyOptions& options,
+                             std::unique_ptr<StagedMigrations>* staged) {
+  MigrationRun run;
+  staged->reset();
+  sqlite3* db = conn_.handle();
+  if (conn_.InTransaction()) {
+    run.status =
+        quarry::Status(ErrorCode::kInvalidArgument, "cannot migrate inside an open transaction");
+    return run;
+  }
+  conn_.SetDeadline(std::chrono::steady_clock::time_point::max());
+  auto statuses = Status(set);
+  if (!statuses.ok()) {
+    run.status = statuses.status();
+    return run;
+  }
+  if (quarry::Status history = CheckHistory(*statuses, options); !history.ok()) {
+    run.status = history;
+    return run;
+  }
+  std::vector<const Migration*> pending = PendingOf(set, *statuses);
+  if (pending.empty()) {
+    return run;  // nothing to hold: no stage
+  }
+  // Foreign keys go off before BEGIN (the pragma is a no-op inside a transaction) and come
+  // back when the stage ends.
+  bool foreign_keys_were_on = false;
+  {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &raw, nullptr) == SQLITE_OK) {
+      StmtPtr stmt(raw, &sqlite3_finalize);
+      foreign_keys_were_on = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) != 0;
+    }
+  }
+  if (foreign_keys_were_on) {
+    RunSql(db, "PRAGMA foreign_keys = OFF").PermitUncheckedError();
+  }
+  auto stage =
+      std::make_unique<StagedMigrations>(db, foreign_keys_were_on, std::vector<std::string>());
+  if (quarry::Status begun = RunSql(db, "BEGIN IMMEDIATE"); !begun.ok()) {
+    stage.reset();  // not open: only restores foreign keys
+    return Failed(std::move(run), FailureOf(*pending.front(), begun.message()), "",
+                  begun.sqlite_code());
+  }
+  if (quarry::Status created = RunSql(db, kCreateTable); !created.ok()) {
+    return Failed(std::move(run), FailureOf(*pending.front(), created.message()), "",
+                  created.sqlite_code());
+  }
+  for (const Migration* migration : pending) {
+    if (auto failure = RunMigrationBody(db, *migration, migration->up)) {
+      int code = failure->statement > 0 ? sqlite3_extended_errcode(db) : 0;
+      return Failed(std::move(run), std::move(*failure), "", code);  // `stage` rolls back
+    }
+    sqlite3_stmt* raw = nullptr;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO _quarry_migrations (id, checksum, applied_at, format) "
+                       "VALUES (?, ?, ?, ?)",
+                       -1, &raw, nullptr);
+    StmtPtr insert(raw, &sqlite3_finalize);
+    std::string format(FormatName(set.format));
+    sqlite3_bind_text(raw, 1, migration->id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(raw, 2, migration->checksum.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(raw, 3, NowMs());
+    sqlite3_bind_text(raw, 4, format.c_str(), -1, SQLITE_TRANSIENT);
+    if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE) {
+      auto failure = FailureOf(*migration, std::string("recording it: ") + sqlite3_errmsg(db));
+      return Failed(std::move(run), std::move(failure), "", sqlite3_extended_errcode(db));
+    }
+    run.done.push_back(migration->id);
+  }
+  *staged = std::make_unique<StagedMigrations>(db, foreign_keys_were_on, run.done);
+  // Hand the open transaction over to the returned stage without ending it here.
+  stage->Release();
+  return run;
+}
+
 MigrationRun Migrator::Down(const MigrationSet& set, int count, const ApplyOptions& options) {
   MigrationRun run;
   sqlite3* db = conn_.handle();

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,6 +104,34 @@ Result<std::vector<PlannedMigration>> PlanMigrations(const MigrationSet& set,
                                                      const std::vector<AppliedMigration>& applied,
                                                      const ApplyOptions& options = {});
 
+// Migrations applied inside a transaction that is still open, holding the database's write
+// lock: Commit() makes them durable; destroying an uncommitted stage rolls them back. Either
+// way the connection's foreign-key setting is restored. Must not outlive the connection.
+class StagedMigrations {
+ public:
+  StagedMigrations(sqlite3* db, bool foreign_keys_were_on, std::vector<std::string> done)
+      : db_(db), foreign_keys_were_on_(foreign_keys_were_on), done_(std::move(done)) {}
+  ~StagedMigrations();
+  StagedMigrations(const StagedMigrations&) = delete;
+  StagedMigrations& operator=(const StagedMigrations&) = delete;
+
+  Status Commit();
+  const std::vector<std::string>& done() const { return done_; }
+  // Gives up ownership of the transaction (and the foreign-key restore) without ending it.
+  void Release() {
+    open_ = false;
+    foreign_keys_were_on_ = false;
+  }
+
+ private:
+  void RestoreForeignKeys();
+
+  sqlite3* db_;
+  bool foreign_keys_were_on_;
+  bool open_ = true;
+  std::vector<std::string> done_;
+};
+
 class Migrator {
  public:
   explicit Migrator(storage::Connection& conn) : conn_(conn) {}
@@ -126,6 +155,13 @@ class Migrator {
   // it back whatever happens: a rehearsal that changes nothing. `done` lists the migrations
   // that would apply.
   MigrationRun Try(const MigrationSet& set, const ApplyOptions& options = {});
+
+  // Applies all pending migrations (with their foreign-key checks and tracking rows) in one
+  // transaction and leaves it open: on success `*staged` holds it, to commit or drop. On
+  // failure nothing stays open and the run says what failed. Used by group apply to hold every
+  // member's write lock until every member has staged.
+  MigrationRun Stage(const MigrationSet& set, const ApplyOptions& options,
+                     std::unique_ptr<StagedMigrations>* staged);
 
   // Undoes the last `count` applied migrations, newest first, each in its own transaction
   // running its down statements and deleting its tracking row. Refuses before running anything
