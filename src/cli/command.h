@@ -23,6 +23,7 @@ void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterShellCommand(CLI::App& db, ExitCode& exit_code);
 void RegisterEnvCommands(CLI::App& app, ExitCode& exit_code);
 void RegisterMigrateCommand(CLI::App& app, ExitCode& exit_code);
+void RegisterGroupCommand(CLI::App& app, ExitCode& exit_code);
 // migrate push / verify (schema file against a database), registered under `migrate`.
 void RegisterSchemaMigrateCommands(CLI::App* migrate, ExitCode& exit_code);
 // migrate create --schema: writes the diff from the database to the schema as a migration.

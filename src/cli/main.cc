@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   quarry::cli::RegisterDbCommands(app, exit_code);
   quarry::cli::RegisterEnvCommands(app, exit_code);
   quarry::cli::RegisterMigrateCommand(app, exit_code);
+  quarry::cli::RegisterGroupCommand(app, exit_code);
   quarry::cli::RegisterSeedCommand(app, exit_code);
   quarry::cli::RegisterSchemaCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);

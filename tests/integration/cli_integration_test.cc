@@ -75,6 +75,28 @@ TEST_F(CliIntegrationTest, DbCreateListForkDelete) {
   EXPECT_EQ(names, (std::vector<std::string>{"default", "shop"}));
 }
 
+TEST_F(CliIntegrationTest, GroupCommandsAndGroupMigrate) {
+  ASSERT_EQ(Quarry({"db", "create", "t1"}).exit_code, 0);
+  ASSERT_EQ(Quarry({"db", "create", "t2"}).exit_code, 0);
+  auto created = Quarry({"group", "create", "tenants", "t1", "t2"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  auto missing = Quarry({"group", "create", "bad", "nope"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("'nope' does not exist"), std::string::npos) << missing.output;
+  EXPECT_NE(Quarry({"group", "list"}).output.find("tenants"), std::string::npos);
+
+  std::filesystem::create_directories(work_.path() / "migrations");
+  std::ofstream(work_.path() / "migrations" / "20260101000000_notes.sql")
+      << "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);\n";
+  auto applied = Quarry({"migrate", "apply", "--group", "tenants"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  auto shown = Quarry({"group", "show", "tenants"});
+  EXPECT_NE(shown.output.find("t1 (1 migration applied)"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("t2 (1 migration applied)"), std::string::npos) << shown.output;
+  EXPECT_EQ(Quarry({"group", "delete", "tenants"}).exit_code, 0);
+  EXPECT_EQ(Quarry({"group", "list"}).output.find("tenants"), std::string::npos);
+}
+
 TEST_F(CliIntegrationTest, UnreachableServerExplains) {
   auto result = RunCli({"db", "list", "--url", "http://127.0.0.1:1", "--token", "t"}, work_.path());
   EXPECT_NE(result.exit_code, 0);
