@@ -210,7 +210,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct Server::Impl {
   Impl(ServerOptions opts, Handler h)
-      : options(std::move(opts)), handler(std::move(h)), acceptor(ioc) {}
+      : options(std::move(opts)),
+        handler(std::move(h)),
+        acceptor(net::make_strand(ioc)),
+        accept_backoff(acceptor.get_executor()) {}
 
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -238,7 +241,9 @@ struct Server::Impl {
   Handler handler;
   net::io_context ioc;
   tcp::acceptor acceptor;
-  net::steady_timer accept_backoff{ioc};
+  // The acceptor and its timer live on one strand: with several I/O threads, accept
+  // completions and the closes posted by StopAccepting/Stop would otherwise race.
+  net::steady_timer accept_backoff;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 };
 
@@ -291,14 +296,14 @@ void Server::Run() {
 }
 
 void Server::StopAccepting() {
-  net::post(impl_->ioc, [impl = impl_.get()] {
+  net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);
   });
 }
 
 void Server::Stop() {
-  net::post(impl_->ioc, [impl = impl_.get()] {
+  net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);
     impl->ioc.stop();
