@@ -250,6 +250,26 @@ Status CheckHistory(const std::vector<MigrationStatus>& statuses, const ApplyOpt
   return Status(ErrorCode::kInvalidArgument, message);
 }
 
+// Records `migration` as applied, inside the caller's transaction.
+std::optional<MigrationFailure> RecordMigration(sqlite3* db, const MigrationSet& set,
+                                                const Migration& migration) {
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO _quarry_migrations (id, checksum, applied_at, format) "
+                     "VALUES (?, ?, ?, ?)",
+                     -1, &raw, nullptr);
+  StmtPtr insert(raw, &sqlite3_finalize);
+  std::string format(FormatName(set.format));
+  sqlite3_bind_text(raw, 1, migration.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 2, migration.checksum.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(raw, 3, NowMs());
+  sqlite3_bind_text(raw, 4, format.c_str(), -1, SQLITE_TRANSIENT);
+  if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE) {
+    return FailureOf(migration, std::string("recording it: ") + sqlite3_errmsg(db));
+  }
+  return std::nullopt;
+}
+
 std::vector<const Migration*> PendingOf(const MigrationSet& set,
                                         const std::vector<MigrationStatus>& statuses) {
   std::vector<const Migration*> pending;
@@ -410,25 +430,11 @@ MigrationRun Migrator::Apply(const MigrationSet& set, const ApplyOptions& option
       txn.Rollback();
       return Failed(std::move(run), std::move(*failure), "", code);
     }
-    sqlite3_stmt* raw = nullptr;
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO _quarry_migrations (id, checksum, applied_at, format) "
-                       "VALUES (?, ?, ?, ?)",
-                       -1, &raw, nullptr);
-    StmtPtr insert(raw, &sqlite3_finalize);
-    std::string format(FormatName(set.format));
-    sqlite3_bind_text(raw, 1, migration->id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(raw, 2, migration->checksum.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(raw, 3, NowMs());
-    sqlite3_bind_text(raw, 4, format.c_str(), -1, SQLITE_TRANSIENT);
-    if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE) {
-      auto failure = FailureOf(*migration, std::string("recording it: ") + sqlite3_errmsg(db));
+    if (auto failure = RecordMigration(db, set, *migration)) {
       int code = sqlite3_extended_errcode(db);
-      insert.reset();
       txn.Rollback();
-      return Failed(std::move(run), std::move(failure), "", code);
+      return Failed(std::move(run), std::move(*failure), "", code);
     }
-    insert.reset();
     if (quarry::Status committed = txn.Commit(); !committed.ok()) {
       txn.Rollback();
       return Failed(std::move(run), FailureOf(*migration, "commit: " + committed.message()), "",
@@ -559,20 +565,8 @@ MigrationRun Migrator::Stage(const MigrationSet& set, const ApplyOptions& option
       int code = failure->statement > 0 ? sqlite3_extended_errcode(db) : 0;
       return Failed(std::move(run), std::move(*failure), "", code);  // `stage` rolls back
     }
-    sqlite3_stmt* raw = nullptr;
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO _quarry_migrations (id, checksum, applied_at, format) "
-                       "VALUES (?, ?, ?, ?)",
-                       -1, &raw, nullptr);
-    StmtPtr insert(raw, &sqlite3_finalize);
-    std::string format(FormatName(set.format));
-    sqlite3_bind_text(raw, 1, migration->id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(raw, 2, migration->checksum.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(raw, 3, NowMs());
-    sqlite3_bind_text(raw, 4, format.c_str(), -1, SQLITE_TRANSIENT);
-    if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE) {
-      auto failure = FailureOf(*migration, std::string("recording it: ") + sqlite3_errmsg(db));
-      return Failed(std::move(run), std::move(failure), "", sqlite3_extended_errcode(db));
+    if (auto failure = RecordMigration(db, set, *migration)) {
+      return Failed(std::move(run), std::move(*failure), "", sqlite3_extended_errcode(db));
     }
     run.done.push_back(migration->id);
   }
