@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -21,17 +22,8 @@ constexpr std::string_view kCorsAllowHeaders =
     "Authorization, Content-Type, x-namespace, x-libsql-client-version";
 
 std::string ErrorBody(ErrorCode code, std::string_view message) {
-  std::string body = "{\"message\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') {
-      body += '\\';
-    }
-    body += c;
-  }
-  body += "\",\"code\":\"";
-  body += WireCodeOf(code);
-  body += "\"}";
-  return body;
+  return boost::json::serialize(
+      boost::json::object{{"message", message}, {"code", WireCodeOf(code)}});
 }
 
 Response ErrorResponse(ErrorCode code, std::string_view message) {

@@ -147,11 +147,9 @@ class CursorWriter : public Stream::BatchObserver, public RowSink {
  public:
   RowSink& StepSink(size_t step) override {
     step_ = step;
-    begun_ = false;
     return *this;
   }
   void Begin(sqlite3_stmt* stmt) override {
-    begun_ = true;
     columns_ = sqlite3_column_count(stmt);
     Emit(json::object{{"type", "step_begin"}, {"step", step_}, {"cols", ColumnsJson(stmt)}});
   }
@@ -183,7 +181,6 @@ class CursorWriter : public Stream::BatchObserver, public RowSink {
 
   std::string out_;
   size_t step_ = 0;
-  bool begun_ = false;
   int columns_ = 0;
 };
 

@@ -387,26 +387,28 @@ Result<std::vector<PlannedMigration>> Migrator::Plan(const MigrationSet& set,
   return PlanMigrations(set, applied, options);
 }
 
+Result<std::vector<const Migration*>> Migrator::Pending(const MigrationSet& set,
+                                                        const ApplyOptions& options) {
+  if (conn_.InTransaction()) {
+    return quarry::Status(ErrorCode::kInvalidArgument, "cannot migrate inside an open transaction");
+  }
+  conn_.SetDeadline(std::chrono::steady_clock::time_point::max());
+  QUARRY_ASSIGN_OR_RETURN(auto statuses, Status(set));
+  QUARRY_RETURN_IF_ERROR(CheckHistory(statuses, options));
+  return PendingOf(set, statuses);
+}
+
 MigrationRun Migrator::Apply(const MigrationSet& set, const ApplyOptions& options) {
   MigrationRun run;
   sqlite3* db = conn_.handle();
-  if (conn_.InTransaction()) {
-    run.status =
-        quarry::Status(ErrorCode::kInvalidArgument, "cannot migrate inside an open transaction");
+  auto pending_or = Pending(set, options);
+  if (!pending_or.ok()) {
+    run.status = pending_or.status();
     return run;
   }
-  conn_.SetDeadline(std::chrono::steady_clock::time_point::max());
-  auto statuses = Status(set);
-  if (!statuses.ok()) {
-    run.status = statuses.status();
-    return run;
-  }
-  if (quarry::Status history = CheckHistory(*statuses, options); !history.ok()) {
-    run.status = history;
-    return run;
-  }
+  const std::vector<const Migration*>& pending = *pending_or;
   ForeignKeysOff fk_off(db);
-  for (const Migration* migration : PendingOf(set, *statuses)) {
+  for (const Migration* migration : pending) {
     WriteTransaction txn(db);
     if (quarry::Status begun = txn.Begin(); !begun.ok()) {
       return Failed(std::move(run), FailureOf(*migration, begun.message()), "",
@@ -448,22 +450,12 @@ MigrationRun Migrator::Apply(const MigrationSet& set, const ApplyOptions& option
 MigrationRun Migrator::Try(const MigrationSet& set, const ApplyOptions& options) {
   MigrationRun run;
   sqlite3* db = conn_.handle();
-  if (conn_.InTransaction()) {
-    run.status =
-        quarry::Status(ErrorCode::kInvalidArgument, "cannot migrate inside an open transaction");
+  auto pending_or = Pending(set, options);
+  if (!pending_or.ok()) {
+    run.status = pending_or.status();
     return run;
   }
-  conn_.SetDeadline(std::chrono::steady_clock::time_point::max());
-  auto statuses = Status(set);
-  if (!statuses.ok()) {
-    run.status = statuses.status();
-    return run;
-  }
-  if (quarry::Status history = CheckHistory(*statuses, options); !history.ok()) {
-    run.status = history;
-    return run;
-  }
-  std::vector<const Migration*> pending = PendingOf(set, *statuses);
+  const std::vector<const Migration*>& pending = *pending_or;
   if (pending.empty()) {
     return run;
   }
@@ -517,22 +509,12 @@ MigrationRun Migrator::Stage(const MigrationSet& set, const ApplyOptions& option
   MigrationRun run;
   staged->reset();
   sqlite3* db = conn_.handle();
-  if (conn_.InTransaction()) {
-    run.status =
-        quarry::Status(ErrorCode::kInvalidArgument, "cannot migrate inside an open transaction");
+  auto pending_or = Pending(set, options);
+  if (!pending_or.ok()) {
+    run.status = pending_or.status();
     return run;
   }
-  conn_.SetDeadline(std::chrono::steady_clock::time_point::max());
-  auto statuses = Status(set);
-  if (!statuses.ok()) {
-    run.status = statuses.status();
-    return run;
-  }
-  if (quarry::Status history = CheckHistory(*statuses, options); !history.ok()) {
-    run.status = history;
-    return run;
-  }
-  std::vector<const Migration*> pending = PendingOf(set, *statuses);
+  const std::vector<const Migration*>& pending = *pending_or;
   if (pending.empty()) {
     return run;  // nothing to hold: no stage
   }

@@ -170,6 +170,10 @@ class Migrator {
   MigrationRun Down(const MigrationSet& set, int count, const ApplyOptions& options = {});
 
  private:
+  // The pending migrations of `set`, after the checks every run makes first: no open
+  // transaction, and no applied migration modified or missing (unless options.force).
+  Result<std::vector<const Migration*>> Pending(const MigrationSet& set,
+                                                const ApplyOptions& options);
   storage::Connection& conn_;
 };
 

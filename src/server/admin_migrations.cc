@@ -8,6 +8,7 @@
 #include "auth/sql_authorizer.h"
 #include "protocol/error_json.h"
 #include "protocol/json_body.h"
+#include "protocol/stream.h"
 #include "schema/migration_groups.h"
 #include "schema/migration_json.h"
 #include "schema/migrator.h"
@@ -19,17 +20,9 @@ namespace json = boost::json;
 
 namespace {
 
-// Installs the read-write client rules on a connection used for migrations: migration SQL
-// arrives over the network, so it gets the same limits as any read-write client's SQL.
+// Group migrations borrow their own connections: posted SQL runs under read-write client rules.
 void ReadWriteAccess(storage::Connection& conn) {
-  int tag = static_cast<int>(auth::SqlAccess::kReadWrite);
-  if (conn.access_tag() != tag) {
-    conn.SetAccessTag(tag);
-    if (auth::InstallAuthorizer(conn.handle(), auth::SqlAccess::kReadWrite,
-                                conn.session_changed_flag()) != SQLITE_OK) {
-      conn.SetAccessTag(-1);
-    }
-  }
+  protocol::ApplyAccess(conn, auth::SqlAccess::kReadWrite);
 }
 
 // The GroupStore of each data folder, opened on first use.
@@ -68,17 +61,13 @@ Result<json::object> ObjectBody(const http::Request& request) {
   return std::move(body.get_object());
 }
 
-http::Response Json(int status, const json::object& body) {
-  return JsonResponse(status, json::serialize(body));
-}
-
 // A failed run: the error's HTTP status and {"message", "code", ...} plus `extra`.
 http::Response FailureResponse(const Status& status, json::object extra) {
   json::object body = protocol::ErrorJson(status);
   for (auto& [key, value] : extra) {
     body[key] = std::move(value);
   }
-  return Json(status.HttpStatus(), body);
+  return JsonResponse(status.HttpStatus(), body);
 }
 
 json::array Strings(const std::vector<std::string>& list) {
@@ -89,17 +78,10 @@ json::array Strings(const std::vector<std::string>& list) {
   return out;
 }
 
-Result<storage::ConnectionLease> Lease(storage::NamespaceStore& store, const std::string& ns) {
-  QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store.Get(ns));
-  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease, db->Acquire());
-  ReadWriteAccess(*lease);
-  return lease;
-}
-
 http::Response NamespaceMigrations(const http::Request& request, const std::string& ns,
                                    std::string_view action, storage::NamespaceStore& store) {
   if (action == "" && request.method == "GET") {
-    auto lease = Lease(store, ns);
+    auto lease = ReadWriteLease(store, ns);
     if (!lease.ok()) {
       return ErrorResponse(lease.status());
     }
@@ -107,7 +89,7 @@ http::Response NamespaceMigrations(const http::Request& request, const std::stri
     if (!applied.ok()) {
       return ErrorResponse(applied.status());
     }
-    return Json(200, {{"namespace", ns}, {"recorded", schema::RecordedJson(*applied)}});
+    return JsonResponse(200, {{"namespace", ns}, {"recorded", schema::RecordedJson(*applied)}});
   }
   if (request.method != "POST") {
     return ErrorResponse(
@@ -131,7 +113,7 @@ http::Response NamespaceMigrations(const http::Request& request, const std::stri
     }
     count = static_cast<int>(n->get_int64());
   }
-  auto lease = Lease(store, ns);
+  auto lease = ReadWriteLease(store, ns);
   if (!lease.ok()) {
     return ErrorResponse(lease.status());
   }
@@ -149,7 +131,7 @@ http::Response NamespaceMigrations(const http::Request& request, const std::stri
                 run.failure ? json::value(schema::FailureJson(*run.failure)) : json::value());
     return FailureResponse(run.status, std::move(out));
   }
-  return Json(200, out);
+  return JsonResponse(200, out);
 }
 
 http::Response GroupRoutes(const http::Request& request, std::string_view rest,
@@ -161,7 +143,7 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
   const std::string& method = request.method;
   if (rest.empty()) {
     if (method == "GET") {
-      return Json(200, {{"groups", Strings((*groups)->List())}});
+      return JsonResponse(200, {{"groups", Strings((*groups)->List())}});
     }
     if (method != "POST") {
       return ErrorResponse(Status(ErrorCode::kMethodNotAllowed, "use GET or POST on /groups"));
@@ -197,7 +179,8 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
     if (Status put = (*groups)->Put(group, list); !put.ok()) {
       return ErrorResponse(put);
     }
-    return Json(201, {{"name", group}, {"namespaces", Strings(*(*groups)->Members(group))}});
+    return JsonResponse(201,
+                        {{"name", group}, {"namespaces", Strings(*(*groups)->Members(group))}});
   }
   // "/<group>" or "/<group>/migrations"
   std::string_view tail = rest.substr(1);
@@ -206,7 +189,7 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
   std::string_view action = slash == std::string_view::npos ? "" : tail.substr(slash);
   if (action.empty() && method == "DELETE") {
     Status deleted = (*groups)->Delete(group);
-    return deleted.ok() ? Json(200, {{"deleted", group}}) : ErrorResponse(deleted);
+    return deleted.ok() ? JsonResponse(200, {{"deleted", group}}) : ErrorResponse(deleted);
   }
   if (action != "" && action != "/migrations") {
     return ErrorResponse(
@@ -222,7 +205,7 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
     for (const auto& ns : schema::GroupStatus(store, *members, nullptr, ReadWriteAccess)) {
       list.push_back(schema::NamespaceMigrationsJson(ns));
     }
-    return Json(200, {{"name", group}, {"namespaces", std::move(list)}});
+    return JsonResponse(200, {{"name", group}, {"namespaces", std::move(list)}});
   }
   if (method != "POST" || action != "/migrations") {
     return ErrorResponse(Status(ErrorCode::kMethodNotAllowed,
@@ -254,7 +237,7 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
                 run.failure ? json::value(schema::FailureJson(*run.failure)) : json::value());
     return FailureResponse(run.status, std::move(out));
   }
-  return Json(200, out);
+  return JsonResponse(200, out);
 }
 
 }  // namespace

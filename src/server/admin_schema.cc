@@ -6,6 +6,7 @@
 
 #include "auth/sql_authorizer.h"
 #include "protocol/json_body.h"
+#include "protocol/stream.h"
 #include "schema/binder.h"
 #include "schema/diff.h"
 #include "schema/introspect.h"
@@ -17,29 +18,6 @@ namespace quarry::server {
 namespace json = boost::json;
 
 namespace {
-
-// The read-write client rules, as for migrations: the plan's SQL comes from posted text.
-void ReadWriteAccess(storage::Connection& conn) {
-  int tag = static_cast<int>(auth::SqlAccess::kReadWrite);
-  if (conn.access_tag() != tag) {
-    conn.SetAccessTag(tag);
-    if (auth::InstallAuthorizer(conn.handle(), auth::SqlAccess::kReadWrite,
-                                conn.session_changed_flag()) != SQLITE_OK) {
-      conn.SetAccessTag(-1);
-    }
-  }
-}
-
-Result<storage::ConnectionLease> Lease(storage::NamespaceStore& store, const std::string& ns) {
-  QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store.Get(ns));
-  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease, db->Acquire());
-  ReadWriteAccess(*lease);
-  return lease;
-}
-
-http::Response Json(int status, const json::object& body) {
-  return JsonResponse(status, json::serialize(body));
-}
 
 json::array Strings(const std::vector<std::string>& list) {
   json::array out;
@@ -105,7 +83,7 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
       return ErrorResponse(
           Status(ErrorCode::kMethodNotAllowed, "use GET on /namespaces/<name>/schema"));
     }
-    auto lease = Lease(store, ns);
+    auto lease = ReadWriteLease(store, ns);
     if (!lease.ok()) {
       return ErrorResponse(lease.status());
     }
@@ -113,9 +91,9 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
     if (!live.ok()) {
       return ErrorResponse(live.status());
     }
-    return Json(200, {{"namespace", ns},
-                      {"schema", schema::SchemaText(live->schema)},
-                      {"warnings", Strings(live->warnings)}});
+    return JsonResponse(200, {{"namespace", ns},
+                              {"schema", schema::SchemaText(live->schema)},
+                              {"warnings", Strings(live->warnings)}});
   }
   if (request.method != "POST") {
     return ErrorResponse(Status(ErrorCode::kMethodNotAllowed,
@@ -125,7 +103,7 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
   if (!parsed.ok()) {
     return ErrorResponse(parsed.status());
   }
-  auto lease = Lease(store, ns);
+  auto lease = ReadWriteLease(store, ns);
   if (!lease.ok()) {
     return ErrorResponse(lease.status());
   }
@@ -134,10 +112,10 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
     if (!plan.ok()) {
       return ErrorResponse(plan.status());
     }
-    return Json(200, {{"namespace", ns},
-                      {"statements", Strings(plan->statements)},
-                      {"changes", Strings(plan->changes)},
-                      {"destructive", Strings(plan->destructive)}});
+    return JsonResponse(200, {{"namespace", ns},
+                              {"statements", Strings(plan->statements)},
+                              {"changes", Strings(plan->changes)},
+                              {"destructive", Strings(plan->destructive)}});
   }
   // Push plans and applies under one write lock: no schema change can slip in between.
   schema::DiffOptions options;
@@ -146,7 +124,7 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
   if (!pushed.ok()) {
     return ErrorResponse(pushed.status());
   }
-  return Json(200, {{"namespace", ns}, {"changes", Strings(pushed->changes)}});
+  return JsonResponse(200, {{"namespace", ns}, {"changes", Strings(pushed->changes)}});
 }
 
 }  // namespace

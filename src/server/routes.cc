@@ -5,6 +5,7 @@
 
 #include "protocol/error_json.h"
 #include "protocol/json_body.h"
+#include "protocol/stream.h"
 #include "server/admin_migrations.h"
 #include "server/admin_schema.h"
 #include "storage/namespace_name.h"
@@ -35,6 +36,18 @@ http::Response JsonResponse(int status, std::string body) {
   response.status = status;
   response.body = std::move(body);
   return response;
+}
+
+http::Response JsonResponse(int status, const json::object& body) {
+  return JsonResponse(status, json::serialize(body));
+}
+
+Result<storage::ConnectionLease> ReadWriteLease(storage::NamespaceStore& store,
+                                                const std::string& ns) {
+  QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store.Get(ns));
+  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease, db->Acquire());
+  protocol::ApplyAccess(*lease, auth::SqlAccess::kReadWrite);
+  return lease;
 }
 
 http::Response ErrorResponse(const Status& status) {

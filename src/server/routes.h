@@ -3,6 +3,7 @@
 // Request routing helpers shared by the Hrana and admin handlers: namespace resolution, token
 // checks and JSON responses.
 
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,12 @@ Result<auth::Claims> Authenticate(const http::Request& request, const ServerConf
 Status CheckNoAuthOrigin(const http::Request& request, const ServerConfig& config);
 
 http::Response JsonResponse(int status, std::string body);
+http::Response JsonResponse(int status, const boost::json::object& body);
+
+// A connection of namespace `ns` for SQL posted to the admin API (migrations, schema plans):
+// it runs under the same authorizer rules as any read-write client's SQL.
+Result<storage::ConnectionLease> ReadWriteLease(storage::NamespaceStore& store,
+                                                const std::string& ns);
 http::Response ErrorResponse(const Status& status);
 
 // The admin API under /admin/v1/ (see docs/http-api.md). `path` starts after "/admin/v1".

@@ -22,9 +22,7 @@ class CliIntegrationTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(server_.ok()) << server_.error(); }
 
   // Connection flags: the server's URL and its data folder (for a locally signed token).
-  std::vector<std::string> Conn() const {
-    return {"--url", server_.url(), "--data", (server_.data_dir() / "data").string()};
-  }
+  std::vector<std::string> Conn() const { return server_.CliFlags(); }
   CliResult Quarry(std::vector<std::string> args, const std::string& stdin_text = "") {
     for (const auto& a : Conn()) {
       args.push_back(a);

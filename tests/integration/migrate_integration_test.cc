@@ -41,22 +41,10 @@ class MigrateIntegrationTest : public ::testing::Test {
     admin_ = std::move(*admin);
   }
   CliResult Quarry(std::vector<std::string> args) {
-    for (const auto& a : {std::string("--url"), server_.url(), std::string("--data"),
-                          (server_.data_dir() / "data").string()}) {
-      args.push_back(a);
+    for (auto& flag : server_.CliFlags()) {
+      args.push_back(std::move(flag));
     }
     return RunCli(args, work_.path());
-  }
-  // An admin API call; returns the HTTP status and fills `body`.
-  int Admin(const std::string& method, const std::string& path, const std::string& request,
-            json::value* body = nullptr) {
-    client::HttpConnection http("127.0.0.1", server_.port(), server_.url(), {});
-    auto response = http.Send(method, "/admin/v1" + path, request, server_.AdminToken());
-    EXPECT_TRUE(response.ok());
-    if (body != nullptr && response.ok()) {
-      *body = json::parse(response->body);
-    }
-    return response.ok() ? response->status : 0;
   }
   // Rows of `sql` on namespace `ns`, each value as its debug string.
   std::vector<std::vector<std::string>> Rows(const std::string& ns, const std::string& sql) {
@@ -109,7 +97,7 @@ TEST_F(MigrateIntegrationTest, DrizzleFolderAppliesThroughTheAdminApi) {
   EXPECT_NE(status.output.find("2 applied, 0 pending"), std::string::npos) << status.output;
 
   json::value recorded;
-  ASSERT_EQ(Admin("GET", "/namespaces/shop/migrations", "", &recorded), 200);
+  ASSERT_EQ(server_.Admin("GET", "/namespaces/shop/migrations", "", &recorded), 200);
   ASSERT_EQ(recorded.at("recorded").as_array().size(), 2u);
   EXPECT_EQ(recorded.at("recorded").as_array()[0].at("format").as_string(), "drizzle");
 }
@@ -158,8 +146,8 @@ TEST_F(MigrateIntegrationTest, GroupWithOneFailingMemberAppliesNowhere) {
   // t2 already has a posts table that the migrations would create.
   ASSERT_EQ(Rows("t2", "CREATE TABLE posts (legacy TEXT)"), Rows_{});
   json::value created;
-  ASSERT_EQ(Admin("POST", "/groups", R"({"name": "tenants", "namespaces": ["t1", "t2", "t3"]})",
-                  &created),
+  ASSERT_EQ(server_.Admin("POST", "/groups",
+                          R"({"name": "tenants", "namespaces": ["t1", "t2", "t3"]})", &created),
             201);
   std::string dir = (kFixtures / "quarry").string();
   CliResult apply = Quarry({"migrate", "apply", "--group", "tenants", "--dir", dir});
@@ -178,7 +166,7 @@ TEST_F(MigrateIntegrationTest, GroupWithOneFailingMemberAppliesNowhere) {
   std::string body =
       R"({"format": "quarry", "migrations": [)"
       R"({"id": "20240101000000_posts", "sql": "SELECT 1;\nCREATE TABLE posts (id INTEGER);"}]})";
-  EXPECT_EQ(Admin("POST", "/groups/tenants/migrations", body, &failed), 400);
+  EXPECT_EQ(server_.Admin("POST", "/groups/tenants/migrations", body, &failed), 400);
   EXPECT_EQ(failed.at("failed_namespace").as_string(), "t2");
   EXPECT_EQ(failed.at("phase").as_string(), "try");
   EXPECT_EQ(failed.at("failure").at("statement").as_int64(), 2);
@@ -200,20 +188,21 @@ TEST_F(MigrateIntegrationTest, GroupWithOneFailingMemberAppliesNowhere) {
   EXPECT_NE(status.output.find("2 applied, 0 pending"), std::string::npos) << status.output;
 
   json::value group;
-  ASSERT_EQ(Admin("GET", "/groups/tenants", "", &group), 200);
+  ASSERT_EQ(server_.Admin("GET", "/groups/tenants", "", &group), 200);
   EXPECT_EQ(group.at("namespaces").as_array()[0].at("recorded").as_array().size(), 2u);
 }
 
 TEST_F(MigrateIntegrationTest, BadRequestsGetClearErrors) {
   json::value error;
-  EXPECT_EQ(Admin("POST", "/groups", R"({"name": "g", "namespaces": ["ghost"]})", &error), 404);
+  EXPECT_EQ(server_.Admin("POST", "/groups", R"({"name": "g", "namespaces": ["ghost"]})", &error),
+            404);
   EXPECT_NE(std::string(error.at("message").as_string()).find("ghost"), std::string::npos);
-  EXPECT_EQ(Admin("POST", "/namespaces/default/migrations", R"({"format": "flyway",
+  EXPECT_EQ(server_.Admin("POST", "/namespaces/default/migrations", R"({"format": "flyway",
             "migrations": []})",
-                  &error),
+                          &error),
             400);
   EXPECT_NE(std::string(error.at("message").as_string()).find("flyway"), std::string::npos);
-  EXPECT_EQ(Admin("GET", "/groups/none", "", &error), 404);
+  EXPECT_EQ(server_.Admin("GET", "/groups/none", "", &error), 404);
 }
 
 }  // namespace

@@ -43,21 +43,10 @@ class SchemaDbIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.ok()) << server_.error(); }
   CliResult Quarry(std::vector<std::string> args) {
-    for (const auto& a : {std::string("--url"), server_.url(), std::string("--data"),
-                          (server_.data_dir() / "data").string()}) {
-      args.push_back(a);
+    for (auto& flag : server_.CliFlags()) {
+      args.push_back(std::move(flag));
     }
     return RunCli(args, work_.path());
-  }
-  int Admin(const std::string& method, const std::string& path, const std::string& request,
-            json::value* body = nullptr) {
-    client::HttpConnection http("127.0.0.1", server_.port(), server_.url(), {});
-    auto response = http.Send(method, "/admin/v1" + path, request, server_.AdminToken());
-    EXPECT_TRUE(response.ok());
-    if (body != nullptr && response.ok()) {
-      *body = json::parse(response->body);
-    }
-    return response.ok() ? response->status : 0;
   }
   void Exec(const std::string& ns, const std::string& sql) {
     auto db = client::Client::Open(server_.url(ns), server_.AdminToken());
@@ -143,23 +132,25 @@ TEST_F(SchemaDbIntegrationTest, PushVerifyCreateApplyIntrospect) {
 TEST_F(SchemaDbIntegrationTest, RoutesValidateRequests) {
   ASSERT_EQ(Quarry({"db", "create", "app"}).exit_code, 0);
   json::value body;
-  EXPECT_EQ(Admin("POST", "/namespaces/app/schema/plan",
-                  R"({"schema": "import \"x.quarry\"\nmodel a { id Integer @id }"})", &body),
-            400);
+  EXPECT_EQ(
+      server_.Admin("POST", "/namespaces/app/schema/plan",
+                    R"({"schema": "import \"x.quarry\"\nmodel a { id Integer @id }"})", &body),
+      400);
   EXPECT_TRUE(Contains(std::string(body.at("message").as_string()), "imports"));
-  EXPECT_EQ(Admin("POST", "/namespaces/app/schema/plan", R"({"allow_data_loss": true})"), 400);
-  EXPECT_EQ(Admin("POST", "/namespaces/app/schema/plan", R"({"schema": "model {"})"), 400);
-  ASSERT_EQ(Admin("POST", "/namespaces/app/schema/plan",
-                  R"({"schema": "model a { id Integer @id }"})", &body),
+  EXPECT_EQ(server_.Admin("POST", "/namespaces/app/schema/plan", R"({"allow_data_loss": true})"),
+            400);
+  EXPECT_EQ(server_.Admin("POST", "/namespaces/app/schema/plan", R"({"schema": "model {"})"), 400);
+  ASSERT_EQ(server_.Admin("POST", "/namespaces/app/schema/plan",
+                          R"({"schema": "model a { id Integer @id }"})", &body),
             200);
   EXPECT_EQ(body.at("changes").as_array().size(), 1u);
   EXPECT_FALSE(body.at("statements").as_array().empty());
   EXPECT_TRUE(body.at("destructive").as_array().empty());
   // plan changes nothing
-  ASSERT_EQ(Admin("GET", "/namespaces/app/schema", "", &body), 200);
+  ASSERT_EQ(server_.Admin("GET", "/namespaces/app/schema", "", &body), 200);
   EXPECT_EQ(body.at("schema").as_string(), "");
-  EXPECT_EQ(Admin("GET", "/namespaces/nope/schema", ""), 404);
-  EXPECT_EQ(Admin("DELETE", "/namespaces/app/schema", ""), 405);
+  EXPECT_EQ(server_.Admin("GET", "/namespaces/nope/schema", ""), 404);
+  EXPECT_EQ(server_.Admin("DELETE", "/namespaces/app/schema", ""), 405);
 }
 
 }  // namespace

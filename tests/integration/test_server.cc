@@ -1,9 +1,13 @@
 #include "test_server.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
+
+#include "client/http_connection.h"
 
 namespace quarry::testing {
 
@@ -59,6 +63,25 @@ std::string TestServer::AdminToken() const {
                          .count();
   claims.expires_at = claims.issued_at + 3600;
   return server_->key().Sign(claims);
+}
+
+std::vector<std::string> TestServer::CliFlags() const {
+  return {"--url", url(), "--data", (data_dir() / "data").string()};
+}
+
+int TestServer::Admin(const std::string& method, const std::string& path,
+                      const std::string& request, boost::json::value* body) const {
+  client::HttpConnection http("127.0.0.1", port(), url(), {});
+  auto response = http.Send(method, "/admin/v1" + path, request, AdminToken());
+  if (!response.ok()) {
+    ADD_FAILURE() << "admin call " << method << " " << path
+                  << " got no answer: " << response.status().ToString();
+    return 0;
+  }
+  if (body != nullptr) {
+    *body = boost::json::parse(response->body);
+  }
+  return response->status;
 }
 
 }  // namespace quarry::testing

@@ -3,10 +3,12 @@
 // TestServer: a real QuarryServer on 127.0.0.1 with an ephemeral port and a temporary data
 // folder, running on its own thread until destroyed.
 
+#include <boost/json/value.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "server/quarry_server.h"
 
@@ -39,6 +41,13 @@ class TestServer {
   const std::filesystem::path& data_dir() const { return dir_.path(); }
   // A token signed with the server's key: admin over every namespace.
   std::string AdminToken() const;
+  // The flags that point a `quarry` command at this server: --url and --data.
+  std::vector<std::string> CliFlags() const;
+  // One admin API call (/admin/v1<path>) with the admin token: the HTTP status (0 when the
+  // server could not be reached, which also fails the test) and, when `body` is given, the parsed
+  // answer.
+  int Admin(const std::string& method, const std::string& path, const std::string& request,
+            boost::json::value* body = nullptr) const;
 
  private:
   TempDir dir_;
