@@ -185,6 +185,17 @@ SqlAccess SqlAccessFor(Access access) {
   return access == Access::kReadOnly ? SqlAccess::kReadOnly : SqlAccess::kReadWrite;
 }
 
+storage::AccessMode AccessModeFor(SqlAccess access) {
+  return access == SqlAccess::kReadOnly ? storage::AccessMode::kReadOnly
+                                        : storage::AccessMode::kReadWrite;
+}
+
+int InstallClientRules(sqlite3* db, storage::AccessMode mode, bool* session_changed) {
+  return InstallAuthorizer(
+      db, mode == storage::AccessMode::kReadOnly ? SqlAccess::kReadOnly : SqlAccess::kReadWrite,
+      session_changed);
+}
+
 int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed) {
   // A previous read-only authorizer would refuse the query_only change below.
   int rc = sqlite3_set_authorizer(db, nullptr, nullptr);

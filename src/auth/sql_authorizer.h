@@ -60,6 +60,7 @@
 // BEGIN EXCLUSIVE fail with SQLITE_READONLY, so a read-only client cannot take the write lock.
 
 #include "auth/token.h"
+#include "storage/access_mode.h"
 
 struct sqlite3;
 
@@ -86,5 +87,12 @@ SqlAccess SqlAccessFor(Access access);
 // trigger. A pool must then close the connection rather than hand it to the next client. The
 // flag must outlive the connection's use with this authorizer.
 [[nodiscard]] int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed = nullptr);
+
+// The storage::AccessMode of a client with `access`.
+storage::AccessMode AccessModeFor(SqlAccess access);
+
+// storage::AccessRules for client connections: InstallAuthorizer for kReadOnly and kReadWrite.
+// The server passes it in storage::ConnectionOptions.
+[[nodiscard]] int InstallClientRules(sqlite3* db, storage::AccessMode mode, bool* session_changed);
 
 }  // namespace quarry::auth

@@ -13,39 +13,19 @@
 #include "common/status.h"
 #include "protocol/request.h"
 #include "storage/connection.h"
+#include "storage/execute.h"
 
 namespace quarry::protocol {
 
-// Receives a statement's columns and rows. Called on the executing thread only.
-class RowSink {
- public:
-  virtual ~RowSink() = default;
-  // Once, after prepare, before any row.
-  virtual void Begin(sqlite3_stmt* stmt) = 0;
-  virtual void Row(sqlite3_stmt* stmt) = 0;
-};
+using storage::kDefaultMaxResultBytes;
+using storage::RowSink;
+using storage::StmtOutcome;
 
-struct StmtOutcome {
-  int64_t affected_row_count = 0;
-  int64_t last_insert_rowid = 0;
-  int64_t rows_read = 0;
-  int64_t rows_written = 0;
-  double duration_ms = 0;
-};
-
-// The default bound on the rows one statement may return, in (estimated) bytes of JSON.
-inline constexpr size_t kDefaultMaxResultBytes = 32 << 20;
-
-// Runs exactly one SQL statement with `spec`'s arguments. Rows go to `sink` when
-// spec.want_rows. Fails with kInvalidArgument for bad arguments or more than one statement,
-// kSqlite for SQLite errors, kQueryTimeout when the connection's deadline passed, and
-// kResponseTooLarge once the rows passed to the sink exceed `max_result_bytes`.
+// Runs exactly one SQL statement with `spec`'s arguments (see storage::ExecuteStmt). Rows go to
+// `sink` when spec.want_rows; its columns always do.
 Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
                                 const StmtSpec& spec, RowSink& sink,
                                 size_t max_result_bytes = kDefaultMaxResultBytes);
-
-// Runs every statement of `sql` in order, without arguments, discarding rows.
-Status ExecuteSequence(storage::Connection& conn, std::string_view sql);
 
 // {"params":[{"name":..}], "cols":[{"name","decltype"}], "is_explain", "is_readonly"}.
 Result<boost::json::object> DescribeSql(storage::Connection& conn, std::string_view sql);

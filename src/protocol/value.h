@@ -16,23 +16,16 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "storage/value.h"
 
 namespace quarry::protocol {
 
-struct Value {
-  enum class Type { kNull, kInteger, kFloat, kText, kBlob };
-  Type type = Type::kNull;
-  int64_t integer = 0;
-  double real = 0;
-  std::string bytes;  // text (UTF-8) or blob
-};
+using storage::Value;
 
 // Parses a Hrana value; `where` names the field for error messages ("args[2]").
 Result<Value> ValueFromJson(const boost::json::value& json, std::string_view where);
 // Encodes column `col` of the current row of `stmt` as a Hrana value.
 boost::json::value ColumnToJson(sqlite3_stmt* stmt, int col);
-// Binds `value` to parameter `index` (1-based) of `stmt`.
-int BindValue(sqlite3_stmt* stmt, int index, const Value& value);
 
 // Plain JSON (legacy `POST /` API): integers and floats as numbers, text as strings,
 // blobs as {"base64": "..."}.

@@ -17,7 +17,7 @@ json::value RoundTrip(const Value& value) {
   sqlite3_open(":memory:", &db);
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "SELECT ?", -1, &stmt, nullptr);
-  EXPECT_EQ(BindValue(stmt, 1, value), SQLITE_OK);
+  EXPECT_EQ(storage::BindValue(stmt, 1, value), SQLITE_OK);
   EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   json::value out = ColumnToJson(stmt, 0);
   sqlite3_finalize(stmt);

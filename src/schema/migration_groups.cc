@@ -39,7 +39,8 @@ void Describe(storage::Connection& conn, const MigrationSet* set, NamespaceMigra
 Result<storage::ConnectionLease> Lease(storage::NamespaceStore& store, const std::string& ns,
                                        const ConnectionSetup& setup) {
   QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store.Get(ns));
-  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease, db->Acquire());
+  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease,
+                          db->Acquire(storage::AccessMode::kSystem));
   if (setup) {
     setup(*lease);
   }

@@ -30,7 +30,7 @@ class GroupTest : public ::testing::Test {
   storage::ConnectionLease Lease(const std::string& ns) {
     auto db = store_->Get(ns);
     EXPECT_TRUE(db.ok());
-    auto lease = (*db)->Acquire();
+    auto lease = (*db)->Acquire(storage::AccessMode::kSystem);
     EXPECT_TRUE(lease.ok());
     return std::move(*lease);
   }

@@ -22,32 +22,8 @@ namespace {
 
 // Group migrations borrow their own connections: posted SQL runs under read-write client rules.
 void ReadWriteAccess(storage::Connection& conn) {
-  protocol::ApplyAccess(conn, auth::SqlAccess::kReadWrite);
-}
-
-// The GroupStore of each data folder, opened on first use.
-struct GroupRegistry {
-  std::mutex mutex;
-  std::map<std::string, std::unique_ptr<schema::GroupStore>> stores;  // GUARDED_BY(mutex)
-  std::mutex apply_mutex;                                             // one group apply at a time
-};
-
-GroupRegistry& Registry() {
-  static GroupRegistry registry;
-  return registry;
-}
-
-Result<schema::GroupStore*> Groups(storage::NamespaceStore& store) {
-  GroupRegistry& registry = Registry();
-  std::lock_guard lock(registry.mutex);
-  std::string key = store.data_dir().string();
-  auto it = registry.stores.find(key);
-  if (it == registry.stores.end()) {
-    QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<schema::GroupStore> groups,
-                            schema::GroupStore::Open(store.data_dir() / "groups.db"));
-    it = registry.stores.emplace(key, std::move(groups)).first;
-  }
-  return it->second.get();
+  // A connection that cannot take the rules denies everything: the migration then fails.
+  conn.SetAccess(storage::AccessMode::kReadWrite).PermitUncheckedError();
 }
 
 Result<json::object> ObjectBody(const http::Request& request) {
@@ -135,8 +111,8 @@ http::Response NamespaceMigrations(const http::Request& request, const std::stri
 }
 
 http::Response GroupRoutes(const http::Request& request, std::string_view rest,
-                           storage::NamespaceStore& store) {
-  auto groups = Groups(store);
+                           storage::NamespaceStore& store, GroupStores& group_stores) {
+  auto groups = group_stores.Get();
   if (!groups.ok()) {
     return ErrorResponse(groups.status());
   }
@@ -220,7 +196,7 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
   if (!set.ok()) {
     return ErrorResponse(set.status());
   }
-  std::lock_guard lock(Registry().apply_mutex);
+  std::lock_guard lock(group_stores.apply_mutex());
   schema::GroupRun run =
       schema::ApplyToGroup(store, *members, *set, {.force = force}, ReadWriteAccess);
   json::array list;
@@ -242,26 +218,46 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
 
 }  // namespace
 
-std::optional<http::Response> HandleMigrationAdmin(const http::Request& request,
-                                                   std::string_view path,
-                                                   storage::NamespaceStore& store) {
-  if (path == "/groups" || path.starts_with("/groups/")) {
-    return GroupRoutes(request, path.substr(7), store);
+GroupStores::GroupStores(std::filesystem::path file) : file_(std::move(file)) {}
+GroupStores::~GroupStores() = default;
+
+Result<schema::GroupStore*> GroupStores::Get() {
+  std::lock_guard lock(mutex_);
+  if (store_ == nullptr) {
+    QUARRY_ASSIGN_OR_RETURN(store_, schema::GroupStore::Open(file_));
   }
-  constexpr std::string_view kPrefix = "/namespaces/";
-  if (!path.starts_with(kPrefix)) {
-    return std::nullopt;
+  return store_.get();
+}
+
+void AddMigrationRoutes(AdminRoutes& routes, storage::NamespaceStore& store, GroupStores& groups) {
+  for (const char* method : {"GET", "POST"}) {
+    routes.Add(method, "/namespaces/{ns}/migrations",
+               [&store](const http::Request& request, const PathParams& params) {
+                 return NamespaceMigrations(request, params.Get("ns"), "", store);
+               });
   }
-  std::string_view rest = path.substr(kPrefix.size());
-  size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) {
-    return std::nullopt;
+  routes.Add("POST", "/namespaces/{ns}/migrations/down",
+             [&store](const http::Request& request, const PathParams& params) {
+               return NamespaceMigrations(request, params.Get("ns"), "/down", store);
+             });
+  // GroupRoutes takes the path after "/groups".
+  for (const char* method : {"GET", "POST"}) {
+    routes.Add(method, "/groups",
+               [&store, &groups](const http::Request& request, const PathParams&) {
+                 return GroupRoutes(request, "", store, groups);
+               });
+    routes.Add(method, "/groups/{group}/migrations",
+               [&store, &groups](const http::Request& request, const PathParams& params) {
+                 return GroupRoutes(request, "/" + params.Get("group") + "/migrations", store,
+                                    groups);
+               });
   }
-  std::string_view action = rest.substr(slash);
-  if (action != "/migrations" && action != "/migrations/down") {
-    return std::nullopt;
+  for (const char* method : {"GET", "DELETE"}) {
+    routes.Add(method, "/groups/{group}",
+               [&store, &groups](const http::Request& request, const PathParams& params) {
+                 return GroupRoutes(request, "/" + params.Get("group"), store, groups);
+               });
   }
-  return NamespaceMigrations(request, std::string(rest.substr(0, slash)), action.substr(11), store);
 }
 
 }  // namespace quarry::server

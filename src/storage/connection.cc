@@ -1,6 +1,7 @@
 #include "storage/connection.h"
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -92,6 +93,9 @@ Connection::Connection(sqlite3* db, const ConnectionOptions& options)
     : db_(db), options_(options) {}
 
 Connection::~Connection() {
+  if (sink_ != nullptr) {
+    FlushCommits();
+  }
   ClearCache();
   sqlite3_close_v2(db_);
 }
@@ -120,38 +124,54 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
   // VACUUM attaches a private temporary database, so one attachment is allowed; clients
   // cannot ATTACH files (the authorizer refuses every ATTACH but that private one).
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 1);
+  // Per-statement memory: no value (and so no concatenation, zeroblob or CAST) larger than this.
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, options.max_value_bytes);
+  sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, options.max_sql_bytes);
   sqlite3_progress_handler(db, 1000, ProgressHandler, conn.get());
 
   std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;";
   pragmas += options.durability == Durability::kFull ? "PRAGMA synchronous=FULL;"
                                                      : "PRAGMA synchronous=NORMAL;";
   pragmas += "PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";
-  pragmas += "PRAGMA temp_store=MEMORY;";
+  // Sorts, indexes built for a query and large temporary results spill to temporary files
+  // (PRAGMA temp_store=FILE) rather than growing the heap: a big ORDER BY costs disk, not RAM.
+  pragmas += "PRAGMA temp_store=FILE;";
   QUARRY_RETURN_IF_ERROR(conn->Exec(pragmas));
   return conn;
 }
 
 Status Connection::Exec(std::string_view sql) {
-  std::string text(sql);
-  char* error = nullptr;
-  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
-  if (rc != SQLITE_OK) {
-    std::string message = error != nullptr ? error : sqlite3_errstr(rc);
-    sqlite3_free(error);
-    return Status(ErrorCode::kSqlite, message, sqlite3_extended_errcode(db_));
+  std::string_view rest = sql;
+  while (true) {
+    std::string_view tail;
+    QUARRY_ASSIGN_OR_RETURN(Statement stmt, Prepare(rest, &tail));
+    if (!stmt) {
+      return Status::Ok();
+    }
+    int rc;
+    while ((rc = Step(stmt.get())) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+      return LastError();
+    }
+    rest = tail;
   }
-  return Status::Ok();
 }
 
 Status Connection::Run(std::string_view sql) {
   QUARRY_ASSIGN_OR_RETURN(Statement stmt, Prepare(sql));
   int rc;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  while ((rc = Step(stmt.get())) == SQLITE_ROW) {
   }
   return rc == SQLITE_DONE ? Status::Ok() : LastError();
 }
 
 Result<Statement> Connection::Prepare(std::string_view sql, std::string_view* tail) {
+  if (size_t nul = sql.find('\0'); nul != std::string_view::npos) {
+    return Status(ErrorCode::kInvalidArgument, "SQL text holds a NUL character (at byte " +
+                                                   std::to_string(nul) +
+                                                   "); SQLite would ignore everything after it");
+  }
   auto cached = cache_index_.find(sql);
   if (cached != cache_index_.end()) {
     auto it = cached->second;
@@ -160,7 +180,7 @@ Result<Statement> Connection::Prepare(std::string_view sql, std::string_view* ta
     cache_index_.erase(cached);
     cache_.erase(it);
     if (tail != nullptr) {
-      *tail = std::string_view();
+      *tail = sql.substr(sql.size());  // cached statements span all of `sql`
     }
     return Statement(stmt, this, std::move(key), cache_generation_);
   }
@@ -206,10 +226,221 @@ void Connection::ClearCache() {
   ++cache_generation_;
 }
 
-void Connection::SetAccessTag(int tag) {
-  if (tag != access_tag_) {
-    ClearCache();
-    access_tag_ = tag;
+Status Connection::SetAccess(AccessMode mode) {
+  if (access_applied_ && mode == access_) {
+    return Status::Ok();
+  }
+  ClearCache();
+  access_ = mode;
+  access_applied_ = false;
+  int rc = SQLITE_OK;
+  if (mode != AccessMode::kSystem && options_.access_rules != nullptr) {
+    rc = options_.access_rules(db_, mode, &session_changed_);
+  } else {
+    rc = sqlite3_set_authorizer(db_, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_exec(
+          db_, mode == AccessMode::kReadOnly ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0",
+          nullptr, nullptr, nullptr);
+    }
+  }
+  if (rc != SQLITE_OK) {
+    return Status(ErrorCode::kInternal,
+                  std::string("cannot apply the connection's access rules: ") + sqlite3_errstr(rc),
+                  rc);
+  }
+  access_applied_ = true;
+  return Status::Ok();
+}
+
+int Connection::Step(sqlite3_stmt* stmt) {
+  if (sink_ == nullptr) {
+    return sqlite3_step(stmt);
+  }
+  if (sqlite3_stmt_busy(stmt) == 0) {
+    statement_mark_ = pending_.size();
+  }
+  in_step_ = true;
+  int rc = sqlite3_step(stmt);
+  in_step_ = false;
+  if (rc != SQLITE_ROW) {
+    AfterStatement(stmt, rc);
+  }
+  return rc;
+}
+
+void Connection::CaptureChanges(CommitSink* sink) {
+  sink_ = sink;
+  sqlite3_preupdate_hook(db_, sink != nullptr ? &Connection::OnPreUpdate : nullptr, this);
+  sqlite3_commit_hook(db_, sink != nullptr ? &Connection::OnCommit : nullptr, this);
+  sqlite3_rollback_hook(db_, sink != nullptr ? &Connection::OnRollback : nullptr, this);
+}
+
+void Connection::OnPreUpdate(void* self, sqlite3*, int op, const char* db_name, const char* table,
+                             sqlite3_int64 old_rowid, sqlite3_int64 new_rowid) {
+  if (db_name == nullptr || std::string_view(db_name) != "main") {
+    return;  // temporary tables are the connection's own scratch space
+  }
+  RowChange change;
+  change.op = op == SQLITE_INSERT   ? RowChange::Op::kInsert
+              : op == SQLITE_DELETE ? RowChange::Op::kDelete
+                                    : RowChange::Op::kUpdate;
+  change.table = table;
+  change.old_rowid = op == SQLITE_INSERT ? 0 : old_rowid;
+  change.new_rowid = op == SQLITE_DELETE ? 0 : new_rowid;
+  static_cast<Connection*>(self)->pending_.push_back(std::move(change));
+}
+
+int Connection::OnCommit(void* self) {
+  auto* conn = static_cast<Connection*>(self);
+  if (conn->committing_) {
+    // An earlier commit, made outside Step, was not confirmed yet: it has finished by now.
+    conn->sink_->Deliver(*conn->committing_, std::move(conn->committing_changes_));
+    conn->committing_changes_.clear();
+  }
+  conn->committing_ = conn->sink_->NextCommit();
+  conn->committing_changes_ = std::move(conn->pending_);
+  conn->committing_in_step_ = conn->in_step_;
+  conn->pending_.clear();
+  conn->savepoints_.clear();
+  return 0;
+}
+
+void Connection::OnRollback(void* self) {
+  auto* conn = static_cast<Connection*>(self);
+  if (conn->committing_) {
+    // The commit failed after the commit hook: its number is delivered with no changes.
+    conn->sink_->Deliver(*conn->committing_, {});
+    conn->committing_.reset();
+    conn->committing_changes_.clear();
+  }
+  conn->pending_.clear();
+  conn->savepoints_.clear();
+}
+
+void Connection::AfterStatement(sqlite3_stmt* stmt, int rc) {
+  if (rc != SQLITE_DONE) {
+    // A failed statement's own changes were undone (the rest of its transaction stays).
+    if (committing_ && committing_in_step_) {
+      committing_changes_.resize(std::min(committing_changes_.size(), statement_mark_));
+    } else {
+      pending_.resize(std::min(pending_.size(), statement_mark_));
+    }
+  } else if (const char* sql = sqlite3_sql(stmt); sql != nullptr) {
+    NoteSavepointStatement(sql);
+  }
+  if (!InTransaction()) {
+    savepoints_.clear();
+  }
+  for (auto& savepoint : savepoints_) {
+    savepoint.second = std::min(savepoint.second, pending_.size());
+  }
+  FlushCommits();
+}
+
+void Connection::FlushCommits() {
+  if (!committing_) {
+    return;
+  }
+  if (InTransaction()) {
+    // COMMIT failed (e.g. busy) and the transaction is still open: its changes are pending
+    // again, and the number is spent with nothing in it.
+    committing_changes_.insert(committing_changes_.end(), std::make_move_iterator(pending_.begin()),
+                               std::make_move_iterator(pending_.end()));
+    pending_ = std::move(committing_changes_);
+    sink_->Deliver(*committing_, {});
+  } else {
+    sink_->Deliver(*committing_, std::move(committing_changes_));
+  }
+  committing_.reset();
+  committing_changes_.clear();
+}
+
+namespace {
+
+// The next word of `sql` from `pos` (letters, digits, '_'; or a quoted identifier), lower-cased,
+// after whitespace and comments; advances `pos`.
+std::string NextWord(std::string_view sql, size_t& pos) {
+  while (pos < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[pos]))) {
+      ++pos;
+    } else if (sql.substr(pos, 2) == "--") {
+      size_t end = sql.find('\n', pos);
+      pos = end == std::string_view::npos ? sql.size() : end + 1;
+    } else if (sql.substr(pos, 2) == "/*") {
+      size_t end = sql.find("*/", pos + 2);
+      pos = end == std::string_view::npos ? sql.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  if (pos < sql.size() &&
+      (sql[pos] == '"' || sql[pos] == '`' || sql[pos] == '[' || sql[pos] == '\'')) {
+    char close = sql[pos] == '[' ? ']' : sql[pos];
+    for (++pos; pos < sql.size(); ++pos) {
+      if (sql[pos] == close) {
+        if (close != ']' && pos + 1 < sql.size() && sql[pos + 1] == close) {
+          ++pos;  // a doubled quote is one quote character
+        } else {
+          ++pos;
+          break;
+        }
+      }
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[pos])));
+    }
+    return word;
+  }
+  while (pos < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[pos])) ||
+                              sql[pos] == '_' || static_cast<unsigned char>(sql[pos]) >= 0x80)) {
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[pos++])));
+  }
+  return word;
+}
+
+}  // namespace
+
+void Connection::NoteSavepointStatement(std::string_view sql) {
+  size_t pos = 0;
+  std::string verb = NextWord(sql, pos);
+  if (verb == "savepoint") {
+    savepoints_.emplace_back(NextWord(sql, pos), pending_.size());
+    return;
+  }
+  auto find = [&](const std::string& name) -> std::optional<size_t> {
+    for (size_t i = savepoints_.size(); i > 0; --i) {
+      if (savepoints_[i - 1].first == name) {
+        return i - 1;
+      }
+    }
+    return std::nullopt;
+  };
+  if (verb == "release") {
+    std::string name = NextWord(sql, pos);
+    if (name == "savepoint") {
+      name = NextWord(sql, pos);
+    }
+    if (auto i = find(name)) {
+      savepoints_.resize(*i);
+    }
+    return;
+  }
+  if (verb == "rollback") {
+    std::string word = NextWord(sql, pos);
+    if (word == "transaction") {
+      word = NextWord(sql, pos);
+    }
+    if (word != "to") {
+      return;  // a whole-transaction rollback: the rollback hook saw it
+    }
+    std::string name = NextWord(sql, pos);
+    if (name == "savepoint") {
+      name = NextWord(sql, pos);
+    }
+    if (auto i = find(name)) {
+      pending_.resize(std::min(pending_.size(), savepoints_[*i].second));
+      savepoints_.resize(*i + 1);
+    }
   }
 }
 

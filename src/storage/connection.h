@@ -10,11 +10,16 @@
 #include <filesystem>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
+#include "storage/access_mode.h"
+#include "storage/change_observer.h"
 
 namespace quarry::storage {
 
@@ -31,6 +36,29 @@ struct ConnectionOptions {
   int cache_size_kib = 2048;
   Durability durability = Durability::kNormal;
   size_t statement_cache_size = 32;
+  // The longest string or blob (and row) a statement may make or read (SQLITE_LIMIT_LENGTH):
+  // bounds the memory one statement can take. Past it, SQLITE_TOOBIG.
+  int max_value_bytes = 32 << 20;
+  // The longest SQL text one statement may have (SQLITE_LIMIT_SQL_LENGTH).
+  int max_sql_bytes = 16 << 20;
+  // Statements slower than this are logged (warn) with their SQL; 0 turns that off.
+  int slow_query_ms = 0;
+  // Installs the client rules of AccessMode::kReadWrite and kReadOnly (see access_mode.h). When
+  // null, client modes get no authorizer; kReadOnly still sets PRAGMA query_only.
+  AccessRules access_rules = nullptr;
+};
+
+// Where a connection hands the changes of the transactions it commits (see change_observer.h).
+// Implemented by Database, which orders them across its connections.
+class CommitSink {
+ public:
+  virtual ~CommitSink() = default;
+  // A number for the transaction now committing. Called while the connection holds the write
+  // lock, so numbers follow commit order.
+  virtual uint64_t NextCommit() = 0;
+  // The changes of commit `commit` (empty when nothing changed or the commit failed). Every
+  // number NextCommit gave is delivered exactly once.
+  virtual void Deliver(uint64_t commit, std::vector<RowChange> changes) = 0;
 };
 
 // Owns a prepared statement; finalizes it unless it came from (and goes back to) a cache.
@@ -71,15 +99,35 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   sqlite3* handle() const { return db_; }
+  const ConnectionOptions& options() const { return options_; }
 
   // Runs one or more statements that return no rows we care about.
   Status Exec(std::string_view sql);
   // Runs one statement through the statement cache, discarding rows (for hot, fixed SQL).
   Status Run(std::string_view sql);
 
-  // Prepares the first statement of `sql`; `tail` receives the unparsed rest. Statements that
-  // span all of `sql` are served from a small per-connection cache.
+  // Prepares the first statement of `sql`; `tail` receives the unparsed rest (an empty view at
+  // the end of `sql` when nothing follows). Statements that span all of `sql` are served from a
+  // small per-connection cache. SQL text holding a NUL character is refused (kInvalidArgument):
+  // SQLite would silently ignore everything after it.
   Result<Statement> Prepare(std::string_view sql, std::string_view* tail = nullptr);
+
+  // Steps a statement prepared on this connection, as sqlite3_step. Every statement Quarry runs
+  // on a namespace goes through here (directly or through Exec, Run and execute.h), which is
+  // what lets change capture see statements and savepoints roll back.
+  int Step(sqlite3_stmt* stmt);
+
+  // Applies `mode` for the next statements (see access_mode.h). Changing the mode drops cached
+  // statements, because SQLite checks authorization only when preparing. Fails when the rules
+  // could not be installed; the connection then denies everything until a later call succeeds.
+  Status SetAccess(AccessMode mode);
+  AccessMode access() const { return access_; }
+
+  // Starts capturing row changes for `sink`, which must outlive the connection.
+  void CaptureChanges(CommitSink* sink);
+  // Hands over any commit not yet delivered (a commit made by a statement stepped outside
+  // Step). Called when the connection goes back to its pool.
+  void FlushCommits();
 
   // A Status for the connection's last error, with its extended SQLite code.
   Status LastError(std::string_view context = {}) const;
@@ -100,26 +148,43 @@ class Connection {
   void SetDeadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
   bool DeadlineExceeded() const { return std::chrono::steady_clock::now() >= deadline_; }
 
-  // Tags the access rules installed on this connection (e.g. an authorizer). Changing the tag
-  // drops cached statements, because SQLite checks authorization only when preparing.
-  void SetAccessTag(int tag);
-  int access_tag() const { return access_tag_; }
-
  private:
   friend class Statement;
   Connection(sqlite3* db, const ConnectionOptions& options);
   void ReturnToCache(std::string key, sqlite3_stmt* stmt, uint64_t generation);
   void ClearCache();
+  static void OnPreUpdate(void* self, sqlite3* db, int op, const char* db_name, const char* table,
+                          sqlite3_int64 old_rowid, sqlite3_int64 new_rowid);
+  static int OnCommit(void* self);
+  static void OnRollback(void* self);
+  // After a statement stepped through Step finished with `rc`: drops its changes when it
+  // failed, follows SAVEPOINT / RELEASE / ROLLBACK TO, and delivers a finished commit.
+  void AfterStatement(sqlite3_stmt* stmt, int rc);
+  void NoteSavepointStatement(std::string_view sql);
 
   sqlite3* db_;
   ConnectionOptions options_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-  int access_tag_ = -1;
+  bool access_applied_ = false;
+  AccessMode access_ = AccessMode::kSystem;
   bool session_changed_ = false;
   uint64_t cache_generation_ = 0;
   // LRU of idle prepared statements keyed by SQL text.
   std::list<std::pair<std::string, sqlite3_stmt*>> cache_;
   std::unordered_map<std::string_view, decltype(cache_)::iterator> cache_index_;
+
+  // Change capture; all unused while sink_ is null.
+  CommitSink* sink_ = nullptr;
+  std::vector<RowChange> pending_;  // changes of the open transaction, in order
+  // Open savepoints (names lower-cased) and the size of pending_ when each began.
+  std::vector<std::pair<std::string, size_t>> savepoints_;
+  size_t statement_mark_ = 0;  // size of pending_ when the statement in Step began
+  bool in_step_ = false;
+  // A commit the commit hook numbered and the changes it carries, until it is known to have
+  // succeeded (delivered) or failed (delivered empty).
+  std::optional<uint64_t> committing_;
+  std::vector<RowChange> committing_changes_;
+  bool committing_in_step_ = false;
 };
 
 }  // namespace quarry::storage

@@ -27,13 +27,14 @@ void ConnectionLease::Release() {
 }
 
 Database::Database(std::string name, std::filesystem::path path, ConnectionOptions options,
-                   size_t max_idle_connections)
+                   size_t max_idle_connections, size_t max_connections)
     : name_(std::move(name)),
       path_(std::move(path)),
       options_(options),
-      max_idle_(max_idle_connections) {}
+      max_idle_(max_idle_connections),
+      max_connections_(max_connections) {}
 
-Result<ConnectionLease> Database::Acquire() {
+Result<ConnectionLease> Database::Acquire(AccessMode mode) {
   if (deleted()) {
     return Status(ErrorCode::kNamespaceNotFound, "namespace '" + name_ + "' was deleted");
   }
@@ -46,26 +47,43 @@ Result<ConnectionLease> Database::Acquire() {
     }
   }
   if (conn == nullptr) {
-    QUARRY_ASSIGN_OR_RETURN(conn, Connection::Open(path_, options_, /*create=*/false));
+    if (open_connections_.fetch_add(1) >= max_connections_) {
+      open_connections_.fetch_sub(1);
+      return Status(ErrorCode::kUnavailable,
+                    "namespace '" + name_ + "' has " + std::to_string(max_connections_) +
+                        " open connections, its limit (--max-connections-per-namespace); close "
+                        "streams and retry");
+    }
+    auto opened = Connection::Open(path_, options_, /*create=*/false);
+    if (!opened.ok()) {
+      open_connections_.fetch_sub(1);
+      return opened.status();
+    }
+    conn = std::move(*opened);
+    if (observer_ != nullptr) {
+      conn->CaptureChanges(this);
+    }
   }
-  return ConnectionLease(shared_from_this(), std::move(conn));
+  ConnectionLease lease(shared_from_this(), std::move(conn));
+  QUARRY_RETURN_IF_ERROR(lease->SetAccess(mode));
+  return lease;
 }
 
 void Database::Return(std::unique_ptr<Connection> conn) {
-  if (deleted()) {
-    return;
+  conn->FlushCommits();
+  bool reusable = !deleted() && (!conn->InTransaction() || conn->RollbackIfOpen().ok()) &&
+                  // one client's pragma settings or temporary objects must not reach the next
+                  !conn->session_changed();
+  if (reusable) {
+    conn->SetDeadline(std::chrono::steady_clock::time_point::max());
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < max_idle_) {
+      idle_.push_back(std::move(conn));
+      return;
+    }
   }
-  if (conn->InTransaction() && !conn->RollbackIfOpen().ok()) {
-    return;  // a connection we cannot bring back to autocommit is closed
-  }
-  conn->SetDeadline(std::chrono::steady_clock::time_point::max());
-  if (conn->session_changed()) {
-    return;  // one client's pragma settings or temporary objects must not reach the next
-  }
-  std::lock_guard lock(mutex_);
-  if (idle_.size() < max_idle_) {
-    idle_.push_back(std::move(conn));
-  }
+  conn.reset();
+  open_connections_.fetch_sub(1);
 }
 
 namespace {
@@ -155,7 +173,8 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
       job->status = status;
     }
   };
-  auto lease = Acquire();
+  // Every job of a group is a read-write client write; each applies its own mode too.
+  auto lease = Acquire(AccessMode::kReadWrite);
   if (!lease.ok()) {
     fail_all(lease.status());
     return;
@@ -219,12 +238,39 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
   }
 }
 
+uint64_t Database::NextCommit() { return next_commit_.fetch_add(1); }
+
+void Database::Deliver(uint64_t commit, std::vector<RowChange> changes) {
+  std::lock_guard lock(delivery_mutex_);
+  if (commit != next_delivery_) {
+    early_.emplace(commit, std::move(changes));
+    return;
+  }
+  while (true) {
+    if (!changes.empty()) {
+      CommittedChanges committed{name_, commit, std::move(changes)};
+      observer_->OnCommit(committed);
+    }
+    ++next_delivery_;
+    auto next = early_.find(next_delivery_);
+    if (next == early_.end()) {
+      return;
+    }
+    commit = next->first;
+    changes = std::move(next->second);
+    early_.erase(next);
+  }
+}
+
 void Database::CloseIdle() {
   std::vector<std::unique_ptr<Connection>> closing;
   {
     std::lock_guard lock(mutex_);
     closing.swap(idle_);
   }
+  size_t closed = closing.size();
+  closing.clear();
+  open_connections_.fetch_sub(closed);
 }
 
 }  // namespace quarry::storage

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,16 +47,23 @@ class ConnectionLease {
   std::unique_ptr<Connection> conn_;
 };
 
-class Database : public std::enable_shared_from_this<Database> {
+class Database : public std::enable_shared_from_this<Database>, private CommitSink {
  public:
+  // At most `max_connections` connections are open at once (in use and idle); Acquire fails
+  // with kUnavailable past it.
   Database(std::string name, std::filesystem::path path, ConnectionOptions options,
-           size_t max_idle_connections);
+           size_t max_idle_connections, size_t max_connections = 256);
 
   const std::string& name() const { return name_; }
   const std::filesystem::path& path() const { return path_; }
 
-  // Borrows an idle connection or opens a new one. Fails when the namespace was deleted.
-  Result<ConnectionLease> Acquire();
+  // Borrows an idle connection (or opens a new one) for one use with `mode`, applied before the
+  // connection is returned. Fails when the namespace was deleted.
+  Result<ConnectionLease> Acquire(AccessMode mode);
+
+  // Where committed changes of this database go (see change_observer.h); null for none. Set
+  // before the first Acquire; must outlive the Database.
+  void SetChangeObserver(ChangeObserver* observer) { observer_ = observer; }
 
   // Closes every idle connection (leases in use close when returned).
   void CloseIdle();
@@ -80,6 +88,7 @@ class Database : public std::enable_shared_from_this<Database> {
   using GroupDone = std::function<void(Status)>;
   void SubmitGrouped(GroupWork work, GroupDone done);
 
+  size_t open_connections() const { return open_connections_.load(); }
   // How many group transactions have run (for tests and metrics).
   uint64_t group_commits() const { return group_commits_.load(); }
   // Test hooks: writes waiting for the next group, and whether a group is being led.
@@ -98,11 +107,15 @@ class Database : public std::enable_shared_from_this<Database> {
     Status status;
   };
   void RunGroup(std::vector<GroupJob*> jobs);
+  uint64_t NextCommit() override;
+  void Deliver(uint64_t commit, std::vector<RowChange> changes) override;
 
   const std::string name_;
   const std::filesystem::path path_;
   const ConnectionOptions options_;
   const size_t max_idle_;
+  const size_t max_connections_;
+  std::atomic<size_t> open_connections_{0};
   std::atomic<bool> deleted_{false};
   std::atomic<int64_t> last_used_ms_{0};
   std::mutex mutex_;
@@ -112,6 +125,13 @@ class Database : public std::enable_shared_from_this<Database> {
   std::vector<std::unique_ptr<GroupJob>> group_queue_;  // GUARDED_BY(group_mutex_)
   bool group_leader_active_ = false;                    // GUARDED_BY(group_mutex_)
   std::atomic<uint64_t> group_commits_{0};
+
+  ChangeObserver* observer_ = nullptr;
+  std::atomic<uint64_t> next_commit_{1};
+  std::mutex delivery_mutex_;
+  uint64_t next_delivery_ = 1;  // GUARDED_BY(delivery_mutex_)
+  // Commits finished out of order, waiting for an earlier number; GUARDED_BY(delivery_mutex_)
+  std::map<uint64_t, std::vector<RowChange>> early_;
 };
 
 }  // namespace quarry::storage

@@ -36,12 +36,12 @@ class DatabaseTest : public ::testing::Test {
     }
   }
   void Exec(const std::string& sql) {
-    auto conn = db_->Acquire();
+    auto conn = db_->Acquire(AccessMode::kSystem);
     ASSERT_TRUE(conn.ok());
     ASSERT_TRUE((*conn)->Exec(sql).ok());
   }
   int64_t Count() {
-    auto conn = db_->Acquire();
+    auto conn = db_->Acquire(AccessMode::kSystem);
     auto stmt = (*conn)->Prepare("SELECT count(*) FROM t");
     EXPECT_EQ(sqlite3_step(stmt->get()), SQLITE_ROW);
     return sqlite3_column_int64(stmt->get(), 0);

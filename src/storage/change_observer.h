@@ -1,0 +1,47 @@
+#pragma once
+
+// ChangeObserver: sees every committed row change of every namespace, whichever door the write
+// came through, and nothing that was rolled back: not a rolled-back transaction, not a
+// statement that failed, not a savepoint rolled back (a group-commit write that failed alone).
+//
+// Changes are captured on the connection that makes them (SQLite's pre-update hook), kept
+// pending with the statement and savepoint they belong to, discarded when those roll back, and
+// handed over once SQLite reports the transaction committed (its WAL hook), after the statement
+// that committed it returns. Statements must run through storage (Connection::Step and the
+// functions built on it, see execute.h) for statement and savepoint rollbacks to be seen; a
+// transaction's own ROLLBACK is seen whichever way it ran.
+//
+// Known limit: a statement that fails under ON CONFLICT FAIL (or RAISE(FAIL)) keeps the rows it
+// changed before failing; they are dropped from the capture as if it had rolled them back.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace quarry::storage {
+
+struct RowChange {
+  enum class Op { kInsert, kUpdate, kDelete };
+  Op op = Op::kInsert;
+  std::string table;
+  int64_t old_rowid = 0;  // kUpdate, kDelete
+  int64_t new_rowid = 0;  // kInsert, kUpdate
+};
+
+// One committed transaction of one namespace.
+struct CommittedChanges {
+  std::string_view ns;
+  uint64_t commit = 0;  // 1, 2, ... per open Database, in commit order
+  std::vector<RowChange> changes;
+};
+
+class ChangeObserver {
+ public:
+  virtual ~ChangeObserver() = default;
+  // Called on the committing thread, in commit order per namespace, while the namespace's write
+  // lock may still be held by the next writer's wait: must not block or touch the database.
+  virtual void OnCommit(const CommittedChanges& committed) = 0;
+};
+
+}  // namespace quarry::storage
