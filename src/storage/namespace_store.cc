@@ -147,29 +147,57 @@ Status NamespaceStore::Delete(std::string_view name) {
   if (name == kDefaultNamespace) {
     return Status(ErrorCode::kInvalidArgument, "the 'default' namespace cannot be deleted");
   }
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) {
-    return Status(ErrorCode::kNamespaceNotFound, "namespace '" + key + "' does not exist");
+  {
+    std::lock_guard lock(mutex_);
+    if (entries_.count(key) == 0) {
+      return Status(ErrorCode::kNamespaceNotFound, "namespace '" + key + "' does not exist");
+    }
+    if (reserved_.count(key) != 0) {
+      return Status(ErrorCode::kAlreadyExists, "namespace '" + key + "' is being deleted");
+    }
+    reserved_.insert(key);  // one delete at a time; no create of the name until it is done
   }
-  std::unique_lock meta_lock(meta_mutex_);
-  QUARRY_ASSIGN_OR_RETURN(auto stmt, meta_->Prepare("DELETE FROM namespaces WHERE name = ?1"));
-  sqlite3_bind_text(stmt.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
-  if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
-    return meta_->LastError("deleting namespace record");
+  auto unreserve = [&] {
+    std::lock_guard lock(mutex_);
+    reserved_.erase(key);
+  };
+  {
+    // Fsynced: from here on the namespace no longer exists, whatever happens to its files.
+    std::lock_guard meta_lock(meta_mutex_);
+    Status deleted = [&]() -> Status {
+      QUARRY_ASSIGN_OR_RETURN(auto stmt, meta_->Prepare("DELETE FROM namespaces WHERE name = ?1"));
+      sqlite3_bind_text(stmt.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+      if (meta_->Step(stmt.get()) != SQLITE_DONE) {
+        return meta_->LastError("deleting namespace record");
+      }
+      return Status::Ok();
+    }();
+    if (!deleted.ok()) {
+      unreserve();
+      return deleted;
+    }
   }
-  stmt = storage::Statement();
-  meta_lock.unlock();
   std::vector<std::shared_ptr<Database>> closing;
-  std::shared_ptr<Database> live =
-      it->second.open != nullptr ? it->second.open : it->second.last.lock();
-  if (live != nullptr) {
-    live->MarkDeleted();
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    std::shared_ptr<Database> live =
+        it->second.open != nullptr ? it->second.open : it->second.last.lock();
+    if (live != nullptr) {
+      live->MarkDeleted();
+    }
+    CloseLocked(it->second, closing);
+    entries_.erase(it);
   }
-  CloseLocked(it->second, closing);
-  entries_.erase(it);
+  closing.clear();  // idle connections close (disk work) outside the lock
   std::error_code ec;
-  fs::remove_all(DatabasePath(name).parent_path(), ec);
+  fs::path folder = DatabasePath(name).parent_path();
+  ec = options_.remove_tree ? options_.remove_tree(folder) : [&] {
+    std::error_code remove_ec;
+    fs::remove_all(folder, remove_ec);
+    return remove_ec;
+  }();
+  unreserve();
   if (ec) {
     return IoError("namespace '" + key + "' deleted but its files remain", ec);
   }
@@ -189,7 +217,7 @@ Status NamespaceStore::Fork(std::string_view from, std::string_view to) {
 
 Status NamespaceStore::CopyDatabase(std::string_view from, const fs::path& dest_path) {
   QUARRY_ASSIGN_OR_RETURN(auto source_db, Get(from));
-  QUARRY_ASSIGN_OR_RETURN(auto source, source_db->Acquire());
+  QUARRY_ASSIGN_OR_RETURN(auto source, source_db->Acquire(AccessMode::kSystem));
   std::error_code ec;
   fs::remove_all(dest_path.parent_path(), ec);
   fs::create_directories(dest_path.parent_path(), ec);
@@ -250,7 +278,9 @@ Result<std::shared_ptr<Database>> NamespaceStore::Get(std::string_view name) {
       entry.open = entry.last.lock();
       if (entry.open == nullptr) {
         entry.open = std::make_shared<Database>(it->first, DatabasePath(name), options_.connection,
-                                                options_.max_idle_connections_per_database);
+                                                options_.max_idle_connections_per_database,
+                                                options_.max_connections_per_database);
+        entry.open->SetChangeObserver(options_.change_observer);
         entry.open->Touch(entry.last_used_ms);
         entry.last = entry.open;
       }

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -30,7 +31,14 @@ struct StoreOptions {
   std::filesystem::path data_dir = "quarry-data";
   size_t max_open_databases = 1000;
   size_t max_idle_connections_per_database = 4;
+  size_t max_connections_per_database = 256;
   ConnectionOptions connection;
+  // Sees every committed change of every namespace (change_observer.h); null for none. Must
+  // outlive the store.
+  ChangeObserver* change_observer = nullptr;
+  // Removes a deleted namespace's folder (the filesystem seam; std::filesystem::remove_all when
+  // empty). Called outside the store's locks: it may take long on a large namespace.
+  std::function<std::error_code(const std::filesystem::path&)> remove_tree;
 };
 
 struct NamespaceInfo {
@@ -53,6 +61,8 @@ class NamespaceStore {
   // kAlreadyExists when the name is taken, kInvalidName when it is not a valid name.
   Status Create(std::string_view name);
   // kNamespaceNotFound when missing. Streams using it see the deletion on their next request.
+  // The files are removed without holding the store's lock, so other namespaces keep being
+  // served meanwhile; the name stays taken until they are gone.
   Status Delete(std::string_view name);
   // A consistent copy of `from` (SQLite's online backup) taken while writes go on.
   Status Fork(std::string_view from, std::string_view to);

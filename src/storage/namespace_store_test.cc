@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 namespace quarry::storage {
@@ -31,14 +33,14 @@ class NamespaceStoreTest : public ::testing::Test {
   static void Exec(NamespaceStore& store, const std::string& ns, const std::string& sql) {
     auto db = store.Get(ns);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    auto conn = (*db)->Acquire();
+    auto conn = (*db)->Acquire(AccessMode::kSystem);
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
     Status st = (*conn)->Exec(sql);
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
   static int64_t CountRows(NamespaceStore& store, const std::string& ns, const std::string& table) {
-    auto conn = (*store.Get(ns))->Acquire();
+    auto conn = (*store.Get(ns))->Acquire(AccessMode::kSystem);
     auto stmt = (*conn)->Prepare("SELECT count(*) FROM " + table);
     EXPECT_TRUE(stmt.ok()) << stmt.status().ToString();
     EXPECT_EQ(sqlite3_step(stmt->get()), SQLITE_ROW);
@@ -87,11 +89,11 @@ TEST_F(NamespaceStoreTest, DeleteMarksOpenDatabaseDeleted) {
   ASSERT_TRUE(store->Create("shop").ok());
   auto db = store->Get("shop");
   ASSERT_TRUE(db.ok());
-  auto lease = (*db)->Acquire();
+  auto lease = (*db)->Acquire(AccessMode::kSystem);
   ASSERT_TRUE(lease.ok());
   ASSERT_TRUE(store->Delete("shop").ok());
   EXPECT_TRUE((*db)->deleted());
-  EXPECT_EQ((*db)->Acquire().status().code(), ErrorCode::kNamespaceNotFound);
+  EXPECT_EQ((*db)->Acquire(AccessMode::kSystem).status().code(), ErrorCode::kNamespaceNotFound);
 }
 
 TEST_F(NamespaceStoreTest, DeleteReachesADatabaseEvictedWhileInUse) {
@@ -101,7 +103,7 @@ TEST_F(NamespaceStoreTest, DeleteReachesADatabaseEvictedWhileInUse) {
   ASSERT_TRUE(store->Create("b").ok());
   auto a = store->Get("a");
   ASSERT_TRUE(a.ok());
-  auto lease = (*a)->Acquire();
+  auto lease = (*a)->Acquire(AccessMode::kSystem);
   ASSERT_TRUE(lease.ok());
   ASSERT_TRUE(store->Get("b").ok());  // evicts a from the LRU while the lease is held
   auto again = store->Get("a");       // the same live object comes back, not a second one
@@ -121,7 +123,7 @@ TEST_F(NamespaceStoreTest, ForkCopiesWhileWritesGoOn) {
        "INSERT INTO t SELECT x FROM c");
   std::atomic<bool> stop{false};
   std::thread writer([&] {
-    auto conn = (*store->Get("src"))->Acquire();
+    auto conn = (*store->Get("src"))->Acquire(AccessMode::kSystem);
     while (!stop.load()) {
       ASSERT_TRUE((*conn)->Exec("INSERT INTO t VALUES (0)").ok());
     }
@@ -166,6 +168,40 @@ TEST_F(NamespaceStoreTest, LruBoundsOpenDatabases) {
     EXPECT_LE(store->open_count(), 8u);
   }
   EXPECT_EQ(CountRows(*store, "ns3", "t"), 1);
+}
+
+// Issue 6, defect 7: Delete removed the namespace's folder while holding the store's lock, so
+// deleting a large namespace stalled every request to every other namespace.
+TEST_F(NamespaceStoreTest, DeleteRemovesFilesWithoutStallingOtherNamespaces) {
+  StoreOptions options;
+  options.data_dir = dir_;
+  std::atomic<bool> other_served{false};
+  NamespaceStore* store_ptr = nullptr;
+  options.remove_tree = [&](const fs::path& folder) {
+    // While the files go, another namespace must be served (from another thread, as a
+    // request would be), and the deleted name must not be taken again yet.
+    auto served = std::async(std::launch::async, [&] {
+      auto db = store_ptr->Get("other");
+      return db.ok() && (*db)->Acquire(AccessMode::kSystem).ok() && store_ptr->List().size() == 2;
+    });
+    if (served.wait_for(std::chrono::seconds(30)) == std::future_status::ready) {
+      other_served = served.get();
+    }
+    EXPECT_EQ(store_ptr->Create("big").code(), ErrorCode::kAlreadyExists);
+    std::error_code ec;
+    fs::remove_all(folder, ec);
+    return ec;
+  };
+  auto store = NamespaceStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  store_ptr = store->get();
+  ASSERT_TRUE((*store)->Create("big").ok());
+  ASSERT_TRUE((*store)->Create("other").ok());
+  ASSERT_TRUE((*store)->Delete("big").ok());
+  EXPECT_TRUE(other_served);
+  EXPECT_FALSE((*store)->Exists("big"));
+  EXPECT_FALSE(fs::exists(dir_ / "ns" / "big"));
+  EXPECT_TRUE((*store)->Create("big").ok());  // the name is free again once the files are gone
 }
 
 }  // namespace
