@@ -113,7 +113,12 @@ void ThreadPool::Loop(Worker& self) {
       continue;
     }
     lock.unlock();
-    task();
+    try {
+      task();
+    } catch (...) {
+      // A task must not take its thread (and with it the pool's capacity) down. Tasks report
+      // their own failures; one that escapes is a bug, and the thread carries on.
+    }
     lock.lock();
     --running_;
     ++completed_;

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -36,8 +37,9 @@ Response ErrorResponse(ErrorCode code, std::string_view message) {
 // One client connection: reads requests one after another and writes their responses.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler,
+          std::atomic<int>& in_flight)
+      : stream_(std::move(socket)), options_(options), handler_(handler), in_flight_(in_flight) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(),
@@ -73,6 +75,9 @@ class Session : public std::enable_shared_from_this<Session> {
       Write(ErrorResponse(ErrorCode::kInvalidArgument, "malformed HTTP request: " + ec.message()));
       return;
     }
+    // The read timer must not run while the request is handled: a request may wait for the
+    // write lock longer than what is left of it after an idle keep-alive. Write sets its own.
+    stream_.expires_never();
     auto message = parser_->release();
     keep_alive_ = message.keep_alive();
     version_ = message.version();
@@ -106,21 +111,30 @@ class Session : public std::enable_shared_from_this<Session> {
       Write(std::move(preflight));
       return;
     }
-    // The handler may answer from any thread; the write goes back through our executor.
+    // The handler may answer from any thread; the write goes back through our executor. Only
+    // the first answer counts: a handler that answers and then throws must not write twice.
     auto self = shared_from_this();
-    Responder responder = [self](Response response) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Responder responder = [self, answered](Response response) {
+      if (answered->exchange(true)) {
+        return;
+      }
       net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response));
+        self->Write(std::move(response), /*counted=*/true);
       });
     };
+    in_flight_.fetch_add(1);
     try {
-      handler_(std::move(request), std::move(responder));
+      handler_(std::move(request), responder);
     } catch (const std::exception& e) {
-      Write(ErrorResponse(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+      responder(ErrorResponse(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+    } catch (...) {
+      responder(ErrorResponse(ErrorCode::kInternal, "internal error"));
     }
   }
 
-  void Write(Response response) {
+  // `counted`: the response answers a request counted in in_flight_, released once written.
+  void Write(Response response, bool counted = false) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), version_);
     res->set(bhttp::field::server, "quarry");
@@ -137,9 +151,14 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
-    bhttp::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res](beast::error_code ec, size_t) { self->OnWrite(ec); });
+    stream_.expires_after(options_.write_timeout);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, counted](beast::error_code ec, size_t) {
+                         if (counted) {
+                           self->in_flight_.fetch_sub(1);
+                         }
+                         self->OnWrite(ec);
+                       });
   }
 
   void OnWrite(beast::error_code ec) {
@@ -187,6 +206,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   const ServerOptions& options_;
   const Handler& handler_;
+  std::atomic<int>& in_flight_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = true;
@@ -224,13 +244,14 @@ struct Server::Impl {
         return;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), options, handler)->Start();
+      std::make_shared<Session>(std::move(socket), options, handler, in_flight)->Start();
       Accept();
     });
   }
 
   ServerOptions options;
   Handler handler;
+  std::atomic<int> in_flight{0};
   net::io_context ioc;
   tcp::acceptor acceptor;
   // The acceptor and its timer live on one strand: with several I/O threads, accept
@@ -293,6 +314,8 @@ void Server::StopAccepting() {
     impl->acceptor.close(ec);
   });
 }
+
+int Server::in_flight() const { return impl_->in_flight.load(); }
 
 void Server::Stop() {
   net::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {

@@ -19,7 +19,11 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0 picks a free port; see Server::port()
   size_t max_body_bytes = 10 << 20;
   int io_threads = 1;
-  std::chrono::seconds read_timeout{60};
+  // How long a connection may take to send a request (and how long an idle keep-alive
+  // connection stays open). Not applied while the request is being handled.
+  std::chrono::milliseconds read_timeout{60'000};
+  // How long writing one response may take.
+  std::chrono::milliseconds write_timeout{60'000};
 };
 
 class Server {
@@ -39,6 +43,9 @@ class Server {
   void StopAccepting();
   // Stops accepting and ends Run(); any thread. Responses not yet written are dropped.
   void Stop();
+  // Requests handed to the handler whose response has not been written (or failed to write)
+  // yet. After StopAccepting, waiting for this to reach 0 lets every answer reach its client.
+  int in_flight() const;
 
  private:
   struct Impl;
