@@ -22,6 +22,8 @@ enum class ErrorCode {
   kStreamClosed,                // stream already closed
   kSqlNotFound,                 // sql_id not stored on the stream
   kSqlIdExists,                 // store_sql with an id already in use
+  kTooManyStoredSql,            // store_sql past the number of texts a stream may store
+  kStoredSqlTooLarge,           // store_sql past the bytes of SQL a stream may store
   kSqlConflict,                 // both sql and sql_id given, or neither
   kArgsBothPositionalAndNamed,  // a statement given both args and named_args
   kResponseTooLarge,            // a statement's result is over the response size limit

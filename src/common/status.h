@@ -32,7 +32,9 @@ class [[nodiscard]] Status {
 
   // The Hrana/sqld error code string: "SQLITE_CONSTRAINT_PRIMARYKEY", "ARGS_INVALID", ...
   std::string WireCode() const;
-  int HttpStatus() const { return HttpStatusOf(code_); }
+  // The HTTP status for this error. SQLite errors map by their primary code: the server's
+  // trouble (busy, locked, full disk, I/O, corruption, out of memory) is not a client error.
+  int HttpStatus() const;
   std::string ToString() const;
 
   // Marks a deliberately ignored status, so the intent is greppable.

@@ -16,14 +16,10 @@ Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owne
   if (baton) {
     QUARRY_ASSIGN_OR_RETURN(stream, streams_.Take(*baton, owner));
   } else {
-    if (streams_.parked_count() >= streams_.limits().max_streams) {
-      return Status(ErrorCode::kTooManyStreams,
-                    "the server has " + std::to_string(streams_.limits().max_streams) +
-                        " open streams, its limit; close streams (or let them expire) and retry");
-    }
+    QUARRY_ASSIGN_OR_RETURN(StreamSlot slot, streams_.Reserve(owner));
     QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
-    QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire());
-    stream = std::make_unique<Stream>(owner, std::move(lease), streams_.limits());
+    QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire(auth::AccessModeFor(owner.access)));
+    stream = std::make_unique<Stream>(owner, std::move(lease), streams_.limits(), std::move(slot));
   }
   Status usable = stream->CheckUsable();
   if (!usable.ok()) {
@@ -85,7 +81,8 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
   (*db)->SubmitGrouped(
       [write, access = owner.access, query_timeout = limits.query_timeout,
        max_result_bytes = limits.max_result_bytes](storage::Connection& conn) -> Status {
-        ApplyAccess(conn, access);
+        // Applied before each job's work: the group's connection may have served any client.
+        QUARRY_RETURN_IF_ERROR(conn.SetAccess(auth::AccessModeFor(access)));
         conn.SetDeadline(std::chrono::steady_clock::now() + query_timeout);
         write->sink = JsonResultSink();
         write->outcome =
@@ -116,6 +113,7 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
 Result<std::string> HranaService::RunPipeline(const StreamOwner& owner,
                                               const PipelineRequest& pipeline) {
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, pipeline.baton));
+  stream->BeginResponse();
   json::array results;
   results.reserve(pipeline.requests.size());
   for (const Request& request : pipeline.requests) {
@@ -163,9 +161,12 @@ class CursorWriter : public Stream::BatchObserver, public RowSink {
   }
   void StepDone(size_t step, const Result<StmtOutcome>& outcome) override {
     if (outcome.ok()) {
-      Emit(json::object{{"type", "step_end"},
-                        {"affected_row_count", outcome->affected_row_count},
-                        {"last_insert_rowid", std::to_string(outcome->last_insert_rowid)}});
+      Emit(json::object{
+          {"type", "step_end"},
+          {"affected_row_count", outcome->affected_row_count},
+          {"last_insert_rowid", outcome->last_insert_rowid
+                                    ? json::value(std::to_string(*outcome->last_insert_rowid))
+                                    : json::value(nullptr)}});
     } else {
       Emit(json::object{
           {"type", "step_error"}, {"step", step}, {"error", ErrorJson(outcome.status())}});
@@ -190,6 +191,7 @@ Result<std::string> HranaService::Cursor(const StreamOwner& owner, std::string_v
   QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
   QUARRY_ASSIGN_OR_RETURN(CursorRequest cursor, ParseCursorRequest(parsed));
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, cursor.baton));
+  stream->BeginResponse();
   CursorWriter writer;
   std::string entries;
   Status batch_status = stream->RunBatch(cursor.batch, writer);
@@ -251,17 +253,27 @@ Result<std::string> HranaService::Legacy(const StreamOwner& owner, std::string_v
   conn.SetDeadline(std::chrono::steady_clock::now() + streams_.limits().query_timeout);
   QUARRY_RETURN_IF_ERROR(conn.Exec("BEGIN"));
   json::array results;
+  size_t budget = streams_.limits().max_response_bytes;  // all statements' rows together
   for (size_t i = 0; i < legacy.statements.size(); ++i) {
     PlainRowsSink sink;
     auto outcome = ExecuteStmt(conn, *legacy.statements[i].sql, legacy.statements[i], sink,
-                               streams_.limits().max_result_bytes);
-    if (!outcome.ok()) {
+                               std::min(streams_.limits().max_result_bytes, budget));
+    if (outcome.ok()) {
+      budget -= std::min(budget, outcome->result_bytes);
+    }
+    Status failed = outcome.status();
+    if (outcome.ok() && !conn.InTransaction()) {
+      // Whatever the text looked like, the statement ended the request's transaction.
+      failed = Status(ErrorCode::kInvalidArgument,
+                      "transaction control is not allowed here; the statements already run in "
+                      "one transaction");
+    }
+    if (!failed.ok()) {
       conn.RollbackIfOpen().PermitUncheckedError();
-      const Status& st = outcome.status();
-      return Status(st.code(),
-                    "statements[" + std::to_string(i) + "]: " + st.message() +
+      return Status(failed.code(),
+                    "statements[" + std::to_string(i) + "]: " + failed.message() +
                         " (no statement of the request was applied)",
-                    st.sqlite_code());
+                    failed.sqlite_code());
     }
     results.push_back(sink.Finish());
   }

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "auth/sql_authorizer.h"
+#include "common/clock.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::protocol {
@@ -22,6 +24,7 @@ class HranaServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
     storage::StoreOptions options;
     options.data_dir = dir_;
+    options.connection.access_rules = auth::InstallClientRules;  // as the server runs
     store_ = std::move(storage::NamespaceStore::Open(options)).value();
     StreamLimits limits;
     limits.idle_timeout = std::chrono::milliseconds(300);
@@ -29,7 +32,7 @@ class HranaServiceTest : public ::testing::Test {
     limits.query_timeout = std::chrono::milliseconds(300);
     limits.max_result_bytes = 64 << 10;
     limits.max_streams = 8;
-    streams_ = std::make_unique<StreamManager>(limits);
+    streams_ = std::make_unique<StreamManager>(limits, clock_);
     service_ = std::make_unique<HranaService>(
         [this](std::string_view ns) { return store_->Get(ns); }, *streams_);
   }
@@ -67,6 +70,7 @@ class HranaServiceTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  ManualClock clock_;  // streams expire when the test moves it and calls ExpireNow
   std::unique_ptr<storage::NamespaceStore> store_;
   std::unique_ptr<StreamManager> streams_;
   std::unique_ptr<HranaService> service_;
@@ -108,7 +112,12 @@ TEST_F(HranaServiceTest, IdleStreamExpiresAndRollsBack) {
   std::string baton(out["baton"].as_string());
   out = Pipeline(Exec("INSERT INTO t VALUES (1)", baton));
   baton = std::string(out["baton"].as_string());
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  clock_.Advance(std::chrono::milliseconds(299));
+  streams_->ExpireNow();
+  out = Pipeline(Exec("SELECT 1", baton));  // not idle long enough yet
+  baton = std::string(out["baton"].as_string());
+  clock_.Advance(std::chrono::milliseconds(300));
+  streams_->ExpireNow();
   EXPECT_EQ(service_->Pipeline({"default"}, Exec("COMMIT", baton)).status().code(),
             ErrorCode::kStreamExpired);
   EXPECT_EQ(Count("t"), 0);
@@ -120,7 +129,12 @@ TEST_F(HranaServiceTest, WriteLockHeldTooLongIsRolledBack) {
   std::string baton(out["baton"].as_string());
   out = Pipeline(Exec("INSERT INTO t VALUES (1)", baton));
   baton = std::string(out["baton"].as_string());
-  std::this_thread::sleep_for(std::chrono::milliseconds(260));
+  clock_.Advance(std::chrono::milliseconds(199));
+  streams_->ExpireNow();
+  out = Pipeline(Exec("SELECT 1", baton));  // still within the transaction limit
+  ASSERT_EQ(out["results"].as_array()[0].as_object()["type"], "ok");
+  baton = std::string(out["baton"].as_string());
+  clock_.Advance(std::chrono::milliseconds(1));
   streams_->ExpireNow();
   // Another writer gets the lock, and the stalled stream learns why its work is gone.
   Pipeline(Exec("INSERT INTO t VALUES (2)", "", true));
@@ -294,6 +308,88 @@ TEST_F(HranaServiceTest, DeletedNamespaceEndsItsStreams) {
   auto next = service_->Pipeline({"gone"}, Exec("SELECT 1", baton));
   EXPECT_EQ(next.status().code(), ErrorCode::kNamespaceNotFound);
   EXPECT_EQ(Count("sqlite_schema"), 0);  // the default namespace still serves
+}
+
+// Issue 6, defect 1: the pooled connection kept the read-only rules of the last client, and the
+// group-commit leader began its transaction before any job applied its own access.
+TEST_F(HranaServiceTest, ReadOnlyReadDoesNotBreakTheNextGroupedWrite) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  StreamOwner read_only{"default", auth::SqlAccess::kReadOnly};
+  for (int round = 0; round < 3; ++round) {
+    json::object read = Pipeline(Exec("SELECT count(*) FROM t", "", true), read_only);
+    ASSERT_EQ(read["results"].as_array()[0].as_object()["type"], "ok") << json::serialize(read);
+    std::optional<Result<std::string>> answer;
+    service_->PipelineAsync({"default"}, Exec("INSERT INTO t VALUES (1)", "", true),
+                            [&](Result<std::string> body) { answer = std::move(body); });
+    ASSERT_TRUE(answer.has_value());
+    ASSERT_TRUE(answer->ok()) << answer->status().ToString();
+    json::object out = json::parse(**answer).as_object();
+    EXPECT_EQ(out["results"].as_array()[0].as_object()["type"], "ok") << **answer;
+  }
+  EXPECT_EQ(Count("t"), 3);
+}
+
+// Issue 6, defect 2: a cache hit left the statement's tail as a null view, and the next
+// sequence failed with "SQLITE_UNKNOWN: not an error".
+TEST_F(HranaServiceTest, SequenceRunsTwiceWhenItsSqlIsCached) {
+  json::object seq{{"type", "sequence"}, {"sql", "SELECT 1"}};
+  std::string body = json::serialize(json::object{
+      {"baton", nullptr}, {"requests", json::array{seq, seq, json::object{{"type", "close"}}}}});
+  json::object out = Pipeline(body);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(out["results"].as_array()[i].as_object()["type"], "ok") << json::serialize(out);
+  }
+}
+
+// Issue 6, defect 3: sqlite3_changes() and sqlite3_last_insert_rowid() keep their values, and
+// a SELECT after an INSERT reported the INSERT's rowid; DROP TABLE reported a row count.
+TEST_F(HranaServiceTest, RowidAndCountsOnlyForTheStatementsTheyDescribe) {
+  auto result_of = [&](const std::string& sql, const std::string& baton) {
+    json::object out = Pipeline(Exec(sql, baton));
+    json::object result = out["results"].as_array()[0].as_object();
+    EXPECT_EQ(result["type"], "ok") << sql << ": " << json::serialize(result);
+    return std::make_pair(result["response"].as_object()["result"].as_object(),
+                          std::string(out["baton"].as_string()));
+  };
+  auto [create, b1] = result_of("CREATE TABLE t(id INTEGER PRIMARY KEY, x)", "");
+  auto [insert, b2] = result_of("INSERT INTO t VALUES (12345, 1), (12346, 2)", b1);
+  EXPECT_EQ(insert["last_insert_rowid"], "12346");
+  EXPECT_EQ(insert["affected_row_count"], 2);
+  auto [select, b3] = result_of("SELECT 1 AS a", b2);
+  EXPECT_TRUE(select["last_insert_rowid"].is_null()) << json::serialize(select);
+  EXPECT_EQ(select["affected_row_count"], 0);
+  auto [with_insert, b4] =
+      result_of("WITH v(a) AS (SELECT 7) INSERT INTO t(id, x) SELECT a, a FROM v", b3);
+  EXPECT_EQ(with_insert["last_insert_rowid"], "7");
+  EXPECT_EQ(with_insert["affected_row_count"], 1);
+  auto [update, b5] = result_of("UPDATE t SET x = 0", b4);
+  EXPECT_EQ(update["affected_row_count"], 3);
+  EXPECT_TRUE(update["last_insert_rowid"].is_null());
+  auto [drop, b6] = result_of("DROP TABLE t", b5);
+  EXPECT_EQ(drop["affected_row_count"], 0) << json::serialize(drop);
+  EXPECT_TRUE(drop["last_insert_rowid"].is_null());
+}
+
+// Issue 6, defect 5: SQLite stops at a NUL, so "SELECT 1\0; DROP TABLE t" ran its first part
+// and silently dropped the rest.
+TEST_F(HranaServiceTest, SqlWithNulIsRefused) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  std::string sql("SELECT 1\0; DROP TABLE t", 23);
+  for (const char* type : {"execute", "sequence"}) {
+    json::object request{{"type", type}};
+    if (std::string_view(type) == "execute") {
+      request["stmt"] = json::object{{"sql", sql}};
+    } else {
+      request["sql"] = sql;
+    }
+    json::object out = Pipeline(
+        json::serialize(json::object{{"baton", nullptr}, {"requests", json::array{request}}}));
+    json::object result = out["results"].as_array()[0].as_object();
+    ASSERT_EQ(result["type"], "error") << json::serialize(result);
+    EXPECT_NE(std::string(result["error"].as_object()["message"].as_string()).find("NUL"),
+              std::string::npos);
+  }
+  EXPECT_EQ(Count("t"), 0);  // the table is still there
 }
 
 }  // namespace

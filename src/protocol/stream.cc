@@ -65,15 +65,15 @@ bool IsBeginReadonly(std::string_view sql) {
 
 }  // namespace
 
-Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits)
-    : owner_(std::move(owner)), conn_(std::move(conn)), limits_(limits) {
-  SetAccess(owner_.access);
-}
+Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits,
+               StreamSlot slot)
+    : owner_(std::move(owner)), slot_(std::move(slot)), conn_(std::move(conn)), limits_(limits) {}
 
 std::string FirstKeyword(std::string_view sql) {
   size_t i = 0;
   while (i < sql.size()) {
-    if (std::isspace(static_cast<unsigned char>(sql[i]))) {
+    // SQLite skips empty statements (a lone ';') before the first one.
+    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == ';') {
       ++i;
     } else if (sql.substr(i, 2) == "--") {
       size_t end = sql.find('\n', i);
@@ -103,22 +103,16 @@ bool IsGroupableWrite(std::string_view sql) {
   return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
 }
 
-void ApplyAccess(storage::Connection& conn, auth::SqlAccess access) {
-  int tag = static_cast<int>(access);
-  if (conn.access_tag() != tag) {
-    conn.SetAccessTag(tag);
-    if (auth::InstallAuthorizer(conn.handle(), access, conn.session_changed_flag()) != SQLITE_OK) {
-      conn.SetAccessTag(-1);  // the deny-all fallback stays installed; retry next time
-    }
-  }
+void Stream::SetAccess(storage::AccessMode mode) {
+  // A failure leaves the connection denying everything, so it cannot widen access; the next
+  // statement reports the denial.
+  conn_->SetAccess(mode).PermitUncheckedError();
 }
-
-void Stream::SetAccess(auth::SqlAccess access) { ApplyAccess(*conn_, access); }
 
 std::string_view Stream::TranslateSql(std::string_view sql) {
   if (sql.size() < 64 && IsBeginReadonly(sql)) {
     read_only_transaction_ = true;
-    SetAccess(auth::SqlAccess::kReadOnly);
+    SetAccess(storage::AccessMode::kReadOnly);
     return "BEGIN DEFERRED";
   }
   return sql;
@@ -127,7 +121,7 @@ std::string_view Stream::TranslateSql(std::string_view sql) {
 void Stream::SettleAccess() {
   if (read_only_transaction_ && !closed_ && !conn_->InTransaction()) {
     read_only_transaction_ = false;
-    SetAccess(owner_.access);
+    SetAccess(auth::AccessModeFor(owner_.access));
   }
 }
 
@@ -173,7 +167,27 @@ bool Stream::ExpireTransactionIfDue(std::chrono::steady_clock::time_point now) {
   return true;
 }
 
+void Stream::BeginResponse() { response_budget_ = limits_.max_response_bytes; }
+
+Result<StmtOutcome> Stream::RunStmt(std::string_view sql, const StmtSpec& spec, RowSink& sink) {
+  ArmDeadline();
+  size_t cap = std::min(limits_.max_result_bytes, response_budget_);
+  Result<StmtOutcome> outcome = ExecuteStmt(*conn_, TranslateSql(sql), spec, sink, cap);
+  if (outcome.ok()) {
+    response_budget_ -= std::min(response_budget_, outcome->result_bytes);
+  } else if (outcome.status().code() == ErrorCode::kResponseTooLarge &&
+             cap < limits_.max_result_bytes) {
+    return Status(ErrorCode::kResponseTooLarge,
+                  "the response (all results of the request together) would be larger than the "
+                  "limit of " +
+                      storage::FormatBytes(limits_.max_response_bytes) +
+                      "; split the work over several requests");
+  }
+  return outcome;
+}
+
 void Stream::ArmDeadline() {
+  // The query deadline is real time: SQLite's progress handler checks it while a statement runs.
   conn_->SetDeadline(std::chrono::steady_clock::now() + limits_.query_timeout);
 }
 
@@ -199,9 +213,7 @@ Status Stream::RunBatch(const BatchSpec& batch, BatchObserver& observer) {
     }
     Result<StmtOutcome> outcome = [&]() -> Result<StmtOutcome> {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(step.stmt.sql, step.stmt.sql_id));
-      ArmDeadline();
-      return ExecuteStmt(*conn_, TranslateSql(sql), step.stmt, observer.StepSink(i),
-                         limits_.max_result_bytes);
+      return RunStmt(sql, step.stmt, observer.StepSink(i));
     }();
     step_ok[i] = outcome.ok();
     observer.StepDone(i, outcome);
@@ -257,9 +269,7 @@ Result<json::object> Stream::Handle(const Request& request) {
       // pragmas and changes() are the client's view); only stream-less lone writes are
       // grouped, in HranaService::PipelineAsync.
       JsonResultSink sink;
-      ArmDeadline();
-      Result<StmtOutcome> outcome =
-          ExecuteStmt(*conn_, TranslateSql(sql), request.stmt, sink, limits_.max_result_bytes);
+      Result<StmtOutcome> outcome = RunStmt(sql, request.stmt, sink);
       SettleAccess();
       if (!outcome.ok()) {
         return outcome.status();
@@ -278,7 +288,7 @@ Result<json::object> Stream::Handle(const Request& request) {
     case Request::Type::kSequence: {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(request.sql, request.sql_id));
       ArmDeadline();
-      Status done = ExecuteSequence(*conn_, sql);
+      Status done = conn_->Exec(sql);
       SettleAccess();
       QUARRY_RETURN_IF_ERROR(done);
       return TypeOnly("sequence");
@@ -297,12 +307,12 @@ Result<json::object> Stream::Handle(const Request& request) {
       }
       if (stored_sql_.size() >= limits_.max_stored_sql) {
         return Status(
-            ErrorCode::kSqlIdExists,
+            ErrorCode::kTooManyStoredSql,
             "a stream may store at most " + std::to_string(limits_.max_stored_sql) + " SQL texts");
       }
       if (request.sql->size() > limits_.max_sql_bytes ||
           stored_sql_bytes_ + request.sql->size() > limits_.max_stored_sql_bytes) {
-        return Status(ErrorCode::kSqlIdExists,
+        return Status(ErrorCode::kStoredSqlTooLarge,
                       "storing this SQL text would exceed the stream's limit (" +
                           std::to_string(limits_.max_sql_bytes >> 10) + " KiB per text, " +
                           std::to_string(limits_.max_stored_sql_bytes >> 20) +

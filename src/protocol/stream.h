@@ -7,10 +7,13 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "auth/sql_authorizer.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "protocol/executor.h"
 #include "protocol/request.h"
@@ -22,7 +25,34 @@ namespace quarry::protocol {
 struct StreamOwner {
   std::string ns;
   auth::SqlAccess access = auth::SqlAccess::kReadWrite;
+  // Which credential opened the stream (a digest of the token): its share of streams is
+  // counted, and only it may continue the stream.
+  std::string token_id;
   bool operator==(const StreamOwner&) const = default;
+};
+
+// A place for one open stream in the counts StreamManager bounds; freed on destruction.
+class StreamSlot {
+ public:
+  StreamSlot() = default;
+  explicit StreamSlot(std::function<void()> release) : release_(std::move(release)) {}
+  StreamSlot(StreamSlot&& other) noexcept : release_(std::exchange(other.release_, nullptr)) {}
+  StreamSlot& operator=(StreamSlot&& other) noexcept {
+    if (this != &other) {
+      Release();
+      release_ = std::exchange(other.release_, nullptr);
+    }
+    return *this;
+  }
+  ~StreamSlot() { Release(); }
+
+ private:
+  void Release() {
+    if (release_) {
+      std::exchange(release_, nullptr)();
+    }
+  }
+  std::function<void()> release_;
 };
 
 struct StreamLimits {
@@ -34,15 +64,17 @@ struct StreamLimits {
   size_t max_stored_sql_bytes = 4 << 20;  // all SQL texts stored on one stream
   // Bound on one statement's rows in a response (estimated JSON bytes).
   size_t max_result_bytes = kDefaultMaxResultBytes;
-  // Bound on open streams (each holds a database connection).
+  // Bound on all rows of one response (a pipeline, a cursor), however many statements it has.
+  size_t max_response_bytes = kDefaultMaxResultBytes;
+  // Bounds on open streams (each holds a database connection): in all, of one namespace, and
+  // of one token, so one tenant can only use up its own share.
   size_t max_streams = 4096;
+  size_t max_streams_per_namespace = 128;
+  size_t max_streams_per_token = 1024;
   // Merge concurrent autocommit writes to a database into one transaction (see
   // storage::Database::RunGrouped).
   bool group_commit = true;
 };
-
-// Installs the authorizer for `access` on `conn` unless it already has it.
-void ApplyAccess(storage::Connection& conn, auth::SqlAccess access);
 
 // Whether an autocommit statement may join a group commit. Only plain DML qualifies: its
 // meaning is the same inside a savepoint. (Classification for batching only; access control
@@ -55,7 +87,8 @@ std::string FirstKeyword(std::string_view sql);
 
 class Stream {
  public:
-  Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits);
+  Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits,
+         StreamSlot slot = {});
   ~Stream();
 
   const StreamOwner& owner() const { return owner_; }
@@ -75,6 +108,10 @@ class Stream {
   };
   Status RunBatch(const BatchSpec& batch, BatchObserver& observer);
 
+  // Starts a response: the statements run until the next call share one bound on their rows
+  // (StreamLimits::max_response_bytes).
+  void BeginResponse();
+
   // OK when the stream can take a request: its namespace still exists and its transaction
   // was not rolled back by the server.
   Status CheckUsable() const;
@@ -91,18 +128,22 @@ class Stream {
   Result<std::string_view> ResolveSql(const std::optional<std::string>& sql,
                                       const std::optional<int64_t>& sql_id) const;
   void ArmDeadline();
+  // Runs one statement under the deadline, the access rules and the response's bound.
+  Result<StmtOutcome> RunStmt(std::string_view sql, const StmtSpec& spec, RowSink& sink);
   // Rewrites libSQL's `BEGIN TRANSACTION READONLY` to SQLite's `BEGIN DEFERRED` and holds the
   // connection to read-only access until that transaction ends.
   std::string_view TranslateSql(std::string_view sql);
-  void SetAccess(auth::SqlAccess access);
+  void SetAccess(storage::AccessMode mode);
   // Called after each request: leaves read-only mode once the read transaction is over.
   void SettleAccess();
 
   const StreamOwner owner_;
+  StreamSlot slot_;
   storage::ConnectionLease conn_;
   const StreamLimits limits_;
   std::unordered_map<int64_t, std::string> stored_sql_;
   size_t stored_sql_bytes_ = 0;
+  size_t response_budget_ = 0;
   bool closed_ = false;
   bool transaction_timed_out_ = false;
   bool read_only_transaction_ = false;

@@ -6,8 +6,12 @@
 
 namespace quarry::protocol {
 
-StreamManager::StreamManager(StreamLimits limits)
-    : limits_(limits), expiry_thread_([this] { ExpiryLoop(); }) {}
+StreamManager::StreamManager(StreamLimits limits, const Clock& clock)
+    : limits_(limits), clock_(clock) {
+  if (&clock == &Clock::Steady()) {
+    expiry_thread_ = std::thread([this] { ExpiryLoop(); });
+  }
+}
 
 StreamManager::~StreamManager() {
   {
@@ -15,9 +19,15 @@ StreamManager::~StreamManager() {
     stopping_ = true;
   }
   wake_.notify_all();
-  expiry_thread_.join();
-  std::lock_guard lock(mutex_);
-  parked_.clear();
+  if (expiry_thread_.joinable()) {
+    expiry_thread_.join();
+  }
+  decltype(parked_) closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.swap(parked_);
+  }
+  closing.clear();  // streams free their slots, which takes the lock
 }
 
 Result<std::unique_ptr<Stream>> StreamManager::Take(const std::string& baton,
@@ -38,11 +48,59 @@ Result<std::unique_ptr<Stream>> StreamManager::Take(const std::string& baton,
 }
 
 std::string StreamManager::Park(std::unique_ptr<Stream> stream) {
-  stream->MarkParked(std::chrono::steady_clock::now());
+  stream->MarkParked(clock_.Now());
   std::string baton = RandomToken();
   std::lock_guard lock(mutex_);
   parked_.emplace(baton, std::move(stream));
   return baton;
+}
+
+Result<StreamSlot> StreamManager::Reserve(const StreamOwner& owner) {
+  std::lock_guard lock(mutex_);
+  size_t& in_ns = open_per_ns_[owner.ns];
+  size_t& of_token = open_per_token_[owner.token_id];
+  auto full = [&](const std::string& whose, size_t limit, const char* flag) {
+    if (in_ns == 0) {
+      open_per_ns_.erase(owner.ns);
+    }
+    if (of_token == 0) {
+      open_per_token_.erase(owner.token_id);
+    }
+    return Status(ErrorCode::kTooManyStreams,
+                  whose + " has " + std::to_string(limit) + " open streams, its limit (" + flag +
+                      "); close streams (or let them expire after " +
+                      std::to_string(limits_.idle_timeout.count()) + " ms idle) and retry");
+  };
+  if (in_ns >= limits_.max_streams_per_namespace) {
+    return full("namespace '" + owner.ns + "'", limits_.max_streams_per_namespace,
+                "--max-streams-per-namespace");
+  }
+  if (of_token >= limits_.max_streams_per_token) {
+    return full("this token", limits_.max_streams_per_token, "--max-streams-per-token");
+  }
+  if (open_ >= limits_.max_streams) {
+    return full("the server", limits_.max_streams, "--max-streams");
+  }
+  ++in_ns;
+  ++of_token;
+  ++open_;
+  return StreamSlot([this, ns = owner.ns, token = owner.token_id] { Release(ns, token); });
+}
+
+void StreamManager::Release(const std::string& ns, const std::string& token_id) {
+  std::lock_guard lock(mutex_);
+  --open_;
+  if (auto it = open_per_ns_.find(ns); it != open_per_ns_.end() && --it->second == 0) {
+    open_per_ns_.erase(it);
+  }
+  if (auto it = open_per_token_.find(token_id); it != open_per_token_.end() && --it->second == 0) {
+    open_per_token_.erase(it);
+  }
+}
+
+size_t StreamManager::open_count() {
+  std::lock_guard lock(mutex_);
+  return open_;
 }
 
 size_t StreamManager::parked_count() {
@@ -51,7 +109,7 @@ size_t StreamManager::parked_count() {
 }
 
 void StreamManager::ExpireNow() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_.Now();
   std::vector<std::unique_ptr<Stream>> expired;
   {
     std::lock_guard lock(mutex_);

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "protocol/stream.h"
 
@@ -21,7 +22,9 @@ namespace quarry::protocol {
 
 class StreamManager {
  public:
-  explicit StreamManager(StreamLimits limits);
+  // `clock` times idle streams and write transactions; it must outlive the manager. With a
+  // clock other than Clock::Steady() no background thread runs: the caller calls ExpireNow.
+  explicit StreamManager(StreamLimits limits, const Clock& clock = Clock::Steady());
   ~StreamManager();
   StreamManager(const StreamManager&) = delete;
   StreamManager& operator=(const StreamManager&) = delete;
@@ -34,15 +37,27 @@ class StreamManager {
   // Parks a stream and returns its new baton.
   std::string Park(std::unique_ptr<Stream> stream);
 
+  // Claims a place for one more open stream of `owner`, within the limits on all streams, the
+  // namespace's and the token's; it is freed when the slot is destroyed (with its stream).
+  // kTooManyStreams names the share that is full.
+  Result<StreamSlot> Reserve(const StreamOwner& owner);
+
   size_t parked_count();
+  size_t open_count();
   // Runs one expiry pass (also run every 100 ms by the background thread).
   void ExpireNow();
 
  private:
   void ExpiryLoop();
 
+  void Release(const std::string& ns, const std::string& token_id);
+
   const StreamLimits limits_;
+  const Clock& clock_;
   std::mutex mutex_;
+  size_t open_ = 0;                                                  // GUARDED_BY(mutex_)
+  std::unordered_map<std::string, size_t> open_per_ns_;              // GUARDED_BY(mutex_)
+  std::unordered_map<std::string, size_t> open_per_token_;           // GUARDED_BY(mutex_)
   std::unordered_map<std::string, std::unique_ptr<Stream>> parked_;  // GUARDED_BY(mutex_)
   bool stopping_ = false;                                            // GUARDED_BY(mutex_)
   std::condition_variable wake_;
