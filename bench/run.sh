@@ -152,7 +152,7 @@ start_quarry() {
   fi
   mkdir -p "$TMP/$name"
   # shellcheck disable=SC2086
-  "$QUARRY_BIN" serve --listen "127.0.0.1:$port" --data "$TMP/$name" --no-auth "$@" \
+  "$QUARRY_BIN" serve --listen "127.0.0.1:$port" --data "$TMP/$name" --no-auth --log-level warn "$@" \
     $QUARRY_EXTRA_ARGS >"$TMP/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")

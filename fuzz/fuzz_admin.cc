@@ -1,4 +1,4 @@
-// Fuzz target: the admin API (server::HandleAdmin) on a temporary NamespaceStore, with a
+// Fuzz target: the admin API (server::AdminApi) on a temporary NamespaceStore, with a
 // fuzzed method, path and JSON body, as an admin.
 //
 // Input: the method on line 1, the path after /admin/v1 on line 2, the body after that. The
@@ -23,6 +23,7 @@
 #include "auth/key_pair.h"
 #include "fuzz_check.h"
 #include "http/message.h"
+#include "server/admin_api.h"
 #include "server/routes.h"
 #include "storage/namespace_name.h"
 #include "storage/namespace_store.h"
@@ -93,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auth::Claims admin;
   admin.access = auth::Access::kAdmin;
   admin.all_namespaces = true;
-  http::Response response = server::HandleAdmin(request, path, admin, store, Key());
+  static server::AdminApi api(store, Key());
+  http::Response response = api.Handle(request, path, admin);
   FUZZ_CHECK(response.status >= 200 && response.status < 500);
   boost::system::error_code ec;
   boost::json::parse_options options;

@@ -36,6 +36,29 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "Most Hrana streams open at once (each holds a database connection)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-streams-per-namespace", config->max_streams_per_namespace,
+                  "Most Hrana streams open at once on one namespace")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-streams-per-token", config->max_streams_per_token,
+                  "Most Hrana streams one token may hold open at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-connections-per-namespace", config->max_connections_per_namespace,
+                  "Most SQLite connections open at once on one namespace")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-response-bytes", config->max_response_bytes,
+                  "Largest response (all statements of a pipeline or cursor, estimated JSON bytes)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-value-bytes", config->max_value_bytes,
+                  "Longest string or blob a statement may make or read (SQLITE_LIMIT_LENGTH)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-sqlite-memory", config->max_sqlite_memory,
+                  "Bound on SQLite's heap for all namespaces together, in bytes (0: none)")
+      ->capture_default_str();
   cmd->add_option("--stream-idle-timeout-ms", (*durations)[0],
                   "Close a Hrana stream idle this long, rolling back its transaction")
       ->capture_default_str()
@@ -47,6 +70,13 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--query-timeout-ms", (*durations)[2], "Interrupt a statement running this long")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--log-level", config->log_level,
+                  "trace, debug, info (one line per request), warn, error, critical or off")
+      ->capture_default_str();
+  cmd->add_option("--slow-query-ms", config->slow_query_ms,
+                  "Log statements running longer than this, with their SQL (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--workers", config->worker_threads, "Threads doing database work")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

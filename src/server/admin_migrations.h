@@ -17,18 +17,33 @@
 // at a time are serialized; migrations run on the calling (worker) thread with the namespace's
 // read-write SQL access rules installed on the connection.
 
-#include <optional>
-#include <string_view>
+#include <filesystem>
+#include <memory>
+#include <mutex>
 
-#include "http/message.h"
+#include "schema/migration_groups.h"
+#include "server/routes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
 
-// The response for a migration or group route; nullopt when `path` (after "/admin/v1") is not
-// one, so the caller goes on routing. The caller has checked for an admin token.
-std::optional<http::Response> HandleMigrationAdmin(const http::Request& request,
-                                                   std::string_view path,
-                                                   storage::NamespaceStore& store);
+// The schema groups of one data folder (<data>/groups.db), opened on first use, and the lock
+// that lets one group apply run at a time. Owned by the server; thread-safe.
+class GroupStores {
+ public:
+  explicit GroupStores(std::filesystem::path file);
+  ~GroupStores();
+  Result<schema::GroupStore*> Get();
+  std::mutex& apply_mutex() { return apply_mutex_; }
+
+ private:
+  const std::filesystem::path file_;
+  std::mutex mutex_;
+  std::unique_ptr<schema::GroupStore> store_;  // GUARDED_BY(mutex_)
+  std::mutex apply_mutex_;
+};
+
+// Adds the migration and group routes listed above.
+void AddMigrationRoutes(AdminRoutes& routes, storage::NamespaceStore& store, GroupStores& groups);
 
 }  // namespace quarry::server

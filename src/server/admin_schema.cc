@@ -129,22 +129,17 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
 
 }  // namespace
 
-std::optional<http::Response> HandleSchemaAdmin(const http::Request& request, std::string_view path,
-                                                storage::NamespaceStore& store) {
-  constexpr std::string_view kPrefix = "/namespaces/";
-  if (!path.starts_with(kPrefix)) {
-    return std::nullopt;
+void AddSchemaRoutes(AdminRoutes& routes, storage::NamespaceStore& store) {
+  routes.Add("GET", "/namespaces/{ns}/schema",
+             [&store](const http::Request& request, const PathParams& params) {
+               return SchemaRoute(request, params.Get("ns"), "", store);
+             });
+  for (const char* action : {"plan", "push"}) {
+    routes.Add("POST", std::string("/namespaces/{ns}/schema/") + action,
+               [&store, action](const http::Request& request, const PathParams& params) {
+                 return SchemaRoute(request, params.Get("ns"), std::string("/") + action, store);
+               });
   }
-  std::string_view rest = path.substr(kPrefix.size());
-  size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) {
-    return std::nullopt;
-  }
-  std::string_view action = rest.substr(slash);
-  if (action != "/schema" && action != "/schema/plan" && action != "/schema/push") {
-    return std::nullopt;
-  }
-  return SchemaRoute(request, std::string(rest.substr(0, slash)), action.substr(7), store);
 }
 
 }  // namespace quarry::server

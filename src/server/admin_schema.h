@@ -13,17 +13,12 @@
 // locally and sends the bound schema back as text). The plan runs on the calling (worker)
 // thread with the namespace's read-write SQL access rules installed on the connection.
 
-#include <optional>
-#include <string_view>
-
-#include "http/message.h"
+#include "server/routes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
 
-// The response for a schema route; nullopt when `path` (after "/admin/v1") is not one, so the
-// caller goes on routing. The caller has checked for an admin token.
-std::optional<http::Response> HandleSchemaAdmin(const http::Request& request, std::string_view path,
-                                                storage::NamespaceStore& store);
+// Adds the schema routes listed above.
+void AddSchemaRoutes(AdminRoutes& routes, storage::NamespaceStore& store);
 
 }  // namespace quarry::server

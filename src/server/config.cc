@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <string>
@@ -56,6 +57,29 @@ Status ServerConfig::Validate() const {
   if (stream_idle_timeout.count() <= 0 || transaction_timeout.count() <= 0 ||
       query_timeout.count() <= 0) {
     return Status(ErrorCode::kInvalidArgument, "timeouts must be positive");
+  }
+  if (max_streams_per_namespace == 0 || max_streams_per_token == 0 ||
+      max_connections_per_namespace < 2) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--max-streams-per-namespace and --max-streams-per-token must be at least 1, "
+                  "--max-connections-per-namespace at least 2");
+  }
+  if (max_value_bytes < 1024 || max_value_bytes > 1'000'000'000) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--max-value-bytes must be between 1024 and 1000000000 (SQLite's own limit)");
+  }
+  if (max_response_bytes < 1024 || max_result_bytes < 1024) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--max-result-bytes and --max-response-bytes must be at least 1024");
+  }
+  if (max_sqlite_memory != 0 && max_sqlite_memory < (size_t{64} << 20)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--max-sqlite-memory must be 0 (no limit) or at least 64 MiB (67108864)");
+  }
+  if (spdlog::level::from_str(log_level) == spdlog::level::off && log_level != "off") {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--log-level '" + log_level +
+                      "' is not one of trace, debug, info, warn, error, critical, off");
   }
   if (max_body_bytes < 1024) {
     return Status(ErrorCode::kInvalidArgument, "--max-body-bytes must be at least 1024");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "storage/change_observer.h"
 
 namespace quarry::server {
 
@@ -24,11 +25,25 @@ struct ServerConfig {
   size_t max_body_bytes = 10 << 20;
   size_t max_result_bytes = 32 << 20;  // one statement's rows in a response
   size_t max_streams = 4096;           // open Hrana streams, each holding a connection
+  size_t max_streams_per_namespace = 128;
+  size_t max_streams_per_token = 1024;
+  size_t max_response_bytes = 32 << 20;  // all rows of one response (pipeline, cursor)
+  size_t max_value_bytes = 32 << 20;     // one string or blob a statement makes or reads
+  size_t max_connections_per_namespace = 192;
+  size_t max_sqlite_memory = size_t{2} << 30;  // SQLite's heap, all namespaces together
   std::chrono::milliseconds stream_idle_timeout{10'000};
   std::chrono::milliseconds transaction_timeout{5'000};
   std::chrono::milliseconds query_timeout{30'000};
   size_t worker_threads = 16;  // threads doing SQLite work
   int io_threads = 2;
+  // spdlog level name: trace, debug, info, warn, error, critical, off. At info, one line per
+  // request (method, path, namespace, status, time); statements slower than slow_query_ms are
+  // logged at warn with their SQL.
+  std::string log_level = "info";
+  int slow_query_ms = 500;
+  // For a program embedding the server (and tests): sees every committed change of every
+  // namespace. Not a flag; must outlive the server.
+  storage::ChangeObserver* change_observer = nullptr;
 
   // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits.
   Status Validate() const;

@@ -2,8 +2,12 @@
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -25,7 +29,7 @@ http::Response TextResponse(int status, std::string body) {
 
 }  // namespace
 
-QuarryServer::QuarryServer(ServerConfig config) : config_(std::move(config)) {}
+QuarryServer::QuarryServer(ServerConfig config) : config_(std::move(config)) { AddRoutes(); }
 
 QuarryServer::~QuarryServer() {
   // Workers first: their queued tasks finish against a live engine and post their responses
@@ -33,6 +37,7 @@ QuarryServer::~QuarryServer() {
   workers_.reset();
   http_.reset();
   hrana_.reset();
+  admin_.reset();
   tokens_.reset();
   streams_.reset();
   store_.reset();
@@ -50,11 +55,19 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
       cfg.durable ? storage::Durability::kFull : storage::Durability::kNormal;
   store_options.connection.busy_timeout_ms =
       static_cast<int>(cfg.transaction_timeout.count() * 2 + 1000);
+  store_options.connection.access_rules = auth::InstallClientRules;
+  store_options.change_observer = cfg.change_observer;
+  store_options.connection.slow_query_ms = cfg.slow_query_ms;
+  store_options.connection.max_value_bytes = static_cast<int>(cfg.max_value_bytes);
+  store_options.connection.max_sql_bytes =
+      static_cast<int>(std::min<size_t>(cfg.max_body_bytes, 1'000'000'000));
+  store_options.max_connections_per_database = cfg.max_connections_per_namespace;
   QUARRY_ASSIGN_OR_RETURN(server->store_, storage::NamespaceStore::Open(store_options));
   QUARRY_ASSIGN_OR_RETURN(auth::KeyPair key,
                           auth::KeyPair::LoadOrCreate(server->store_->keys_dir()));
   server->key_ = std::make_unique<auth::KeyPair>(std::move(key));
   server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_);
+  server->admin_ = std::make_unique<AdminApi>(*server->store_, *server->key_);
 
   protocol::StreamLimits limits;
   limits.idle_timeout = cfg.stream_idle_timeout;
@@ -62,6 +75,9 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   limits.query_timeout = cfg.query_timeout;
   limits.max_result_bytes = cfg.max_result_bytes;
   limits.max_streams = cfg.max_streams;
+  limits.max_streams_per_namespace = cfg.max_streams_per_namespace;
+  limits.max_streams_per_token = cfg.max_streams_per_token;
+  limits.max_response_bytes = cfg.max_response_bytes;
   server->streams_ = std::make_unique<protocol::StreamManager>(limits);
   storage::NamespaceStore* store = server->store_.get();
   server->hrana_ = std::make_unique<protocol::HranaService>(
@@ -86,7 +102,7 @@ void QuarryServer::Run() { http_->Run(); }
 void QuarryServer::Stop(std::chrono::milliseconds grace) {
   http_->StopAccepting();
   auto deadline = std::chrono::steady_clock::now() + grace;
-  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (http_->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   http_->Stop();
@@ -97,26 +113,82 @@ void QuarryServer::Handle(http::Request request, http::Responder respond) {
     respond(TextResponse(200, ""));
     return;
   }
-  in_flight_.fetch_add(1);
   auto shared = std::make_shared<http::Request>(std::move(request));
-  workers_->Submit([this, shared, respond = std::move(respond)]() mutable {
-    http::Responder finish = [this, respond = std::move(respond)](http::Response response) {
+  if (spdlog::should_log(spdlog::level::info)) {
+    // One line per request, written when it is answered.
+    respond = [this, shared, start = std::chrono::steady_clock::now(),
+               respond = std::move(respond)](http::Response response) {
+      auto route = ResolveRoute(*shared, config_);
+      spdlog::info(
+          "{} {} ns={} status={} {:.1f}ms", shared->method, shared->path,
+          route.ok() && !shared->path.starts_with("/admin/") ? route->ns : "-", response.status,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
       respond(std::move(response));
-      in_flight_.fetch_sub(1);
     };
+  }
+  workers_->Submit([this, shared, respond = std::move(respond)]() mutable {
     try {
-      Dispatch(*shared, finish);
+      Dispatch(*shared, respond);
     } catch (const std::exception& e) {
+      // The transport keeps only the first answer, so this is safe after Dispatch answered.
       spdlog::error("request {} {} failed: {}", shared->method, shared->path, e.what());
-      finish(ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
+      respond(ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
     }
   });
 }
 
+void QuarryServer::AddRoutes() {
+  // Version probes need no token, as with sqld.
+  for (const char* version : {"/v2", "/v3"}) {
+    namespace_routes_.Add(
+        "GET", version,
+        {.needs_token = false,
+         .run = [version](const http::Request&, const protocol::StreamOwner&,
+                          const http::Responder& respond) {
+           respond(TextResponse(
+               200, std::string("Hello, this is Quarry's Hrana over HTTP API ") + (version + 1)));
+         }});
+  }
+  for (const char* pipeline : {"/v2/pipeline", "/v3/pipeline"}) {
+    namespace_routes_.Add(
+        "POST", pipeline,
+        {.needs_token = true,
+         .run = [this](const http::Request& request, const protocol::StreamOwner& owner,
+                       const http::Responder& respond) {
+           hrana_->PipelineAsync(owner, request.body, [respond](Result<std::string> body) {
+             respond(body.ok() ? JsonResponse(200, std::move(*body))
+                               : ErrorResponse(body.status()));
+           });
+         }});
+  }
+  namespace_routes_.Add(
+      "POST", "/v3/cursor",
+      {.needs_token = true,
+       .run = [this](const http::Request& request, const protocol::StreamOwner& owner,
+                     const http::Responder& respond) {
+         Result<std::string> body = hrana_->Cursor(owner, request.body);
+         if (!body.ok()) {
+           respond(ErrorResponse(body.status()));
+           return;
+         }
+         http::Response response = JsonResponse(200, std::move(*body));
+         response.content_type = "text/plain";
+         respond(std::move(response));
+       }});
+  namespace_routes_.Add(
+      "POST", "/",
+      {.needs_token = true,
+       .run = [this](const http::Request& request, const protocol::StreamOwner& owner,
+                     const http::Responder& respond) {
+         Result<std::string> body = hrana_->Legacy(owner, request.body);
+         respond(body.ok() ? JsonResponse(200, std::move(*body)) : ErrorResponse(body.status()));
+       }});
+}
+
 void QuarryServer::Dispatch(const http::Request& request, const http::Responder& respond) {
-  const std::string& method = request.method;
   const std::string& path = request.path;
-  if (method == "GET" && path == "/version") {
+  if (request.method == "GET" && path == "/version") {
     respond(TextResponse(200, std::string(kVersion)));
     return;
   }
@@ -126,9 +198,8 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
   }
   if (path.starts_with("/admin/v1")) {
     auto claims = Authenticate(request, config_, *tokens_);
-    respond(claims.ok()
-                ? HandleAdmin(request, std::string_view(path).substr(9), *claims, *store_, *key_)
-                : ErrorResponse(claims.status()));
+    respond(claims.ok() ? admin_->Handle(request, std::string_view(path).substr(9), *claims)
+                        : ErrorResponse(claims.status()));
     return;
   }
   auto route = ResolveRoute(request, config_);
@@ -136,42 +207,21 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
     respond(ErrorResponse(route.status()));
     return;
   }
-  const std::string& target = route->path;
-  if (method == "GET" && (target == "/v2" || target == "/v3")) {
-    // Version probes need no token, as with sqld.
-    respond(TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API " + target.substr(1)));
+  auto found = namespace_routes_.Find(request.method, route->path);
+  if (!found.ok()) {
+    respond(ErrorResponse(found.status()));
     return;
   }
-  auto owner = Admit(request, *route);
-  if (!owner.ok()) {
-    respond(ErrorResponse(owner.status()));
-    return;
+  protocol::StreamOwner owner;
+  if (found->handler->needs_token) {
+    auto admitted = Admit(request, *route);
+    if (!admitted.ok()) {
+      respond(ErrorResponse(admitted.status()));
+      return;
+    }
+    owner = std::move(*admitted);
   }
-  if (method != "POST") {
-    respond(ErrorResponse(Status(ErrorCode::kNotFound, "no route " + method + " " + path)));
-    return;
-  }
-  if (target == "/v2/pipeline" || target == "/v3/pipeline") {
-    hrana_->PipelineAsync(*owner, request.body, [respond](Result<std::string> body) {
-      respond(body.ok() ? JsonResponse(200, std::move(*body)) : ErrorResponse(body.status()));
-    });
-    return;
-  }
-  Result<std::string> body = Status(ErrorCode::kNotFound, "no route POST " + path);
-  std::string content_type = "application/json";
-  if (target == "/v3/cursor") {
-    body = hrana_->Cursor(*owner, request.body);
-    content_type = "text/plain";
-  } else if (target == "/" || target.empty()) {
-    body = hrana_->Legacy(*owner, request.body);
-  }
-  if (!body.ok()) {
-    respond(ErrorResponse(body.status()));
-    return;
-  }
-  http::Response response = JsonResponse(200, std::move(*body));
-  response.content_type = content_type;
-  respond(std::move(response));
+  found->handler->run(request, owner, respond);
 }
 
 Result<protocol::StreamOwner> QuarryServer::Admit(const http::Request& request,
@@ -181,8 +231,12 @@ Result<protocol::StreamOwner> QuarryServer::Admit(const http::Request& request,
     return Status(ErrorCode::kForbidden,
                   "the token does not grant access to namespace '" + route.ns + "'");
   }
-  return protocol::StreamOwner{
+  protocol::StreamOwner owner{
       route.ns, claims.CanWrite() ? auth::SqlAccess::kReadWrite : auth::SqlAccess::kReadOnly};
+  // Streams are counted, and continued, per credential: the token's digest stands for it.
+  auto header = request.Header("authorization");
+  owner.token_id = header ? std::to_string(std::hash<std::string_view>()(*header)) : "no-auth";
+  return owner;
 }
 
 int ServeMain(const ServerConfig& config) {
@@ -195,6 +249,21 @@ int ServeMain(const ServerConfig& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Process-wide SQLite settings of the real server: a bound on SQLite's whole heap (statements
+  // past it fail with SQLITE_NOMEM instead of growing the process), and temporary files (sorts
+  // that spill, see PRAGMA temp_store) inside the data folder.
+  if (config.max_sqlite_memory != 0) {
+    sqlite3_hard_heap_limit64(static_cast<sqlite3_int64>(config.max_sqlite_memory));
+  }
+  {
+    std::error_code ec;
+    std::filesystem::path tmp = config.data_dir / "tmp";
+    std::filesystem::create_directories(tmp, ec);
+    if (!ec) {
+      sqlite3_temp_directory = sqlite3_mprintf("%s", std::filesystem::absolute(tmp).c_str());
+    }
+  }
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
   auto server = QuarryServer::Create(config);
   if (!server.ok()) {
     std::cerr << "quarry serve: " << server.status().message() << "\n";

@@ -8,6 +8,7 @@
 // token runs on the worker pool.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "auth/key_pair.h"
@@ -17,7 +18,9 @@
 #include "http/server.h"
 #include "protocol/hrana_service.h"
 #include "protocol/stream_manager.h"
+#include "server/admin_api.h"
 #include "server/config.h"
+#include "server/router.h"
 #include "server/routes.h"
 #include "storage/namespace_store.h"
 
@@ -45,14 +48,25 @@ class QuarryServer {
   void Handle(http::Request request, http::Responder respond);
   // Routes a request; answers through `respond`, possibly later from another thread.
   void Dispatch(const http::Request& request, const http::Responder& respond);
+  // Fills namespace_routes_.
+  void AddRoutes();
   // The namespace and access a Hrana request may use, from its token.
   Result<protocol::StreamOwner> Admit(const http::Request& request, const Route& route);
 
+  // The routes under a namespace (after "/db/<name>" or the namespace header / host is
+  // resolved); `needs_token`: the request is admitted (token, namespace, access) first.
+  struct NamespaceRoute {
+    bool needs_token = true;
+    std::function<void(const http::Request&, const protocol::StreamOwner&, const http::Responder&)>
+        run;
+  };
+
   const ServerConfig config_;
-  std::atomic<int64_t> in_flight_{0};
+  Router<NamespaceRoute> namespace_routes_;
   std::unique_ptr<storage::NamespaceStore> store_;
   std::unique_ptr<auth::KeyPair> key_;
   std::unique_ptr<auth::TokenCache> tokens_;
+  std::unique_ptr<AdminApi> admin_;
   std::unique_ptr<protocol::StreamManager> streams_;
   std::unique_ptr<protocol::HranaService> hrana_;
   std::unique_ptr<ThreadPool> workers_;

@@ -45,8 +45,8 @@ http::Response JsonResponse(int status, const json::object& body) {
 Result<storage::ConnectionLease> ReadWriteLease(storage::NamespaceStore& store,
                                                 const std::string& ns) {
   QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store.Get(ns));
-  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease, db->Acquire());
-  protocol::ApplyAccess(*lease, auth::SqlAccess::kReadWrite);
+  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease,
+                          db->Acquire(storage::AccessMode::kReadWrite));
   return lease;
 }
 
@@ -222,85 +222,67 @@ Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& k
 
 }  // namespace
 
-http::Response HandleAdmin(const http::Request& request, std::string_view path,
-                           const auth::Claims& claims, storage::NamespaceStore& store,
-                           const auth::KeyPair& key) {
-  // Admin actions reach every namespace (create, delete, mint tokens), so only an admin token
-  // for all namespaces may use them.
-  if (!claims.IsAdmin() || !claims.all_namespaces) {
+void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
+                        const auth::KeyPair& key) {
+  routes.Add("GET", "/namespaces",
+             [&store](const http::Request&, const PathParams&) { return ListNamespaces(store); });
+  routes.Add("POST", "/namespaces", [&store](const http::Request& request, const PathParams&) {
+    auto body = ParseObjectBody(request);
+    if (!body.ok()) {
+      return ErrorResponse(body.status());
+    }
+    auto name = StringField(*body, "name");
+    if (!name.ok()) {
+      return ErrorResponse(name.status());
+    }
+    Status created = store.Create(*name);
+    if (!created.ok()) {
+      return ErrorResponse(created);
+    }
+    return JsonResponse(201, json::serialize(json::object{{"name", *name}}));
+  });
+  routes.Add("GET", "/namespaces/{ns}", [&store](const http::Request&, const PathParams& params) {
+    const std::string& name = params.Get("ns");
+    for (const auto& info : store.List()) {
+      if (info.name == name) {
+        return JsonResponse(200,
+                            json::serialize(json::object{{"name", info.name},
+                                                         {"size_bytes", info.size_bytes},
+                                                         {"created_at", info.created_at_ms},
+                                                         {"last_used_at", info.last_used_ms}}));
+      }
+    }
     return ErrorResponse(
-        Status(ErrorCode::kForbidden, "the admin API needs an admin token for all namespaces"));
-  }
-  if (auto migrations = HandleMigrationAdmin(request, path, store)) {
-    return std::move(*migrations);
-  }
-  if (auto schema_routes = HandleSchemaAdmin(request, path, store)) {
-    return std::move(*schema_routes);
-  }
-  const std::string& method = request.method;
-  if (path == "/namespaces") {
-    if (method == "GET") {
-      return ListNamespaces(store);
-    }
-    if (method == "POST") {
-      auto body = ParseObjectBody(request);
-      if (!body.ok()) {
-        return ErrorResponse(body.status());
-      }
-      auto name = StringField(*body, "name");
-      if (!name.ok()) {
-        return ErrorResponse(name.status());
-      }
-      Status created = store.Create(*name);
-      if (!created.ok()) {
-        return ErrorResponse(created);
-      }
-      return JsonResponse(201, json::serialize(json::object{{"name", *name}}));
-    }
-    return ErrorResponse(Status(ErrorCode::kMethodNotAllowed, "use GET or POST on /namespaces"));
-  }
-  if (path.substr(0, 12) == "/namespaces/") {
-    std::string_view rest = path.substr(12);
-    size_t slash = rest.find('/');
-    std::string name(rest.substr(0, slash));
-    std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash);
-    if (action.empty() && method == "DELETE") {
-      Status deleted = store.Delete(name);
-      if (!deleted.ok()) {
-        return ErrorResponse(deleted);
-      }
-      return JsonResponse(200, json::serialize(json::object{{"deleted", name}}));
-    }
-    if (action.empty() && method == "GET") {
-      for (const auto& info : store.List()) {
-        if (info.name == name) {
-          return JsonResponse(200,
-                              json::serialize(json::object{{"name", info.name},
-                                                           {"size_bytes", info.size_bytes},
-                                                           {"created_at", info.created_at_ms},
-                                                           {"last_used_at", info.last_used_ms}}));
+        Status(ErrorCode::kNamespaceNotFound, "namespace '" + name + "' does not exist"));
+  });
+  routes.Add("DELETE", "/namespaces/{ns}",
+             [&store](const http::Request&, const PathParams& params) {
+               const std::string& name = params.Get("ns");
+               Status deleted = store.Delete(name);
+               if (!deleted.ok()) {
+                 return ErrorResponse(deleted);
+               }
+               return JsonResponse(200, json::serialize(json::object{{"deleted", name}}));
+             });
+  routes.Add(
+      "POST", "/namespaces/{ns}/fork",
+      [&store](const http::Request& request, const PathParams& params) {
+        const std::string& name = params.Get("ns");
+        auto body = ParseObjectBody(request);
+        if (!body.ok()) {
+          return ErrorResponse(body.status());
         }
-      }
-      return ErrorResponse(
-          Status(ErrorCode::kNamespaceNotFound, "namespace '" + name + "' does not exist"));
-    }
-    if (action == "/fork" && method == "POST") {
-      auto body = ParseObjectBody(request);
-      if (!body.ok()) {
-        return ErrorResponse(body.status());
-      }
-      auto to = StringField(*body, "to");
-      if (!to.ok()) {
-        return ErrorResponse(to.status());
-      }
-      Status forked = store.Fork(name, *to);
-      if (!forked.ok()) {
-        return ErrorResponse(forked);
-      }
-      return JsonResponse(201, json::serialize(json::object{{"name", *to}, {"from", name}}));
-    }
-  }
-  if (path == "/tokens" && method == "POST") {
+        auto to = StringField(*body, "to");
+        if (!to.ok()) {
+          return ErrorResponse(to.status());
+        }
+        Status forked = store.Fork(name, *to);
+        if (!forked.ok()) {
+          return ErrorResponse(forked);
+        }
+        return JsonResponse(201, json::serialize(json::object{{"name", *to}, {"from", name}}));
+      });
+  routes.Add("POST", "/tokens", [&key](const http::Request& request, const PathParams&) {
     auto body = ParseObjectBody(request);
     if (!body.ok()) {
       return ErrorResponse(body.status());
@@ -310,9 +292,7 @@ http::Response HandleAdmin(const http::Request& request, std::string_view path,
       return ErrorResponse(token.status());
     }
     return JsonResponse(201, json::serialize(json::object{{"token", *token}}));
-  }
-  return ErrorResponse(
-      Status(ErrorCode::kNotFound, "no admin route " + method + " /admin/v1" + std::string(path)));
+  });
 }
 
 }  // namespace quarry::server

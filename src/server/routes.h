@@ -4,6 +4,7 @@
 // checks and JSON responses.
 
 #include <boost/json/object.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "http/message.h"
 #include "protocol/hrana_service.h"
 #include "server/config.h"
+#include "server/router.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -48,9 +50,14 @@ Result<storage::ConnectionLease> ReadWriteLease(storage::NamespaceStore& store,
                                                 const std::string& ns);
 http::Response ErrorResponse(const Status& status);
 
-// The admin API under /admin/v1/ (see docs/http-api.md). `path` starts after "/admin/v1".
-http::Response HandleAdmin(const http::Request& request, std::string_view path,
-                           const auth::Claims& claims, storage::NamespaceStore& store,
-                           const auth::KeyPair& key);
+// One admin route's handler: the request and the path segments its pattern captured. Runs on a
+// worker thread; the caller has checked for an admin token.
+using AdminHandler = std::function<http::Response(const http::Request&, const PathParams&)>;
+using AdminRoutes = Router<AdminHandler>;
+
+// The namespace and token routes of the admin API: /namespaces, /namespaces/{ns},
+// /namespaces/{ns}/fork, /tokens (see docs/http-api.md).
+void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
+                        const auth::KeyPair& key);
 
 }  // namespace quarry::server

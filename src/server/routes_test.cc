@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "server/admin_api.h"
+
 namespace quarry::server {
 namespace {
 
@@ -96,7 +98,7 @@ TEST(ServerConfigTest, NoAuthOnlyOnLoopback) {
 namespace quarry::server {
 namespace {
 
-TEST(HandleAdminTest, ScopedAdminTokensAreRefused) {
+TEST(AdminApiTest, ScopedAdminTokensAndImpossibleNamesAreRefused) {
   auto dir =
       std::filesystem::temp_directory_path() / ("quarry-admin-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -107,13 +109,14 @@ TEST(HandleAdminTest, ScopedAdminTokensAreRefused) {
   ASSERT_TRUE((*store)->Create("victim").ok());
   auto key = auth::KeyPair::Generate();
   ASSERT_TRUE(key.ok());
+  auto api = std::make_unique<AdminApi>(**store, *key);
 
   auth::Claims scoped;
   scoped.access = auth::Access::kAdmin;
   scoped.namespaces = {"a"};
   http::Request del;
   del.method = "DELETE";
-  EXPECT_EQ(HandleAdmin(del, "/namespaces/victim", scoped, **store, *key).status, 403);
+  EXPECT_EQ(api->Handle(del, "/namespaces/victim", scoped).status, 403);
   EXPECT_TRUE((*store)->Exists("victim"));
 
   auth::Claims admin;
@@ -122,10 +125,23 @@ TEST(HandleAdminTest, ScopedAdminTokensAreRefused) {
   http::Request mint;
   mint.method = "POST";
   mint.body = R"({"access":"admin","namespaces":["a"]})";
-  EXPECT_EQ(HandleAdmin(mint, "/tokens", admin, **store, *key).status, 400);
+  EXPECT_EQ(api->Handle(mint, "/tokens", admin).status, 400);
   mint.body = R"({"access":"rw","namespaces":["a"]})";
-  EXPECT_EQ(HandleAdmin(mint, "/tokens", admin, **store, *key).status, 201);
-  EXPECT_EQ(HandleAdmin(del, "/namespaces/victim", admin, **store, *key).status, 200);
+  EXPECT_EQ(api->Handle(mint, "/tokens", admin).status, 201);
+  EXPECT_EQ(api->Handle(del, "/namespaces/victim", admin).status, 200);
+  // A name that cannot exist is a bad request, not a missing namespace; long names are not
+  // echoed back.
+  http::Request get;
+  get.method = "GET";
+  for (std::string bad : {std::string(".."), std::string("ABC"), std::string(300, 'a')}) {
+    http::Response response = api->Handle(get, "/namespaces/" + bad, admin);
+    EXPECT_EQ(response.status, 400) << bad << ": " << response.body;
+    EXPECT_EQ(response.body.find(std::string(300, 'a')), std::string::npos);
+    EXPECT_EQ(api->Handle(get, "/namespaces/" + bad + "/migrations", admin).status, 400) << bad;
+  }
+  EXPECT_EQ(api->Handle(del, "/namespaces", admin).status, 405);
+  EXPECT_EQ(api->Handle(get, "/nothing", admin).status, 404);
+  api.reset();
   store->reset();
   std::filesystem::remove_all(dir);
 }

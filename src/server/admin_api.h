@@ -1,0 +1,33 @@
+#pragma once
+
+// AdminApi: the admin API under /admin/v1 (docs/http-api.md) as one route table, and the state
+// its routes share (the schema groups). Only an admin token for all namespaces may use it: it
+// creates and deletes namespaces and mints tokens. A namespace name in the path that cannot
+// exist is a 400, before any route runs. Thread-safe once constructed.
+
+#include <string_view>
+
+#include "auth/key_pair.h"
+#include "auth/token.h"
+#include "http/message.h"
+#include "server/admin_migrations.h"
+#include "server/routes.h"
+#include "storage/namespace_store.h"
+
+namespace quarry::server {
+
+class AdminApi {
+ public:
+  // `store` and `key` must outlive the API.
+  AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key);
+
+  // Answers one admin request; `path` starts after "/admin/v1".
+  http::Response Handle(const http::Request& request, std::string_view path,
+                        const auth::Claims& claims) const;
+
+ private:
+  GroupStores groups_;
+  AdminRoutes routes_;
+};
+
+}  // namespace quarry::server
