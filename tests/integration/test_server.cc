@@ -24,12 +24,15 @@ TempDir::~TempDir() {
   }
 }
 
-TestServer::TestServer() {
+TestServer::TestServer() : TestServer([](server::ServerConfig&) {}) {}
+
+TestServer::TestServer(const std::function<void(server::ServerConfig&)>& configure) {
   server::ServerConfig config;
   config.listen_address = "127.0.0.1";
   config.listen_port = 0;
   config.data_dir = dir_.path() / "data";
   config.worker_threads = 4;
+  configure(config);
   auto created = server::QuarryServer::Create(config);
   if (!created.ok()) {
     error_ = created.status().message();
@@ -58,6 +61,18 @@ std::string TestServer::AdminToken() const {
   auth::Claims claims;
   claims.access = auth::Access::kAdmin;
   claims.all_namespaces = true;
+  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  claims.expires_at = claims.issued_at + 3600;
+  return server_->key().Sign(claims);
+}
+
+std::string TestServer::Token(auth::Access access, const std::string& subject) const {
+  auth::Claims claims;
+  claims.access = access;
+  claims.all_namespaces = true;
+  claims.subject = subject;
   claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();

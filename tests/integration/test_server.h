@@ -5,6 +5,7 @@
 
 #include <boost/json/value.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,6 +31,8 @@ class TestServer {
   // Aborts the test binary (via gtest fatal failure in the caller) when the server fails to
   // start: check ok() before use.
   TestServer();
+  // A server whose configuration `configure` adjusts (limits, an observer) before it starts.
+  explicit TestServer(const std::function<void(server::ServerConfig&)>& configure);
   ~TestServer();
 
   bool ok() const { return server_ != nullptr; }
@@ -41,6 +44,8 @@ class TestServer {
   const std::filesystem::path& data_dir() const { return dir_.path(); }
   // A token signed with the server's key: admin over every namespace.
   std::string AdminToken() const;
+  // A token for `access` over every namespace (a different token each call: its subject).
+  std::string Token(auth::Access access, const std::string& subject = "test") const;
   // The flags that point a `quarry` command at this server: --url and --data.
   std::vector<std::string> CliFlags() const;
   // One admin API call (/admin/v1<path>) with the admin token: the HTTP status (0 when the

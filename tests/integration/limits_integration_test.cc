@@ -1,0 +1,189 @@
+// Limits that hold per tenant (issue 6, section 2), against the real server: memory per
+// statement, the size of a whole response, streams per namespace and per token, connections
+// per namespace; and the access of one client never left on a pooled connection for the next.
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <boost/json.hpp>
+#include <thread>
+
+#include "client/http_connection.h"
+#include "test_server.h"
+
+namespace quarry {
+namespace {
+
+namespace json = boost::json;
+using quarry::testing::TestServer;
+
+std::string Pipeline(const std::vector<std::string>& sqls, const std::string& baton = "",
+                     bool close = true) {
+  json::array requests;
+  for (const auto& sql : sqls) {
+    requests.push_back(json::object{{"type", "execute"}, {"stmt", {{"sql", sql}}}});
+  }
+  if (close) {
+    requests.push_back(json::object{{"type", "close"}});
+  }
+  return json::serialize(
+      json::object{{"baton", baton.empty() ? json::value(nullptr) : json::value(baton)},
+                   {"requests", std::move(requests)}});
+}
+
+class Http {
+ public:
+  Http(const TestServer& server, std::string token)
+      : http_("127.0.0.1", server.port(), server.url(), {}), token_(std::move(token)) {}
+  client::HttpResponse Post(const std::string& path, const std::string& body) {
+    auto response = http_.Send("POST", path, body, token_);
+    EXPECT_TRUE(response.ok()) << response.status().ToString();
+    return response.ok() ? *response : client::HttpResponse{};
+  }
+  // The i-th result of a pipeline answer.
+  static json::object Result(const client::HttpResponse& response, size_t i) {
+    return json::parse(response.body).at("results").as_array().at(i).as_object();
+  }
+
+ private:
+  client::HttpConnection http_;
+  std::string token_;
+};
+
+int64_t PeakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+// Issue 6, defect 1 end to end: a read-only token's read, then a lone write with a read-write
+// token, which joins a group commit on a pooled connection.
+TEST(LimitsTest, ReadOnlyTokenReadDoesNotBreakTheNextReadWriteWrite) {
+  TestServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  ASSERT_EQ(server.Admin("POST", "/namespaces", R"({"name": "m"})"), 201);
+  Http rw(server, server.Token(auth::Access::kReadWrite));
+  Http ro(server, server.Token(auth::Access::kReadOnly));
+  ASSERT_EQ(
+      Http::Result(rw.Post("/db/m/v2/pipeline", Pipeline({"CREATE TABLE t (x)"})), 0).at("type"),
+      "ok");
+  for (int i = 0; i < 5; ++i) {
+    auto read = ro.Post("/db/m/v2/pipeline", Pipeline({"SELECT count(*) FROM t"}));
+    EXPECT_EQ(Http::Result(read, 0).at("type"), "ok") << read.body;
+    auto write = rw.Post("/db/m/v2/pipeline", Pipeline({"INSERT INTO t VALUES (1)"}));
+    EXPECT_EQ(Http::Result(write, 0).at("type"), "ok") << write.body;
+  }
+}
+
+TEST(LimitsTest, OneStatementCannotTakeGigabytes) {
+  TestServer server;
+  ASSERT_TRUE(server.ok()) << server.error();
+  int64_t before = PeakRssMiB();
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&] {
+      Http ro(server, server.Token(auth::Access::kReadOnly));
+      auto out = ro.Post("/v2/pipeline",
+                         Pipeline({"SELECT length(CAST(zeroblob(999999999) AS TEXT) || 1)"}));
+      json::object result = Http::Result(out, 0);
+      ASSERT_EQ(result.at("type"), "error") << out.body;
+      EXPECT_EQ(result.at("error").at("code"), "SQLITE_TOOBIG") << out.body;
+    });
+  }
+  for (auto& client : clients) {
+    client.join();
+  }
+  EXPECT_LT(PeakRssMiB() - before, 512) << "peak RSS grew by more than 512 MiB";
+}
+
+TEST(LimitsTest, AWholeResponseIsBoundedNotOnlyEachStatement) {
+  TestServer server([](server::ServerConfig& config) {
+    config.max_result_bytes = 1 << 20;
+    config.max_response_bytes = 2 << 20;
+  });
+  ASSERT_TRUE(server.ok()) << server.error();
+  Http rw(server, server.AdminToken());
+  // 30 statements of ~400 KiB (base64) each: each is under the per-statement bound, together
+  // they are far over the response bound.
+  std::vector<std::string> sqls(30, "SELECT randomblob(300000)");
+  auto out = rw.Post("/v2/pipeline", Pipeline(sqls));
+  ASSERT_EQ(out.status, 200);
+  EXPECT_LT(out.body.size(), size_t{3} << 20);
+  EXPECT_EQ(Http::Result(out, 0).at("type"), "ok");
+  json::object last = Http::Result(out, 29);
+  ASSERT_EQ(last.at("type"), "error");
+  EXPECT_EQ(last.at("error").at("code"), "RESPONSE_TOO_LARGE");
+  EXPECT_NE(std::string(last.at("error").at("message").as_string()).find("response"),
+            std::string::npos);
+
+  // The same for a cursor, which used to be built into one string.
+  json::array steps;
+  for (int i = 0; i < 30; ++i) {
+    steps.push_back(json::object{{"stmt", {{"sql", "SELECT randomblob(300000)"}}}});
+  }
+  auto cursor =
+      rw.Post("/v3/cursor",
+              json::serialize(json::object{{"baton", nullptr}, {"batch", {{"steps", steps}}}}));
+  ASSERT_EQ(cursor.status, 200);
+  EXPECT_LT(cursor.body.size(), size_t{3} << 20);
+  EXPECT_NE(cursor.body.find("RESPONSE_TOO_LARGE"), std::string::npos);
+}
+
+TEST(LimitsTest, StreamsOfOneNamespaceOrTokenLeaveOthersServed) {
+  TestServer server([](server::ServerConfig& config) {
+    config.max_streams_per_namespace = 4;
+    config.max_streams_per_token = 6;
+  });
+  ASSERT_TRUE(server.ok()) << server.error();
+  for (const char* ns : {"a", "b", "c"}) {
+    ASSERT_EQ(server.Admin("POST", "/namespaces", std::string(R"({"name": ")") + ns + "\"}"), 201);
+  }
+  Http greedy(server, server.Token(auth::Access::kReadWrite, "greedy"));
+  std::vector<std::string> batons;
+  for (int i = 0; i < 4; ++i) {  // streams left open: their batons are kept
+    auto out = greedy.Post("/db/a/v2/pipeline", Pipeline({"SELECT 1"}, "", false));
+    ASSERT_EQ(Http::Result(out, 0).at("type"), "ok") << out.body;
+    batons.emplace_back(json::parse(out.body).at("baton").as_string());
+  }
+  auto refused = greedy.Post("/db/a/v2/pipeline", Pipeline({"SELECT 1"}));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("namespace 'a'"), std::string::npos) << refused.body;
+  // Another namespace, even for the same token, is served.
+  Http other(server, server.Token(auth::Access::kReadWrite, "other"));
+  EXPECT_EQ(Http::Result(other.Post("/db/b/v2/pipeline", Pipeline({"SELECT 1"})), 0).at("type"),
+            "ok");
+  // The token's own share: two more on b, then the seventh anywhere is refused.
+  for (int i = 0; i < 2; ++i) {
+    auto out = greedy.Post("/db/b/v2/pipeline", Pipeline({"SELECT 1"}, "", false));
+    ASSERT_EQ(Http::Result(out, 0).at("type"), "ok") << out.body;
+  }
+  auto token_full = greedy.Post("/db/c/v2/pipeline", Pipeline({"SELECT 1"}));
+  EXPECT_EQ(token_full.status, 503) << token_full.body;
+  EXPECT_NE(token_full.body.find("this token"), std::string::npos) << token_full.body;
+  EXPECT_EQ(Http::Result(other.Post("/db/c/v2/pipeline", Pipeline({"SELECT 1"})), 0).at("type"),
+            "ok");
+  // Closing a stream frees its place.
+  json::object close{{"type", "close"}};
+  greedy.Post("/db/a/v2/pipeline", json::serialize(json::object{{"baton", batons[0]},
+                                                                {"requests", json::array{close}}}));
+  EXPECT_EQ(Http::Result(greedy.Post("/db/c/v2/pipeline", Pipeline({"SELECT 1"})), 0).at("type"),
+            "ok");
+}
+
+TEST(LimitsTest, ConnectionsPerNamespaceAreBounded) {
+  TestServer server([](server::ServerConfig& config) { config.max_connections_per_namespace = 3; });
+  ASSERT_TRUE(server.ok()) << server.error();
+  Http rw(server, server.AdminToken());
+  int refused = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto out = rw.Post("/v2/pipeline", Pipeline({"SELECT 1"}, "", false));
+    if (out.status == 503) {
+      ++refused;
+      EXPECT_NE(out.body.find("open connections"), std::string::npos) << out.body;
+    }
+  }
+  EXPECT_EQ(refused, 2);
+}
+
+}  // namespace
+}  // namespace quarry
