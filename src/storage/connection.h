@@ -31,6 +31,9 @@ struct ConnectionOptions {
   int cache_size_kib = 2048;
   Durability durability = Durability::kNormal;
   size_t statement_cache_size = 32;
+  // Whether SQLite enforces foreign keys (PRAGMA foreign_keys) on the connection. For a
+  // namespace it is the namespace's setting (see NamespaceStore), applied on every Acquire.
+  bool foreign_keys = true;
 };
 
 // Owns a prepared statement; finalizes it unless it came from (and goes back to) a cache.

@@ -31,7 +31,8 @@ Database::Database(std::string name, std::filesystem::path path, ConnectionOptio
     : name_(std::move(name)),
       path_(std::move(path)),
       options_(options),
-      max_idle_(max_idle_connections) {}
+      max_idle_(max_idle_connections),
+      foreign_keys_(options.foreign_keys) {}
 
 Result<ConnectionLease> Database::Acquire() {
   if (deleted()) {
@@ -48,6 +49,10 @@ Result<ConnectionLease> Database::Acquire() {
   if (conn == nullptr) {
     QUARRY_ASSIGN_OR_RETURN(conn, Connection::Open(path_, options_, /*create=*/false));
   }
+  // Through the C API, not a PRAGMA: the client's authorizer on a pooled connection does not
+  // apply, and the call is a no-op (no statement expiry) when the setting is unchanged.
+  int enforced = 0;
+  sqlite3_db_config(conn->handle(), SQLITE_DBCONFIG_ENABLE_FKEY, foreign_keys() ? 1 : 0, &enforced);
   return ConnectionLease(shared_from_this(), std::move(conn));
 }
 

@@ -54,8 +54,14 @@ class Database : public std::enable_shared_from_this<Database> {
   const std::string& name() const { return name_; }
   const std::filesystem::path& path() const { return path_; }
 
-  // Borrows an idle connection or opens a new one. Fails when the namespace was deleted.
+  // Borrows an idle connection or opens a new one, with the namespace's current foreign-key
+  // setting applied. Fails when the namespace was deleted.
   Result<ConnectionLease> Acquire();
+
+  // The namespace's foreign-key enforcement; a change reaches every connection acquired after
+  // it (connections in use keep theirs until returned).
+  bool foreign_keys() const { return foreign_keys_.load(); }
+  void SetForeignKeys(bool on) { foreign_keys_.store(on); }
 
   // Closes every idle connection (leases in use close when returned).
   void CloseIdle();
@@ -104,6 +110,7 @@ class Database : public std::enable_shared_from_this<Database> {
   const ConnectionOptions options_;
   const size_t max_idle_;
   std::atomic<bool> deleted_{false};
+  std::atomic<bool> foreign_keys_;
   std::atomic<int64_t> last_used_ms_{0};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mutex_)
