@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/client_ddl.h"
+
 namespace quarry::protocol {
 namespace json = boost::json;
 
@@ -117,6 +119,11 @@ size_t EstimateRowBytes(sqlite3_stmt* stmt, int columns) {
 Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
                                 const StmtSpec& spec, RowSink& sink, size_t max_result_bytes) {
   auto start = std::chrono::steady_clock::now();
+  QUARRY_ASSIGN_OR_RETURN(auto client_ddl, storage::RunClientDdl(conn, sql, true));
+  if (client_ddl) {
+    sink.Begin(nullptr);  // no columns, no rows
+    return StmtOutcome{};
+  }
   std::string_view tail;
   QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(sql, &tail));
   if (!stmt) {
@@ -159,6 +166,11 @@ Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
 Status ExecuteSequence(storage::Connection& conn, std::string_view sql) {
   std::string_view rest = sql;
   while (true) {
+    QUARRY_ASSIGN_OR_RETURN(auto client_ddl, storage::RunClientDdl(conn, rest, false));
+    if (client_ddl) {
+      rest = rest.substr(*client_ddl);
+      continue;
+    }
     std::string_view tail;
     QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(rest, &tail));
     if (!stmt) {
