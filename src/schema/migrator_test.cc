@@ -135,6 +135,29 @@ TEST_F(MigratorTest, MissingFromFolderIsReported) {
   EXPECT_NE(refused.status.message().find("missing from the folder (0001_a)"), std::string::npos);
 }
 
+// A database that drizzle-kit's own migrator brought up to date showed every migration pending.
+TEST_F(MigratorTest, DrizzleKitHistoryCountsAsAppliedForADrizzleFolder) {
+  MigrationSet set = ReadOrDie(kFixtures / "drizzle" / "migrations");
+  ASSERT_EQ(set.migrations.size(), 2u);
+  EXPECT_EQ(set.migrations[0].when_ms, 1795260854381);
+  // What drizzle-orm's migrator writes: the file's SHA-256 and the journal's "when".
+  Query(*conn_,
+        "CREATE TABLE __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT "
+        "NULL, created_at numeric)");
+  Query(*conn_, "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('" +
+                    set.migrations[0].checksum + "', 1795260854381)");
+  EXPECT_EQ(StatesNow(set), (Strings{"0000_init=applied", "0001_add_display_name=pending"}));
+  Query(*conn_,
+        "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('edited', "
+        "1795260857909), ('x', 1700000000000)");
+  EXPECT_EQ(StatesNow(set), (Strings{"0000_init=applied", "0001_add_display_name=modified",
+                                     "drizzle-kit:1700000000000=missing"}));
+  // Other folder formats ignore drizzle-kit's table.
+  MigrationSet quarry = ReadOrDie(kFixtures / "quarry");
+  EXPECT_EQ(StatesNow(quarry),
+            (Strings{"20240501120000_create_users=pending", "20240502090000_add_posts=pending"}));
+}
+
 TEST_F(MigratorTest, DryRunPrintsThePlanAndWritesNothing) {
   ASSERT_TRUE(conn_->Exec("CREATE TABLE existing (v); INSERT INTO existing VALUES (42);").ok());
   std::string before = Snapshot(*conn_);
