@@ -1,7 +1,8 @@
 // The real drizzle-kit (pinned in package.json) against a real Quarry server: both dialects
 // ("sqlite" through @libsql/client, and "turso"), `push` and `generate` + `migrate`, changing a
 // column of a parent table whose children reference it with ON DELETE CASCADE. Every row must
-// survive, and Quarry's own migration history with it.
+// survive, and Quarry's own migration history with it. Then libSQL's ALTER COLUMN by hand over
+// raw Hrana: in execute, batch (inside a transaction) and sequence, and its errors.
 //
 // Regression tests: drizzle-kit push deleted every child row (its rebuild's DROP TABLE cascaded:
 // its PRAGMA foreign_keys=OFF is a separate request) and dropped _quarry_migrations; the turso
@@ -14,7 +15,7 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, QUARRY_BIN } from './harness.mjs';
+import { startServer, QUARRY_BIN, hrana, exec, close } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DRIZZLE_KIT = path.join(here, 'node_modules', 'drizzle-kit', 'bin.cjs');
@@ -196,3 +197,45 @@ for (const dialect of ['sqlite', 'turso']) {
     });
   });
 }
+
+describe('libSQL ALTER COLUMN over raw Hrana', () => {
+  test('works in execute, batch and sequence, in and out of a transaction, and says what is wrong', async () => {
+    const ns = 'alter-raw';
+    await server.createNamespace(ns);
+    const r = await hrana(server, {
+      requests: [
+        { type: 'sequence', sql: "CREATE TABLE p (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE c (p INTEGER REFERENCES p(id) ON DELETE CASCADE); INSERT INTO p VALUES (1, 'x'); INSERT INTO c VALUES (1);" },
+        { type: 'sequence', sql: "ALTER TABLE p ALTER COLUMN v TO v TEXT NOT NULL; INSERT INTO p VALUES (2, 'y');" },
+        exec('ALTER TABLE p ALTER COLUMN v TO v TEXT NOT NULL DEFAULT \'d\''),
+        {
+          type: 'batch', batch: { steps: [
+            { stmt: { sql: 'PRAGMA foreign_keys = OFF' } },
+            { stmt: { sql: 'BEGIN' } },
+            { stmt: { sql: 'ALTER TABLE p ALTER COLUMN v TO v TEXT CHECK (length(v) = 1)' } },
+            { stmt: { sql: 'COMMIT' } },
+          ] },
+        },
+        exec('ALTER TABLE p ALTER COLUMN v TO w TEXT'),
+        exec('ALTER TABLE p ALTER COLUMN v TO v TEXT; SELECT 1'),
+        exec('ALTER TABLE p ALTER COLUMN v TO v TEXT CHECK (length(v) > 5)'),
+        exec('SELECT (SELECT count(*) FROM p) AS parents, (SELECT count(*) FROM c) AS children, (SELECT sql FROM sqlite_schema WHERE name = \'p\') AS ddl'),
+        close,
+      ],
+    }, { ns });
+    assert.equal(r.status, 200, r.text);
+    const [seq1, seq2, one, batch, renamed, many, misfit, check] = r.json.results;
+    for (const ok of [seq1, seq2, one]) assert.equal(ok.type, 'ok', JSON.stringify(ok));
+    assert.equal(batch.type, 'ok');
+    assert.deepEqual(batch.response.result.step_errors, [null, null, null, null]);
+    assert.equal(renamed.type, 'error');
+    assert.match(renamed.error.message, /RENAME COLUMN/);
+    assert.equal(many.type, 'error');
+    assert.match(many.error.message, /more than one statement/);
+    assert.equal(misfit.type, 'error');
+    assert.match(misfit.error.message, /p\.v: existing rows do not fit/);
+    const [parents, children, ddl] = check.response.result.rows[0].map((v) => v.value);
+    assert.equal(Number(parents), 2);
+    assert.equal(Number(children), 1);
+    assert.match(ddl, /v TEXT CHECK \(length\(v\) = 1\)/);
+  });
+});
