@@ -287,12 +287,7 @@ http::Response HandleAdmin(const http::Request& request, std::string_view path,
       if (!created.ok()) {
         return ErrorResponse(created);
       }
-      bool foreign_keys = true;
-      for (const auto& info : store.List()) {
-        if (info.name == *name) {
-          foreign_keys = info.foreign_keys;
-        }
-      }
+      bool foreign_keys = settings->foreign_keys.value_or(store.default_foreign_keys());
       return JsonResponse(
           201, json::serialize(json::object{{"name", *name}, {"foreign_keys", foreign_keys}}));
     }

@@ -59,6 +59,8 @@ class NamespaceStore {
   ~NamespaceStore();
 
   const std::filesystem::path& data_dir() const { return options_.data_dir; }
+  // What a namespace created without saying gets.
+  bool default_foreign_keys() const { return options_.default_foreign_keys; }
   std::filesystem::path keys_dir() const { return options_.data_dir / "keys"; }
 
   // kAlreadyExists when the name is taken, kInvalidName when it is not a valid name.
