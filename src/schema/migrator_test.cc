@@ -269,6 +269,29 @@ TEST_F(MigratorTest, TableRebuildKeepsChildRows) {
   EXPECT_EQ(Query(*conn_, "SELECT id, parent_id FROM child"), (std::vector<Strings>{{"1", "1"}}));
 }
 
+// drizzle-kit's turso dialect writes libSQL's ALTER COLUMN into migration files; SQLite refused it.
+TEST_F(MigratorTest, LibsqlAlterColumnInAMigrationRebuildsAndKeepsChildRows) {
+  TempDir folder;
+  WriteFile(folder / "m/0001_tables.sql",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\n"
+            "CREATE TABLE child (id INTEGER PRIMARY KEY,\n"
+            "  parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE);\n"
+            "INSERT INTO parent VALUES (1, 'p');\nINSERT INTO child VALUES (1, 1);");
+  WriteFile(folder / "m/0002_alter.sql",
+            "ALTER TABLE `parent` ALTER COLUMN \"name\" TO \"name\" text NOT NULL DEFAULT '';");
+  WriteFile(folder / "m/0003_misfit.sql",
+            "ALTER TABLE parent ALTER COLUMN name TO name TEXT CHECK (length(name) > 3);");
+  MigrationRun run = Migrator(*conn_).Apply(ReadOrDie(folder / "m"));
+  ASSERT_FALSE(run.status.ok());
+  EXPECT_EQ(run.done, (Strings{"0001_tables", "0002_alter"}));
+  EXPECT_NE(run.status.message().find("existing rows do not fit"), std::string::npos)
+      << run.status.message();
+  EXPECT_EQ(Query(*conn_, "SELECT id, parent_id FROM child"), (std::vector<Strings>{{"1", "1"}}));
+  EXPECT_EQ(
+      Query(*conn_, "SELECT \"notnull\" FROM pragma_table_info('parent') WHERE name = 'name'"),
+      (std::vector<Strings>{{"1"}}));
+}
+
 TEST_F(MigratorTest, TransactionControlInAMigrationIsRefused) {
   TempDir folder;
   WriteFile(folder / "m/0001_a.sql", "CREATE TABLE a (x);\nCOMMIT;\nCREATE TABLE b (x);");
