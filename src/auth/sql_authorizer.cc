@@ -66,6 +66,20 @@ bool IsOneOf(const char* name, const std::string_view (&list)[N]) {
                      [text](std::string_view entry) { return EqualsIgnoreCase(text, entry); });
 }
 
+// Quarry's own bookkeeping tables (the migration history, `_quarry_migrations`, and any later
+// `_quarry_*` table), but not the `_quarry_new_*` staging tables of a schema rebuild, which the
+// rebuild renames.
+bool IsBookkeepingTable(const char* table) {
+  if (table == nullptr) {
+    return false;
+  }
+  std::string_view name(table);
+  auto starts_with = [name](std::string_view prefix) {
+    return name.size() >= prefix.size() && EqualsIgnoreCase(name.substr(0, prefix.size()), prefix);
+  };
+  return starts_with("_quarry_") && !starts_with("_quarry_new_");
+}
+
 bool IsSchemaTable(const char* table) {
   return table != nullptr && (EqualsIgnoreCase(table, "sqlite_master") ||
                               EqualsIgnoreCase(table, "sqlite_temp_master"));
@@ -108,6 +122,12 @@ int AuthorizeCommon(SqlAccess mode, int action, const char* arg1, const char* ar
       return IsOneOf(arg2, kForbiddenFunctions) ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_PRAGMA:
       return AuthorizePragma(mode, arg1, arg2);
+    case SQLITE_DROP_TABLE:
+      // arg1 is the table. See the header: the statement succeeds and the table stays.
+      return IsBookkeepingTable(arg1) ? SQLITE_IGNORE : SQLITE_OK;
+    case SQLITE_ALTER_TABLE:
+      // arg2 is the table.
+      return IsBookkeepingTable(arg2) ? SQLITE_DENY : SQLITE_OK;
     default:
       return SQLITE_OK;
   }
@@ -115,7 +135,7 @@ int AuthorizeCommon(SqlAccess mode, int action, const char* arg1, const char* ar
 
 int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
   if (AuthorizeCommon(SqlAccess::kReadOnly, action, arg1, arg2) != SQLITE_OK) {
-    return SQLITE_DENY;
+    return SQLITE_DENY;  // read-only clients are refused, not ignored, a DROP TABLE
   }
   switch (action) {
     case SQLITE_SELECT:

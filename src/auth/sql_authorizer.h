@@ -22,6 +22,12 @@
 //     name files outside the data folder and reading them discloses server paths.
 //   - PRAGMA wal_checkpoint: checkpointing is the storage layer's job, and the RESTART and
 //     TRUNCATE modes wait on every reader.
+//   - ALTER TABLE of Quarry's bookkeeping tables (`_quarry_*`, e.g. the migration history
+//     `_quarry_migrations`; the `_quarry_new_*` staging tables of a schema rebuild are not
+//     bookkeeping). DROP TABLE of one is ignored rather than refused: the statement succeeds
+//     and the table stays (SQLITE_IGNORE), because schema tools that drop every table they do not
+//     know (drizzle-kit push, for one) would otherwise fail half-way through their change. Rows
+//     can still be written: the migrator records its history through the same rules.
 //   - setting a server-owned pragma (PRAGMA x = y or PRAGMA x(y)); reading it is allowed.
 //     These are per-connection or per-file settings the server relies on, and a pooled
 //     connection would carry a client's change to the next client: journal_mode (except

@@ -282,6 +282,46 @@ TEST_F(SqlAuthorizerTest, ReadWriteDeniesServerOwnedPragmas) {
   }
 }
 
+// drizzle-kit push drops every table its schema does not declare, Quarry's migration history
+// among them; `migrate status` then showed every migration pending.
+TEST_F(SqlAuthorizerTest, BookkeepingTablesSurviveClientDropAndRefuseAlter) {
+  ASSERT_EQ(Exec("CREATE TABLE _quarry_migrations(id TEXT PRIMARY KEY, checksum TEXT);"
+                 "INSERT INTO _quarry_migrations VALUES ('0001_init', 'c1')"),
+            SQLITE_OK);
+  Install(SqlAccess::kReadWrite);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db_, "DROP TABLE _quarry_migrations", -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_NE(stmt, nullptr);  // a statement that does nothing, not "no statement"
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  ExpectAllowed("DROP TABLE IF EXISTS \"_QUARRY_MIGRATIONS\"");
+  ExpectDenied("ALTER TABLE _quarry_migrations RENAME TO kept");
+  ExpectDenied("ALTER TABLE _quarry_migrations ADD COLUMN x");
+  ExpectDenied("ALTER TABLE _quarry_migrations DROP COLUMN checksum");
+  // The migrator writes its history through the same rules.
+  ExpectAllowed("INSERT INTO _quarry_migrations VALUES ('0002_more', 'c2')");
+  ExpectAllowed("DELETE FROM _quarry_migrations WHERE id = '0002_more'");
+  EXPECT_EQ(Exec("SELECT 1 FROM _quarry_migrations WHERE id = '0001_init'"), SQLITE_OK);
+  // A schema rebuild's staging table is not bookkeeping: it is renamed and dropped as usual.
+  ExpectAllowed("CREATE TABLE _quarry_new_t(id INTEGER PRIMARY KEY)");
+  ExpectAllowed("ALTER TABLE _quarry_new_t RENAME TO renamed");
+  ExpectAllowed("DROP TABLE renamed");
+  // A read-only client is refused the drop outright.
+  Install(SqlAccess::kReadOnly);
+  ExpectDenied("DROP TABLE _quarry_migrations");
+  Install(SqlAccess::kReadWrite);
+  int count = 0;
+  sqlite3_exec(
+      db_, "SELECT count(*) FROM sqlite_schema WHERE name = '_quarry_migrations'",
+      [](void* out, int, char** values, char**) {
+        *static_cast<int*>(out) = std::stoi(values[0]);
+        return 0;
+      },
+      &count, nullptr);
+  EXPECT_EQ(count, 1);
+}
+
 TEST_F(SqlAuthorizerTest, BothModesDenyDangerousFunctions) {
   for (SqlAccess mode : {SqlAccess::kReadOnly, SqlAccess::kReadWrite}) {
     Install(mode);

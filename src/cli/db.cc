@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <ctime>
 #include <iostream>
+#include <optional>
 
 #include "cli/command.h"
 #include "cli/connection_options.h"
@@ -44,16 +45,43 @@ std::string UtcTime(int64_t ms) {
   return buf;
 }
 
-int Create(const ConnectionOptions& options, const std::string& name) {
+// "on" / "off" (as given to --foreign-keys) to a setting; CLI11 has already refused others.
+std::optional<bool> OnOff(const std::string& value) {
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  return value == "on";
+}
+
+int Create(const ConnectionOptions& options, const std::string& name,
+           const std::string& foreign_keys) {
   auto admin = OpenAdminClient(options);
   if (!admin.ok()) {
     return Fail("create", admin.status());
   }
-  Status created = (*admin)->CreateNamespace(name);
+  Status created = (*admin)->CreateNamespace(name, OnOff(foreign_keys));
   if (!created.ok()) {
     return Fail("create", created);
   }
   std::cout << "Created database '" << name << "'.\n";
+  return 0;
+}
+
+int Configure(const ConnectionOptions& options, const std::string& name,
+              const std::string& foreign_keys) {
+  if (foreign_keys.empty()) {
+    std::cerr << "quarry db config: nothing to change; give --foreign-keys on|off\n";
+    return 2;
+  }
+  auto admin = OpenAdminClient(options);
+  if (!admin.ok()) {
+    return Fail("config", admin.status());
+  }
+  Status set = (*admin)->SetForeignKeys(name, foreign_keys == "on");
+  if (!set.ok()) {
+    return Fail("config", set);
+  }
+  std::cout << "Foreign keys are " << foreign_keys << " in database '" << name << "'.\n";
   return 0;
 }
 
@@ -74,7 +102,8 @@ int List(const ConnectionOptions& options, bool as_json) {
           {"size_bytes", ns.size_bytes},
           {"created_at", ns.created_at_ms},
           {"last_used_at",
-           ns.last_used_ms ? boost::json::value(*ns.last_used_ms) : boost::json::value(nullptr)}});
+           ns.last_used_ms ? boost::json::value(*ns.last_used_ms) : boost::json::value(nullptr)},
+          {"foreign_keys", ns.foreign_keys}});
     }
     std::cout << boost::json::serialize(out) << "\n";
     return 0;
@@ -82,10 +111,11 @@ int List(const ConnectionOptions& options, bool as_json) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& ns : *list) {
     rows.push_back({ns.name, HumanSize(ns.size_bytes), UtcTime(ns.created_at_ms),
-                    ns.last_used_ms ? UtcTime(*ns.last_used_ms) : "-"});
+                    ns.last_used_ms ? UtcTime(*ns.last_used_ms) : "-",
+                    ns.foreign_keys ? "on" : "off"});
   }
-  std::cout << FormatTable({{"name"}, {"size", true}, {"created (UTC)"}, {"last used (UTC)"}},
-                           rows);
+  std::cout << FormatTable(
+      {{"name"}, {"size", true}, {"created (UTC)"}, {"last used (UTC)"}, {"foreign keys"}}, rows);
   return 0;
 }
 
@@ -141,9 +171,24 @@ void RegisterDbCommands(CLI::App& app, ExitCode& exit_code) {
     auto* cmd = db->add_subcommand("create", "Create a database");
     auto options = std::make_shared<ConnectionOptions>();
     auto name = std::make_shared<std::string>();
+    auto foreign_keys = std::make_shared<std::string>();
     cmd->add_option("NAME", *name, "Database name ([a-z0-9][a-z0-9_-]*)")->required();
+    cmd->add_option("--foreign-keys", *foreign_keys,
+                    "Enforce foreign keys: on or off (default: the server's, on)")
+        ->check(CLI::IsMember({"on", "off"}));
     AddConnectionOptions(cmd, *options);
-    cmd->callback([=, &exit_code] { exit_code.value = Create(*options, *name); });
+    cmd->callback([=, &exit_code] { exit_code.value = Create(*options, *name, *foreign_keys); });
+  }
+  {
+    auto* cmd = db->add_subcommand("config", "Change a database's settings");
+    auto options = std::make_shared<ConnectionOptions>();
+    auto name = std::make_shared<std::string>();
+    auto foreign_keys = std::make_shared<std::string>();
+    cmd->add_option("NAME", *name, "Database name")->required();
+    cmd->add_option("--foreign-keys", *foreign_keys, "Enforce foreign keys: on or off")
+        ->check(CLI::IsMember({"on", "off"}));
+    AddConnectionOptions(cmd, *options);
+    cmd->callback([=, &exit_code] { exit_code.value = Configure(*options, *name, *foreign_keys); });
   }
   {
     auto* cmd = db->add_subcommand("list", "List databases with size and last use");

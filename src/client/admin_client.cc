@@ -70,6 +70,9 @@ Result<std::vector<NamespaceInfo>> AdminClient::ListNamespaces() {
     if (const json::value* v = obj->if_contains("created_at"); v && v->is_number()) {
       info.created_at_ms = v->to_number<int64_t>();
     }
+    if (const json::value* v = obj->if_contains("foreign_keys"); v && v->is_bool()) {
+      info.foreign_keys = v->get_bool();
+    }
     if (const json::value* v = obj->if_contains("last_used_at"); v && v->is_number()) {
       int64_t ms = v->to_number<int64_t>();
       if (ms != 0) {
@@ -81,8 +84,18 @@ Result<std::vector<NamespaceInfo>> AdminClient::ListNamespaces() {
   return out;
 }
 
-Status AdminClient::CreateNamespace(const std::string& name) {
-  auto body = Call("POST", "/namespaces", json::serialize(json::object{{"name", name}}));
+Status AdminClient::CreateNamespace(const std::string& name, std::optional<bool> foreign_keys) {
+  json::object request{{"name", name}};
+  if (foreign_keys) {
+    request.emplace("foreign_keys", *foreign_keys);
+  }
+  auto body = Call("POST", "/namespaces", json::serialize(request));
+  return body.ok() ? Status::Ok() : body.status();
+}
+
+Status AdminClient::SetForeignKeys(const std::string& name, bool on) {
+  auto body =
+      Call("PATCH", "/namespaces/" + name, json::serialize(json::object{{"foreign_keys", on}}));
   return body.ok() ? Status::Ok() : body.status();
 }
 

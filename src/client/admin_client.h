@@ -20,6 +20,7 @@ struct NamespaceInfo {
   uint64_t size_bytes = 0;
   int64_t created_at_ms = 0;
   std::optional<int64_t> last_used_ms;  // nullopt when never used
+  bool foreign_keys = true;             // SQLite enforces foreign keys in it
 };
 
 struct TokenRequest {
@@ -38,7 +39,10 @@ class AdminClient {
 
   Result<std::vector<NamespaceInfo>> ListNamespaces();
   // kAlreadyExists when taken; kInvalidName for a bad name.
-  Status CreateNamespace(const std::string& name);
+  // `foreign_keys` unset takes the server's default.
+  Status CreateNamespace(const std::string& name, std::optional<bool> foreign_keys = std::nullopt);
+  // Changes a namespace's foreign-key enforcement; kNamespaceNotFound when missing.
+  Status SetForeignKeys(const std::string& name, bool on);
   // kNamespaceNotFound when missing.
   Status DeleteNamespace(const std::string& name);
   Status ForkNamespace(const std::string& from, const std::string& to);

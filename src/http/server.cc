@@ -142,7 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
       res->set(bhttp::field::content_type, response.content_type);
     }
     res->set(bhttp::field::access_control_allow_origin, "*");
-    res->set(bhttp::field::access_control_allow_methods, "GET, POST, DELETE, OPTIONS");
+    res->set(bhttp::field::access_control_allow_methods, "GET, POST, PATCH, DELETE, OPTIONS");
     res->set(bhttp::field::access_control_allow_headers, kCorsAllowHeaders);
     res->set(bhttp::field::access_control_max_age, "86400");
     for (auto& [name, value] : response.headers) {

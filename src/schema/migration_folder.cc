@@ -82,6 +82,7 @@ Result<MigrationSet> ReadDrizzleFolder(const fs::path& dir) {
     int64_t idx;
     std::string tag;
     bool breakpoints;
+    int64_t when_ms;
   };
   std::vector<Entry> list;
   for (size_t i = 0; i < entries->get_array().size(); ++i) {
@@ -111,7 +112,14 @@ Result<MigrationSet> ReadDrizzleFolder(const fs::path& dir) {
         tag_text == "." || tag_text == "..") {
       return Invalid(at + ": \"tag\" must be a file name, not \"" + tag_text + "\"");
     }
-    list.push_back({idx->get_int64(), std::move(tag_text), breakpoints});
+    int64_t when_ms = 0;
+    if (const json::value* when = obj->if_contains("when")) {
+      if (!when->is_int64()) {
+        return Invalid(at + ": \"when\" must be an integer (Unix milliseconds)");
+      }
+      when_ms = when->get_int64();
+    }
+    list.push_back({idx->get_int64(), std::move(tag_text), breakpoints, when_ms});
   }
   std::stable_sort(list.begin(), list.end(),
                    [](const Entry& a, const Entry& b) { return a.idx < b.idx; });
@@ -136,6 +144,7 @@ Result<MigrationSet> ReadDrizzleFolder(const fs::path& dir) {
     migration.id = entry.tag;
     migration.source = file.string();
     migration.checksum = Sha256Hex(text);
+    migration.when_ms = entry.when_ms;
     migration.up = entry.breakpoints ? SplitDrizzleStatements(text) : SplitStatements(text);
     migration.text = std::move(text);
     set.migrations.push_back(std::move(migration));

@@ -40,6 +40,8 @@ struct Migration {
   std::vector<std::string> up;    // statements to apply, in order
   std::vector<std::string> down;  // statements that undo it; empty when it has no down part
   bool has_down = false;          // a non-empty "-- down" section exists (kQuarry only)
+  int64_t when_ms = 0;            // kDrizzle: the journal's "when", which drizzle-kit's own
+                                  // migrator records as created_at; 0 when unknown
 };
 
 struct MigrationSet {

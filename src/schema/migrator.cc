@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "schema/migration_sql.h"
+#include "storage/client_ddl.h"
 
 namespace quarry::schema {
 
@@ -146,8 +147,17 @@ MigrationFailure FailureOf(const Migration& migration, std::string message) {
 
 // Runs one migration's statements inside the open transaction, then checks foreign keys.
 // Returns the failure, or nullopt when all went well. `what` is "migration" or "down section".
-std::optional<MigrationFailure> RunMigrationBody(sqlite3* db, const Migration& migration,
+// Runs one statement of a migration. libSQL's ALTER COLUMN, which drizzle-kit's "turso" dialect
+// writes into migration files, runs as a table rebuild (storage/client_ddl.h).
+Status RunMigrationStatement(storage::Connection& conn, std::string_view sql) {
+  QUARRY_ASSIGN_OR_RETURN(std::optional<size_t> ran, storage::RunClientDdl(conn, sql, false));
+  return RunSql(conn.handle(), ran ? sql.substr(*ran) : sql);
+}
+
+std::optional<MigrationFailure> RunMigrationBody(storage::Connection& conn,
+                                                 const Migration& migration,
                                                  const std::vector<std::string>& statements) {
+  sqlite3* db = conn.handle();
   for (size_t i = 0; i < statements.size(); ++i) {
     if (IsTransactionControl(statements[i])) {
       return MigrationFailure{migration.id, migration.source, static_cast<int>(i + 1),
@@ -157,7 +167,7 @@ std::optional<MigrationFailure> RunMigrationBody(sqlite3* db, const Migration& m
     }
   }
   for (size_t i = 0; i < statements.size(); ++i) {
-    Status status = RunSql(db, statements[i]);
+    Status status = RunMigrationStatement(conn, statements[i]);
     if (!status.ok()) {
       return MigrationFailure{migration.id, migration.source, static_cast<int>(i + 1),
                               statements[i], status.message()};
@@ -303,8 +313,38 @@ std::string_view StateName(MigrationState state) {
 }
 
 std::vector<MigrationStatus> CompareMigrations(const MigrationSet& set,
-                                               const std::vector<AppliedMigration>& applied) {
+                                               const std::vector<AppliedMigration>& all_applied) {
+  std::vector<AppliedMigration> applied;
+  std::map<int64_t, const AppliedMigration*> by_drizzle_kit;  // created_at -> row
+  for (const auto& row : all_applied) {
+    if (row.format != kDrizzleKitFormat) {
+      applied.push_back(row);
+    }
+  }
+  for (const auto& row : all_applied) {
+    if (row.format == kDrizzleKitFormat && set.format == MigrationFormat::kDrizzle) {
+      by_drizzle_kit.emplace(row.applied_at_ms, &row);
+    }
+  }
   std::map<std::string_view, const AppliedMigration*> recorded;
+  for (const auto& row : applied) {
+    recorded.emplace(row.id, &row);
+  }
+  for (const auto& migration : set.migrations) {
+    auto it = by_drizzle_kit.find(migration.when_ms);
+    if (migration.when_ms != 0 && it != by_drizzle_kit.end()) {
+      if (recorded.count(migration.id) == 0) {
+        AppliedMigration row = *it->second;
+        row.id = migration.id;
+        applied.push_back(std::move(row));
+      }
+      by_drizzle_kit.erase(it);
+    }
+  }
+  for (const auto& [created_at, row] : by_drizzle_kit) {
+    applied.push_back(*row);  // recorded by drizzle-kit, not in the folder: missing
+  }
+  recorded.clear();
   for (const auto& row : applied) {
     recorded.emplace(row.id, &row);
   }
@@ -341,9 +381,39 @@ Result<std::vector<AppliedMigration>> Migrator::Applied() {
   return ReadAppliedMigrations(conn_.handle());
 }
 
+namespace {
+
+// Appends the rows of drizzle-kit's own tracking table, when there is one.
+quarry::Status ReadDrizzleKitMigrations(sqlite3* db, std::vector<AppliedMigration>* rows) {
+  if (!TableExists(db, kDrizzleKitMigrationsTable)) {
+    return quarry::Status::Ok();
+  }
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT hash, CAST(created_at AS INTEGER) FROM __drizzle_migrations "
+                         "ORDER BY rowid",  // drizzle-orm's id is SERIAL: NULL in SQLite
+                         -1, &raw, nullptr) != SQLITE_OK) {
+    return SqliteError(db, "reading __drizzle_migrations: ");
+  }
+  StmtPtr stmt(raw, &sqlite3_finalize);
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    int64_t created_at = sqlite3_column_int64(raw, 1);
+    rows->push_back({"drizzle-kit:" + std::to_string(created_at), Column(raw, 0), created_at,
+                     kDrizzleKitFormat});
+  }
+  if (rc != SQLITE_DONE) {
+    return SqliteError(db, "reading __drizzle_migrations: ");
+  }
+  return quarry::Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<AppliedMigration>> ReadAppliedMigrations(sqlite3* db) {
   std::vector<AppliedMigration> rows;
   if (!TableExists(db, kMigrationsTable)) {
+    QUARRY_RETURN_IF_ERROR(ReadDrizzleKitMigrations(db, &rows));
     return rows;
   }
   sqlite3_stmt* raw = nullptr;
@@ -361,6 +431,7 @@ Result<std::vector<AppliedMigration>> ReadAppliedMigrations(sqlite3* db) {
   if (rc != SQLITE_DONE) {
     return SqliteError(db, "reading _quarry_migrations: ");
   }
+  QUARRY_RETURN_IF_ERROR(ReadDrizzleKitMigrations(db, &rows));
   return rows;
 }
 
@@ -427,7 +498,7 @@ MigrationRun Migrator::Apply(const MigrationSet& set, const ApplyOptions& option
         continue;  // applied by someone else meanwhile; the guard rolls back
       }
     }
-    if (auto failure = RunMigrationBody(db, *migration, migration->up)) {
+    if (auto failure = RunMigrationBody(conn_, *migration, migration->up)) {
       int code = failure->statement > 0 ? sqlite3_extended_errcode(db) : 0;
       txn.Rollback();
       return Failed(std::move(run), std::move(*failure), "", code);
@@ -466,7 +537,7 @@ MigrationRun Migrator::Try(const MigrationSet& set, const ApplyOptions& options)
     return run;
   }
   for (const Migration* migration : pending) {
-    if (auto failure = RunMigrationBody(db, *migration, migration->up)) {
+    if (auto failure = RunMigrationBody(conn_, *migration, migration->up)) {
       int code = failure->statement > 0 ? sqlite3_extended_errcode(db) : 0;
       txn.Rollback();
       return Failed(std::move(run), std::move(*failure), "", code);
@@ -543,7 +614,7 @@ MigrationRun Migrator::Stage(const MigrationSet& set, const ApplyOptions& option
                   created.sqlite_code());
   }
   for (const Migration* migration : pending) {
-    if (auto failure = RunMigrationBody(db, *migration, migration->up)) {
+    if (auto failure = RunMigrationBody(conn_, *migration, migration->up)) {
       int code = failure->statement > 0 ? sqlite3_extended_errcode(db) : 0;
       return Failed(std::move(run), std::move(*failure), "", code);  // `stage` rolls back
     }
@@ -587,6 +658,9 @@ MigrationRun Migrator::Down(const MigrationSet& set, int count, const ApplyOptio
   std::vector<const Migration*> targets;
   for (auto it = applied->rbegin();
        it != applied->rend() && static_cast<int>(targets.size()) < count; ++it) {
+    if (it->format == kDrizzleKitFormat) {
+      continue;  // drizzle-kit's history: not Quarry's to undo
+    }
     const Migration* migration = set.Find(it->id);
     if (migration == nullptr) {
       run.status = quarry::Status(
@@ -616,7 +690,7 @@ MigrationRun Migrator::Down(const MigrationSet& set, int count, const ApplyOptio
       return Failed(std::move(run), FailureOf(*migration, begun.message()), "down section",
                     begun.sqlite_code());
     }
-    if (auto failure = RunMigrationBody(db, *migration, migration->down)) {
+    if (auto failure = RunMigrationBody(conn_, *migration, migration->down)) {
       int code = failure->statement > 0 ? sqlite3_extended_errcode(db) : 0;
       txn.Rollback();
       return Failed(std::move(run), std::move(*failure), "down section", code);

@@ -33,8 +33,14 @@
 namespace quarry::schema {
 
 inline constexpr const char* kMigrationsTable = "_quarry_migrations";
+// drizzle-kit's own migrator (drizzle-kit migrate, drizzle-orm's migrate()) records what it
+// applied here: id, hash (SHA-256 hex of the migration file), created_at (the journal's "when").
+inline constexpr const char* kDrizzleKitMigrationsTable = "__drizzle_migrations";
+// AppliedMigration::format of a row read from kDrizzleKitMigrationsTable.
+inline constexpr const char* kDrizzleKitFormat = "drizzle-kit";
 
-// One row of the tracking table.
+// One row of the tracking table, or of drizzle-kit's (format kDrizzleKitFormat, id
+// "drizzle-kit:<created_at>", applied_at_ms the created_at, checksum the hash).
 struct AppliedMigration {
   std::string id;
   std::string checksum;
@@ -59,7 +65,9 @@ struct MigrationStatus {
 };
 
 // The status of every migration: the folder's in order, then recorded ones missing from it
-// (in apply order). Pure.
+// (in apply order). For a kDrizzle folder, a migration Quarry did not record counts as applied
+// when drizzle-kit's migrator recorded it (created_at equal to its journal "when"; modified when
+// the hash differs); other folders ignore drizzle-kit's rows. Pure.
 std::vector<MigrationStatus> CompareMigrations(const MigrationSet& set,
                                                const std::vector<AppliedMigration>& applied);
 
@@ -86,8 +94,9 @@ struct ApplyOptions {
   bool force = false;
 };
 
-// The tracking table's rows in apply order, read through any SQLite handle (the CLI uses a
-// read-only one so that status and dry-run cannot write); empty when there is no table.
+// The tracking table's rows in apply order, then those of drizzle-kit's table in its order, read
+// through any SQLite handle (the CLI uses a read-only one so that status and dry-run cannot
+// write); empty when there is neither table.
 Result<std::vector<AppliedMigration>> ReadAppliedMigrations(sqlite3* db);
 
 // A migration Apply would run and its statements.

@@ -135,6 +135,29 @@ TEST_F(MigratorTest, MissingFromFolderIsReported) {
   EXPECT_NE(refused.status.message().find("missing from the folder (0001_a)"), std::string::npos);
 }
 
+// A database that drizzle-kit's own migrator brought up to date showed every migration pending.
+TEST_F(MigratorTest, DrizzleKitHistoryCountsAsAppliedForADrizzleFolder) {
+  MigrationSet set = ReadOrDie(kFixtures / "drizzle" / "migrations");
+  ASSERT_EQ(set.migrations.size(), 2u);
+  EXPECT_EQ(set.migrations[0].when_ms, 1795260854381);
+  // What drizzle-orm's migrator writes: the file's SHA-256 and the journal's "when".
+  Query(*conn_,
+        "CREATE TABLE __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT "
+        "NULL, created_at numeric)");
+  Query(*conn_, "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('" +
+                    set.migrations[0].checksum + "', 1795260854381)");
+  EXPECT_EQ(StatesNow(set), (Strings{"0000_init=applied", "0001_add_display_name=pending"}));
+  Query(*conn_,
+        "INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('edited', "
+        "1795260857909), ('x', 1700000000000)");
+  EXPECT_EQ(StatesNow(set), (Strings{"0000_init=applied", "0001_add_display_name=modified",
+                                     "drizzle-kit:1700000000000=missing"}));
+  // Other folder formats ignore drizzle-kit's table.
+  MigrationSet quarry = ReadOrDie(kFixtures / "quarry");
+  EXPECT_EQ(StatesNow(quarry),
+            (Strings{"20240501120000_create_users=pending", "20240502090000_add_posts=pending"}));
+}
+
 TEST_F(MigratorTest, DryRunPrintsThePlanAndWritesNothing) {
   ASSERT_TRUE(conn_->Exec("CREATE TABLE existing (v); INSERT INTO existing VALUES (42);").ok());
   std::string before = Snapshot(*conn_);
@@ -244,6 +267,29 @@ TEST_F(MigratorTest, TableRebuildKeepsChildRows) {
   MigrationRun run = Migrator(*conn_).Apply(ReadOrDie(folder / "m"));
   ASSERT_TRUE(run.status.ok()) << run.status.message();
   EXPECT_EQ(Query(*conn_, "SELECT id, parent_id FROM child"), (std::vector<Strings>{{"1", "1"}}));
+}
+
+// drizzle-kit's turso dialect writes libSQL's ALTER COLUMN into migration files; SQLite refused it.
+TEST_F(MigratorTest, LibsqlAlterColumnInAMigrationRebuildsAndKeepsChildRows) {
+  TempDir folder;
+  WriteFile(folder / "m/0001_tables.sql",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);\n"
+            "CREATE TABLE child (id INTEGER PRIMARY KEY,\n"
+            "  parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE);\n"
+            "INSERT INTO parent VALUES (1, 'p');\nINSERT INTO child VALUES (1, 1);");
+  WriteFile(folder / "m/0002_alter.sql",
+            "ALTER TABLE `parent` ALTER COLUMN \"name\" TO \"name\" text NOT NULL DEFAULT '';");
+  WriteFile(folder / "m/0003_misfit.sql",
+            "ALTER TABLE parent ALTER COLUMN name TO name TEXT CHECK (length(name) > 3);");
+  MigrationRun run = Migrator(*conn_).Apply(ReadOrDie(folder / "m"));
+  ASSERT_FALSE(run.status.ok());
+  EXPECT_EQ(run.done, (Strings{"0001_tables", "0002_alter"}));
+  EXPECT_NE(run.status.message().find("existing rows do not fit"), std::string::npos)
+      << run.status.message();
+  EXPECT_EQ(Query(*conn_, "SELECT id, parent_id FROM child"), (std::vector<Strings>{{"1", "1"}}));
+  EXPECT_EQ(
+      Query(*conn_, "SELECT \"notnull\" FROM pragma_table_info('parent') WHERE name = 'name'"),
+      (std::vector<Strings>{{"1"}}));
 }
 
 TEST_F(MigratorTest, TransactionControlInAMigrationIsRefused) {

@@ -1,7 +1,9 @@
 #include "server/routes.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <initializer_list>
 
 #include "protocol/error_json.h"
 #include "protocol/json_body.h"
@@ -160,16 +162,42 @@ Result<std::string> StringField(const json::object& body, std::string_view name)
   return std::string(v->get_string());
 }
 
+// The settings a namespace request may carry ("foreign_keys": true|false); other fields are
+// left to the caller. `allowed` lists the other fields the route accepts, so a misspelt setting
+// is an error rather than silently ignored.
+Result<storage::NamespaceSettings> SettingsField(const json::object& body,
+                                                 std::initializer_list<std::string_view> allowed) {
+  storage::NamespaceSettings settings;
+  for (const auto& [key, value] : body) {
+    if (key == "foreign_keys") {
+      if (!value.is_bool()) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "\"foreign_keys\" must be true or false, not " + json::serialize(value));
+      }
+      settings.foreign_keys = value.get_bool();
+    } else if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+      return Status(ErrorCode::kInvalidArgument, "unknown field \"" + std::string(key) +
+                                                     "\" (namespace settings: foreign_keys)");
+    }
+  }
+  return settings;
+}
+
+json::object NamespaceJson(const storage::NamespaceInfo& info) {
+  json::object item;
+  item.emplace("name", info.name);
+  item.emplace("size_bytes", info.size_bytes);
+  item.emplace("created_at", info.created_at_ms);
+  item.emplace("last_used_at",
+               info.last_used_ms == 0 ? json::value(nullptr) : json::value(info.last_used_ms));
+  item.emplace("foreign_keys", info.foreign_keys);
+  return item;
+}
+
 http::Response ListNamespaces(storage::NamespaceStore& store) {
   json::array list;
   for (const auto& info : store.List()) {
-    json::object item;
-    item.emplace("name", info.name);
-    item.emplace("size_bytes", info.size_bytes);
-    item.emplace("created_at", info.created_at_ms);
-    item.emplace("last_used_at",
-                 info.last_used_ms == 0 ? json::value(nullptr) : json::value(info.last_used_ms));
-    list.push_back(std::move(item));
+    list.push_back(NamespaceJson(info));
   }
   return JsonResponse(200, json::serialize(json::object{{"namespaces", std::move(list)}}));
 }
@@ -235,26 +263,48 @@ void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
     if (!name.ok()) {
       return ErrorResponse(name.status());
     }
-    Status created = store.Create(*name);
+    auto settings = SettingsField(*body, {"name"});
+    if (!settings.ok()) {
+      return ErrorResponse(settings.status());
+    }
+    Status created = store.Create(*name, *settings);
     if (!created.ok()) {
       return ErrorResponse(created);
     }
-    return JsonResponse(201, json::serialize(json::object{{"name", *name}}));
+    bool foreign_keys = settings->foreign_keys.value_or(store.default_foreign_keys());
+    return JsonResponse(
+        201, json::serialize(json::object{{"name", *name}, {"foreign_keys", foreign_keys}}));
   });
-  routes.Add("GET", "/namespaces/{ns}", [&store](const http::Request&, const PathParams& params) {
-    const std::string& name = params.Get("ns");
+  // GET answers the namespace; PATCH changes its settings, then answers it the same way.
+  auto answer_namespace = [&store](const std::string& name) {
     for (const auto& info : store.List()) {
       if (info.name == name) {
-        return JsonResponse(200,
-                            json::serialize(json::object{{"name", info.name},
-                                                         {"size_bytes", info.size_bytes},
-                                                         {"created_at", info.created_at_ms},
-                                                         {"last_used_at", info.last_used_ms}}));
+        return JsonResponse(200, json::serialize(NamespaceJson(info)));
       }
     }
     return ErrorResponse(
         Status(ErrorCode::kNamespaceNotFound, "namespace '" + name + "' does not exist"));
-  });
+  };
+  routes.Add("GET", "/namespaces/{ns}",
+             [answer_namespace](const http::Request&, const PathParams& params) {
+               return answer_namespace(params.Get("ns"));
+             });
+  routes.Add("PATCH", "/namespaces/{ns}",
+             [&store, answer_namespace](const http::Request& request, const PathParams& params) {
+               auto body = ParseObjectBody(request);
+               if (!body.ok()) {
+                 return ErrorResponse(body.status());
+               }
+               auto settings = SettingsField(*body, {});
+               if (!settings.ok()) {
+                 return ErrorResponse(settings.status());
+               }
+               Status configured = store.Configure(params.Get("ns"), *settings);
+               if (!configured.ok()) {
+                 return ErrorResponse(configured);
+               }
+               return answer_namespace(params.Get("ns"));
+             });
   routes.Add("DELETE", "/namespaces/{ns}",
              [&store](const http::Request&, const PathParams& params) {
                const std::string& name = params.Get("ns");

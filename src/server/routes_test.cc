@@ -146,5 +146,45 @@ TEST(AdminApiTest, ScopedAdminTokensAndImpossibleNamesAreRefused) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("quarry-admin-fk-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  storage::StoreOptions options;
+  options.data_dir = dir;
+  auto store = storage::NamespaceStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  auto key = auth::KeyPair::Generate();
+  ASSERT_TRUE(key.ok());
+  auth::Claims admin;
+  admin.access = auth::Access::kAdmin;
+  admin.all_namespaces = true;
+  auto api = std::make_unique<AdminApi>(**store, *key);
+  auto call = [&](const std::string& method, std::string_view path, const std::string& body) {
+    http::Request request;
+    request.method = method;
+    request.body = body;
+    return api->Handle(request, path, admin);
+  };
+  auto bad = call("POST", "/namespaces", R"({"name":"a","foreign_keys":"off"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("must be true or false, not"), std::string::npos) << bad.body;
+  auto typo = call("POST", "/namespaces", R"({"name":"a","foreign_key":false})");
+  EXPECT_EQ(typo.status, 400);
+  EXPECT_NE(typo.body.find("unknown field"), std::string::npos) << typo.body;
+  EXPECT_FALSE((*store)->Exists("a"));
+  auto created = call("POST", "/namespaces", R"({"name":"a","foreign_keys":false})");
+  EXPECT_EQ(created.status, 201);
+  EXPECT_NE(created.body.find("\"foreign_keys\":false"), std::string::npos) << created.body;
+  auto patched = call("PATCH", "/namespaces/a", R"({"foreign_keys":true})");
+  EXPECT_EQ(patched.status, 200);
+  EXPECT_NE(patched.body.find("\"foreign_keys\":true"), std::string::npos) << patched.body;
+  EXPECT_EQ(call("PATCH", "/namespaces/nope", R"({"foreign_keys":true})").status, 404);
+  EXPECT_EQ(call("PATCH", "/namespaces/a", R"({"name":"b"})").status, 400);
+  api.reset();
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace quarry::server

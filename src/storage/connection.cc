@@ -129,7 +129,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
   sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, options.max_sql_bytes);
   sqlite3_progress_handler(db, 1000, ProgressHandler, conn.get());
 
-  std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;";
+  std::string pragmas = "PRAGMA journal_mode=WAL;";
+  pragmas += options.foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";
   pragmas += options.durability == Durability::kFull ? "PRAGMA synchronous=FULL;"
                                                      : "PRAGMA synchronous=NORMAL;";
   pragmas += "PRAGMA cache_size=-" + std::to_string(options.cache_size_kib) + ";";

@@ -36,6 +36,9 @@ struct ConnectionOptions {
   int cache_size_kib = 2048;
   Durability durability = Durability::kNormal;
   size_t statement_cache_size = 32;
+  // Whether SQLite enforces foreign keys (PRAGMA foreign_keys) on the connection. For a
+  // namespace it is the namespace's setting (see NamespaceStore), applied on every Acquire.
+  bool foreign_keys = true;
   // The longest string or blob (and row) a statement may make or read (SQLITE_LIMIT_LENGTH):
   // bounds the memory one statement can take. Past it, SQLITE_TOOBIG.
   int max_value_bytes = 32 << 20;

@@ -32,7 +32,8 @@ Database::Database(std::string name, std::filesystem::path path, ConnectionOptio
       path_(std::move(path)),
       options_(options),
       max_idle_(max_idle_connections),
-      max_connections_(max_connections) {}
+      max_connections_(max_connections),
+      foreign_keys_(options.foreign_keys) {}
 
 Result<ConnectionLease> Database::Acquire(AccessMode mode) {
   if (deleted()) {
@@ -64,6 +65,10 @@ Result<ConnectionLease> Database::Acquire(AccessMode mode) {
       conn->CaptureChanges(this);
     }
   }
+  // Through the C API, not a PRAGMA: the client's authorizer on a pooled connection does not
+  // apply, and the call is a no-op (no statement expiry) when the setting is unchanged.
+  int enforced = 0;
+  sqlite3_db_config(conn->handle(), SQLITE_DBCONFIG_ENABLE_FKEY, foreign_keys() ? 1 : 0, &enforced);
   ConnectionLease lease(shared_from_this(), std::move(conn));
   QUARRY_RETURN_IF_ERROR(lease->SetAccess(mode));
   return lease;

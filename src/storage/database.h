@@ -58,12 +58,18 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   const std::filesystem::path& path() const { return path_; }
 
   // Borrows an idle connection (or opens a new one) for one use with `mode`, applied before the
-  // connection is returned. Fails when the namespace was deleted.
+  // connection is returned, with the namespace's current foreign-key setting applied. Fails when
+  // the namespace was deleted.
   Result<ConnectionLease> Acquire(AccessMode mode);
 
   // Where committed changes of this database go (see change_observer.h); null for none. Set
   // before the first Acquire; must outlive the Database.
   void SetChangeObserver(ChangeObserver* observer) { observer_ = observer; }
+
+  // The namespace's foreign-key enforcement; a change reaches every connection acquired after
+  // it (connections in use keep theirs until returned).
+  bool foreign_keys() const { return foreign_keys_.load(); }
+  void SetForeignKeys(bool on) { foreign_keys_.store(on); }
 
   // Closes every idle connection (leases in use close when returned).
   void CloseIdle();
@@ -117,6 +123,7 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   const size_t max_connections_;
   std::atomic<size_t> open_connections_{0};
   std::atomic<bool> deleted_{false};
+  std::atomic<bool> foreign_keys_;
   std::atomic<int64_t> last_used_ms_{0};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;  // GUARDED_BY(mutex_)

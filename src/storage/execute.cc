@@ -5,6 +5,8 @@
 #include <cctype>
 #include <chrono>
 
+#include "storage/client_ddl.h"
+
 namespace quarry::storage {
 namespace {
 
@@ -181,6 +183,13 @@ Result<StmtOutcome> ExecuteStmt(Connection& conn, std::string_view sql,
                                 const std::vector<Value>& args, const NamedArguments& named,
                                 RowSink* sink, size_t max_result_bytes) {
   auto start = std::chrono::steady_clock::now();
+  QUARRY_ASSIGN_OR_RETURN(auto client_ddl, RunClientDdl(conn, sql, /*only_statement=*/true));
+  if (client_ddl) {
+    if (sink != nullptr) {
+      sink->Begin(nullptr);  // no columns, no rows
+    }
+    return StmtOutcome{};
+  }
   std::string_view tail;
   QUARRY_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare(sql, &tail));
   if (!stmt) {
@@ -234,6 +243,29 @@ Result<StmtOutcome> ExecuteStmt(Connection& conn, std::string_view sql,
                  sql.size() > kMaxLoggedSql ? " ..." : "");
   }
   return outcome;
+}
+
+Status ExecuteScript(Connection& conn, std::string_view sql) {
+  std::string_view rest = sql;
+  while (true) {
+    QUARRY_ASSIGN_OR_RETURN(auto client_ddl, RunClientDdl(conn, rest, /*only_statement=*/false));
+    if (client_ddl) {
+      rest = rest.substr(*client_ddl);
+      continue;
+    }
+    std::string_view tail;
+    QUARRY_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare(rest, &tail));
+    if (!stmt) {
+      return Status::Ok();
+    }
+    int rc;
+    while ((rc = conn.Step(stmt.get())) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+      return conn.LastError();
+    }
+    rest = tail;
+  }
 }
 
 }  // namespace quarry::storage

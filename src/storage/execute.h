@@ -62,6 +62,10 @@ Result<StmtOutcome> ExecuteStmt(Connection& conn, std::string_view sql,
                                 const std::vector<Value>& args, const NamedArguments& named,
                                 RowSink* sink, size_t max_result_bytes = kDefaultMaxResultBytes);
 
+// Runs every statement of `sql` in order, without arguments, discarding rows (a Hrana
+// `sequence`, a migration file's text). Stops at the first failure, which it returns.
+Status ExecuteScript(Connection& conn, std::string_view sql);
+
 // About how many bytes a row adds to a JSON response: the values (base64 for blobs) plus the
 // per-value framing. An estimate is enough for a memory bound.
 size_t EstimateRowBytes(sqlite3_stmt* stmt, int columns);

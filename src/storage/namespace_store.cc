@@ -48,8 +48,10 @@ Result<std::unique_ptr<NamespaceStore>> NamespaceStore::Open(StoreOptions option
       meta->Exec("CREATE TABLE IF NOT EXISTS namespaces ("
                  "  name TEXT PRIMARY KEY,"
                  "  created_at_ms INTEGER NOT NULL,"
-                 "  last_used_ms INTEGER NOT NULL DEFAULT 0"
+                 "  last_used_ms INTEGER NOT NULL DEFAULT 0,"
+                 "  foreign_keys INTEGER NOT NULL DEFAULT 1"
                  ") STRICT"));
+  QUARRY_RETURN_IF_ERROR(UpgradeMetadata(*meta));
   std::unique_ptr<NamespaceStore> store(new NamespaceStore(std::move(options), std::move(meta)));
   QUARRY_RETURN_IF_ERROR(store->LoadMetadata());
   if (!store->Exists(kDefaultNamespace)) {
@@ -58,17 +60,35 @@ Result<std::unique_ptr<NamespaceStore>> NamespaceStore::Open(StoreOptions option
   return store;
 }
 
+Status NamespaceStore::UpgradeMetadata(Connection& meta) {
+  QUARRY_ASSIGN_OR_RETURN(
+      auto stmt,
+      meta.Prepare("SELECT 1 FROM pragma_table_info('namespaces') WHERE name = 'foreign_keys'"));
+  int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_ROW) {
+    return Status::Ok();
+  }
+  if (rc != SQLITE_DONE) {
+    return meta.LastError("reading the metadata's columns");
+  }
+  stmt = Statement();
+  // Namespaces made before the setting existed kept foreign keys on.
+  return meta.Exec("ALTER TABLE namespaces ADD COLUMN foreign_keys INTEGER NOT NULL DEFAULT 1");
+}
+
 Status NamespaceStore::LoadMetadata() {
   std::lock_guard lock(mutex_);
   std::lock_guard meta_lock(meta_mutex_);
   QUARRY_ASSIGN_OR_RETURN(
-      auto stmt, meta_->Prepare("SELECT name, created_at_ms, last_used_ms FROM namespaces"));
+      auto stmt,
+      meta_->Prepare("SELECT name, created_at_ms, last_used_ms, foreign_keys FROM namespaces"));
   int rc;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
     std::string name = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
     Entry entry;
     entry.created_at_ms = sqlite3_column_int64(stmt.get(), 1);
     entry.last_used_ms = sqlite3_column_int64(stmt.get(), 2);
+    entry.foreign_keys = sqlite3_column_int64(stmt.get(), 3) != 0;
     entries_.emplace(std::move(name), std::move(entry));
   }
   if (rc != SQLITE_DONE) {
@@ -86,12 +106,14 @@ bool NamespaceStore::Exists(std::string_view name) {
   return entries_.count(std::string(name)) != 0;
 }
 
-Status NamespaceStore::InsertMetadata(std::string_view name, int64_t created_at_ms) {
+Status NamespaceStore::InsertMetadata(std::string_view name, int64_t created_at_ms,
+                                      bool foreign_keys) {
   std::lock_guard meta_lock(meta_mutex_);
-  QUARRY_ASSIGN_OR_RETURN(
-      auto stmt, meta_->Prepare("INSERT INTO namespaces(name, created_at_ms) VALUES (?1, ?2)"));
+  QUARRY_ASSIGN_OR_RETURN(auto stmt, meta_->Prepare("INSERT INTO namespaces(name, created_at_ms, "
+                                                    "foreign_keys) VALUES (?1, ?2, ?3)"));
   sqlite3_bind_text(stmt.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
   sqlite3_bind_int64(stmt.get(), 2, created_at_ms);
+  sqlite3_bind_int64(stmt.get(), 3, foreign_keys ? 1 : 0);
   if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
     return meta_->LastError("recording namespace");
   }
@@ -107,11 +129,11 @@ Status NamespaceStore::Reserve(const std::string& name) {
   return Status::Ok();
 }
 
-Status NamespaceStore::Publish(const std::string& name, Status made) {
+Status NamespaceStore::Publish(const std::string& name, Status made, bool foreign_keys) {
   std::error_code ec;
   int64_t now = NowMs();
   if (made.ok()) {
-    made = InsertMetadata(name, now);  // fsynced: from here on the namespace exists
+    made = InsertMetadata(name, now, foreign_keys);  // fsynced: from here on the namespace exists
   }
   if (!made.ok()) {
     fs::remove_all(DatabasePath(name).parent_path(), ec);
@@ -120,11 +142,12 @@ Status NamespaceStore::Publish(const std::string& name, Status made) {
   reserved_.erase(name);
   if (made.ok()) {
     entries_[name].created_at_ms = now;
+    entries_[name].foreign_keys = foreign_keys;
   }
   return made;
 }
 
-Status NamespaceStore::Create(std::string_view name) {
+Status NamespaceStore::Create(std::string_view name, const NamespaceSettings& settings) {
   QUARRY_RETURN_IF_ERROR(ValidateNamespaceName(name));
   std::string key(name);
   QUARRY_RETURN_IF_ERROR(Reserve(key));
@@ -139,7 +162,34 @@ Status NamespaceStore::Create(std::string_view name) {
     }
     return Connection::Open(path, options_.connection, /*create=*/true).status();
   }();
-  return Publish(key, std::move(made));
+  return Publish(key, std::move(made),
+                 settings.foreign_keys.value_or(options_.default_foreign_keys));
+}
+
+Status NamespaceStore::Configure(std::string_view name, const NamespaceSettings& settings) {
+  std::string key(name);
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    return Status(ErrorCode::kNamespaceNotFound, "namespace '" + key + "' does not exist");
+  }
+  if (settings.foreign_keys) {
+    std::lock_guard meta_lock(meta_mutex_);
+    QUARRY_ASSIGN_OR_RETURN(
+        auto stmt, meta_->Prepare("UPDATE namespaces SET foreign_keys = ?2 WHERE name = ?1"));
+    sqlite3_bind_text(stmt.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt.get(), 2, *settings.foreign_keys ? 1 : 0);
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
+      return meta_->LastError("recording namespace settings");
+    }
+    it->second.foreign_keys = *settings.foreign_keys;
+    std::shared_ptr<Database> live =
+        it->second.open != nullptr ? it->second.open : it->second.last.lock();
+    if (live != nullptr) {
+      live->SetForeignKeys(*settings.foreign_keys);
+    }
+  }
+  return Status::Ok();
 }
 
 Status NamespaceStore::Delete(std::string_view name) {
@@ -211,8 +261,16 @@ Status NamespaceStore::Fork(std::string_view from, std::string_view to) {
     return Status(ErrorCode::kNamespaceNotFound,
                   "namespace '" + std::string(from) + "' does not exist");
   }
+  bool foreign_keys = options_.default_foreign_keys;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(std::string(from));
+    if (it != entries_.end()) {
+      foreign_keys = it->second.foreign_keys;
+    }
+  }
   QUARRY_RETURN_IF_ERROR(Reserve(target));
-  return Publish(target, CopyDatabase(from, DatabasePath(to)));
+  return Publish(target, CopyDatabase(from, DatabasePath(to)), foreign_keys);
 }
 
 Status NamespaceStore::CopyDatabase(std::string_view from, const fs::path& dest_path) {
@@ -248,6 +306,7 @@ std::vector<NamespaceInfo> NamespaceStore::List() {
       NamespaceInfo info;
       info.name = name;
       info.created_at_ms = entry.created_at_ms;
+      info.foreign_keys = entry.foreign_keys;
       info.last_used_ms = entry.open != nullptr ? entry.open->last_used_ms() : entry.last_used_ms;
       out.push_back(std::move(info));
     }
@@ -277,7 +336,9 @@ Result<std::shared_ptr<Database>> NamespaceStore::Get(std::string_view name) {
     } else {
       entry.open = entry.last.lock();
       if (entry.open == nullptr) {
-        entry.open = std::make_shared<Database>(it->first, DatabasePath(name), options_.connection,
+        ConnectionOptions connection = options_.connection;
+        connection.foreign_keys = entry.foreign_keys;
+        entry.open = std::make_shared<Database>(it->first, DatabasePath(name), connection,
                                                 options_.max_idle_connections_per_database,
                                                 options_.max_connections_per_database);
         entry.open->SetChangeObserver(options_.change_observer);

@@ -16,6 +16,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ namespace quarry::storage {
 
 struct StoreOptions {
   std::filesystem::path data_dir = "quarry-data";
+  // Foreign-key enforcement of a namespace created without saying (see docs/http-api.md):
+  // on, as the production presets Quarry follows; sqld leaves it off.
+  bool default_foreign_keys = true;
   size_t max_open_databases = 1000;
   size_t max_idle_connections_per_database = 4;
   size_t max_connections_per_database = 256;
@@ -46,6 +50,13 @@ struct NamespaceInfo {
   int64_t created_at_ms = 0;
   int64_t last_used_ms = 0;  // 0 when never used
   uint64_t size_bytes = 0;   // database file plus its WAL
+  bool foreign_keys = true;  // SQLite enforces foreign keys on its connections
+};
+
+// Per-namespace settings, stored in the metadata database. Unset fields take the store's
+// defaults at creation.
+struct NamespaceSettings {
+  std::optional<bool> foreign_keys;
 };
 
 class NamespaceStore {
@@ -56,15 +67,21 @@ class NamespaceStore {
   ~NamespaceStore();
 
   const std::filesystem::path& data_dir() const { return options_.data_dir; }
+  // What a namespace created without saying gets.
+  bool default_foreign_keys() const { return options_.default_foreign_keys; }
   std::filesystem::path keys_dir() const { return options_.data_dir / "keys"; }
 
   // kAlreadyExists when the name is taken, kInvalidName when it is not a valid name.
-  Status Create(std::string_view name);
+  Status Create(std::string_view name, const NamespaceSettings& settings = {});
+  // Changes the settings given (unset fields stay); connections acquired afterwards use them.
+  // kNamespaceNotFound when missing.
+  Status Configure(std::string_view name, const NamespaceSettings& settings);
   // kNamespaceNotFound when missing. Streams using it see the deletion on their next request.
   // The files are removed without holding the store's lock, so other namespaces keep being
   // served meanwhile; the name stays taken until they are gone.
   Status Delete(std::string_view name);
-  // A consistent copy of `from` (SQLite's online backup) taken while writes go on.
+  // A consistent copy of `from` (SQLite's online backup) taken while writes go on; the copy
+  // has the same settings.
   Status Fork(std::string_view from, std::string_view to);
   std::vector<NamespaceInfo> List();
   bool Exists(std::string_view name);
@@ -81,6 +98,7 @@ class NamespaceStore {
   struct Entry {
     int64_t created_at_ms = 0;
     int64_t last_used_ms = 0;
+    bool foreign_keys = true;
     std::shared_ptr<Database> open;  // null when not open
     // The Database last handed out: it may outlive eviction while streams still use it, and
     // is then reused (one live object per name) and reached by Delete.
@@ -95,9 +113,11 @@ class NamespaceStore {
   Status Reserve(const std::string& name);
   // Ends a reservation. When `made` is OK, records the namespace (metadata row, then entry);
   // otherwise, or when recording fails, removes its files. Returns the final status.
-  Status Publish(const std::string& name, Status made);
+  Status Publish(const std::string& name, Status made, bool foreign_keys);
   Status CopyDatabase(std::string_view from, const std::filesystem::path& dest_path);
-  Status InsertMetadata(std::string_view name, int64_t created_at_ms);
+  Status InsertMetadata(std::string_view name, int64_t created_at_ms, bool foreign_keys);
+  // Adds the columns later versions introduced to a metadata database made by an earlier one.
+  static Status UpgradeMetadata(Connection& meta);
   // Drop databases from the LRU; their idle connections are closed by the caller after
   // releasing the lock (closing may checkpoint, which is disk work).
   void EvictLocked(std::vector<std::shared_ptr<Database>>& closing);

@@ -204,5 +204,67 @@ TEST_F(NamespaceStoreTest, DeleteRemovesFilesWithoutStallingOtherNamespaces) {
   EXPECT_TRUE((*store)->Create("big").ok());  // the name is free again once the files are gone
 }
 
+int ForeignKeysOf(NamespaceStore& store, const std::string& ns) {
+  auto conn = (*store.Get(ns))->Acquire(AccessMode::kSystem);
+  EXPECT_TRUE(conn.ok());
+  auto stmt = (*conn)->Prepare("PRAGMA foreign_keys");
+  EXPECT_TRUE(stmt.ok());
+  EXPECT_EQ(sqlite3_step(stmt->get()), SQLITE_ROW);
+  return sqlite3_column_int(stmt->get(), 0);
+}
+
+bool ListedForeignKeys(NamespaceStore& store, const std::string& ns) {
+  for (const auto& info : store.List()) {
+    if (info.name == ns) {
+      return info.foreign_keys;
+    }
+  }
+  ADD_FAILURE() << ns << " not listed";
+  return false;
+}
+
+TEST_F(NamespaceStoreTest, ForeignKeysArePerNamespaceStoredAndChangeable) {
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Create("strict").ok());
+    NamespaceSettings off;
+    off.foreign_keys = false;
+    ASSERT_TRUE(store->Create("loose", off).ok());
+    EXPECT_EQ(ForeignKeysOf(*store, "strict"), 1);  // the default
+    EXPECT_EQ(ForeignKeysOf(*store, "loose"), 0);
+    EXPECT_FALSE(ListedForeignKeys(*store, "loose"));
+    ASSERT_TRUE(store->Fork("loose", "loose-copy").ok());
+    EXPECT_EQ(ForeignKeysOf(*store, "loose-copy"), 0);
+    // A pooled connection picks the change up on its next use.
+    NamespaceSettings on;
+    on.foreign_keys = true;
+    ASSERT_TRUE(store->Configure("loose", on).ok());
+    EXPECT_EQ(ForeignKeysOf(*store, "loose"), 1);
+    EXPECT_EQ(store->Configure("nope", on).code(), ErrorCode::kNamespaceNotFound);
+    ASSERT_TRUE(store->Configure("strict", off).ok());
+  }
+  auto store = OpenStore();  // persisted in the metadata database
+  EXPECT_EQ(ForeignKeysOf(*store, "strict"), 0);
+  EXPECT_EQ(ForeignKeysOf(*store, "loose"), 1);
+  EXPECT_EQ(ForeignKeysOf(*store, "loose-copy"), 0);
+}
+
+TEST_F(NamespaceStoreTest, MetadataFromBeforeTheForeignKeySettingKeepsThemOn) {
+  fs::create_directories(dir_ / "ns" / "old");
+  {
+    auto meta = Connection::Open(dir_ / "meta.db", ConnectionOptions{}, true);
+    ASSERT_TRUE(meta.ok());
+    ASSERT_TRUE((*meta)
+                    ->Exec("CREATE TABLE namespaces (name TEXT PRIMARY KEY, created_at_ms INTEGER "
+                           "NOT NULL, last_used_ms INTEGER NOT NULL DEFAULT 0) STRICT;"
+                           "INSERT INTO namespaces (name, created_at_ms) VALUES ('old', 1)")
+                    .ok());
+    ASSERT_TRUE(Connection::Open(dir_ / "ns" / "old" / "data.db", ConnectionOptions{}, true).ok());
+  }
+  auto store = OpenStore();
+  EXPECT_EQ(ForeignKeysOf(*store, "old"), 1);
+  EXPECT_TRUE(ListedForeignKeys(*store, "old"));
+}
+
 }  // namespace
 }  // namespace quarry::storage

@@ -34,6 +34,43 @@ class CliIntegrationTest : public ::testing::Test {
   TempDir work_;
 };
 
+// sqld leaves foreign keys off and Quarry had them on for every namespace with no way out.
+TEST_F(CliIntegrationTest, DbForeignKeysSettingAtCreateAndAfter) {
+  auto bad = Quarry({"db", "create", "fk", "--foreign-keys", "maybe"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--foreign-keys"), std::string::npos) << bad.output;
+  auto created = Quarry({"db", "create", "fk", "--foreign-keys", "off"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  auto enforced = [&] {
+    auto shell = Quarry({"db", "shell", "fk", "-c", "PRAGMA foreign_keys;"});
+    EXPECT_EQ(shell.exit_code, 0) << shell.output;
+    return shell.output;
+  };
+  auto listed = [&] {
+    auto list = Quarry({"db", "list", "--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.output;
+    boost::json::value parsed = boost::json::parse(list.output);
+    for (const auto& item : parsed.as_array()) {
+      if (item.at("name").as_string() == "fk") {
+        return item.at("foreign_keys").as_bool();
+      }
+    }
+    ADD_FAILURE() << "fk not listed: " << list.output;
+    return true;
+  };
+  EXPECT_FALSE(listed());
+  EXPECT_NE(enforced().find('0'), std::string::npos);
+  auto on = Quarry({"db", "config", "fk", "--foreign-keys", "on"});
+  ASSERT_EQ(on.exit_code, 0) << on.output;
+  EXPECT_TRUE(listed());
+  EXPECT_NE(enforced().find('1'), std::string::npos);
+  auto nothing = Quarry({"db", "config", "fk"});
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.output;
+  auto missing = Quarry({"db", "config", "nope", "--foreign-keys", "on"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("does not exist"), std::string::npos) << missing.output;
+}
+
 TEST_F(CliIntegrationTest, DbCreateListForkDelete) {
   auto created = Quarry({"db", "create", "shop"});
   EXPECT_EQ(created.exit_code, 0) << created.output;
