@@ -9,43 +9,47 @@
 #include <set>
 
 #include "schema/ddl.h"
+#include "storage/statement.h"
 
 namespace quarry::schema {
 
 namespace {
 
-// One prepared statement, finalized on scope exit.
+// Reads the rows of one query; its statement is a storage::Statement. Errors are kept and
+// reported by status().
 class Query {
  public:
   Query(sqlite3* db, const std::string& sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
+    Result<storage::Statement> prepared = storage::Statement::Prepare(db, sql);
+    if (prepared.ok()) {
+      stmt_ = std::move(*prepared);
+    } else {
+      rc_ = SQLITE_ERROR;
+    }
   }
-  ~Query() { sqlite3_finalize(stmt_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
 
   Status status(const std::string& what) const {
     if (rc_ == SQLITE_OK || rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) return Status::Ok();
     return Status(ErrorCode::kSqlite, what + ": " + sqlite3_errmsg(db_));
   }
   void Bind(int index, const std::string& text) {
-    sqlite3_bind_text(stmt_, index, text.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_.get(), index, text.c_str(), -1, SQLITE_TRANSIENT);
   }
   bool Step() {
     if (rc_ != SQLITE_OK && rc_ != SQLITE_ROW) return false;
-    rc_ = sqlite3_step(stmt_);
+    rc_ = sqlite3_step(stmt_.get());
     return rc_ == SQLITE_ROW;
   }
   std::string Text(int column) const {
-    const unsigned char* text = sqlite3_column_text(stmt_, column);
+    const unsigned char* text = sqlite3_column_text(stmt_.get(), column);
     return text != nullptr ? reinterpret_cast<const char*>(text) : "";
   }
-  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
 
  private:
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
+  storage::Statement stmt_;
   int rc_ = SQLITE_OK;
 };
 

@@ -8,12 +8,11 @@
 #include <memory>
 
 #include "schema/migration_sql.h"
+#include "storage/statement.h"
 
 namespace quarry::schema {
 
 namespace {
-
-using StmtPtr = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -28,16 +27,13 @@ Status SqliteError(sqlite3* db, std::string_view context) {
 
 // Runs every statement of `sql` (prepare-tail iteration), discarding rows.
 Status RunSql(sqlite3* db, std::string_view sql) {
-  const char* next = sql.data();
-  const char* end = sql.data() + sql.size();
-  while (next < end) {
-    sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    if (sqlite3_prepare_v2(db, next, static_cast<int>(end - next), &raw, &tail) != SQLITE_OK) {
+  std::string_view next = sql;
+  while (!next.empty()) {
+    Result<storage::Statement> stmt = storage::Statement::Prepare(db, next, &next);
+    if (!stmt.ok()) {
       return SqliteError(db, "");
     }
-    StmtPtr stmt(raw, &sqlite3_finalize);
-    next = tail;
+    sqlite3_stmt* raw = stmt->get();
     if (raw == nullptr) {
       break;  // only whitespace or comments remained
     }
@@ -52,12 +48,12 @@ Status RunSql(sqlite3* db, std::string_view sql) {
 }
 
 bool TableExists(sqlite3* db, const char* name) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
-                         &raw, nullptr) != SQLITE_OK) {
+  Result<storage::Statement> stmt = storage::Statement::Prepare(
+      db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  if (!stmt.ok()) {
     return false;
   }
-  StmtPtr stmt(raw, &sqlite3_finalize);
+  sqlite3_stmt* raw = stmt->get();
   sqlite3_bind_text(raw, 1, name, -1, SQLITE_STATIC);
   return sqlite3_step(raw) == SQLITE_ROW;
 }
@@ -81,9 +77,9 @@ std::string Abbreviate(std::string_view sql) {
 class ForeignKeysOff {
  public:
   explicit ForeignKeysOff(sqlite3* db) : db_(db) {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &raw, nullptr) == SQLITE_OK) {
-      StmtPtr stmt(raw, &sqlite3_finalize);
+    Result<storage::Statement> stmt = storage::Statement::Prepare(db, "PRAGMA foreign_keys");
+    if (stmt.ok()) {
+      sqlite3_stmt* raw = stmt->get();
       was_on_ = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) != 0;
     }
     if (was_on_) {
@@ -167,11 +163,11 @@ std::optional<MigrationFailure> RunMigrationBody(sqlite3* db, const Migration& m
                               statements[i], "the statement ended the migration's transaction"};
     }
   }
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &raw, nullptr) != SQLITE_OK) {
-    return FailureOf(migration, std::string("foreign key check: ") + sqlite3_errmsg(db));
+  Result<storage::Statement> stmt = storage::Statement::Prepare(db, "PRAGMA foreign_key_check");
+  if (!stmt.ok()) {
+    return FailureOf(migration, "foreign key check: " + stmt.status().message());
   }
-  StmtPtr stmt(raw, &sqlite3_finalize);
+  sqlite3_stmt* raw = stmt->get();
   int violations = 0;
   std::string first;
   int rc;
@@ -253,12 +249,9 @@ Status CheckHistory(const std::vector<MigrationStatus>& statuses, const ApplyOpt
 // Records `migration` as applied, inside the caller's transaction.
 std::optional<MigrationFailure> RecordMigration(sqlite3* db, const MigrationSet& set,
                                                 const Migration& migration) {
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO _quarry_migrations (id, checksum, applied_at, format) "
-                     "VALUES (?, ?, ?, ?)",
-                     -1, &raw, nullptr);
-  StmtPtr insert(raw, &sqlite3_finalize);
+  Result<storage::Statement> insert = storage::Statement::Prepare(
+      db, "INSERT INTO _quarry_migrations (id, checksum, applied_at, format) VALUES (?, ?, ?, ?)");
+  sqlite3_stmt* raw = insert.ok() ? insert->get() : nullptr;
   std::string format(FormatName(set.format));
   sqlite3_bind_text(raw, 1, migration.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 2, migration.checksum.c_str(), -1, SQLITE_TRANSIENT);
@@ -346,14 +339,12 @@ Result<std::vector<AppliedMigration>> ReadAppliedMigrations(sqlite3* db) {
   if (!TableExists(db, kMigrationsTable)) {
     return rows;
   }
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT id, checksum, applied_at, format FROM _quarry_migrations "
-                         "ORDER BY rowid",
-                         -1, &raw, nullptr) != SQLITE_OK) {
+  Result<storage::Statement> stmt = storage::Statement::Prepare(
+      db, "SELECT id, checksum, applied_at, format FROM _quarry_migrations ORDER BY rowid");
+  if (!stmt.ok()) {
     return SqliteError(db, "reading _quarry_migrations: ");
   }
-  StmtPtr stmt(raw, &sqlite3_finalize);
+  sqlite3_stmt* raw = stmt->get();
   int rc;
   while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
     rows.push_back({Column(raw, 0), Column(raw, 1), sqlite3_column_int64(raw, 2), Column(raw, 3)});
@@ -419,9 +410,9 @@ MigrationRun Migrator::Apply(const MigrationSet& set, const ApplyOptions& option
                     created.sqlite_code());
     }
     {
-      sqlite3_stmt* raw = nullptr;
-      sqlite3_prepare_v2(db, "SELECT 1 FROM _quarry_migrations WHERE id = ?", -1, &raw, nullptr);
-      StmtPtr stmt(raw, &sqlite3_finalize);
+      Result<storage::Statement> stmt =
+          storage::Statement::Prepare(db, "SELECT 1 FROM _quarry_migrations WHERE id = ?");
+      sqlite3_stmt* raw = stmt.ok() ? stmt->get() : nullptr;
       sqlite3_bind_text(raw, 1, migration->id.c_str(), -1, SQLITE_TRANSIENT);
       if (raw != nullptr && sqlite3_step(raw) == SQLITE_ROW) {
         continue;  // applied by someone else meanwhile; the guard rolls back
@@ -522,9 +513,9 @@ MigrationRun Migrator::Stage(const MigrationSet& set, const ApplyOptions& option
   // back when the stage ends.
   bool foreign_keys_were_on = false;
   {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &raw, nullptr) == SQLITE_OK) {
-      StmtPtr stmt(raw, &sqlite3_finalize);
+    Result<storage::Statement> stmt = storage::Statement::Prepare(db, "PRAGMA foreign_keys");
+    if (stmt.ok()) {
+      sqlite3_stmt* raw = stmt->get();
       foreign_keys_were_on = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) != 0;
     }
   }
@@ -621,18 +612,22 @@ MigrationRun Migrator::Down(const MigrationSet& set, int count, const ApplyOptio
       txn.Rollback();
       return Failed(std::move(run), std::move(*failure), "down section", code);
     }
-    sqlite3_stmt* raw = nullptr;
-    sqlite3_prepare_v2(db, "DELETE FROM _quarry_migrations WHERE id = ?", -1, &raw, nullptr);
-    StmtPtr remove(raw, &sqlite3_finalize);
+    storage::Statement remove;
+    if (auto prepared =
+            storage::Statement::Prepare(db, "DELETE FROM _quarry_migrations WHERE id = ?");
+        prepared.ok()) {
+      remove = std::move(*prepared);
+    }
+    sqlite3_stmt* raw = remove.get();
     sqlite3_bind_text(raw, 1, migration->id.c_str(), -1, SQLITE_TRANSIENT);
     if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE || sqlite3_changes(db) != 1) {
       auto failure =
           FailureOf(*migration, std::string("removing its tracking row: ") + sqlite3_errmsg(db));
-      remove.reset();
+      remove = storage::Statement();
       txn.Rollback();
       return Failed(std::move(run), std::move(failure), "down section", 0);
     }
-    remove.reset();
+    remove = storage::Statement();  // finalized before COMMIT
     if (quarry::Status committed = txn.Commit(); !committed.ok()) {
       txn.Rollback();
       return Failed(std::move(run), FailureOf(*migration, "commit: " + committed.message()),

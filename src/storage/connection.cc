@@ -52,42 +52,6 @@ void ConfigureSqliteOnce() {
 
 }  // namespace
 
-Statement::Statement(Statement&& other) noexcept
-    : stmt_(other.stmt_),
-      cache_owner_(other.cache_owner_),
-      cache_key_(std::move(other.cache_key_)),
-      generation_(other.generation_) {
-  other.stmt_ = nullptr;
-}
-
-Statement& Statement::operator=(Statement&& other) noexcept {
-  if (this != &other) {
-    Release();
-    stmt_ = other.stmt_;
-    cache_owner_ = other.cache_owner_;
-    cache_key_ = std::move(other.cache_key_);
-    generation_ = other.generation_;
-    other.stmt_ = nullptr;
-  }
-  return *this;
-}
-
-Statement::~Statement() { Release(); }
-
-void Statement::Release() {
-  if (stmt_ == nullptr) {
-    return;
-  }
-  if (cache_owner_ != nullptr) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    cache_owner_->ReturnToCache(std::move(cache_key_), stmt_, generation_);
-  } else {
-    sqlite3_finalize(stmt_);
-  }
-  stmt_ = nullptr;
-}
-
 Connection::Connection(sqlite3* db, const ConnectionOptions& options)
     : db_(db), options_(options) {}
 

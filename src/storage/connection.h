@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include "storage/statement.h"
 
 namespace quarry::storage {
 
@@ -31,34 +32,6 @@ struct ConnectionOptions {
   int cache_size_kib = 2048;
   Durability durability = Durability::kNormal;
   size_t statement_cache_size = 32;
-};
-
-// Owns a prepared statement; finalizes it unless it came from (and goes back to) a cache.
-class Statement {
- public:
-  Statement() = default;
-  Statement(sqlite3_stmt* stmt, class Connection* cache_owner, std::string cache_key,
-            uint64_t generation)
-      : stmt_(stmt),
-        cache_owner_(cache_owner),
-        cache_key_(std::move(cache_key)),
-        generation_(generation) {}
-  Statement(Statement&& other) noexcept;
-  Statement& operator=(Statement&& other) noexcept;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
-
-  sqlite3_stmt* get() const { return stmt_; }
-  explicit operator bool() const { return stmt_ != nullptr; }
-
- private:
-  void Release();
-
-  sqlite3_stmt* stmt_ = nullptr;
-  class Connection* cache_owner_ = nullptr;
-  std::string cache_key_;
-  uint64_t generation_ = 0;
 };
 
 class Connection {
