@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "common/sql_statement.h"
 #include "schema/migration_sql.h"
 #include "storage/statement.h"
 
@@ -145,10 +146,10 @@ MigrationFailure FailureOf(const Migration& migration, std::string message) {
 std::optional<MigrationFailure> RunMigrationBody(sqlite3* db, const Migration& migration,
                                                  const std::vector<std::string>& statements) {
   for (size_t i = 0; i < statements.size(); ++i) {
-    if (IsTransactionControl(statements[i])) {
+    if (sql::StartsOrEndsTransaction(statements[i])) {
       return MigrationFailure{migration.id, migration.source, static_cast<int>(i + 1),
                               statements[i],
-                              "migrations must not contain " + FirstKeyword(statements[i]) +
+                              "migrations must not contain " + sql::FirstKeyword(statements[i]) +
                                   ": each migration already runs in its own transaction"};
     }
   }
