@@ -13,8 +13,10 @@
 // The kinds:
 //   schema  the schema is valid; the expected output is its DDL, each statement followed by
 //           ";" and a line break. The DDL is also executed on an empty in-memory SQLite
-//           database, and every file is formatted, re-parsed and re-bound: the DDL must not
-//           change (the round trip), and formatting twice must change nothing.
+//           database opened as the server opens one (storage::Connection::Open, so with its
+//           pragmas and security settings), and every file is formatted, re-parsed and
+//           re-bound: the DDL must not change (the round trip), and formatting twice must
+//           change nothing.
 //   error   loading or validating fails; the expected output is the error message (every
 //           line of it, each "file:line:column: ...").
 //   format  the expected output is the canonical layout of the root file; formatting it again
@@ -25,7 +27,6 @@
 // the diff before committing it).
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -38,6 +39,7 @@
 #include "schema/formatter.h"
 #include "schema/loader.h"
 #include "schema/parser.h"
+#include "storage/connection.h"
 
 namespace quarry::schema {
 namespace {
@@ -209,22 +211,18 @@ std::string JoinDdl(const std::vector<std::string>& statements) {
   return out;
 }
 
-// Runs each statement on a fresh in-memory database; returns the first error, or "".
+// Runs each statement on a fresh in-memory database opened as the server opens every
+// namespace's database (storage::Connection::Open: its pragmas and security settings); returns
+// the first error, or "".
 std::string ExecuteDdl(const std::vector<std::string>& statements) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(":memory:", &db) != SQLITE_OK) return "cannot open sqlite";
-  std::string error;
-  sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+  Result<std::unique_ptr<storage::Connection>> conn =
+      storage::Connection::Open(":memory:", storage::ConnectionOptions{}, /*create=*/true);
+  if (!conn.ok()) return "cannot open sqlite: " + conn.status().message();
   for (const auto& statement : statements) {
-    char* message = nullptr;
-    if (sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      error = std::string(message != nullptr ? message : "?") + "\n  in: " + statement;
-      sqlite3_free(message);
-      break;
-    }
+    Status status = (*conn)->Exec(statement);
+    if (!status.ok()) return status.message() + "\n  in: " + statement;
   }
-  sqlite3_close(db);
-  return error;
+  return "";
 }
 
 // Names the case in gtest's messages instead of dumping its bytes.

@@ -18,7 +18,8 @@
 // The output is the plan (each statement followed by ";"), then "-- destructive: ..." lines,
 // then, after applying it with ApplyPlan, "-- rows" and the query's rows (values joined by
 // "|", NULL as "NULL"). A refused plan prints "error: <message>" instead. After applying, the
-// database is introspected again: its diff against v2 must be empty.
+// database is introspected again: its diff against v2 must be empty. The database is opened
+// with storage::Connection::Open, so the cases run with the server's pragmas.
 // QUARRY_SCHEMA_TEST_BLESS=1 prints the actual outputs instead of failing.
 
 #include <gtest/gtest.h>
@@ -32,6 +33,7 @@
 #include "schema/ddl.h"
 #include "schema/diff.h"
 #include "schema/introspect.h"
+#include "storage/connection.h"
 
 namespace quarry::schema {
 namespace {
@@ -122,9 +124,11 @@ TEST_P(SchemaDiffTest, Case) {
   ASSERT_TRUE(v1.ok()) << v1.status().message();
   Result<Schema> v2 = BindText(c.sections.at("v2"));
   ASSERT_TRUE(v2.ok()) << v2.status().message();
-  sqlite3* raw = nullptr;
-  sqlite3_open(":memory:", &raw);
-  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
+  // Opened as the server opens a namespace's database: its pragmas and security settings.
+  Result<std::unique_ptr<storage::Connection>> conn =
+      storage::Connection::Open(":memory:", storage::ConnectionOptions{}, /*create=*/true);
+  ASSERT_TRUE(conn.ok()) << conn.status().message();
+  sqlite3* raw = (*conn)->handle();
   std::string ddl;
   for (const auto& s : GenerateDdl(*v1)) ddl += s + ";\n";
   ASSERT_EQ(Exec(raw, ddl), "");
