@@ -6,6 +6,12 @@ add_library(quarry_schema
   ${CMAKE_CURRENT_LIST_DIR}/loader.cc
   ${CMAKE_CURRENT_LIST_DIR}/model.cc
   ${CMAKE_CURRENT_LIST_DIR}/binder.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_declarations.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_arguments.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_field_attributes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_model_attributes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_policies.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_relations.cc
   ${CMAKE_CURRENT_LIST_DIR}/formatter.cc
   ${CMAKE_CURRENT_LIST_DIR}/ddl.cc
   ${CMAKE_CURRENT_LIST_DIR}/introspect.cc
