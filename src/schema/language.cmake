@@ -15,6 +15,8 @@ add_library(quarry_schema
   ${CMAKE_CURRENT_LIST_DIR}/formatter.cc
   ${CMAKE_CURRENT_LIST_DIR}/ddl.cc
   ${CMAKE_CURRENT_LIST_DIR}/introspect.cc
+  ${CMAKE_CURRENT_LIST_DIR}/create_table_text.cc
+  ${CMAKE_CURRENT_LIST_DIR}/schema_text.cc
   ${CMAKE_CURRENT_LIST_DIR}/diff.cc
 )
 target_link_libraries(quarry_schema PUBLIC quarry_common quarry_storage)
