@@ -33,7 +33,9 @@ quarry_test(schema_test
           ${CMAKE_CURRENT_LIST_DIR}/introspect_test.cc
           ${CMAKE_SOURCE_DIR}/tests/schema/schema_test_runner.cc
           ${CMAKE_SOURCE_DIR}/tests/schema_diff/schema_diff_test_runner.cc
+          ${CMAKE_SOURCE_DIR}/tests/common/test_file.cc
   LIBS quarry_schema)
+target_include_directories(schema_test PRIVATE ${CMAKE_SOURCE_DIR}/tests/common)
 target_compile_definitions(schema_test PRIVATE
                            QUARRY_SCHEMA_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema"
                            QUARRY_SCHEMA_DIFF_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema_diff")
