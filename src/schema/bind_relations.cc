@@ -6,6 +6,21 @@
 #include "schema/binder_internal.h"
 
 namespace quarry::schema::internal {
+namespace {
+
+// The field of `model` that was bound from `f` (nullptr when binding it failed).
+Field* BoundField(Model& model, const ast::Field& f) {
+  Field* field = nullptr;
+  for (auto& candidate : model.fields) {
+    if (candidate.name == f.name && candidate.location.line == f.pos.line &&
+        candidate.location.column == f.pos.column) {
+      field = &candidate;
+    }
+  }
+  return field;
+}
+
+}  // namespace
 
 // Whether `fields` of `target` are its primary key or carry a full unique constraint.
 bool Binder::IsUniqueKey(const Model& target, const std::vector<std::string>& fields) {
@@ -28,13 +43,7 @@ void Binder::BindRelations() {
   // Owning sides first: the back sides look them up.
   for (auto& [model, m, file] : models_) {
     for (const auto& f : m->fields) {
-      Field* field = nullptr;
-      for (auto& candidate : model->fields) {
-        if (candidate.name == f.name && candidate.location.line == f.pos.line &&
-            candidate.location.column == f.pos.column) {
-          field = &candidate;
-        }
-      }
+      Field* field = BoundField(*model, f);
       if (field == nullptr || !field->relation || !field->relation->owning) continue;
       for (const auto& attr : f.attributes) {
         if (attr.name == "relation") BindOwningRelation(*model, *field, attr, file);
@@ -43,13 +52,7 @@ void Binder::BindRelations() {
   }
   for (auto& [model, m, file] : models_) {
     for (const auto& f : m->fields) {
-      Field* field = nullptr;
-      for (auto& candidate : model->fields) {
-        if (candidate.name == f.name && candidate.location.line == f.pos.line &&
-            candidate.location.column == f.pos.column) {
-          field = &candidate;
-        }
-      }
+      Field* field = BoundField(*model, f);
       if (field == nullptr || field->stored() || field->relation) continue;
       const Model* target = schema_.FindModel(field->type.name);
       std::vector<const Field*> owners;

@@ -67,12 +67,13 @@ std::string Abbreviate(std::string_view sql) {
   return out;
 }
 
-ForeignKeysOff::ForeignKeysOff(sqlite3* db) : db_(db) {
+bool ForeignKeysEnabled(sqlite3* db) {
   Result<storage::Statement> stmt = storage::Statement::Prepare(db, "PRAGMA foreign_keys");
-  if (stmt.ok()) {
-    sqlite3_stmt* raw = stmt->get();
-    was_on_ = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) != 0;
-  }
+  return stmt.ok() && sqlite3_step(stmt->get()) == SQLITE_ROW &&
+         sqlite3_column_int(stmt->get(), 0) != 0;
+}
+
+ForeignKeysOff::ForeignKeysOff(sqlite3* db) : db_(db), was_on_(ForeignKeysEnabled(db)) {
   if (was_on_) {
     RunSql(db_, "PRAGMA foreign_keys = OFF").PermitUncheckedError();
   }

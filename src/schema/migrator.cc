@@ -144,14 +144,7 @@ MigrationRun Migrator::Stage(const MigrationSet& set, const ApplyOptions& option
   }
   // Foreign keys go off before BEGIN (the pragma is a no-op inside a transaction) and come
   // back when the stage ends.
-  bool foreign_keys_were_on = false;
-  {
-    Result<storage::Statement> stmt = storage::Statement::Prepare(db, "PRAGMA foreign_keys");
-    if (stmt.ok()) {
-      sqlite3_stmt* raw = stmt->get();
-      foreign_keys_were_on = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) != 0;
-    }
-  }
+  bool foreign_keys_were_on = internal::ForeignKeysEnabled(db);
   if (foreign_keys_were_on) {
     RunSql(db, "PRAGMA foreign_keys = OFF").PermitUncheckedError();
   }

@@ -45,6 +45,9 @@ std::string Column(sqlite3_stmt* stmt, int i);
 // `sql` cut to a length that fits in an error message.
 std::string Abbreviate(std::string_view sql);
 
+// Whether foreign-key enforcement is on for `db` (false when that cannot be read).
+bool ForeignKeysEnabled(sqlite3* db);
+
 // Switches foreign-key enforcement off for the guard's life (it is a no-op inside a
 // transaction, so it must be done before BEGIN) and restores the previous setting.
 class ForeignKeysOff {
