@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/sql_tokenizer.h"
 #include "schema/binder_internal.h"
 
 namespace quarry::schema {
@@ -73,30 +74,38 @@ bool IsIsoDateTime(const std::string& s) {
          digits(8, 2);
 }
 
-// Balanced parentheses, closed quotes and no ';' outside quotes: enough to keep a generated
-// column's expression inside its parentheses in the DDL.
+// Read with SQLite's tokens (common/sql_tokenizer.h): balanced parentheses, closed quotes, no
+// ';' and no comment (a "--" would swallow the closing parenthesis): enough to keep a
+// generated column's expression inside its parentheses in the DDL.
 std::optional<std::string> CheckSqlExpression(const std::string& sql) {
-  if (sql.find_first_not_of(" \t\r\n") == std::string::npos) return "the expression is empty";
   int depth = 0;
-  char quote = 0;
-  for (char c : sql) {
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-      continue;
+  bool empty = true;
+  sql::SqlTokenizer tokens(sql);
+  while (std::optional<sql::Token> token = tokens.Next()) {
+    if (!token->complete) {
+      return token->kind == sql::TokenKind::kComment ? "unterminated comment"
+                                                     : "unterminated quote";
     }
-    if (c == '\'' || c == '"' || c == '`') {
-      quote = c;
-    } else if (c == '[') {
-      quote = ']';
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')') {
-      if (--depth < 0) return "unbalanced ')'";
-    } else if (c == ';') {
-      return "';' is not allowed";
+    switch (token->kind) {
+      case sql::TokenKind::kSpace:
+        continue;
+      case sql::TokenKind::kComment:
+        return "comments are not allowed";
+      case sql::TokenKind::kSemicolon:
+        return "';' is not allowed";
+      case sql::TokenKind::kOperator:
+        if (token->text == "(") {
+          ++depth;
+        } else if (token->text == ")" && --depth < 0) {
+          return "unbalanced ')'";
+        }
+        break;
+      default:
+        break;
     }
+    empty = false;
   }
-  if (quote != 0) return "unterminated quote";
+  if (empty) return "the expression is empty";
   if (depth != 0) return "unbalanced '('";
   return std::nullopt;
 }

@@ -43,8 +43,8 @@ std::string DescribeExpr(const ast::Expr& expr);
 
 bool IsIsoDateTime(const std::string& s);
 
-// Balanced parentheses, closed quotes and no ';' outside quotes: enough to keep a generated
-// column's expression inside its parentheses in the DDL.
+// Why `sql` cannot be a generated column's expression, or nullopt when it can: balanced
+// parentheses, closed quotes, no ';' and no comment.
 std::optional<std::string> CheckSqlExpression(const std::string& sql);
 
 // The value type of a policy operand, for comparisons.
