@@ -1,21 +1,22 @@
 #include "schema/create_table_text.h"
 
 #include <cctype>
+#include <string_view>
+
+#include "common/sql_tokenizer.h"
 
 namespace quarry::schema::internal {
 namespace {
 
-// Skips a quoted string or identifier starting at sql[pos]; returns the index after it.
-size_t SkipQuoted(const std::string& sql, size_t pos) {
-  char close = sql[pos] == '[' ? ']' : sql[pos];
-  for (++pos; pos < sql.size(); ++pos) {
-    if (sql[pos] == close) {
-      if (close != ']' && pos + 1 < sql.size() && sql[pos + 1] == close) {
-        ++pos;
-        continue;
-      }
-      return pos + 1;
-    }
+// When a string, quoted identifier or comment starts at sql[pos] (SQLite's tokens, so a ','
+// or a keyword inside one is not read as SQL), the index after it; otherwise `pos`.
+size_t SkipOpaque(const std::string& sql, size_t pos) {
+  char c = sql[pos];
+  if (c != '\'' && c != '"' && c != '`' && c != '[' && c != '-' && c != '/') return pos;
+  std::optional<sql::Token> token = sql::SqlTokenizer(std::string_view(sql).substr(pos)).Next();
+  if (token->kind == sql::TokenKind::kString || token->kind == sql::TokenKind::kQuotedIdentifier ||
+      token->kind == sql::TokenKind::kComment) {
+    return pos + token->text.size();
   }
   return pos;
 }
@@ -24,11 +25,11 @@ size_t SkipQuoted(const std::string& sql, size_t pos) {
 size_t MatchParen(const std::string& sql, size_t open) {
   int depth = 0;
   for (size_t i = open; i < sql.size();) {
-    char c = sql[i];
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      i = SkipQuoted(sql, i);
+    if (size_t end = SkipOpaque(sql, i); end != i) {
+      i = end;
       continue;
     }
+    char c = sql[i];
     if (c == '(') ++depth;
     if (c == ')' && --depth == 0) return i;
     ++i;
@@ -85,13 +86,12 @@ std::vector<std::string> TableItems(const std::string& sql) {
   int depth = 0;
   std::string current;
   for (size_t i = open + 1; i < close;) {
-    char c = sql[i];
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      size_t end = SkipQuoted(sql, i);
+    if (size_t end = SkipOpaque(sql, i); end != i) {
       current += sql.substr(i, end - i);
       i = end;
       continue;
     }
+    char c = sql[i];
     if (c == '(') ++depth;
     if (c == ')') --depth;
     if (c == ',' && depth == 0) {
@@ -110,11 +110,11 @@ std::vector<std::string> TableItems(const std::string& sql) {
 size_t FindKeyword(const std::string& text, const std::string& keyword, size_t from) {
   int depth = 0;
   for (size_t i = from; i < text.size();) {
-    char c = text[i];
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      i = SkipQuoted(text, i);
+    if (size_t end = SkipOpaque(text, i); end != i) {
+      i = end;
       continue;
     }
+    char c = text[i];
     if (c == '(') ++depth;
     if (c == ')') --depth;
     if (depth == 0 && i + keyword.size() <= text.size() &&

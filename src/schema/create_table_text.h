@@ -4,8 +4,9 @@
 // do not say it: the items of a CREATE TABLE body, the CHECK / GENERATED / AUTOINCREMENT /
 // UNIQUE clauses of a column, lists of string literals, and the columns and content table of
 // a CREATE VIRTUAL TABLE ... USING fts5(...). Only the shapes SQLite stores for tables are
-// expected (SQLite keeps the CREATE text as written); anything else gives empty results, never
-// an error. Pure functions, thread-safe.
+// expected (SQLite keeps the CREATE text as written, comments included: strings, quoted
+// identifiers and comments are skipped as SQLite's tokens, common/sql_tokenizer.h); anything
+// else gives empty results, never an error. Pure functions, thread-safe.
 
 #include <cstddef>
 #include <map>

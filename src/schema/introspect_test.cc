@@ -122,5 +122,31 @@ TEST(IntrospectTest, SkipsInternalAndShadowTablesAndReportsWhatItLeavesOut) {
   EXPECT_EQ(warnings, "t.n: CHECK (n > 0) left out\npair: composite primary key left out\n");
 }
 
+// Regression: the CREATE TABLE text was read without knowing comments, so a comma in a
+// comment split a column in two and a keyword in one (CHECK, UNIQUE) was taken for the clause.
+TEST(IntrospectTest, CommentsInTableTextAreNotColumnsOrClauses) {
+  Db db = OpenMemory();
+  ASSERT_EQ(sqlite3_exec(db.get(),
+                         "CREATE TABLE notes (\n"
+                         "  id INTEGER PRIMARY KEY, -- the key, see CHECK below\n"
+                         "  body TEXT /* not UNIQUE, (yet */ NOT NULL,\n"
+                         "  \"n\" INTEGER CHECK (\"n\" IN (0, 1)) -- a flag, UNIQUE (never)\n"
+                         ")",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  Result<IntrospectedSchema> live = IntrospectSchema(db.get());
+  ASSERT_TRUE(live.ok()) << live.status().message();
+  ASSERT_EQ(live->schema.models.size(), 1u);
+  const Model& notes = live->schema.models[0];
+  ASSERT_EQ(notes.fields.size(), 3u);
+  EXPECT_FALSE(notes.fields[0].unique);
+  EXPECT_FALSE(notes.fields[1].unique);
+  EXPECT_FALSE(notes.fields[2].unique);
+  EXPECT_EQ(notes.fields[2].type.scalar, ScalarType::kBoolean) << SchemaText(live->schema);
+  std::string warnings;
+  for (const auto& w : live->warnings) warnings += w + "\n";
+  EXPECT_EQ(warnings, "");
+}
+
 }  // namespace
 }  // namespace quarry::schema
