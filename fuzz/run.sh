@@ -15,7 +15,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 shift || true
 build="$root/build-fuzz"
-all=(fuzz_base64 fuzz_pipeline_request fuzz_value fuzz_jwt fuzz_bindings fuzz_client_url
+all=(fuzz_base64 fuzz_sql_tokenizer fuzz_pipeline_request fuzz_value fuzz_jwt fuzz_bindings
+     fuzz_client_url
      fuzz_route fuzz_admin fuzz_hrana_service)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

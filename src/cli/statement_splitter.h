@@ -3,7 +3,8 @@
 // StatementSplitter: cuts SQL text into complete statements as it arrives, line by line.
 // A statement is complete at a ';' that SQLite's own sqlite3_complete() accepts, so
 // semicolons inside strings, quoted identifiers, comments and CREATE TRIGGER bodies do not
-// end it. Not thread-safe.
+// end it (the cutting is sql::SplitCompleteStatements, common/sql_statement.h, shared with the
+// migrator). Not thread-safe.
 
 #include <string>
 #include <string_view>
@@ -18,17 +19,16 @@ class StatementSplitter {
   // Removes and returns the complete statements buffered so far, each ending in ';' and
   // without leading whitespace; blank statements (only ';', spaces, comments) are dropped.
   std::vector<std::string> TakeComplete();
-  // True when the buffer holds something besides whitespace and comments.
+  // True when the buffer holds something besides whitespace, ';' and comments.
   bool HasPending() const;
   // Removes and returns the incomplete rest (for end of input).
   std::string TakeRest();
 
  private:
   std::string buffer_;
-  size_t scanned_ = 0;  // bytes of buffer_ already known to hold no statement end
+  // False while no ';' arrived since the last TakeComplete: then nothing new can be complete,
+  // and a long statement arriving line by line is not cut again at every line.
+  bool may_have_end_ = false;
 };
-
-// True when `sql` holds only whitespace, ';' and comments.
-bool IsBlankSql(std::string_view sql);
 
 }  // namespace quarry::cli

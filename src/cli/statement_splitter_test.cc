@@ -48,9 +48,26 @@ TEST(StatementSplitterTest, DropsBlankStatementsAndKeepsRest) {
   EXPECT_EQ(splitter.TakeRest(), "SELECT 3");
 }
 
-TEST(StatementSplitterTest, BlankSql) {
-  EXPECT_TRUE(IsBlankSql("  ; -- x\n /* y */ ;"));
-  EXPECT_FALSE(IsBlankSql("-- x\nSELECT 1"));
+TEST(StatementSplitterTest, TriggerWithCaseEndArrivingLineByLine) {
+  StatementSplitter splitter;
+  for (const char* line : {"CREATE TRIGGER t AFTER INSERT ON a BEGIN\n",
+                           "  UPDATE b SET x = CASE new.y WHEN 1 THEN 'one;' ELSE 'x' END;\n",
+                           "  INSERT INTO c VALUES ('-- not a comment;');\n"}) {
+    splitter.Append(line);
+    EXPECT_TRUE(splitter.TakeComplete().empty()) << line;
+  }
+  splitter.Append("END; SAVEPOINT sp; ROLLBACK TO sp;\n");
+  std::vector<std::string> done = splitter.TakeComplete();
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_TRUE(done[0].ends_with("END;")) << done[0];
+  EXPECT_EQ(done[1], "SAVEPOINT sp;");
+  EXPECT_EQ(done[2], "ROLLBACK TO sp;");
+  EXPECT_FALSE(splitter.HasPending());
+}
+
+TEST(StatementSplitterTest, LeadingCommentStaysWithItsStatement) {
+  EXPECT_EQ(Split("-- first; line\nSELECT 1; /* x; */ SELECT 2;"),
+            (std::vector<std::string>{"-- first; line\nSELECT 1;", "/* x; */ SELECT 2;"}));
 }
 
 }  // namespace

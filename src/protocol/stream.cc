@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "common/sql_statement.h"
 #include "protocol/error_json.h"
 #include "protocol/executor.h"
 
@@ -42,26 +43,7 @@ bool Evaluate(const Condition& cond, const std::vector<std::optional<bool>>& ste
 
 json::object TypeOnly(const char* type) { return json::object{{"type", type}}; }
 
-// True for libSQL's `BEGIN TRANSACTION READONLY` / `BEGIN READONLY` (any case and spacing).
-bool IsBeginReadonly(std::string_view sql) {
-  std::string words;
-  for (char c : sql) {
-    if (c == ';') {
-      break;
-    }
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      if (!words.empty() && words.back() != ' ') {
-        words += ' ';
-      }
-    } else {
-      words += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-  }
-  while (!words.empty() && words.back() == ' ') {
-    words.pop_back();
-  }
-  return words == "BEGIN TRANSACTION READONLY" || words == "BEGIN READONLY";
-}
+bool IsBeginReadonly(std::string_view sql) { return sql::IsBeginReadonly(sql); }
 
 }  // namespace
 
@@ -69,39 +51,11 @@ Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLim
                StreamSlot slot)
     : owner_(std::move(owner)), slot_(std::move(slot)), conn_(std::move(conn)), limits_(limits) {}
 
-std::string FirstKeyword(std::string_view sql) {
-  size_t i = 0;
-  while (i < sql.size()) {
-    // SQLite skips empty statements (a lone ';') before the first one.
-    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == ';') {
-      ++i;
-    } else if (sql.substr(i, 2) == "--") {
-      size_t end = sql.find('\n', i);
-      i = end == std::string_view::npos ? sql.size() : end + 1;
-    } else if (sql.substr(i, 2) == "/*") {
-      size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? sql.size() : end + 2;
-    } else {
-      break;
-    }
-  }
-  std::string word;
-  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])) && word.size() < 8) {
-    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
-  }
-  return word;
-}
+std::string FirstKeyword(std::string_view sql) { return sql::FirstKeyword(sql); }
 
-bool IsTransactionControl(std::string_view sql) {
-  std::string word = FirstKeyword(sql);
-  return word == "BEGIN" || word == "COMMIT" || word == "END" || word == "ROLLBACK" ||
-         word == "SAVEPOINT" || word == "RELEASE";
-}
+bool IsTransactionControl(std::string_view sql) { return sql::IsTransactionControl(sql); }
 
-bool IsGroupableWrite(std::string_view sql) {
-  std::string word = FirstKeyword(sql);
-  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
-}
+bool IsGroupableWrite(std::string_view sql) { return sql::IsGroupableWrite(sql); }
 
 void Stream::SetAccess(storage::AccessMode mode) {
   // A failure leaves the connection denying everything, so it cannot widen access; the next

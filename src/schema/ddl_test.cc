@@ -7,16 +7,21 @@
 
 #include "schema/binder.h"
 #include "schema/parser.h"
+#include "storage/connection.h"
 
 namespace quarry::schema {
 namespace {
 
-// An in-memory database holding the DDL of `schema_text`.
+// An in-memory database holding the DDL of `schema_text`, opened as the server opens one.
 class Db {
  public:
   explicit Db(const std::string& schema_text) {
-    sqlite3_open(":memory:", &db_);
-    Exec("PRAGMA foreign_keys = ON");
+    auto conn = storage::Connection::Open(":memory:", storage::ConnectionOptions{}, true);
+    EXPECT_TRUE(conn.ok()) << conn.status().message();
+    if (!conn.ok()) return;
+    conn_ = std::move(*conn);
+    db_ = conn_->handle();
+    Exec("PRAGMA foreign_keys = ON");  // the cases check foreign-key actions
     auto file = ParseSchema(schema_text, "t.schema");
     EXPECT_TRUE(file.ok()) << file.status().message();
     if (!file.ok()) return;
@@ -29,9 +34,6 @@ class Db {
       EXPECT_EQ(Exec(statement), "") << statement;
     }
   }
-  ~Db() { sqlite3_close(db_); }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
 
   // "" on success, else SQLite's message.
   std::string Exec(const std::string& sql) {
@@ -45,17 +47,19 @@ class Db {
   // The first column of every row.
   std::vector<std::string> Column(const std::string& sql) {
     std::vector<std::string> out;
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    Result<storage::Statement> prepared = storage::Statement::Prepare(db_, sql);
+    EXPECT_TRUE(prepared.ok()) << sql;
+    if (!prepared.ok()) return out;
+    sqlite3_stmt* stmt = prepared->get();
     while (sqlite3_step(stmt) == SQLITE_ROW) {
       const unsigned char* text = sqlite3_column_text(stmt, 0);
       out.push_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
     }
-    sqlite3_finalize(stmt);
     return out;
   }
 
  private:
+  std::unique_ptr<storage::Connection> conn_;
   sqlite3* db_ = nullptr;
 };
 

@@ -8,6 +8,7 @@
 
 #include "schema/ddl.h"
 #include "schema/introspect.h"
+#include "storage/statement.h"
 
 namespace quarry::schema {
 
@@ -118,14 +119,11 @@ bool CanDropColumn(const Model& model, const Field& field) {
 // A count from `db`, or nullopt without one (or when the query fails).
 std::optional<int64_t> Count(sqlite3* db, const std::string& sql) {
   if (db == nullptr) return std::nullopt;
-  sqlite3_stmt* stmt = nullptr;
-  std::optional<int64_t> out;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    out = sqlite3_column_int64(stmt, 0);
+  Result<storage::Statement> stmt = storage::Statement::Prepare(db, sql);
+  if (!stmt.ok() || sqlite3_step(stmt->get()) != SQLITE_ROW) {
+    return std::nullopt;
   }
-  sqlite3_finalize(stmt);
-  return out;
+  return sqlite3_column_int64(stmt->get(), 0);
 }
 
 // "1 row", "5 rows".
@@ -194,13 +192,14 @@ class Planner {
     if (db_ == nullptr) {
       return out;
     }
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_,
-                           "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND "
-                           "tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
-                           -1, &stmt, nullptr) != SQLITE_OK) {
+    Result<storage::Statement> prepared = storage::Statement::Prepare(
+        db_,
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND "
+        "tbl_name = ?1 AND sql IS NOT NULL ORDER BY name");
+    if (!prepared.ok()) {
       return out;
     }
+    sqlite3_stmt* stmt = prepared->get();
     sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
     std::string fts_prefix = table + "_fts_";
     while (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -210,7 +209,6 @@ class Planner {
       }
       out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
     }
-    sqlite3_finalize(stmt);
     return out;
   }
 

@@ -8,241 +8,61 @@
 #include <memory>
 #include <set>
 
+#include "schema/create_table_text.h"
 #include "schema/ddl.h"
+#include "storage/statement.h"
 
 namespace quarry::schema {
 
 namespace {
 
-// One prepared statement, finalized on scope exit.
+using internal::ColumnText;
+using internal::FindKeyword;
+using internal::FtsTable;
+using internal::ParseColumns;
+using internal::ParseFts;
+using internal::ParseStringList;
+using internal::ReadIdentifier;
+using internal::TableItems;
+using internal::Upper;
+
+// Reads the rows of one query; its statement is a storage::Statement. Errors are kept and
+// reported by status().
 class Query {
  public:
   Query(sqlite3* db, const std::string& sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
+    Result<storage::Statement> prepared = storage::Statement::Prepare(db, sql);
+    if (prepared.ok()) {
+      stmt_ = std::move(*prepared);
+    } else {
+      rc_ = SQLITE_ERROR;
+    }
   }
-  ~Query() { sqlite3_finalize(stmt_); }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
 
   Status status(const std::string& what) const {
     if (rc_ == SQLITE_OK || rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) return Status::Ok();
     return Status(ErrorCode::kSqlite, what + ": " + sqlite3_errmsg(db_));
   }
   void Bind(int index, const std::string& text) {
-    sqlite3_bind_text(stmt_, index, text.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt_.get(), index, text.c_str(), -1, SQLITE_TRANSIENT);
   }
   bool Step() {
     if (rc_ != SQLITE_OK && rc_ != SQLITE_ROW) return false;
-    rc_ = sqlite3_step(stmt_);
+    rc_ = sqlite3_step(stmt_.get());
     return rc_ == SQLITE_ROW;
   }
   std::string Text(int column) const {
-    const unsigned char* text = sqlite3_column_text(stmt_, column);
+    const unsigned char* text = sqlite3_column_text(stmt_.get(), column);
     return text != nullptr ? reinterpret_cast<const char*>(text) : "";
   }
-  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
 
  private:
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
+  storage::Statement stmt_;
   int rc_ = SQLITE_OK;
 };
-
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Reads an SQL identifier (quoted with "", `` or [], or bare) at `pos`; advances past it.
-std::string ReadIdentifier(const std::string& sql, size_t& pos) {
-  while (pos < sql.size() && std::isspace(static_cast<unsigned char>(sql[pos]))) ++pos;
-  if (pos >= sql.size()) return "";
-  char open = sql[pos];
-  if (open == '"' || open == '`' || open == '[') {
-    char close = open == '[' ? ']' : open;
-    std::string out;
-    ++pos;
-    while (pos < sql.size()) {
-      if (sql[pos] == close) {
-        if (close != ']' && pos + 1 < sql.size() && sql[pos + 1] == close) {
-          out += close;
-          pos += 2;
-          continue;
-        }
-        ++pos;
-        break;
-      }
-      out += sql[pos++];
-    }
-    return out;
-  }
-  size_t start = pos;
-  while (pos < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[pos])) ||
-                              sql[pos] == '_' || sql[pos] == '$')) {
-    ++pos;
-  }
-  return sql.substr(start, pos - start);
-}
-
-// Skips a quoted string or identifier starting at sql[pos]; returns the index after it.
-size_t SkipQuoted(const std::string& sql, size_t pos) {
-  char close = sql[pos] == '[' ? ']' : sql[pos];
-  for (++pos; pos < sql.size(); ++pos) {
-    if (sql[pos] == close) {
-      if (close != ']' && pos + 1 < sql.size() && sql[pos + 1] == close) {
-        ++pos;
-        continue;
-      }
-      return pos + 1;
-    }
-  }
-  return pos;
-}
-
-// The index of the ')' matching the '(' at `open`.
-size_t MatchParen(const std::string& sql, size_t open) {
-  int depth = 0;
-  for (size_t i = open; i < sql.size();) {
-    char c = sql[i];
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      i = SkipQuoted(sql, i);
-      continue;
-    }
-    if (c == '(') ++depth;
-    if (c == ')' && --depth == 0) return i;
-    ++i;
-  }
-  return std::string::npos;
-}
-
-// The comma-separated items of the body of CREATE TABLE (column definitions and table
-// constraints), split at top-level commas.
-std::vector<std::string> TableItems(const std::string& sql) {
-  std::vector<std::string> items;
-  size_t open = sql.find('(');
-  if (open == std::string::npos) return items;
-  size_t close = MatchParen(sql, open);
-  if (close == std::string::npos) return items;
-  int depth = 0;
-  std::string current;
-  for (size_t i = open + 1; i < close;) {
-    char c = sql[i];
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      size_t end = SkipQuoted(sql, i);
-      current += sql.substr(i, end - i);
-      i = end;
-      continue;
-    }
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (c == ',' && depth == 0) {
-      items.push_back(current);
-      current.clear();
-    } else {
-      current += c;
-    }
-    ++i;
-  }
-  items.push_back(current);
-  return items;
-}
-
-// Finds `keyword` (upper case) as a whole word at depth 0 outside quotes; npos when absent.
-size_t FindKeyword(const std::string& text, const std::string& keyword, size_t from = 0) {
-  int depth = 0;
-  for (size_t i = from; i < text.size();) {
-    char c = text[i];
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      i = SkipQuoted(text, i);
-      continue;
-    }
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (depth == 0 && i + keyword.size() <= text.size() &&
-        (i == 0 ||
-         !(std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '_')) &&
-        Upper(text.substr(i, keyword.size())) == keyword &&
-        (i + keyword.size() == text.size() ||
-         !(std::isalnum(static_cast<unsigned char>(text[i + keyword.size()])) ||
-           text[i + keyword.size()] == '_'))) {
-      return i;
-    }
-    ++i;
-  }
-  return std::string::npos;
-}
-
-// What the CREATE TABLE text says about one column beyond the pragmas.
-struct ColumnText {
-  std::vector<std::string> checks;  // the expressions inside CHECK (...)
-  std::string generated;            // the expression inside GENERATED ALWAYS AS (...)
-  bool autoincrement = false;
-  bool unique = false;
-};
-
-std::map<std::string, ColumnText> ParseColumns(const std::string& sql) {
-  std::map<std::string, ColumnText> out;
-  for (const std::string& item : TableItems(sql)) {
-    size_t pos = 0;
-    std::string first_word = item;
-    while (!first_word.empty() && std::isspace(static_cast<unsigned char>(first_word[0]))) {
-      first_word.erase(0, 1);
-    }
-    std::string upper = Upper(first_word);
-    if (upper.rfind("CONSTRAINT", 0) == 0 || upper.rfind("PRIMARY", 0) == 0 ||
-        upper.rfind("UNIQUE", 0) == 0 || upper.rfind("CHECK", 0) == 0 ||
-        upper.rfind("FOREIGN", 0) == 0) {
-      continue;
-    }
-    std::string name = ReadIdentifier(item, pos);
-    ColumnText& column = out[name];
-    for (size_t at = FindKeyword(item, "CHECK", pos); at != std::string::npos;
-         at = FindKeyword(item, "CHECK", at + 5)) {
-      size_t open = item.find('(', at);
-      size_t close = open == std::string::npos ? open : MatchParen(item, open);
-      if (close == std::string::npos) break;
-      column.checks.push_back(item.substr(open + 1, close - open - 1));
-    }
-    size_t as = FindKeyword(item, "AS", pos);
-    if (FindKeyword(item, "GENERATED", pos) != std::string::npos || as != std::string::npos) {
-      size_t open = as == std::string::npos ? as : item.find('(', as);
-      size_t close = open == std::string::npos ? open : MatchParen(item, open);
-      if (close != std::string::npos) column.generated = item.substr(open + 1, close - open - 1);
-    }
-    column.autoincrement = FindKeyword(item, "AUTOINCREMENT", pos) != std::string::npos;
-    column.unique = FindKeyword(item, "UNIQUE", pos) != std::string::npos;
-  }
-  return out;
-}
-
-// Splits "'a', 'b'" into its string literals; false when it is anything else.
-bool ParseStringList(const std::string& text, std::vector<std::string>& values) {
-  size_t i = 0;
-  while (true) {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i >= text.size() || text[i] != '\'') return false;
-    std::string value;
-    for (++i; i < text.size(); ++i) {
-      if (text[i] == '\'') {
-        if (i + 1 < text.size() && text[i + 1] == '\'') {
-          value += '\'';
-          ++i;
-          continue;
-        }
-        break;
-      }
-      value += text[i];
-    }
-    if (i >= text.size()) return false;
-    ++i;
-    values.push_back(value);
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == text.size()) return true;
-    if (text[i] != ',') return false;
-    ++i;
-  }
-}
 
 bool IsIdentifier(const std::string& name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -376,46 +196,6 @@ std::optional<DefaultValue> ParseDefault(const std::string& text, Field& field) 
     return value;
   }
   return std::nullopt;
-}
-
-struct FtsTable {
-  std::string name;
-  std::string content;
-  std::vector<std::string> columns;
-};
-
-// Parses `CREATE VIRTUAL TABLE x USING fts5(a, b, content='t', content_rowid='id')`.
-std::optional<FtsTable> ParseFts(const std::string& name, const std::string& sql) {
-  size_t using_at = FindKeyword(sql, "USING");
-  if (using_at == std::string::npos) return std::nullopt;
-  size_t open = sql.find('(', using_at);
-  if (open == std::string::npos ||
-      Upper(sql.substr(using_at, open - using_at)).find("FTS5") == std::string::npos) {
-    return std::nullopt;
-  }
-  FtsTable fts;
-  fts.name = name;
-  for (const std::string& item : TableItems(sql.substr(open))) {
-    size_t eq = item.find('=');
-    size_t pos = 0;
-    if (eq == std::string::npos) {
-      fts.columns.push_back(ReadIdentifier(item, pos));
-      continue;
-    }
-    std::string key = Upper(ReadIdentifier(item, pos));
-    if (key == "CONTENT") {
-      size_t vpos = eq + 1;
-      while (vpos < item.size() && std::isspace(static_cast<unsigned char>(item[vpos]))) ++vpos;
-      std::vector<std::string> values;
-      if (vpos < item.size() && item[vpos] == '\'' && ParseStringList(item.substr(vpos), values) &&
-          values.size() == 1) {
-        fts.content = values[0];
-      } else {
-        fts.content = ReadIdentifier(item, vpos);
-      }
-    }
-  }
-  return fts;
 }
 
 bool IsShadowOf(const std::string& name, const std::set<std::string>& virtual_tables) {
@@ -748,132 +528,6 @@ Result<IntrospectedSchema> IntrospectSchema(sqlite3* db) {
     schema.models.push_back(std::move(external));
   }
   return result;
-}
-
-namespace {
-
-std::string StringText(const std::string& text) {
-  char quote =
-      text.find('"') != std::string::npos && text.find('\'') == std::string::npos ? '\'' : '"';
-  std::string out(1, quote);
-  for (char c : text) {
-    if (c == quote || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + quote;
-}
-
-std::string LiteralText(const Literal& lit) {
-  switch (lit.kind) {
-    case Literal::Kind::kNull:
-      return "null";
-    case Literal::Kind::kBool:
-      return lit.bool_value ? "true" : "false";
-    case Literal::Kind::kInteger:
-      return std::to_string(lit.int_value);
-    case Literal::Kind::kReal:
-      return lit.text;
-    case Literal::Kind::kString:
-      return StringText(lit.text);
-    case Literal::Kind::kList: {
-      std::string out = "[";
-      for (size_t i = 0; i < lit.items.size(); ++i) {
-        out += (i ? ", " : "") + LiteralText(lit.items[i]);
-      }
-      return out + "]";
-    }
-  }
-  return "null";
-}
-
-std::string NameList(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out + "]";
-}
-
-}  // namespace
-
-std::string SchemaText(const Schema& schema) {
-  std::string out;
-  for (const Enum& en : schema.enums) {
-    out += "enum " + en.name + " {";
-    for (const std::string& v : en.values) out += " " + v;
-    out += " }\n\n";
-  }
-  for (const Model& model : schema.models) {
-    out += "model " + model.name + " {\n";
-    for (const Field& field : model.fields) {
-      out += "  " + field.name + " ";
-      const FieldType& type = field.type;
-      if (type.kind == FieldType::Kind::kScalar) {
-        out += ScalarTypeName(type.scalar);
-      } else {
-        out += type.name;
-      }
-      if (type.list) out += "[]";
-      if (type.optional && !type.list) out += "?";
-      if (field.id) out += " @id";
-      if (field.unique) out += " @unique";
-      if (field.default_value) {
-        const DefaultValue& d = *field.default_value;
-        switch (d.kind) {
-          case DefaultValue::Kind::kLiteral:
-            out += " @default(" + LiteralText(d.literal) + ")";
-            break;
-          case DefaultValue::Kind::kEnumValue:
-            out += " @default(" + d.enum_value + ")";
-            break;
-          case DefaultValue::Kind::kNow:
-            out += " @default(now())";
-            break;
-          case DefaultValue::Kind::kUuid:
-            out += " @default(uuid())";
-            break;
-          case DefaultValue::Kind::kUlid:
-            out += " @default(ulid())";
-            break;
-          case DefaultValue::Kind::kAutoincrement:
-            out += " @default(autoincrement())";
-            break;
-        }
-      }
-      if (field.generated) {
-        out += " @generated(" + StringText(field.generated->expression) +
-               (field.generated->stored ? ", stored: true)" : ")");
-      }
-      if (field.relation && field.relation->owning) {
-        const Relation& r = *field.relation;
-        out +=
-            " @relation(fields: " + NameList(r.fields) + ", references: " + NameList(r.references);
-        if (r.on_delete) out += std::string(", onDelete: ") + ReferentialActionName(*r.on_delete);
-        out += ")";
-      }
-      if (field.stored() && field.column != field.name) {
-        out += " @map(" + StringText(field.column) + ")";
-      }
-      out += "\n";
-    }
-    std::vector<std::string> attributes;
-    for (const Index& index : model.indexes) {
-      attributes.push_back(std::string(index.unique ? "@@unique(" : "@@index(") +
-                           NameList(index.fields) + ")");
-    }
-    if (model.table != model.name) attributes.push_back("@@map(" + StringText(model.table) + ")");
-    if (model.soft_delete) attributes.push_back("@@softDelete");
-    if (!model.fts_fields.empty())
-      attributes.push_back("@@fts(" + NameList(model.fts_fields) + ")");
-    if (!model.strict) attributes.push_back("@@noStrict");
-    if (model.external) attributes.push_back("@@external");
-    if (!attributes.empty()) out += "\n";
-    for (const std::string& a : attributes) out += "  " + a + "\n";
-    out += "}\n\n";
-  }
-  return out;
 }
 
 }  // namespace quarry::schema

@@ -18,6 +18,9 @@
 // DateTime and Text share the TEXT column type: a TEXT column is DateTime only when its default
 // is now(). Enum names are made up from the column names.
 //
+// The table text is read by create_table_text.h; SchemaText (schema_text.h) writes a schema
+// file for the model.
+//
 // Thread-safety: reads through the given handle only; the caller serialises its use.
 #include <sqlite3.h>
 
@@ -26,6 +29,7 @@
 
 #include "common/status.h"
 #include "schema/model.h"
+#include "schema/schema_text.h"  // SchemaText writes what IntrospectSchema reads
 
 namespace quarry::schema {
 
@@ -36,10 +40,5 @@ struct IntrospectedSchema {
 
 // Reads every user table of `db`. Fails with kSqlite when a query fails.
 Result<IntrospectedSchema> IntrospectSchema(sqlite3* db);
-
-// Schema-language text for `schema` (not yet in canonical layout: pass it through
-// FormatSchemaText). Models keep their table names and fields their column names; names that
-// are not identifiers get @@map / @map.
-std::string SchemaText(const Schema& schema);
 
 }  // namespace quarry::schema

@@ -15,17 +15,28 @@
 #include "schema/ddl.h"
 #include "schema/diff.h"
 #include "schema/formatter.h"
+#include "storage/connection.h"
+#include "test_file.h"
 
 namespace quarry::schema {
 namespace {
 
-using Db = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
+// An empty in-memory database opened as the server opens one; handle() is what introspection
+// reads.
+class Db {
+ public:
+  Db() {
+    auto conn = storage::Connection::Open(":memory:", storage::ConnectionOptions{}, true);
+    EXPECT_TRUE(conn.ok()) << conn.status().message();
+    if (conn.ok()) conn_ = std::move(*conn);
+  }
+  sqlite3* get() const { return conn_->handle(); }
 
-Db OpenMemory() {
-  sqlite3* raw = nullptr;
-  sqlite3_open(":memory:", &raw);
-  return Db(raw, &sqlite3_close);
-}
+ private:
+  std::unique_ptr<storage::Connection> conn_;
+};
+
+Db OpenMemory() { return Db(); }
 
 Result<Schema> BindText(const std::string& text) {
   return LoadAndBindSchema("main.schema", [text](const std::string& path) -> Result<std::string> {
@@ -42,29 +53,17 @@ std::string Join(const std::vector<std::string>& statements) {
 
 // The single-file `schema` cases of a schema .test file.
 std::vector<std::pair<std::string, std::string>> SchemaCases(const std::filesystem::path& path) {
+  // As in schema_test_runner.cc: "file <path>" and the kind are sections up to the kind.
+  auto is_section = [](std::string_view line, const test_file::TestCase& so_far) {
+    bool kind_seen = false;
+    for (const auto& section : so_far.sections) kind_seen |= !section.first.starts_with("file ");
+    return !kind_seen &&
+           (line.starts_with("file ") || line == "schema" || line == "error" || line == "format");
+  };
   std::vector<std::pair<std::string, std::string>> cases;
-  std::ifstream in(path);
-  std::string line, name, text;
-  enum { kNone, kText, kSkip } state = kNone;
-  while (std::getline(in, line)) {
-    if (line.rfind("# name:", 0) == 0) {
-      name = line.substr(8);
-      state = kNone;
-      continue;
-    }
-    if (state == kNone && line == "schema") {
-      state = kText;
-      text.clear();
-      continue;
-    }
-    if (state == kNone && line.rfind("file ", 0) == 0) state = kSkip;
-    if (state == kText) {
-      if (line == "----") {
-        cases.emplace_back(path.filename().string() + ": " + name, text);
-        state = kSkip;
-      } else {
-        text += line + "\n";
-      }
+  for (const test_file::TestCase& c : test_file::ReadTestFile(path, is_section)) {
+    if (c.sections.size() == 1 && c.sections[0].first == "schema" && c.has_expected) {
+      cases.emplace_back(path.filename().string() + ": " + c.title, c.sections[0].second);
     }
   }
   return cases;
@@ -121,6 +120,32 @@ TEST(IntrospectTest, SkipsInternalAndShadowTablesAndReportsWhatItLeavesOut) {
   std::string warnings;
   for (const auto& w : live->warnings) warnings += w + "\n";
   EXPECT_EQ(warnings, "t.n: CHECK (n > 0) left out\npair: composite primary key left out\n");
+}
+
+// Regression: the CREATE TABLE text was read without knowing comments, so a comma in a
+// comment split a column in two and a keyword in one (CHECK, UNIQUE) was taken for the clause.
+TEST(IntrospectTest, CommentsInTableTextAreNotColumnsOrClauses) {
+  Db db = OpenMemory();
+  ASSERT_EQ(sqlite3_exec(db.get(),
+                         "CREATE TABLE notes (\n"
+                         "  id INTEGER PRIMARY KEY, -- the key, see CHECK below\n"
+                         "  body TEXT /* not UNIQUE, (yet */ NOT NULL,\n"
+                         "  \"n\" INTEGER CHECK (\"n\" IN (0, 1)) -- a flag, UNIQUE (never)\n"
+                         ")",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  Result<IntrospectedSchema> live = IntrospectSchema(db.get());
+  ASSERT_TRUE(live.ok()) << live.status().message();
+  ASSERT_EQ(live->schema.models.size(), 1u);
+  const Model& notes = live->schema.models[0];
+  ASSERT_EQ(notes.fields.size(), 3u);
+  EXPECT_FALSE(notes.fields[0].unique);
+  EXPECT_FALSE(notes.fields[1].unique);
+  EXPECT_FALSE(notes.fields[2].unique);
+  EXPECT_EQ(notes.fields[2].type.scalar, ScalarType::kBoolean) << SchemaText(live->schema);
+  std::string warnings;
+  for (const auto& w : live->warnings) warnings += w + "\n";
+  EXPECT_EQ(warnings, "");
 }
 
 }  // namespace

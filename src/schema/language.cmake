@@ -6,9 +6,17 @@ add_library(quarry_schema
   ${CMAKE_CURRENT_LIST_DIR}/loader.cc
   ${CMAKE_CURRENT_LIST_DIR}/model.cc
   ${CMAKE_CURRENT_LIST_DIR}/binder.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_declarations.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_arguments.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_field_attributes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_model_attributes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_policies.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_relations.cc
   ${CMAKE_CURRENT_LIST_DIR}/formatter.cc
   ${CMAKE_CURRENT_LIST_DIR}/ddl.cc
   ${CMAKE_CURRENT_LIST_DIR}/introspect.cc
+  ${CMAKE_CURRENT_LIST_DIR}/create_table_text.cc
+  ${CMAKE_CURRENT_LIST_DIR}/schema_text.cc
   ${CMAKE_CURRENT_LIST_DIR}/diff.cc
 )
 target_link_libraries(quarry_schema PUBLIC quarry_common quarry_storage)
@@ -25,7 +33,9 @@ quarry_test(schema_test
           ${CMAKE_CURRENT_LIST_DIR}/introspect_test.cc
           ${CMAKE_SOURCE_DIR}/tests/schema/schema_test_runner.cc
           ${CMAKE_SOURCE_DIR}/tests/schema_diff/schema_diff_test_runner.cc
+          ${CMAKE_SOURCE_DIR}/tests/common/test_file.cc
   LIBS quarry_schema)
+target_include_directories(schema_test PRIVATE ${CMAKE_SOURCE_DIR}/tests/common)
 target_compile_definitions(schema_test PRIVATE
                            QUARRY_SCHEMA_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema"
                            QUARRY_SCHEMA_DIFF_TEST_DIR="${CMAKE_SOURCE_DIR}/tests/schema_diff")

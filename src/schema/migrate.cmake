@@ -5,6 +5,8 @@ add_library(quarry_migrate
   ${CMAKE_CURRENT_SOURCE_DIR}/migration_sql.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/migration_folder.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/migrator.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/migration_execution.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/migration_history.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/migration_groups.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/seeder.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/migration_json.cc

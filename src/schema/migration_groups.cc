@@ -6,12 +6,11 @@
 #include <set>
 
 #include "storage/namespace_name.h"
+#include "storage/statement.h"
 
 namespace quarry::schema {
 
 namespace {
-
-using StmtPtr = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
 Status NotFound(std::string_view name) {
   return Status(ErrorCode::kNotFound, "no schema group named '" + std::string(name) + "'");
@@ -77,11 +76,11 @@ Status GroupStore::Put(std::string_view name, const std::vector<std::string>& na
     return status;
   };
   auto run = [&](const char* sql, std::string_view a, std::string_view b) -> Status {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    Result<storage::Statement> stmt = storage::Statement::Prepare(db, sql);
+    if (!stmt.ok()) {
       return SqliteError(db, "groups: ");
     }
-    StmtPtr stmt(raw, &sqlite3_finalize);
+    sqlite3_stmt* raw = stmt->get();
     sqlite3_bind_text(raw, 1, a.data(), static_cast<int>(a.size()), SQLITE_TRANSIENT);
     if (sqlite3_bind_parameter_count(raw) > 1) {
       sqlite3_bind_text(raw, 2, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
@@ -111,14 +110,14 @@ Status GroupStore::Put(std::string_view name, const std::vector<std::string>& na
 Result<std::vector<std::string>> GroupStore::Members(std::string_view name) {
   std::lock_guard lock(mutex_);
   sqlite3* db = conn_->handle();
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT g.name, m.namespace FROM groups g LEFT JOIN group_members m "
-                         "ON m.group_name = g.name WHERE g.name = ? ORDER BY m.namespace",
-                         -1, &raw, nullptr) != SQLITE_OK) {
+  Result<storage::Statement> stmt = storage::Statement::Prepare(
+      db,
+      "SELECT g.name, m.namespace FROM groups g LEFT JOIN group_members m "
+      "ON m.group_name = g.name WHERE g.name = ? ORDER BY m.namespace");
+  if (!stmt.ok()) {
     return SqliteError(db, "groups: ");
   }
-  StmtPtr stmt(raw, &sqlite3_finalize);
+  sqlite3_stmt* raw = stmt->get();
   sqlite3_bind_text(raw, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
   bool found = false;
   std::vector<std::string> members;
@@ -141,12 +140,12 @@ Result<std::vector<std::string>> GroupStore::Members(std::string_view name) {
 std::vector<std::string> GroupStore::List() {
   std::lock_guard lock(mutex_);
   std::vector<std::string> names;
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(conn_->handle(), "SELECT name FROM groups ORDER BY name", -1, &raw,
-                         nullptr) != SQLITE_OK) {
+  Result<storage::Statement> stmt =
+      storage::Statement::Prepare(conn_->handle(), "SELECT name FROM groups ORDER BY name");
+  if (!stmt.ok()) {
     return names;
   }
-  StmtPtr stmt(raw, &sqlite3_finalize);
+  sqlite3_stmt* raw = stmt->get();
   while (sqlite3_step(raw) == SQLITE_ROW) {
     names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)));
   }
@@ -156,11 +155,12 @@ std::vector<std::string> GroupStore::List() {
 Status GroupStore::Delete(std::string_view name) {
   std::lock_guard lock(mutex_);
   sqlite3* db = conn_->handle();
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "DELETE FROM groups WHERE name = ?", -1, &raw, nullptr) != SQLITE_OK) {
+  Result<storage::Statement> stmt =
+      storage::Statement::Prepare(db, "DELETE FROM groups WHERE name = ?");
+  if (!stmt.ok()) {
     return SqliteError(db, "groups: ");
   }
-  StmtPtr stmt(raw, &sqlite3_finalize);
+  sqlite3_stmt* raw = stmt->get();
   sqlite3_bind_text(raw, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
   if (sqlite3_step(raw) != SQLITE_DONE) {
     return SqliteError(db, "groups: ");

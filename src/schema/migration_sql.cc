@@ -1,120 +1,40 @@
 #include "schema/migration_sql.h"
 
 #include <openssl/evp.h>
-#include <sqlite3.h>
 
-#include <cctype>
+#include <optional>
+
+#include "common/sql_statement.h"
+#include "common/sql_tokenizer.h"
 
 namespace quarry::schema {
 
 namespace {
 
-bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) {
-    s.remove_prefix(1);
+  size_t start = s.find_first_not_of(" \t\r\n\f");
+  if (start == std::string_view::npos) {
+    return {};
   }
-  while (!s.empty() && IsSpace(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// Index of the first character after leading whitespace and comments.
-size_t SkipBlank(std::string_view sql) {
-  size_t i = 0;
-  while (i < sql.size()) {
-    if (IsSpace(sql[i])) {
-      ++i;
-    } else if (sql.substr(i, 2) == "--") {
-      size_t nl = sql.find('\n', i);
-      i = nl == std::string_view::npos ? sql.size() : nl + 1;
-    } else if (sql.substr(i, 2) == "/*") {
-      size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? sql.size() : end + 2;
-    } else {
-      break;
-    }
-  }
-  return i;
+  size_t end = s.find_last_not_of(" \t\r\n\f");
+  return s.substr(start, end + 1 - start);
 }
 
 void AddStatement(std::string_view piece, std::vector<std::string>& out) {
-  size_t start = SkipBlank(piece);
-  if (start < piece.size()) {
-    out.emplace_back(Trim(piece.substr(start)));
+  std::string_view statement = Trim(sql::SkipBlank(piece));
+  if (!statement.empty()) {
+    out.emplace_back(statement);
   }
 }
 
-}  // namespace
-
-bool IsBlankSql(std::string_view sql) { return SkipBlank(sql) == sql.size(); }
-
-std::string FirstKeyword(std::string_view sql) {
-  size_t i = SkipBlank(sql);
-  std::string word;
-  while (i < sql.size() && (std::isalpha(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) {
-    word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
-    ++i;
-  }
-  return word;
-}
-
-bool IsTransactionControl(std::string_view statement) {
-  std::string word = FirstKeyword(statement);
-  if (word == "BEGIN" || word == "COMMIT" || word == "END") {
-    return true;
-  }
-  if (word != "ROLLBACK") {
-    return false;
-  }
-  // ROLLBACK [TRANSACTION] TO [SAVEPOINT] name undoes a savepoint and keeps the transaction.
-  size_t start = SkipBlank(statement) + word.size();
-  std::string_view rest = statement.substr(start);
-  std::string next = FirstKeyword(rest);
-  if (next == "TRANSACTION") {
-    rest = rest.substr(SkipBlank(rest) + next.size());
-    next = FirstKeyword(rest);
-  }
-  return next != "TO";
-}
-
-std::vector<std::string> SplitStatements(std::string_view sql) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  std::string candidate;
-  for (size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i] != ';') {
-      continue;
-    }
-    candidate.assign(sql.substr(start, i + 1 - start));
-    if (sqlite3_complete(candidate.c_str()) != 0) {
-      AddStatement(candidate, out);
-      start = i + 1;
-    }
-  }
-  AddStatement(sql.substr(start), out);
-  return out;
-}
-
-namespace {
-
-// True when `sql` ends between statements: nothing but whitespace and line comments, or a
-// complete statement (sqlite3_complete knows strings, comments and trigger bodies).
+// True when `sql` ends between statements: after its last complete statement there is nothing
+// but space, ';' and comments that are closed.
 bool AtStatementBoundary(std::string_view sql) {
-  std::string text(sql);
-  if (sqlite3_complete(text.c_str()) != 0) {
-    return true;
-  }
-  size_t i = 0;
-  while (i < text.size()) {
-    if (std::isspace(static_cast<unsigned char>(text[i]))) {
-      ++i;
-    } else if (text.compare(i, 2, "--") == 0) {
-      size_t nl = text.find('\n', i);
-      i = nl == std::string::npos ? text.size() : nl + 1;
-    } else {
+  sql::SqlTokenizer tokens(sql::SplitCompleteStatements(sql).rest);
+  while (std::optional<sql::Token> token = tokens.Next()) {
+    bool blank = token->kind == sql::TokenKind::kSpace || token->kind == sql::TokenKind::kComment ||
+                 token->kind == sql::TokenKind::kSemicolon;
+    if (!blank || !token->complete) {
       return false;
     }
   }
@@ -122,6 +42,16 @@ bool AtStatementBoundary(std::string_view sql) {
 }
 
 }  // namespace
+
+std::vector<std::string> SplitStatements(std::string_view sql) {
+  std::vector<std::string> out;
+  sql::SplitSql split = sql::SplitCompleteStatements(sql);
+  for (std::string_view statement : split.statements) {
+    AddStatement(statement, out);
+  }
+  AddStatement(split.rest, out);
+  return out;
+}
 
 Result<UpDown> SplitDownSection(std::string_view text, std::string_view source) {
   UpDown result;
@@ -164,7 +94,7 @@ Result<UpDown> SplitDownSection(std::string_view text, std::string_view source) 
   result.up = std::string(text.substr(0, up_end));
   if (down_at) {
     std::string_view down = text.substr(*down_at);
-    if (!IsBlankSql(down)) {
+    if (!sql::IsBlankSql(down)) {
       result.down = std::string(down);
     }
   }

@@ -3,6 +3,7 @@
 // Text-level helpers for migration SQL: splitting a script into statements the way SQLite
 // reads it, the "-- down" section of a Quarry migration, drizzle-kit's breakpoint markers, and
 // the SHA-256 checksum recorded for every applied migration. Pure functions, thread-safe.
+// Reading SQL text (tokens, statement ends, transaction control) is common/sql_statement.h's.
 
 #include <optional>
 #include <string>
@@ -13,22 +14,12 @@
 
 namespace quarry::schema {
 
-// Splits `sql` into complete statements, each ending at the ';' where sqlite3_complete() says
-// the statement ends (so a CREATE TRIGGER body's inner ';' does not split it). Text after the
-// last ';' that holds more than whitespace and comments is returned as a final statement.
-// Statements are trimmed of surrounding whitespace and leading comments; comment-only pieces
-// are dropped.
+// Splits `sql` into complete statements at the ';' where sqlite3_complete() says each ends
+// (sql::SplitCompleteStatements: a ';' in a string, a comment or a CREATE TRIGGER body does
+// not split). Text after the last ';' that holds more than space and comments is returned as a
+// final statement. Statements are trimmed of surrounding whitespace and leading comments;
+// blank pieces (comments, a lone ';') are dropped.
 std::vector<std::string> SplitStatements(std::string_view sql);
-
-// True when `sql` holds nothing but whitespace, "--" line comments and "/* */" comments.
-bool IsBlankSql(std::string_view sql);
-
-// The first keyword of a statement, upper-cased, after leading whitespace and comments.
-std::string FirstKeyword(std::string_view sql);
-
-// True for BEGIN, COMMIT, END and ROLLBACK (but not ROLLBACK TO): statements that would end or
-// nest the transaction the migrator runs each migration in.
-bool IsTransactionControl(std::string_view statement);
 
 // A Quarry migration file split at its "-- down" line: a line holding only "-- down" (any case,
 // spaces allowed after "--"). `down` is nullopt when there is no such line or nothing but

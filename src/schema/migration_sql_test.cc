@@ -75,16 +75,17 @@ TEST(SplitDownSection, SecondDownLineIsAnErrorNamingFileAndLine) {
   EXPECT_NE(parts.status().message().find("line 2"), std::string::npos);
 }
 
-TEST(TransactionControl, RecognizesStatementsThatWouldEndTheTransaction) {
-  EXPECT_TRUE(IsTransactionControl("BEGIN;"));
-  EXPECT_TRUE(IsTransactionControl("  -- c\n begin transaction;"));
-  EXPECT_TRUE(IsTransactionControl("COMMIT"));
-  EXPECT_TRUE(IsTransactionControl("END TRANSACTION"));
-  EXPECT_TRUE(IsTransactionControl("ROLLBACK;"));
-  EXPECT_FALSE(IsTransactionControl("ROLLBACK TO sp;"));
-  EXPECT_FALSE(IsTransactionControl("rollback transaction to savepoint sp;"));
-  EXPECT_FALSE(IsTransactionControl("SAVEPOINT sp;"));
-  EXPECT_FALSE(IsTransactionControl("CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;"));
+TEST(SplitStatements, DropsEmptyStatementsAndKeepsTriggerBodiesWithCaseEnd) {
+  auto parts = SplitStatements(
+      ";;\nCREATE TRIGGER t AFTER UPDATE ON a BEGIN\n"
+      "  UPDATE b SET y = CASE WHEN new.x = ';' THEN 1 ELSE 0 END;\nEND;\n;\n"
+      "SAVEPOINT sp; ROLLBACK TO sp; RELEASE sp;");
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_EQ(parts[0].rfind("CREATE TRIGGER", 0), 0u) << parts[0];
+  EXPECT_TRUE(parts[0].ends_with("END;")) << parts[0];
+  EXPECT_EQ(parts[1], "SAVEPOINT sp;");
+  EXPECT_EQ(parts[2], "ROLLBACK TO sp;");
+  EXPECT_EQ(parts[3], "RELEASE sp;");
 }
 
 TEST(Sha256Hex, KnownVector) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storage/connection.h"
+#include "storage/statement.h"
 
 namespace quarry::schema::testing {
 
@@ -53,10 +54,11 @@ inline std::unique_ptr<storage::Connection> OpenDb(const std::filesystem::path& 
 inline std::vector<std::vector<std::string>> Query(storage::Connection& conn,
                                                    const std::string& sql) {
   std::vector<std::vector<std::string>> rows;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(conn.handle(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    return {{"ERROR: " + std::string(sqlite3_errmsg(conn.handle()))}};
+  Result<storage::Statement> prepared = storage::Statement::Prepare(conn.handle(), sql);
+  if (!prepared.ok()) {
+    return {{"ERROR: " + prepared.status().message()}};
   }
+  sqlite3_stmt* stmt = prepared->get();
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     std::vector<std::string> row;
     for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
@@ -65,7 +67,6 @@ inline std::vector<std::vector<std::string>> Query(storage::Connection& conn,
     }
     rows.push_back(std::move(row));
   }
-  sqlite3_finalize(stmt);
   return rows;
 }
 

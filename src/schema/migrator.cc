@@ -7,467 +7,20 @@
 #include <map>
 #include <memory>
 
-#include "schema/migration_sql.h"
-#include "storage/client_ddl.h"
+#include "schema/migrator_internal.h"
+#include "storage/statement.h"
 
 namespace quarry::schema {
 
-namespace {
-
-using StmtPtr = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Status SqliteError(sqlite3* db, std::string_view context) {
-  return Status(ErrorCode::kSqlite, std::string(context) + sqlite3_errmsg(db),
-                sqlite3_extended_errcode(db));
-}
-
-// Runs every statement of `sql` (prepare-tail iteration), discarding rows.
-Status RunSql(sqlite3* db, std::string_view sql) {
-  const char* next = sql.data();
-  const char* end = sql.data() + sql.size();
-  while (next < end) {
-    sqlite3_stmt* raw = nullptr;
-    const char* tail = nullptr;
-    if (sqlite3_prepare_v2(db, next, static_cast<int>(end - next), &raw, &tail) != SQLITE_OK) {
-      return SqliteError(db, "");
-    }
-    StmtPtr stmt(raw, &sqlite3_finalize);
-    next = tail;
-    if (raw == nullptr) {
-      break;  // only whitespace or comments remained
-    }
-    int rc;
-    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    }
-    if (rc != SQLITE_DONE) {
-      return SqliteError(db, "");
-    }
-  }
-  return Status::Ok();
-}
-
-bool TableExists(sqlite3* db, const char* name) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
-                         &raw, nullptr) != SQLITE_OK) {
-    return false;
-  }
-  StmtPtr stmt(raw, &sqlite3_finalize);
-  sqlite3_bind_text(raw, 1, name, -1, SQLITE_STATIC);
-  return sqlite3_step(raw) == SQLITE_ROW;
-}
-
-std::string Column(sqlite3_stmt* stmt, int i) {
-  const unsigned char* text = sqlite3_column_text(stmt, i);
-  return text == nullptr ? std::string() : reinterpret_cast<const char*>(text);
-}
-
-std::string Abbreviate(std::string_view sql) {
-  constexpr size_t kMax = 300;
-  std::string out(sql.substr(0, kMax));
-  if (sql.size() > kMax) {
-    out += " ...";
-  }
-  return out;
-}
-
-// Switches foreign-key enforcement off for the guard's life (it is a no-op inside a
-// transaction, so it must be done before BEGIN) and restores the previous setting.
-class ForeignKeysOff {
- public:
-  explicit ForeignKeysOff(sqlite3* db) : db_(db) {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &raw, nullptr) == SQLITE_OK) {
-      StmtPtr stmt(raw, &sqlite3_finalize);
-      was_on_ = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) != 0;
-    }
-    if (was_on_) {
-      RunSql(db_, "PRAGMA foreign_keys = OFF").PermitUncheckedError();
-    }
-  }
-  ~ForeignKeysOff() {
-    if (was_on_) {
-      RunSql(db_, "PRAGMA foreign_keys = ON").PermitUncheckedError();
-    }
-  }
-  ForeignKeysOff(const ForeignKeysOff&) = delete;
-  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
-
- private:
-  sqlite3* db_;
-  bool was_on_ = false;
-};
-
-// An open write transaction, rolled back on destruction unless committed.
-class WriteTransaction {
- public:
-  explicit WriteTransaction(sqlite3* db) : db_(db) {}
-  ~WriteTransaction() {
-    if (open_) {
-      RunSql(db_, "ROLLBACK").PermitUncheckedError();
-    }
-  }
-  WriteTransaction(const WriteTransaction&) = delete;
-  WriteTransaction& operator=(const WriteTransaction&) = delete;
-
-  Status Begin() {
-    Status status = RunSql(db_, "BEGIN IMMEDIATE");
-    open_ = status.ok();
-    return status;
-  }
-  Status Commit() {
-    Status status = RunSql(db_, "COMMIT");
-    if (status.ok()) {
-      open_ = false;
-    }
-    return status;
-  }
-  void Rollback() {
-    if (open_) {
-      RunSql(db_, "ROLLBACK").PermitUncheckedError();
-      open_ = false;
-    }
-  }
-
- private:
-  sqlite3* db_;
-  bool open_ = false;
-};
-
-// The failure for a step of `migration` that is not one of its statements.
-MigrationFailure FailureOf(const Migration& migration, std::string message) {
-  return MigrationFailure{migration.id, migration.source, 0, "", std::move(message)};
-}
-
-// Runs one migration's statements inside the open transaction, then checks foreign keys.
-// Returns the failure, or nullopt when all went well. `what` is "migration" or "down section".
-// Runs one statement of a migration. libSQL's ALTER COLUMN, which drizzle-kit's "turso" dialect
-// writes into migration files, runs as a table rebuild (storage/client_ddl.h).
-Status RunMigrationStatement(storage::Connection& conn, std::string_view sql) {
-  QUARRY_ASSIGN_OR_RETURN(std::optional<size_t> ran, storage::RunClientDdl(conn, sql, false));
-  return RunSql(conn.handle(), ran ? sql.substr(*ran) : sql);
-}
-
-std::optional<MigrationFailure> RunMigrationBody(storage::Connection& conn,
-                                                 const Migration& migration,
-                                                 const std::vector<std::string>& statements) {
-  sqlite3* db = conn.handle();
-  for (size_t i = 0; i < statements.size(); ++i) {
-    if (IsTransactionControl(statements[i])) {
-      return MigrationFailure{migration.id, migration.source, static_cast<int>(i + 1),
-                              statements[i],
-                              "migrations must not contain " + FirstKeyword(statements[i]) +
-                                  ": each migration already runs in its own transaction"};
-    }
-  }
-  for (size_t i = 0; i < statements.size(); ++i) {
-    Status status = RunMigrationStatement(conn, statements[i]);
-    if (!status.ok()) {
-      return MigrationFailure{migration.id, migration.source, static_cast<int>(i + 1),
-                              statements[i], status.message()};
-    }
-    if (sqlite3_get_autocommit(db) != 0) {
-      return MigrationFailure{migration.id, migration.source, static_cast<int>(i + 1),
-                              statements[i], "the statement ended the migration's transaction"};
-    }
-  }
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &raw, nullptr) != SQLITE_OK) {
-    return FailureOf(migration, std::string("foreign key check: ") + sqlite3_errmsg(db));
-  }
-  StmtPtr stmt(raw, &sqlite3_finalize);
-  int violations = 0;
-  std::string first;
-  int rc;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    if (violations++ == 0) {
-      first = "table " + Column(raw, 0) + " row " + Column(raw, 1) +
-              " references a missing row of " + Column(raw, 2);
-    }
-  }
-  if (rc != SQLITE_DONE) {
-    return FailureOf(migration, std::string("foreign key check: ") + sqlite3_errmsg(db));
-  }
-  if (violations > 0) {
-    return FailureOf(migration, "foreign key check failed after the migration: " + first +
-                                    (violations > 1 ? " (and " + std::to_string(violations - 1) +
-                                                          " more violations)"
-                                                    : ""));
-  }
-  return std::nullopt;
-}
-
-Status StatusOf(const MigrationFailure& failure, std::string_view action, int sqlite_code) {
-  std::string message = action.empty() ? "migration " : std::string(action) + " of migration ";
-  message += failure.migration_id;
-  if (failure.source != failure.migration_id) {
-    message += " (" + failure.source + ")";
-  }
-  if (failure.statement > 0) {
-    message += " failed at statement " + std::to_string(failure.statement);
-  } else {
-    message += " failed";
-  }
-  message += "; rolled back: " + failure.message;
-  if (!failure.sql.empty()) {
-    message +=
-        "\n  statement " + std::to_string(failure.statement) + ": " + Abbreviate(failure.sql);
-  }
-  return Status(sqlite_code != 0 ? ErrorCode::kSqlite : ErrorCode::kInvalidArgument, message,
-                sqlite_code);
-}
-
-MigrationRun Failed(MigrationRun run, MigrationFailure failure, std::string_view action,
-                    int sqlite_code) {
-  run.status = StatusOf(failure, action, sqlite_code);
-  run.failure = std::move(failure);
-  return run;
-}
-
-// Refuses when an applied migration was modified or is missing, unless forced.
-Status CheckHistory(const std::vector<MigrationStatus>& statuses, const ApplyOptions& options) {
-  if (options.force) {
-    return Status::Ok();
-  }
-  std::string modified;
-  std::string missing;
-  for (const auto& s : statuses) {
-    if (s.state == MigrationState::kModified) {
-      modified += (modified.empty() ? "" : ", ") + s.id;
-    } else if (s.state == MigrationState::kMissing) {
-      missing += (missing.empty() ? "" : ", ") + s.id;
-    }
-  }
-  if (modified.empty() && missing.empty()) {
-    return Status::Ok();
-  }
-  std::string message = "refusing to migrate:";
-  if (!modified.empty()) {
-    message += " applied migrations were modified after they were applied (" + modified +
-               "); migrations are append-only, so add a new migration instead of editing one";
-  }
-  if (!missing.empty()) {
-    message += std::string(modified.empty() ? "" : ";") +
-               " applied migrations are missing from the folder (" + missing + ")";
-  }
-  message += ". Pass --force (\"force\": true) to go on anyway.";
-  return Status(ErrorCode::kInvalidArgument, message);
-}
-
-// Records `migration` as applied, inside the caller's transaction.
-std::optional<MigrationFailure> RecordMigration(sqlite3* db, const MigrationSet& set,
-                                                const Migration& migration) {
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO _quarry_migrations (id, checksum, applied_at, format) "
-                     "VALUES (?, ?, ?, ?)",
-                     -1, &raw, nullptr);
-  StmtPtr insert(raw, &sqlite3_finalize);
-  std::string format(FormatName(set.format));
-  sqlite3_bind_text(raw, 1, migration.id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 2, migration.checksum.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(raw, 3, NowMs());
-  sqlite3_bind_text(raw, 4, format.c_str(), -1, SQLITE_TRANSIENT);
-  if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE) {
-    return FailureOf(migration, std::string("recording it: ") + sqlite3_errmsg(db));
-  }
-  return std::nullopt;
-}
-
-std::vector<const Migration*> PendingOf(const MigrationSet& set,
-                                        const std::vector<MigrationStatus>& statuses) {
-  std::vector<const Migration*> pending;
-  for (const auto& s : statuses) {
-    if (s.state == MigrationState::kPending) {
-      pending.push_back(set.Find(s.id));
-    }
-  }
-  return pending;
-}
-
-constexpr const char* kCreateTable =
-    "CREATE TABLE IF NOT EXISTS _quarry_migrations ("
-    "id TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL, "
-    "format TEXT NOT NULL)";
-
-}  // namespace
-
-std::string_view StateName(MigrationState state) {
-  switch (state) {
-    case MigrationState::kApplied:
-      return "applied";
-    case MigrationState::kPending:
-      return "pending";
-    case MigrationState::kModified:
-      return "modified";
-    case MigrationState::kMissing:
-      return "missing";
-  }
-  return "pending";
-}
-
-std::vector<MigrationStatus> CompareMigrations(const MigrationSet& set,
-                                               const std::vector<AppliedMigration>& all_applied) {
-  std::vector<AppliedMigration> applied;
-  std::map<int64_t, const AppliedMigration*> by_drizzle_kit;  // created_at -> row
-  for (const auto& row : all_applied) {
-    if (row.format != kDrizzleKitFormat) {
-      applied.push_back(row);
-    }
-  }
-  for (const auto& row : all_applied) {
-    if (row.format == kDrizzleKitFormat && set.format == MigrationFormat::kDrizzle) {
-      by_drizzle_kit.emplace(row.applied_at_ms, &row);
-    }
-  }
-  std::map<std::string_view, const AppliedMigration*> recorded;
-  for (const auto& row : applied) {
-    recorded.emplace(row.id, &row);
-  }
-  for (const auto& migration : set.migrations) {
-    auto it = by_drizzle_kit.find(migration.when_ms);
-    if (migration.when_ms != 0 && it != by_drizzle_kit.end()) {
-      if (recorded.count(migration.id) == 0) {
-        AppliedMigration row = *it->second;
-        row.id = migration.id;
-        applied.push_back(std::move(row));
-      }
-      by_drizzle_kit.erase(it);
-    }
-  }
-  for (const auto& [created_at, row] : by_drizzle_kit) {
-    applied.push_back(*row);  // recorded by drizzle-kit, not in the folder: missing
-  }
-  recorded.clear();
-  for (const auto& row : applied) {
-    recorded.emplace(row.id, &row);
-  }
-  std::vector<MigrationStatus> out;
-  for (const auto& migration : set.migrations) {
-    MigrationStatus status;
-    status.id = migration.id;
-    status.checksum = migration.checksum;
-    auto it = recorded.find(migration.id);
-    if (it == recorded.end()) {
-      status.state = MigrationState::kPending;
-    } else {
-      status.applied_checksum = it->second->checksum;
-      status.applied_at_ms = it->second->applied_at_ms;
-      status.state = it->second->checksum == migration.checksum ? MigrationState::kApplied
-                                                                : MigrationState::kModified;
-    }
-    out.push_back(std::move(status));
-  }
-  for (const auto& row : applied) {
-    if (set.Find(row.id) == nullptr) {
-      MigrationStatus status;
-      status.id = row.id;
-      status.state = MigrationState::kMissing;
-      status.applied_checksum = row.checksum;
-      status.applied_at_ms = row.applied_at_ms;
-      out.push_back(std::move(status));
-    }
-  }
-  return out;
-}
-
-Result<std::vector<AppliedMigration>> Migrator::Applied() {
-  return ReadAppliedMigrations(conn_.handle());
-}
-
-namespace {
-
-// Appends the rows of drizzle-kit's own tracking table, when there is one.
-quarry::Status ReadDrizzleKitMigrations(sqlite3* db, std::vector<AppliedMigration>* rows) {
-  if (!TableExists(db, kDrizzleKitMigrationsTable)) {
-    return quarry::Status::Ok();
-  }
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT hash, CAST(created_at AS INTEGER) FROM __drizzle_migrations "
-                         "ORDER BY rowid",  // drizzle-orm's id is SERIAL: NULL in SQLite
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return SqliteError(db, "reading __drizzle_migrations: ");
-  }
-  StmtPtr stmt(raw, &sqlite3_finalize);
-  int rc;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    int64_t created_at = sqlite3_column_int64(raw, 1);
-    rows->push_back({"drizzle-kit:" + std::to_string(created_at), Column(raw, 0), created_at,
-                     kDrizzleKitFormat});
-  }
-  if (rc != SQLITE_DONE) {
-    return SqliteError(db, "reading __drizzle_migrations: ");
-  }
-  return quarry::Status::Ok();
-}
-
-}  // namespace
-
-Result<std::vector<AppliedMigration>> ReadAppliedMigrations(sqlite3* db) {
-  std::vector<AppliedMigration> rows;
-  if (!TableExists(db, kMigrationsTable)) {
-    QUARRY_RETURN_IF_ERROR(ReadDrizzleKitMigrations(db, &rows));
-    return rows;
-  }
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT id, checksum, applied_at, format FROM _quarry_migrations "
-                         "ORDER BY rowid",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return SqliteError(db, "reading _quarry_migrations: ");
-  }
-  StmtPtr stmt(raw, &sqlite3_finalize);
-  int rc;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    rows.push_back({Column(raw, 0), Column(raw, 1), sqlite3_column_int64(raw, 2), Column(raw, 3)});
-  }
-  if (rc != SQLITE_DONE) {
-    return SqliteError(db, "reading _quarry_migrations: ");
-  }
-  QUARRY_RETURN_IF_ERROR(ReadDrizzleKitMigrations(db, &rows));
-  return rows;
-}
-
-Result<std::vector<MigrationStatus>> Migrator::Status(const MigrationSet& set) {
-  QUARRY_ASSIGN_OR_RETURN(std::vector<AppliedMigration> applied, Applied());
-  return CompareMigrations(set, applied);
-}
-
-Result<std::vector<PlannedMigration>> PlanMigrations(const MigrationSet& set,
-                                                     const std::vector<AppliedMigration>& applied,
-                                                     const ApplyOptions& options) {
-  std::vector<MigrationStatus> statuses = CompareMigrations(set, applied);
-  QUARRY_RETURN_IF_ERROR(CheckHistory(statuses, options));
-  std::vector<PlannedMigration> plan;
-  for (const Migration* migration : PendingOf(set, statuses)) {
-    plan.push_back({migration->id, migration->source, migration->up});
-  }
-  return plan;
-}
-
-Result<std::vector<PlannedMigration>> Migrator::Plan(const MigrationSet& set,
-                                                     const ApplyOptions& options) {
-  QUARRY_ASSIGN_OR_RETURN(std::vector<AppliedMigration> applied, Applied());
-  return PlanMigrations(set, applied, options);
-}
-
-Result<std::vector<const Migration*>> Migrator::Pending(const MigrationSet& set,
-                                                        const ApplyOptions& options) {
-  if (conn_.InTransaction()) {
-    return quarry::Status(ErrorCode::kInvalidArgument, "cannot migrate inside an open transaction");
-  }
-  conn_.SetDeadline(std::chrono::steady_clock::time_point::max());
-  QUARRY_ASSIGN_OR_RETURN(auto statuses, Status(set));
-  QUARRY_RETURN_IF_ERROR(CheckHistory(statuses, options));
-  return PendingOf(set, statuses);
-}
+using internal::Failed;
+using internal::FailureOf;
+using internal::ForeignKeysOff;
+using internal::kCreateTable;
+using internal::PendingOf;
+using internal::RecordMigration;
+using internal::RunMigrationBody;
+using internal::RunSql;
+using internal::WriteTransaction;
 
 MigrationRun Migrator::Apply(const MigrationSet& set, const ApplyOptions& options) {
   MigrationRun run;
@@ -490,9 +43,9 @@ MigrationRun Migrator::Apply(const MigrationSet& set, const ApplyOptions& option
                     created.sqlite_code());
     }
     {
-      sqlite3_stmt* raw = nullptr;
-      sqlite3_prepare_v2(db, "SELECT 1 FROM _quarry_migrations WHERE id = ?", -1, &raw, nullptr);
-      StmtPtr stmt(raw, &sqlite3_finalize);
+      Result<storage::Statement> stmt =
+          storage::Statement::Prepare(db, "SELECT 1 FROM _quarry_migrations WHERE id = ?");
+      sqlite3_stmt* raw = stmt.ok() ? stmt->get() : nullptr;
       sqlite3_bind_text(raw, 1, migration->id.c_str(), -1, SQLITE_TRANSIENT);
       if (raw != nullptr && sqlite3_step(raw) == SQLITE_ROW) {
         continue;  // applied by someone else meanwhile; the guard rolls back
@@ -591,14 +144,7 @@ MigrationRun Migrator::Stage(const MigrationSet& set, const ApplyOptions& option
   }
   // Foreign keys go off before BEGIN (the pragma is a no-op inside a transaction) and come
   // back when the stage ends.
-  bool foreign_keys_were_on = false;
-  {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &raw, nullptr) == SQLITE_OK) {
-      StmtPtr stmt(raw, &sqlite3_finalize);
-      foreign_keys_were_on = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) != 0;
-    }
-  }
+  bool foreign_keys_were_on = internal::ForeignKeysEnabled(db);
   if (foreign_keys_were_on) {
     RunSql(db, "PRAGMA foreign_keys = OFF").PermitUncheckedError();
   }
@@ -695,18 +241,22 @@ MigrationRun Migrator::Down(const MigrationSet& set, int count, const ApplyOptio
       txn.Rollback();
       return Failed(std::move(run), std::move(*failure), "down section", code);
     }
-    sqlite3_stmt* raw = nullptr;
-    sqlite3_prepare_v2(db, "DELETE FROM _quarry_migrations WHERE id = ?", -1, &raw, nullptr);
-    StmtPtr remove(raw, &sqlite3_finalize);
+    storage::Statement remove;
+    if (auto prepared =
+            storage::Statement::Prepare(db, "DELETE FROM _quarry_migrations WHERE id = ?");
+        prepared.ok()) {
+      remove = std::move(*prepared);
+    }
+    sqlite3_stmt* raw = remove.get();
     sqlite3_bind_text(raw, 1, migration->id.c_str(), -1, SQLITE_TRANSIENT);
     if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE || sqlite3_changes(db) != 1) {
       auto failure =
           FailureOf(*migration, std::string("removing its tracking row: ") + sqlite3_errmsg(db));
-      remove.reset();
+      remove = storage::Statement();
       txn.Rollback();
       return Failed(std::move(run), std::move(failure), "down section", 0);
     }
-    remove.reset();
+    remove = storage::Statement();  // finalized before COMMIT
     if (quarry::Status committed = txn.Commit(); !committed.ok()) {
       txn.Rollback();
       return Failed(std::move(run), FailureOf(*migration, "commit: " + committed.message()),

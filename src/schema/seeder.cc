@@ -6,14 +6,13 @@
 #include <memory>
 
 #include "schema/migration_sql.h"
+#include "storage/statement.h"
 
 namespace quarry::schema {
 
 namespace json = boost::json;
 
 namespace {
-
-using StmtPtr = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
 Status Invalid(std::string message) {
   return Status(ErrorCode::kInvalidArgument, std::move(message));
@@ -49,12 +48,11 @@ Result<SeedValue> ValueOf(const json::value& v) {
 
 Status ExecAll(sqlite3* db, std::string_view sql) {
   for (const auto& statement : SplitStatements(sql)) {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, statement.c_str(), static_cast<int>(statement.size()), &raw,
-                           nullptr) != SQLITE_OK) {
+    Result<storage::Statement> stmt = storage::Statement::Prepare(db, statement);
+    if (!stmt.ok()) {
       return Status(ErrorCode::kSqlite, sqlite3_errmsg(db), sqlite3_extended_errcode(db));
     }
-    StmtPtr stmt(raw, &sqlite3_finalize);
+    sqlite3_stmt* raw = stmt->get();
     if (raw == nullptr) {
       continue;
     }
@@ -162,14 +160,14 @@ Result<SeedReport> Seed(storage::Connection& conn, std::string_view text, std::s
     report.inserted = sqlite3_total_changes64(db) - before;
   }
   for (const auto& statement : plan) {
-    sqlite3_stmt* raw = nullptr;
     std::string at =
         std::string(source) + ": " + statement.table + "[" + std::to_string(statement.row) + "]: ";
-    if (sqlite3_prepare_v2(db, statement.sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    Result<storage::Statement> stmt = storage::Statement::Prepare(db, statement.sql);
+    if (!stmt.ok()) {
       return fail(Status(ErrorCode::kSqlite, at + sqlite3_errmsg(db) + "; nothing was seeded",
                          sqlite3_extended_errcode(db)));
     }
-    StmtPtr stmt(raw, &sqlite3_finalize);
+    sqlite3_stmt* raw = stmt->get();
     for (size_t i = 0; i < statement.values.size(); ++i) {
       int index = static_cast<int>(i + 1);
       const SeedValue& value = statement.values[i];
@@ -187,7 +185,7 @@ Result<SeedReport> Seed(storage::Connection& conn, std::string_view text, std::s
     if (sqlite3_step(raw) != SQLITE_DONE) {
       Status error(ErrorCode::kSqlite, at + sqlite3_errmsg(db) + "; nothing was seeded",
                    sqlite3_extended_errcode(db));
-      stmt.reset();
+      *stmt = storage::Statement();  // finalized before the rollback
       return fail(error);
     }
     if (sqlite3_changes(db) > 0) {

@@ -53,42 +53,6 @@ void ConfigureSqliteOnce() {
 
 }  // namespace
 
-Statement::Statement(Statement&& other) noexcept
-    : stmt_(other.stmt_),
-      cache_owner_(other.cache_owner_),
-      cache_key_(std::move(other.cache_key_)),
-      generation_(other.generation_) {
-  other.stmt_ = nullptr;
-}
-
-Statement& Statement::operator=(Statement&& other) noexcept {
-  if (this != &other) {
-    Release();
-    stmt_ = other.stmt_;
-    cache_owner_ = other.cache_owner_;
-    cache_key_ = std::move(other.cache_key_);
-    generation_ = other.generation_;
-    other.stmt_ = nullptr;
-  }
-  return *this;
-}
-
-Statement::~Statement() { Release(); }
-
-void Statement::Release() {
-  if (stmt_ == nullptr) {
-    return;
-  }
-  if (cache_owner_ != nullptr) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    cache_owner_->ReturnToCache(std::move(cache_key_), stmt_, generation_);
-  } else {
-    sqlite3_finalize(stmt_);
-  }
-  stmt_ = nullptr;
-}
-
 Connection::Connection(sqlite3* db, const ConnectionOptions& options)
     : db_(db), options_(options) {}
 
@@ -120,7 +84,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
   sqlite3_busy_handler(db, BusyHandler, &conn->options_.busy_timeout_ms);
   // Nothing a client sends may corrupt the file or reach outside it.
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-  sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  // trusted_schema stays ON (SQLite's default, and sqld's): with it off, SQLite 3.40 refuses
+  // every function not marked innocuous in schema text, json_valid() and json_extract()
+  // included, so neither a Json field's CHECK nor a client's generated column could be created.
+  // The setting guards against schema text (views, triggers, CHECKs) calling a function with
+  // side effects. Here every function is SQLite's own (Quarry registers none); the dangerous
+  // ones, load_extension() and fts3_tokenizer(), are DIRECTONLY, so schema text cannot call
+  // them whatever this setting says (and the authorizer refuses them in client SQL); DEFENSIVE
+  // blocks writable_schema and shadow-table writes; and a namespace's schema is written only by
+  // that namespace's own clients.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 1, nullptr);
   // VACUUM attaches a private temporary database, so one attachment is allowed; clients
   // cannot ATTACH files (the authorizer refuses every ATTACH but that private one).
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 1);

@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "storage/access_mode.h"
 #include "storage/change_observer.h"
+#include "storage/statement.h"
 
 namespace quarry::storage {
 
@@ -62,34 +63,6 @@ class CommitSink {
   // The changes of commit `commit` (empty when nothing changed or the commit failed). Every
   // number NextCommit gave is delivered exactly once.
   virtual void Deliver(uint64_t commit, std::vector<RowChange> changes) = 0;
-};
-
-// Owns a prepared statement; finalizes it unless it came from (and goes back to) a cache.
-class Statement {
- public:
-  Statement() = default;
-  Statement(sqlite3_stmt* stmt, class Connection* cache_owner, std::string cache_key,
-            uint64_t generation)
-      : stmt_(stmt),
-        cache_owner_(cache_owner),
-        cache_key_(std::move(cache_key)),
-        generation_(generation) {}
-  Statement(Statement&& other) noexcept;
-  Statement& operator=(Statement&& other) noexcept;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
-
-  sqlite3_stmt* get() const { return stmt_; }
-  explicit operator bool() const { return stmt_ != nullptr; }
-
- private:
-  void Release();
-
-  sqlite3_stmt* stmt_ = nullptr;
-  class Connection* cache_owner_ = nullptr;
-  std::string cache_key_;
-  uint64_t generation_ = 0;
 };
 
 class Connection {

@@ -23,9 +23,9 @@ using quarry::testing::RunCli;
 using quarry::testing::TempDir;
 using quarry::testing::TestServer;
 
-// tests/migrate, found from this file's own path.
-const std::filesystem::path kFixtures =
-    std::filesystem::path(__FILE__).parent_path().parent_path() / "migrate";
+// tests/migrate, an absolute path from CMake: __FILE__ can be relative to the build folder,
+// and the CLI runs in a temporary folder.
+const std::filesystem::path kFixtures = QUARRY_MIGRATE_FIXTURES;
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());

@@ -129,6 +129,39 @@ TEST_F(SchemaDbIntegrationTest, PushVerifyCreateApplyIntrospect) {
   EXPECT_FALSE(Contains(introspect.output, "model orders")) << introspect.output;
 }
 
+// Regression: a Json field's DDL has CHECK (json_valid(...)), and with trusted_schema off
+// SQLite 3.40 refused it ("unsafe use of json_valid()"): over Hrana, and in every migration
+// that created such a table.
+TEST_F(SchemaDbIntegrationTest, JsonChecksAndGeneratedColumnsWorkOverHranaAndMigrations) {
+  ASSERT_EQ(Quarry({"db", "create", "docs"}).exit_code, 0);
+  Exec("docs",
+       "CREATE TABLE raw (x TEXT CHECK (json_valid(x)), "
+       "a TEXT GENERATED ALWAYS AS (json_extract(x, '$.a')))");
+  Exec("docs", "INSERT INTO raw (x) VALUES ('{\"a\": \"b\"}')");
+  EXPECT_EQ(Count("docs", "SELECT count(*) FROM raw WHERE a = 'b'"), 1);
+  auto db = client::Client::Open(server_.url("docs"), server_.AdminToken());
+  ASSERT_TRUE(db.ok());
+  auto invalid = (*db)->Execute("INSERT INTO raw (x) VALUES ('not json')");
+  EXPECT_FALSE(invalid.ok()) << "the CHECK must still reject invalid JSON";
+
+  // A schema with Json fields, pushed and then migrated with a migration file.
+  ASSERT_EQ(Quarry({"db", "create", "notes"}).exit_code, 0);
+  WriteFile(work_.path() / "v1.quarry", "model notes {\n  id Integer @id\n  meta Json?\n}\n");
+  WriteFile(work_.path() / "v2.quarry",
+            "model notes {\n  id Integer @id\n  meta Json?\n  tags Json @default(\"[]\")\n}\n");
+  CliResult push = Quarry({"migrate", "push", "--schema", "v1.quarry", "--db", "notes"});
+  ASSERT_EQ(push.exit_code, 0) << push.output;
+  Exec("notes", "INSERT INTO notes (id, meta) VALUES (1, '{\"k\": 1}')");
+  CliResult create =
+      Quarry({"migrate", "create", "add_tags", "--schema", "v2.quarry", "--db", "notes"});
+  ASSERT_EQ(create.exit_code, 0) << create.output;
+  CliResult apply = Quarry({"migrate", "apply", "--db", "notes"});
+  ASSERT_EQ(apply.exit_code, 0) << apply.output;
+  EXPECT_EQ(Count("notes", "SELECT count(*) FROM notes WHERE tags = '[]' AND meta ->> 'k' = 1"), 1);
+  CliResult verify = Quarry({"migrate", "verify", "--schema", "v2.quarry", "--db", "notes"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
 TEST_F(SchemaDbIntegrationTest, RoutesValidateRequests) {
   ASSERT_EQ(Quarry({"db", "create", "app"}).exit_code, 0);
   json::value body;

@@ -1,6 +1,7 @@
 // Data-driven tests of the schema language: every tests/schema/**/*.test file.
 //
-// A .test file is a list of cases. Lines before the first case are comments. A case is:
+// A .test file is a list of cases (read by tests/common/test_file.h). Lines before the first
+// case are comments. A case is:
 //
 //   # name: <what the case shows>
 //   file <path>          optional, repeatable: another file of the schema (for imports); its
@@ -13,8 +14,10 @@
 // The kinds:
 //   schema  the schema is valid; the expected output is its DDL, each statement followed by
 //           ";" and a line break. The DDL is also executed on an empty in-memory SQLite
-//           database, and every file is formatted, re-parsed and re-bound: the DDL must not
-//           change (the round trip), and formatting twice must change nothing.
+//           database opened as the server opens one (storage::Connection::Open, so with its
+//           pragmas and security settings), and every file is formatted, re-parsed and
+//           re-bound: the DDL must not change (the round trip), and formatting twice must
+//           change nothing.
 //   error   loading or validating fails; the expected output is the error message (every
 //           line of it, each "file:line:column: ...").
 //   format  the expected output is the canonical layout of the root file; formatting it again
@@ -25,7 +28,6 @@
 // the diff before committing it).
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -38,6 +40,8 @@
 #include "schema/formatter.h"
 #include "schema/loader.h"
 #include "schema/parser.h"
+#include "storage/connection.h"
+#include "test_file.h"
 
 namespace quarry::schema {
 namespace {
@@ -95,12 +99,6 @@ class BlessEnvironment : public testing::Environment {
 testing::Environment* const kBlessEnvironment =
     testing::AddGlobalTestEnvironment(new BlessEnvironment);
 
-void TrimTrailingBlankLines(std::string& text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) {
-    text.pop_back();
-  }
-}
-
 std::string Sanitize(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -109,71 +107,51 @@ std::string Sanitize(const std::string& s) {
   return out;
 }
 
+bool IsKind(std::string_view line) {
+  return line == "schema" || line == "error" || line == "format";
+}
+
 std::vector<SchemaCase> ParseCaseFile(const std::filesystem::path& path,
                                       const std::string& relative) {
-  std::ifstream in(path);
+  // "file <path>" and the kind are sections only up to the kind: the schema text after it may
+  // hold any line.
+  auto is_section = [](std::string_view line, const test_file::TestCase& so_far) {
+    for (const auto& [section, text] : so_far.sections) {
+      if (IsKind(section)) return false;
+    }
+    return line.rfind("file ", 0) == 0 || IsKind(line);
+  };
   std::vector<SchemaCase> cases;
-  std::string line;
-  int line_number = 0;
-  SchemaCase* current = nullptr;
-  std::string* target = nullptr;
-  bool in_expected = false;
-  auto finish = [&]() {
-    if (current == nullptr) return;
-    current->expected_end = line_number;
-    for (auto& [name, text] : current->files) {
-      TrimTrailingBlankLines(text);
+  for (test_file::TestCase& parsed : test_file::ReadTestFile(path, is_section)) {
+    SchemaCase& c = cases.emplace_back();
+    c.title = parsed.title;
+    c.location = relative + ":" + std::to_string(parsed.line);
+    c.path = path.string();
+    c.id = Sanitize(relative.substr(0, relative.size() - 5)) + "_" + std::to_string(cases.size()) +
+           "_" + Sanitize(c.title);
+    for (auto& [section, text] : parsed.sections) {
+      if (IsKind(section)) {
+        c.kind = section;
+        c.files["main.schema"] = std::move(text);
+      } else {
+        c.files[section.substr(5)] = std::move(text);
+      }
+    }
+    for (auto& [name, text] : c.files) {
+      test_file::TrimTrailingBlankLines(text);
       text += "\n";
     }
-    TrimTrailingBlankLines(current->expected);
-    if (current->kind.empty()) current->problem = "the case has no schema/error/format section";
-    if (!in_expected && current->problem.empty()) current->problem = "the case has no '----' line";
-  };
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (line.rfind("# name:", 0) == 0) {
-      --line_number;
-      finish();
-      ++line_number;
-      cases.emplace_back();
-      current = &cases.back();
-      current->title = line.substr(7);
-      current->title.erase(0, current->title.find_first_not_of(' '));
-      current->location = relative + ":" + std::to_string(line_number);
-      current->path = path.string();
-      current->id = Sanitize(relative.substr(0, relative.size() - 5)) + "_" +
-                    std::to_string(cases.size()) + "_" + Sanitize(current->title);
-      target = nullptr;
-      in_expected = false;
-      continue;
+    c.expected = std::move(parsed.expected);
+    test_file::TrimTrailingBlankLines(c.expected);
+    c.expected_begin = parsed.expected_begin;
+    c.expected_end = parsed.expected_end;
+    c.problem = parsed.problem;
+    if (c.kind.empty()) {
+      c.problem = "the case has no schema/error/format section";
+    } else if (!parsed.has_expected && c.problem.empty()) {
+      c.problem = "the case has no '----' line";
     }
-    if (current == nullptr) continue;
-    if (in_expected) {
-      current->expected += line + "\n";
-      continue;
-    }
-    if (line.rfind("file ", 0) == 0 && current->kind.empty()) {
-      target = &current->files[line.substr(5)];
-      continue;
-    }
-    if ((line == "schema" || line == "error" || line == "format") && current->kind.empty()) {
-      current->kind = line;
-      target = &current->files["main.schema"];
-      continue;
-    }
-    if (line == "----" && !current->kind.empty()) {
-      in_expected = true;
-      current->expected_begin = line_number;
-      continue;
-    }
-    if (target == nullptr) {
-      if (!line.empty())
-        current->problem = "text outside a section at line " + std::to_string(line_number);
-      continue;
-    }
-    *target += line + "\n";
   }
-  finish();
   return cases;
 }
 
@@ -205,26 +183,22 @@ FileReader MapReader(const std::map<std::string, std::string>& files) {
 std::string JoinDdl(const std::vector<std::string>& statements) {
   std::string out;
   for (const auto& s : statements) out += s + ";\n";
-  TrimTrailingBlankLines(out);
+  test_file::TrimTrailingBlankLines(out);
   return out;
 }
 
-// Runs each statement on a fresh in-memory database; returns the first error, or "".
+// Runs each statement on a fresh in-memory database opened as the server opens every
+// namespace's database (storage::Connection::Open: its pragmas and security settings); returns
+// the first error, or "".
 std::string ExecuteDdl(const std::vector<std::string>& statements) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(":memory:", &db) != SQLITE_OK) return "cannot open sqlite";
-  std::string error;
-  sqlite3_exec(db, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
+  Result<std::unique_ptr<storage::Connection>> conn =
+      storage::Connection::Open(":memory:", storage::ConnectionOptions{}, /*create=*/true);
+  if (!conn.ok()) return "cannot open sqlite: " + conn.status().message();
   for (const auto& statement : statements) {
-    char* message = nullptr;
-    if (sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      error = std::string(message != nullptr ? message : "?") + "\n  in: " + statement;
-      sqlite3_free(message);
-      break;
-    }
+    Status status = (*conn)->Exec(statement);
+    if (!status.ok()) return status.message() + "\n  in: " + statement;
   }
-  sqlite3_close(db);
-  return error;
+  return "";
 }
 
 // Names the case in gtest's messages instead of dumping its bytes.
@@ -240,7 +214,7 @@ TEST_P(SchemaCaseTest, Run) {
     Result<std::string> formatted = FormatSchemaText(c.files.at("main.schema"), "main.schema");
     ASSERT_TRUE(formatted.ok()) << formatted.status().message();
     std::string actual = *formatted;
-    TrimTrailingBlankLines(actual);
+    test_file::TrimTrailingBlankLines(actual);
     Bless(c, actual);
     EXPECT_EQ(actual, c.expected);
     Result<std::string> again = FormatSchemaText(*formatted, "main.schema");

@@ -1,6 +1,6 @@
 // Data-driven tests of the schema diff: every tests/schema_diff/*.test file.
 //
-// A case:
+// A case (read by tests/common/test_file.h):
 //
 //   # name: <what the case shows>
 //   v1                    the schema the database is created with (GenerateDdl)
@@ -18,7 +18,8 @@
 // The output is the plan (each statement followed by ";"), then "-- destructive: ..." lines,
 // then, after applying it with ApplyPlan, "-- rows" and the query's rows (values joined by
 // "|", NULL as "NULL"). A refused plan prints "error: <message>" instead. After applying, the
-// database is introspected again: its diff against v2 must be empty.
+// database is introspected again: its diff against v2 must be empty. The database is opened
+// with storage::Connection::Open, so the cases run with the server's pragmas.
 // QUARRY_SCHEMA_TEST_BLESS=1 prints the actual outputs instead of failing.
 
 #include <gtest/gtest.h>
@@ -32,6 +33,9 @@
 #include "schema/ddl.h"
 #include "schema/diff.h"
 #include "schema/introspect.h"
+#include "storage/connection.h"
+#include "storage/statement.h"
+#include "test_file.h"
 
 namespace quarry::schema {
 namespace {
@@ -41,7 +45,11 @@ struct DiffCase {
   std::map<std::string, std::string> sections;  // v1, seed, v2, query
   bool allow_data_loss = false;
   std::string expected;
+  std::string problem;  // set when the case itself is malformed
 };
+
+// Names the case in gtest's messages instead of dumping its bytes.
+void PrintTo(const DiffCase& c, std::ostream* os) { *os << c.name; }
 
 std::vector<DiffCase> ReadCases() {
   std::vector<DiffCase> cases;
@@ -50,32 +58,25 @@ std::vector<DiffCase> ReadCases() {
     if (e.path().extension() == ".test") files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
+  auto is_section = [](std::string_view line, const test_file::TestCase&) {
+    return line == "v1" || line == "seed" || line == "v2" || line == "query" ||
+           line == "allow-data-loss";
+  };
   for (const auto& path : files) {
-    std::ifstream in(path);
-    std::string line, section;
-    DiffCase* current = nullptr;
-    while (std::getline(in, line)) {
-      if (line.rfind("# name:", 0) == 0) {
-        cases.push_back(DiffCase{path.stem().string() + ": " + line.substr(8), {}, false, ""});
-        current = &cases.back();
-        section.clear();
-        continue;
+    for (test_file::TestCase& parsed : test_file::ReadTestFile(path, is_section)) {
+      DiffCase& c = cases.emplace_back();
+      c.name = path.stem().string() + ": " + parsed.title;
+      for (auto& [section, text] : parsed.sections) {
+        if (section == "allow-data-loss") {
+          c.allow_data_loss = true;
+        } else {
+          c.sections[section] += text;
+        }
       }
-      if (current == nullptr) continue;
-      if (section == "----") {
-        current->expected += line + "\n";
-      } else if (line == "v1" || line == "seed" || line == "v2" || line == "query" ||
-                 line == "----") {
-        section = line;
-      } else if (line == "allow-data-loss") {
-        current->allow_data_loss = true;
-      } else if (!section.empty()) {
-        current->sections[section] += line + "\n";
-      }
+      c.expected = std::move(parsed.expected);
+      while (c.expected.size() >= 2 && c.expected.ends_with("\n\n")) c.expected.pop_back();
+      c.problem = parsed.problem;
     }
-  }
-  for (auto& c : cases) {
-    while (c.expected.size() >= 2 && c.expected.ends_with("\n\n")) c.expected.pop_back();
   }
   return cases;
 }
@@ -98,10 +99,11 @@ std::string Exec(sqlite3* db, const std::string& sql) {
 }
 
 std::string QueryRows(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    return std::string("query error: ") + sqlite3_errmsg(db) + "\n";
+  Result<storage::Statement> prepared = storage::Statement::Prepare(db, sql);
+  if (!prepared.ok()) {
+    return "query error: " + prepared.status().message() + "\n";
   }
+  sqlite3_stmt* stmt = prepared->get();
   std::string out;
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
@@ -110,7 +112,6 @@ std::string QueryRows(sqlite3* db, const std::string& sql) {
     }
     out += "\n";
   }
-  sqlite3_finalize(stmt);
   return out;
 }
 
@@ -118,13 +119,16 @@ class SchemaDiffTest : public testing::TestWithParam<DiffCase> {};
 
 TEST_P(SchemaDiffTest, Case) {
   const DiffCase& c = GetParam();
+  ASSERT_TRUE(c.problem.empty()) << c.problem;
   Result<Schema> v1 = BindText(c.sections.at("v1"));
   ASSERT_TRUE(v1.ok()) << v1.status().message();
   Result<Schema> v2 = BindText(c.sections.at("v2"));
   ASSERT_TRUE(v2.ok()) << v2.status().message();
-  sqlite3* raw = nullptr;
-  sqlite3_open(":memory:", &raw);
-  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
+  // Opened as the server opens a namespace's database: its pragmas and security settings.
+  Result<std::unique_ptr<storage::Connection>> conn =
+      storage::Connection::Open(":memory:", storage::ConnectionOptions{}, /*create=*/true);
+  ASSERT_TRUE(conn.ok()) << conn.status().message();
+  sqlite3* raw = (*conn)->handle();
   std::string ddl;
   for (const auto& s : GenerateDdl(*v1)) ddl += s + ";\n";
   ASSERT_EQ(Exec(raw, ddl), "");

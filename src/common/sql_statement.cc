@@ -1,0 +1,137 @@
+#include "common/sql_statement.h"
+
+#include <sqlite3.h>
+
+#include <optional>
+
+#include "common/sql_tokenizer.h"
+
+namespace quarry::sql {
+namespace {
+
+bool IsBlankToken(const Token& token) {
+  return token.kind == TokenKind::kSpace || token.kind == TokenKind::kComment ||
+         token.kind == TokenKind::kSemicolon;
+}
+
+// The significant tokens of the first statement of a text, upper-cased words, one at a time.
+class Words {
+ public:
+  explicit Words(std::string_view sql) : tokens_(SkipBlank(sql)) {}
+  // The next token's text upper-cased if it is a word; "" for any other token, ";" or the end,
+  // and for every call after that.
+  std::string Next() {
+    if (done_) {
+      return "";
+    }
+    std::optional<Token> token = tokens_.NextSignificant();
+    if (!token || token->kind != TokenKind::kWord) {
+      done_ = true;
+      return "";
+    }
+    return UpperAscii(token->text);
+  }
+  // True when nothing but space and comments is left before the end or a ';'.
+  bool AtEnd() {
+    std::optional<Token> token = tokens_.NextSignificant();
+    return !token || token->kind == TokenKind::kSemicolon;
+  }
+
+ private:
+  SqlTokenizer tokens_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+SplitSql SplitCompleteStatements(std::string_view sql) {
+  SplitSql out;
+  SqlTokenizer tokens(sql);
+  size_t start = 0;
+  std::string candidate;
+  while (std::optional<Token> token = tokens.Next()) {
+    if (token->kind != TokenKind::kSemicolon) {
+      continue;
+    }
+    size_t end = tokens.offset();
+    // Only SQLite knows where a CREATE TRIGGER body ends; the tokenizer has already ruled out
+    // the ';' inside strings, identifiers and comments.
+    candidate.assign(sql.substr(start, end - start));
+    if (sqlite3_complete(candidate.c_str()) != 0) {
+      out.statements.push_back(sql.substr(start, end - start));
+      start = end;
+    }
+  }
+  out.rest = sql.substr(start);
+  return out;
+}
+
+std::string_view SkipBlank(std::string_view sql) {
+  SqlTokenizer tokens(sql);
+  size_t start = 0;
+  while (std::optional<Token> token = tokens.Next()) {
+    if (!IsBlankToken(*token)) {
+      break;
+    }
+    start = tokens.offset();
+  }
+  return sql.substr(start);
+}
+
+bool IsBlankSql(std::string_view sql) { return SkipBlank(sql).empty(); }
+
+std::string FirstKeyword(std::string_view sql) { return Words(sql).Next(); }
+
+TransactionControl ClassifyTransactionControl(std::string_view sql) {
+  Words words(sql);
+  std::string first = words.Next();
+  if (first == "BEGIN") {
+    return TransactionControl::kBegin;
+  }
+  if (first == "COMMIT" || first == "END") {
+    return TransactionControl::kCommit;
+  }
+  if (first == "SAVEPOINT") {
+    return TransactionControl::kSavepoint;
+  }
+  if (first == "RELEASE") {
+    return TransactionControl::kRelease;
+  }
+  if (first != "ROLLBACK") {
+    return TransactionControl::kNone;
+  }
+  std::string next = words.Next();
+  if (next == "TRANSACTION") {
+    next = words.Next();
+  }
+  return next == "TO" ? TransactionControl::kRollbackToSavepoint : TransactionControl::kRollback;
+}
+
+bool IsTransactionControl(std::string_view sql) {
+  return ClassifyTransactionControl(sql) != TransactionControl::kNone;
+}
+
+bool StartsOrEndsTransaction(std::string_view sql) {
+  TransactionControl kind = ClassifyTransactionControl(sql);
+  return kind == TransactionControl::kBegin || kind == TransactionControl::kCommit ||
+         kind == TransactionControl::kRollback;
+}
+
+bool IsGroupableWrite(std::string_view sql) {
+  std::string word = FirstKeyword(sql);
+  return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
+}
+
+bool IsBeginReadonly(std::string_view sql) {
+  Words words(sql);
+  if (words.Next() != "BEGIN") {
+    return false;
+  }
+  std::string next = words.Next();
+  if (next == "TRANSACTION") {
+    next = words.Next();
+  }
+  return next == "READONLY" && words.AtEnd();
+}
+
+}  // namespace quarry::sql
