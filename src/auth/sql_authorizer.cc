@@ -113,8 +113,14 @@ int AuthorizeCommon(SqlAccess mode, int action, const char* arg1, const char* ar
   }
 }
 
+// Set when the read-only rules refused an action because it writes; taken by ExplainDenial on
+// the thread that prepared the statement. A refusal for a reason both modes share, and any
+// use of the read-write rules, clear it.
+thread_local bool refused_write = false;
+
 int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
   if (AuthorizeCommon(SqlAccess::kReadOnly, action, arg1, arg2) != SQLITE_OK) {
+    refused_write = false;
     return SQLITE_DENY;
   }
   switch (action) {
@@ -128,8 +134,13 @@ int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
       return SQLITE_OK;
     case SQLITE_UPDATE:
       // arg1 is the table; see the header for why the schema table is let through.
-      return IsSchemaTable(arg1) ? SQLITE_OK : SQLITE_DENY;
+      if (IsSchemaTable(arg1)) {
+        return SQLITE_OK;
+      }
+      refused_write = true;
+      return SQLITE_DENY;
     default:
+      refused_write = true;
       return SQLITE_DENY;
   }
 }
@@ -165,6 +176,7 @@ int NoteSessionChange(void* flag, int action, const char* arg2, const char* data
 
 int AuthorizeReadWrite(void* flag, int action, const char* arg1, const char* arg2,
                        const char* database, const char*) {
+  refused_write = false;
   return NoteSessionChange(flag, action, arg2, database,
                            AuthorizeCommon(SqlAccess::kReadWrite, action, arg1, arg2));
 }
@@ -183,6 +195,20 @@ int DenyEverything(void*, int, const char*, const char*, const char*, const char
 
 SqlAccess SqlAccessFor(Access access) {
   return access == Access::kReadOnly ? SqlAccess::kReadOnly : SqlAccess::kReadWrite;
+}
+
+Status ExplainDenial(Status status) {
+  bool wrote = refused_write;
+  refused_write = false;
+  if (!wrote || status.code() != ErrorCode::kSqlite ||
+      (status.sqlite_code() & 0xff) != SQLITE_AUTH) {
+    return status;
+  }
+  return Status(ErrorCode::kSqlite,
+                status.message() +
+                    ": a read-only token (or a read-only transaction) cannot write; writes need a "
+                    "read-write token",
+                status.sqlite_code());
 }
 
 int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed) {

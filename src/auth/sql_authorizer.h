@@ -60,6 +60,7 @@
 // BEGIN EXCLUSIVE fail with SQLITE_READONLY, so a read-only client cannot take the write lock.
 
 #include "auth/token.h"
+#include "common/status.h"
 
 struct sqlite3;
 
@@ -86,5 +87,12 @@ SqlAccess SqlAccessFor(Access access);
 // trigger. A pool must then close the connection rather than hand it to the next client. The
 // flag must outlive the connection's use with this authorizer.
 [[nodiscard]] int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed = nullptr);
+
+// SQLite reports every refusal with the same "not authorized", which does not tell a client
+// with a read-only token why its INSERT failed. The read-only rules note, on the calling
+// thread, that they refused an action because it writes; given the failure of the prepare that
+// followed on the same thread, ExplainDenial returns it with a message that names the read-only
+// token, and returns any other status unchanged. It takes the note either way.
+[[nodiscard]] Status ExplainDenial(Status status);
 
 }  // namespace quarry::auth

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "auth/sql_authorizer.h"
+
 namespace quarry::protocol {
 namespace json = boost::json;
 
@@ -118,7 +120,11 @@ Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
                                 const StmtSpec& spec, RowSink& sink, size_t max_result_bytes) {
   auto start = std::chrono::steady_clock::now();
   std::string_view tail;
-  QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(sql, &tail));
+  auto prepared = conn.Prepare(sql, &tail);
+  if (!prepared.ok()) {
+    return auth::ExplainDenial(prepared.status());
+  }
+  storage::Statement stmt = std::move(*prepared);
   if (!stmt) {
     return Status(ErrorCode::kSqlNoStatement, "SQL string does not contain any statement");
   }
@@ -160,7 +166,11 @@ Status ExecuteSequence(storage::Connection& conn, std::string_view sql) {
   std::string_view rest = sql;
   while (true) {
     std::string_view tail;
-    QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(rest, &tail));
+    auto prepared = conn.Prepare(rest, &tail);
+    if (!prepared.ok()) {
+      return auth::ExplainDenial(prepared.status());
+    }
+    storage::Statement stmt = std::move(*prepared);
     if (!stmt) {
       return Status::Ok();
     }
@@ -176,7 +186,11 @@ Status ExecuteSequence(storage::Connection& conn, std::string_view sql) {
 
 Result<json::object> DescribeSql(storage::Connection& conn, std::string_view sql) {
   std::string_view tail;
-  QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(sql, &tail));
+  auto prepared = conn.Prepare(sql, &tail);
+  if (!prepared.ok()) {
+    return auth::ExplainDenial(prepared.status());
+  }
+  storage::Statement stmt = std::move(*prepared);
   if (!stmt) {
     return Status(ErrorCode::kSqlNoStatement, "SQL string does not contain any statement");
   }
