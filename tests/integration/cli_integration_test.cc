@@ -190,6 +190,63 @@ TEST_F(CliIntegrationTest, EnvAndRunFromBindings) {
   EXPECT_NE(bad.output.find("bad.toml:2:11:"), std::string::npos) << bad.output;
 }
 
+// Regression: outside the folder holding quarry-data a command found no token and failed with
+// the server's bare "missing Authorization header". Now it says what to do, and a profile
+// saved by `quarry login` serves every command from anywhere.
+TEST_F(CliIntegrationTest, LoginSavesAProfileThatCommandsUseAnywhere) {
+  std::string url = server_.url();
+  auto bare = RunCli({"db", "list", "--url", url}, work_.path());
+  EXPECT_EQ(bare.exit_code, 1) << bare.output;
+  EXPECT_NE(bare.output.find("run `quarry login`"), std::string::npos) << bare.output;
+
+  auto refused = RunCli({"login", "--url", url, "--token", "not-a-token"}, work_.path());
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("refused the token"), std::string::npos) << refused.output;
+  auto profile = work_.path() / ".config" / "quarry" / "profile.toml";
+  EXPECT_FALSE(std::filesystem::exists(profile));
+
+  auto login = RunCli({"login", "--url", url, "--data", (server_.data_dir() / "data").string()}, work_.path());
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  EXPECT_NE(login.output.find("Logged in to " + url), std::string::npos) << login.output;
+  ASSERT_TRUE(std::filesystem::exists(profile));
+  EXPECT_EQ(std::filesystem::status(profile).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  // No --url, --token or --data, from a folder without quarry-data.
+  auto created = RunCli({"db", "create", "anywhere"}, work_.path());
+  EXPECT_EQ(created.exit_code, 0) << created.output;
+  auto shell = RunCli({"db", "shell", "anywhere", "-c", "SELECT 7 AS seven"}, work_.path());
+  EXPECT_NE(shell.output.find("    7"), std::string::npos) << shell.output;
+
+  // The profile's token is not sent to another server named with --url.
+  auto elsewhere = RunCli({"db", "list", "--url", "http://127.0.0.1:1"}, work_.path());
+  EXPECT_NE(elsewhere.exit_code, 0);
+
+  // A read-only token is saved with a note, and its writes say why they fail.
+  auto ro = RunCli({"token", "create", "--db", "anywhere", "--access", "ro", "--data",
+                    (server_.data_dir() / "data").string()},
+                   work_.path());
+  ASSERT_EQ(ro.exit_code, 0) << ro.output;
+  std::string ro_token = ro.output.substr(0, ro.output.find('\n'));
+  auto ro_login = RunCli({"login", "--url", url}, work_.path(), ro_token + "\n");
+  ASSERT_EQ(ro_login.exit_code, 0) << ro_login.output;
+  EXPECT_NE(ro_login.output.find("not an admin token"), std::string::npos) << ro_login.output;
+  auto write = RunCli({"db", "shell", "anywhere", "-c", "CREATE TABLE t(x)"}, work_.path());
+  EXPECT_EQ(write.exit_code, 1) << write.output;
+  EXPECT_NE(write.output.find("read-only token"), std::string::npos) << write.output;
+
+  auto logout = RunCli({"logout"}, work_.path());
+  EXPECT_EQ(logout.exit_code, 0) << logout.output;
+  EXPECT_FALSE(std::filesystem::exists(profile));
+  EXPECT_EQ(RunCli({"db", "list", "--url", url}, work_.path()).exit_code, 1);
+
+  std::filesystem::create_directories(profile.parent_path());
+  std::ofstream(profile) << "url = \"unterminated\n";
+  auto broken = RunCli({"db", "list"}, work_.path());
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.output.find(profile.string() + ":1"), std::string::npos) << broken.output;
+}
+
 }  // namespace
 }  // namespace quarry
 
