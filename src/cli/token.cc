@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "auth/key_pair.h"
@@ -18,7 +19,7 @@ namespace {
 struct TokenOptions {
   std::vector<std::string> databases;
   std::string access = "rw";
-  int64_t expires_in = 0;
+  std::optional<int64_t> expires_in;
   std::string data_dir;
   std::string subject;
 };
@@ -28,6 +29,11 @@ int CreateToken(const TokenOptions& options) {
   if (!access) {
     std::cerr << "quarry token create: --access must be ro, rw or admin, not '" << options.access
               << "'\n";
+    return 2;
+  }
+  if (options.expires_in && *options.expires_in <= 0) {
+    std::cerr << "quarry token create: --expires-in must be a positive number of seconds, not "
+              << *options.expires_in << " (leave it out for a token that never expires)\n";
     return 2;
   }
   auth::Claims claims;
@@ -62,8 +68,8 @@ int CreateToken(const TokenOptions& options) {
   claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  if (options.expires_in > 0) {
-    claims.expires_at = claims.issued_at + options.expires_in;
+  if (options.expires_in) {
+    claims.expires_at = claims.issued_at + *options.expires_in;
   }
   claims.subject = options.subject;
   auto key = LoadLocalKey(options.data_dir);
@@ -88,8 +94,7 @@ void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code) {
                      "Database (namespace) the token reaches; repeat for more, '*' for all");
   create->add_option("--access", options->access, "Access level: ro, rw or admin")
       ->capture_default_str();
-  create->add_option("--expires-in", options->expires_in, "Lifetime in seconds (default: none)")
-      ->check(CLI::PositiveNumber);
+  create->add_option("--expires-in", options->expires_in, "Lifetime in seconds (default: none)");
   create->add_option("--data", options->data_dir, "The server's data folder")
       ->envname("QUARRY_DATA")
       ->capture_default_str();

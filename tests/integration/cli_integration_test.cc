@@ -1,12 +1,14 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
 
 #include "cli_runner.h"
 #include "client/client.h"
+#include "client/http_connection.h"
 #include "test_server.h"
 
 namespace quarry {
@@ -245,6 +247,30 @@ TEST_F(CliIntegrationTest, LoginSavesAProfileThatCommandsUseAnywhere) {
   auto broken = RunCli({"db", "list"}, work_.path());
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_NE(broken.output.find(profile.string() + ":1"), std::string::npos) << broken.output;
+}
+
+// Regression: `token create --expires-in 0` printed CLI11's validation error and the whole
+// help text instead of one line.
+TEST_F(CliIntegrationTest, TokenExpiresInZeroIsOneLineError) {
+  auto result = RunCli({"token", "create", "--access", "admin", "--expires-in", "0", "--data",
+                        (server_.data_dir() / "data").string()},
+                       work_.path());
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  EXPECT_NE(result.output.find("--expires-in must be a positive number of seconds"),
+            std::string::npos)
+      << result.output;
+}
+
+// Regression: a client given http://HOST/db/shop (no trailing slash) posts to
+// /db/v2/pipeline and was told "no access to namespace 'v2'".
+TEST_F(CliIntegrationTest, UrlWithoutTrailingSlashIsNamedByTheServer) {
+  client::HttpConnection http("127.0.0.1", server_.port(), server_.url(), {});
+  auto response = http.Send("POST", "/db/v2/pipeline", R"({"requests":[]})", server_.AdminToken());
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 404);
+  EXPECT_NE(response->body.find("trailing slash"), std::string::npos) << response->body;
+  EXPECT_EQ(response->body.find("no access"), std::string::npos) << response->body;
 }
 
 }  // namespace
