@@ -24,12 +24,15 @@ TempDir::~TempDir() {
   }
 }
 
-TestServer::TestServer() {
+TestServer::TestServer(const std::function<void(server::ServerConfig&)>& adjust) {
   server::ServerConfig config;
   config.listen_address = "127.0.0.1";
   config.listen_port = 0;
   config.data_dir = dir_.path() / "data";
   config.worker_threads = 4;
+  if (adjust) {
+    adjust(config);
+  }
   auto created = server::QuarryServer::Create(config);
   if (!created.ok()) {
     error_ = created.status().message();

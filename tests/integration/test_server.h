@@ -5,6 +5,7 @@
 
 #include <boost/json/value.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,8 +29,8 @@ class TempDir {
 class TestServer {
  public:
   // Aborts the test binary (via gtest fatal failure in the caller) when the server fails to
-  // start: check ok() before use.
-  TestServer();
+  // start: check ok() before use. `adjust`, when given, changes the configuration first.
+  explicit TestServer(const std::function<void(server::ServerConfig&)>& adjust = {});
   ~TestServer();
 
   bool ok() const { return server_ != nullptr; }
