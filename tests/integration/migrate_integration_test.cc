@@ -23,9 +23,11 @@ using quarry::testing::RunCli;
 using quarry::testing::TempDir;
 using quarry::testing::TestServer;
 
-// tests/migrate, found from this file's own path.
-const std::filesystem::path kFixtures =
-    std::filesystem::path(__FILE__).parent_path().parent_path() / "migrate";
+// tests/migrate, found from this file's own path. Made absolute at start-up: __FILE__ is
+// relative to the build folder when ccache's base_dir rewrites paths, and the CLI runs in
+// another folder.
+const std::filesystem::path kFixtures = std::filesystem::absolute(
+    std::filesystem::path(__FILE__).parent_path().parent_path() / "migrate");
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
