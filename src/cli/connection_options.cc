@@ -48,6 +48,14 @@ Status ApplyProfile(ConnectionOptions& options, bool token_given,
 }
 
 std::string WithCredentialHint(const std::string& message) {
+  bool refused = message.find("invalid token") != std::string::npos ||
+                 message.find("token expired") != std::string::npos;
+  std::error_code ec;
+  if (refused && std::filesystem::exists(ProfilePath(), ec)) {
+    return message +
+           "\n  (if that is the token `quarry login` saved, the server no longer accepts it "
+           "(a new data folder has a new key): run `quarry login` again)";
+  }
   if (message.find("missing Authorization header") == std::string::npos) {
     return message;
   }

@@ -54,7 +54,8 @@ Status ApplyProfile(ConnectionOptions& options, bool token_given,
                     const std::filesystem::path& profile_path);
 
 // `message` with a pointer to `quarry login` when it is the server's complaint that no token
-// was sent (the CLI found none to send).
+// was sent (the CLI found none to send), or that a token was refused while a profile exists
+// (its token may predate the server's key).
 std::string WithCredentialHint(const std::string& message);
 
 // An AdminClient for options.url with ResolveAdminToken's token.

@@ -207,7 +207,8 @@ TEST_F(CliIntegrationTest, LoginSavesAProfileThatCommandsUseAnywhere) {
   auto profile = work_.path() / ".config" / "quarry" / "profile.toml";
   EXPECT_FALSE(std::filesystem::exists(profile));
 
-  auto login = RunCli({"login", "--url", url, "--data", (server_.data_dir() / "data").string()}, work_.path());
+  auto login = RunCli({"login", "--url", url, "--data", (server_.data_dir() / "data").string()},
+                      work_.path());
   ASSERT_EQ(login.exit_code, 0) << login.output;
   EXPECT_NE(login.output.find("Logged in to " + url), std::string::npos) << login.output;
   ASSERT_TRUE(std::filesystem::exists(profile));
@@ -236,6 +237,15 @@ TEST_F(CliIntegrationTest, LoginSavesAProfileThatCommandsUseAnywhere) {
   auto write = RunCli({"db", "shell", "anywhere", "-c", "CREATE TABLE t(x)"}, work_.path());
   EXPECT_EQ(write.exit_code, 1) << write.output;
   EXPECT_NE(write.output.find("read-only token"), std::string::npos) << write.output;
+
+  // A profile whose token the server no longer accepts (signed with an earlier key) says how
+  // to fix it.
+  TestServer other;
+  ASSERT_TRUE(other.ok()) << other.error();
+  std::ofstream(profile) << "url = \"" << url << "\"\ntoken = \"" << other.AdminToken() << "\"\n";
+  auto stale = RunCli({"db", "list"}, work_.path());
+  EXPECT_EQ(stale.exit_code, 1) << stale.output;
+  EXPECT_NE(stale.output.find("run `quarry login` again"), std::string::npos) << stale.output;
 
   auto logout = RunCli({"logout"}, work_.path());
   EXPECT_EQ(logout.exit_code, 0) << logout.output;
