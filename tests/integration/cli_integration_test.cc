@@ -221,6 +221,14 @@ TEST_F(CliIntegrationTest, LoginSavesAProfileThatCommandsUseAnywhere) {
   auto shell = RunCli({"db", "shell", "anywhere", "-c", "SELECT 7 AS seven"}, work_.path());
   EXPECT_NE(shell.output.find("    7"), std::string::npos) << shell.output;
 
+  // Away from the data folder, token create has the profile's server mint the token.
+  auto minted = RunCli({"token", "create", "--db", "anywhere", "--access", "rw"}, work_.path());
+  ASSERT_EQ(minted.exit_code, 0) << minted.output;
+  auto minted_db = client::Client::Open(server_.url("anywhere"),
+                                        minted.output.substr(0, minted.output.find('\n')));
+  ASSERT_TRUE(minted_db.ok());
+  EXPECT_TRUE((*minted_db)->Execute("SELECT 1", {}).ok());
+
   // The profile's token is not sent to another server named with --url.
   auto elsewhere = RunCli({"db", "list", "--url", "http://127.0.0.1:1"}, work_.path());
   EXPECT_NE(elsewhere.exit_code, 0);
