@@ -13,6 +13,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <cwchar>
 
 // clang-format off
 #include <cstdio>
@@ -212,6 +213,51 @@ struct Call {
     }
   }
 };
+
+// The watch GetcOrInterrupt reads (libedit's getc hook takes no context argument).
+InterruptWatch* line_watch = nullptr;
+
+// libedit's character source while the shell is interactive: the next character typed, decoded
+// under the locale (libedit takes the returned value as a wide character), or -1, which ends
+// the line, at end of input or when Ctrl-C came. Waiting on the interrupt pipe as well as the
+// terminal catches a Ctrl-C that came before libedit started to read, which a read() alone
+// would sleep through.
+int GetcOrInterrupt(FILE* in) {
+  int fd = fileno(in);
+  std::mbstate_t state{};
+  while (true) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {line_watch->fd(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;  // the handler has written to the pipe: the next poll sees it
+      }
+      return -1;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      return -1;
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+      continue;
+    }
+    char byte;
+    ssize_t n = read(fd, &byte, 1);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return -1;
+    }
+    wchar_t wide;
+    size_t used = std::mbrtowc(&wide, &byte, 1, &state);
+    if (used == static_cast<size_t>(-2)) {
+      continue;  // more bytes of this character to come
+    }
+    if (used == static_cast<size_t>(-1)) {
+      return static_cast<unsigned char>(byte);  // not valid here: the byte as it is
+    }
+    return static_cast<int>(wide);
+  }
+}
 
 class Shell;
 int RunScript(Shell& shell, std::istream& in, int depth);
@@ -723,15 +769,18 @@ std::string HistoryPath() {
 }
 
 int RunInteractive(Shell& shell, const std::string& label) {
+  // Set before anything calls into libedit: its first call (read_history included) sets it up.
+  // libedit's own SIGINT handler would re-raise the signal and end the process.
+  rl_catch_signals = 0;
+  InterruptWatch watch;
+  line_watch = &watch;
+  rl_getc_function = GetcOrInterrupt;
+  shell.SetInterruptWatch(&watch);
   std::string history = HistoryPath();
   if (!history.empty()) {
     read_history(history.c_str());
   }
   stifle_history(2000);
-  // libedit's own SIGINT handler would re-raise the signal and end the process.
-  rl_catch_signals = 0;
-  InterruptWatch watch;
-  shell.SetInterruptWatch(&watch);
   std::cout << "Connected to " << label << ". Enter .help for help, .quit to leave.\n";
   StatementSplitter splitter;
   std::string prompt = label + "> ";

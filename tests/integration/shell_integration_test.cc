@@ -250,9 +250,11 @@ class PtyShell {
   }
 
   // Waits (up to 30 s, reading output meanwhile) until the shell's main thread is blocked in
-  // poll(), which it is only while it waits for a running statement (at a prompt it is in
-  // read()). This is how the test knows a statement is running before it presses Ctrl-C.
-  bool WaitForRunningStatement() {
+  // poll(): at a prompt, for a key (libedit has set the terminal up by then, so what is typed
+  // goes to it), or after a statement was entered, for its result. Keys typed before that
+  // may reach the terminal while it is still in cooked mode, where Ctrl-C and Ctrl-D act on
+  // the kernel's line buffer instead of the shell.
+  bool WaitUntilWaiting() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
       std::ifstream in("/proc/" + std::to_string(pid_) + "/syscall");
@@ -313,27 +315,32 @@ TEST(ShellPtyTest, CtrlCCancelsTheLineOrTheStatementNotTheShell) {
   }
   PtyShell shell(args, work.path());
   ASSERT_TRUE(shell.WaitFor("shop> ")) << shell.output();
+  ASSERT_TRUE(shell.WaitUntilWaiting());
 
   // A half-typed statement, continued on a second line, then Ctrl-C: both lines are dropped.
   shell.Type("SELECT 'dropped',\r");
   ASSERT_TRUE(shell.WaitFor("...> ")) << shell.output();
+  ASSERT_TRUE(shell.WaitUntilWaiting());
   shell.Type("'still dropped'\x03");
   ASSERT_TRUE(shell.WaitFor("^C")) << shell.output();
   ASSERT_TRUE(shell.WaitFor("shop> ")) << shell.output();
+  ASSERT_TRUE(shell.WaitUntilWaiting());
   shell.Type("SELECT 40 + 2 AS answer;\r");
   ASSERT_TRUE(shell.WaitFor("42")) << shell.output();
   EXPECT_EQ(shell.output().find("dropped |"), std::string::npos) << shell.output();
   ASSERT_TRUE(shell.WaitFor("shop> ")) << shell.output();
+  ASSERT_TRUE(shell.WaitUntilWaiting());
 
   // A statement that never ends on its own: Ctrl-C stops waiting, the shell carries on.
   shell.Type(
       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM "
       "c;\r");
   ASSERT_TRUE(shell.WaitFor("FROM c;\r\n")) << shell.output();
-  ASSERT_TRUE(shell.WaitForRunningStatement()) << shell.output();
+  ASSERT_TRUE(shell.WaitUntilWaiting()) << shell.output();
   shell.Type("\x03");
   ASSERT_TRUE(shell.WaitFor("Interrupted")) << shell.output();
   ASSERT_TRUE(shell.WaitFor("shop> ")) << shell.output();
+  ASSERT_TRUE(shell.WaitUntilWaiting());
   shell.Type("SELECT 'alive' AS still;\r");
   ASSERT_TRUE(shell.WaitFor("(1 row)")) << shell.output();
 
@@ -350,6 +357,7 @@ TEST(ShellPtyTest, CtrlCCancelsTheLineOrTheStatementNotTheShell) {
   EXPECT_NE(saved.find("SELECT 'alive' AS still;"), std::string::npos) << saved;
 
   ASSERT_TRUE(shell.WaitFor("shop> ")) << shell.output();
+  ASSERT_TRUE(shell.WaitUntilWaiting());
   shell.Type("\x04");
   EXPECT_EQ(shell.Wait(), 0) << shell.output();
 }
