@@ -1,8 +1,42 @@
 #!/usr/bin/env bash
-# README command 1: installs dependencies, builds, and starts `quarry serve` on its embedded
-# default: ./quarry-data, 127.0.0.1:8080. Extra arguments go to `quarry serve`.
+# Installs dependencies, builds, and starts `quarry serve` on its embedded default:
+# ./quarry-data, 127.0.0.1:8080 (QUARRY_DATA and QUARRY_LISTEN, or --data and --listen, change
+# them). Extra arguments go to `quarry serve`.
+#
+#   ./scripts/serve.sh                 runs the server in the foreground (Ctrl-C stops it)
+#   ./scripts/serve.sh --background    returns once the server listens; it keeps running,
+#                                      its output in <data folder>/serve.log
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+background=0
+args=()
+for arg in "$@"; do
+  if [[ "$arg" == --background ]]; then background=1; else args+=("$arg"); fi
+done
 "$root/scripts/build.sh" quarry
-echo "Admin token (after the first start): build/src/cli/quarry token create --access admin"
-exec "$root/build/src/cli/quarry" serve "$@"
+bin="$root/build/src/cli/quarry"
+if ((background == 0)); then
+  exec "$bin" serve ${args[@]+"${args[@]}"}
+fi
+
+# The server's output comes through a pipe: the lines up to "listening on" are shown here,
+# which is how this script knows the server is ready (no polling); a background cat then
+# appends the rest to the log. If the server stops first (port in use, bad flag), its output
+# is shown and the script fails.
+exec 3< <(exec "$bin" serve ${args[@]+"${args[@]}"} 2>&1)
+pid=$!
+while IFS= read -r line <&3; do
+  echo "$line"
+  if [[ "$line" == "quarry: listening on "* ]]; then
+    data=${line##*(data folder }
+    data=${data%%[,)]*}
+    cat <&3 >>"$data/serve.log" &
+    exec 3<&-
+    echo "quarry serve is running in the background (pid $pid; stop it with: kill $pid)."
+    echo "Its output goes to $data/serve.log."
+    exit 0
+  fi
+done
+wait "$pid" || true
+echo "serve.sh: quarry serve stopped before it was ready" >&2
+exit 1

@@ -133,8 +133,14 @@ int AuthorizeCommon(SqlAccess mode, int action, const char* arg1, const char* ar
   }
 }
 
+// Set when the read-only rules refused an action because it writes; taken by ExplainDenial on
+// the thread that prepared the statement. A refusal for a reason both modes share, and any
+// use of the read-write rules, clear it.
+thread_local bool refused_write = false;
+
 int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
   if (AuthorizeCommon(SqlAccess::kReadOnly, action, arg1, arg2) != SQLITE_OK) {
+    refused_write = false;
     return SQLITE_DENY;  // read-only clients are refused, not ignored, a DROP TABLE
   }
   switch (action) {
@@ -148,8 +154,13 @@ int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
       return SQLITE_OK;
     case SQLITE_UPDATE:
       // arg1 is the table; see the header for why the schema table is let through.
-      return IsSchemaTable(arg1) ? SQLITE_OK : SQLITE_DENY;
+      if (IsSchemaTable(arg1)) {
+        return SQLITE_OK;
+      }
+      refused_write = true;
+      return SQLITE_DENY;
     default:
+      refused_write = true;
       return SQLITE_DENY;
   }
 }
@@ -185,6 +196,7 @@ int NoteSessionChange(void* flag, int action, const char* arg2, const char* data
 
 int AuthorizeReadWrite(void* flag, int action, const char* arg1, const char* arg2,
                        const char* database, const char*) {
+  refused_write = false;
   return NoteSessionChange(flag, action, arg2, database,
                            AuthorizeCommon(SqlAccess::kReadWrite, action, arg1, arg2));
 }
@@ -214,6 +226,20 @@ int InstallClientRules(sqlite3* db, storage::AccessMode mode, bool* session_chan
   return InstallAuthorizer(
       db, mode == storage::AccessMode::kReadOnly ? SqlAccess::kReadOnly : SqlAccess::kReadWrite,
       session_changed);
+}
+
+Status ExplainDenial(Status status) {
+  bool wrote = refused_write;
+  refused_write = false;
+  if (!wrote || status.code() != ErrorCode::kSqlite ||
+      (status.sqlite_code() & 0xff) != SQLITE_AUTH) {
+    return status;
+  }
+  return Status(ErrorCode::kSqlite,
+                status.message() +
+                    ": a read-only token (or a read-only transaction) cannot write; writes need a "
+                    "read-write token",
+                status.sqlite_code());
 }
 
 int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed) {

@@ -67,6 +67,7 @@
 
 #include "auth/token.h"
 #include "storage/access_mode.h"
+#include "common/status.h"
 
 struct sqlite3;
 
@@ -100,5 +101,11 @@ storage::AccessMode AccessModeFor(SqlAccess access);
 // storage::AccessRules for client connections: InstallAuthorizer for kReadOnly and kReadWrite.
 // The server passes it in storage::ConnectionOptions.
 [[nodiscard]] int InstallClientRules(sqlite3* db, storage::AccessMode mode, bool* session_changed);
+// SQLite reports every refusal with the same "not authorized", which does not tell a client
+// with a read-only token why its INSERT failed. The read-only rules note, on the calling
+// thread, that they refused an action because it writes; given the failure of the prepare that
+// followed on the same thread, ExplainDenial returns it with a message that names the read-only
+// token, and returns any other status unchanged. It takes the note either way.
+[[nodiscard]] Status ExplainDenial(Status status);
 
 }  // namespace quarry::auth

@@ -359,3 +359,33 @@ TEST_F(SqlAuthorizerTest, StatementsPreparedBeforeInstallAreRechecked) {
 
 }  // namespace
 }  // namespace quarry::auth
+
+namespace quarry::auth {
+namespace {
+
+// Regression: a read-only token's INSERT failed with SQLite's bare "not authorized", which
+// does not say that the token is the reason.
+TEST_F(SqlAuthorizerTest, ReadOnlyWriteIsExplainedAsReadOnlyToken) {
+  Install(SqlAccess::kReadOnly);
+  ASSERT_EQ(Prepare("INSERT INTO t VALUES (3, 'three')"), SQLITE_AUTH);
+  Status explained =
+      ExplainDenial(Status(ErrorCode::kSqlite, sqlite3_errmsg(db_), sqlite3_extended_errcode(db_)));
+  EXPECT_NE(explained.message().find("read-only token"), std::string::npos) << explained.message();
+  EXPECT_EQ(explained.sqlite_code(), SQLITE_AUTH);
+
+  // A refusal both modes share (ATTACH) is not a read-only matter: left as SQLite said it.
+  ASSERT_EQ(Prepare("ATTACH 'other.db' AS o"), SQLITE_AUTH);
+  Status attach =
+      ExplainDenial(Status(ErrorCode::kSqlite, sqlite3_errmsg(db_), sqlite3_extended_errcode(db_)));
+  EXPECT_EQ(attach.message(), "not authorized");
+
+  // The note is taken: a later refusal under the read-write rules is not explained as one.
+  ASSERT_EQ(Prepare("DELETE FROM t"), SQLITE_AUTH);
+  Install(SqlAccess::kReadWrite);
+  ASSERT_EQ(Prepare("ATTACH 'other.db' AS o"), SQLITE_AUTH);
+  EXPECT_EQ(ExplainDenial(Status(ErrorCode::kSqlite, "not authorized", SQLITE_AUTH)).message(),
+            "not authorized");
+}
+
+}  // namespace
+}  // namespace quarry::auth

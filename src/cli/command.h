@@ -33,6 +33,7 @@ int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
                               const std::string& db, bool allow_data_loss,
                               const ConnectionOptions& connection);
 void RegisterSeedCommand(CLI::App& app, ExitCode& exit_code);
+void RegisterLoginCommands(CLI::App& app, ExitCode& exit_code);
 void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace quarry::cli

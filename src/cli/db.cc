@@ -15,7 +15,7 @@ namespace {
 
 // Prints "quarry db <cmd>: <message>" and returns the exit code for a failed request.
 int Fail(std::string_view command, const Status& status) {
-  std::cerr << "quarry db " << command << ": " << status.message() << "\n";
+  std::cerr << "quarry db " << command << ": " << WithCredentialHint(status.message()) << "\n";
   return 1;
 }
 

@@ -33,7 +33,13 @@ struct EnvVar {
 // --token (an admin token) was given, else signed with the local data folder's key.
 Result<std::string> MintToken(const EnvOptions& options, const std::string& server_url,
                               const std::string& ns) {
-  if (!options.connection.token.empty()) {
+  // A profile's token belongs to the profile's server, not to a quarry.toml URL elsewhere.
+  auto target = client::ParseClientUrl(server_url);
+  auto profile_server = client::ParseClientUrl(options.connection.url);
+  bool token_fits =
+      !options.connection.token_from_profile ||
+      (target.ok() && profile_server.ok() && target->Origin() == profile_server->Origin());
+  if (!options.connection.token.empty() && token_fits) {
     QUARRY_ASSIGN_OR_RETURN(auto admin,
                             client::AdminClient::Open(server_url, options.connection.token));
     client::TokenRequest request;

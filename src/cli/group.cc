@@ -25,11 +25,12 @@ bool Call(std::string_view command, const GroupOptions& options, std::string_vie
           const std::string& path, const std::string& body, json::value* out) {
   auto reply = AdminCall(options.connection, method, path, body);
   if (!reply.ok()) {
-    std::cerr << "quarry group " << command << ": " << reply.status().message() << "\n";
+    std::cerr << "quarry group " << command << ": " << WithCredentialHint(reply.status().message())
+              << "\n";
     return false;
   }
   if (!reply->ok()) {
-    std::cerr << "quarry group " << command << ": " << reply->Message() << "\n";
+    std::cerr << "quarry group " << command << ": " << WithCredentialHint(reply->Message()) << "\n";
     return false;
   }
   *out = std::move(reply->body);

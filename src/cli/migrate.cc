@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <ctime>
@@ -41,7 +42,8 @@ struct MigrateOptions {
 };
 
 int Fail(std::string_view command, std::string_view message) {
-  std::cerr << "quarry migrate " << command << ": " << message << "\n";
+  std::cerr << "quarry migrate " << command << ": " << WithCredentialHint(std::string(message))
+            << "\n";
   return 1;
 }
 
@@ -125,6 +127,26 @@ Result<std::vector<schema::AppliedMigration>> RecordedOn(const MigrateOptions& o
   return schema::RecordedFromJson(*recorded);
 }
 
+// migrate status's exit code, so CI can gate on it (docs/cli.md): 0 when every migration is
+// applied; 3 when some are pending; 4 when an applied one was modified or is missing (which
+// apply refuses), whether or not others are pending. 1 and 2 stay failure and usage errors.
+constexpr int kStatusPending = 3;
+constexpr int kStatusChanged = 4;
+
+int StatusExitCode(const std::vector<schema::MigrationStatus>& statuses) {
+  int code = 0;
+  for (const auto& s : statuses) {
+    if (s.state == schema::MigrationState::kModified ||
+        s.state == schema::MigrationState::kMissing) {
+      return kStatusChanged;
+    }
+    if (s.state == schema::MigrationState::kPending) {
+      code = kStatusPending;
+    }
+  }
+  return code;
+}
+
 std::string Summary(const std::vector<schema::MigrationStatus>& statuses) {
   int counts[4] = {0, 0, 0, 0};
   for (const auto& s : statuses) {
@@ -189,21 +211,26 @@ int GroupStatus(const MigrateOptions& options, const MigrationSet& set) {
   }
   std::cout << FolderLine(options, set) << ":\n";
   std::vector<std::vector<std::string>> rows;
+  int code = 0;
+  bool unreadable = false;
   for (const auto& item : members->get_array()) {
     const json::object& ns = item.as_object();
     std::string name(ns.at("name").as_string());
     if (const json::value* error = ns.if_contains("error"); error && error->is_object()) {
       rows.push_back({name, "error: " + std::string(error->as_object().at("message").as_string())});
+      unreadable = true;
       continue;
     }
     auto recorded = schema::RecordedFromJson(ns.at("recorded"));
     if (!recorded.ok()) {
       return Fail("status", recorded.status().message());
     }
-    rows.push_back({name, Summary(schema::CompareMigrations(set, *recorded))});
+    auto statuses = schema::CompareMigrations(set, *recorded);
+    code = std::max(code, StatusExitCode(statuses));
+    rows.push_back({name, Summary(statuses)});
   }
   std::cout << FormatTable({{"namespace"}, {"migrations"}}, rows);
-  return 0;
+  return unreadable ? 1 : code;
 }
 
 int ShowStatus(const MigrateOptions& options) {
@@ -226,11 +253,11 @@ int ShowStatus(const MigrateOptions& options) {
     std::cout << json::serialize(json::object{{"format", schema::FormatName(set->format)},
                                               {"migrations", schema::StatusesJson(statuses)}})
               << "\n";
-    return 0;
+    return StatusExitCode(statuses);
   }
   std::cout << FolderLine(options, *set) << ":\n";
   PrintStatuses(statuses);
-  return 0;
+  return StatusExitCode(statuses);
 }
 
 int DryRun(const MigrateOptions& options) {

@@ -41,7 +41,8 @@ struct SchemaMigrateOptions {
 };
 
 int Fail(std::string_view command, std::string_view message) {
-  std::cerr << "quarry migrate " << command << ": " << message << "\n";
+  std::cerr << "quarry migrate " << command << ": " << WithCredentialHint(std::string(message))
+            << "\n";
   return 1;
 }
 

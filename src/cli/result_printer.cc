@@ -1,8 +1,11 @@
 #include "cli/result_printer.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cmath>
 
+#include "cli/csv.h"
 #include "cli/table_format.h"
 #include "common/base64.h"
 
@@ -36,20 +39,33 @@ std::string CellText(const Value& value) {
 
 namespace {
 
-json::value JsonOf(const Value& value) {
+// Boost.JSON writes doubles in scientific form (1.5E0); a number is written here the way a
+// person and JSON.parse read it: the shortest text that round-trips (1.5, 0.1, 1e+300).
+// Infinities, which JSON cannot spell, become 9e999 as in SQLite's json().
+void AppendJson(const Value& value, std::string& out) {
   switch (value.type) {
     case Value::Type::kNull:
-      return nullptr;
+      out += "null";
+      return;
     case Value::Type::kInteger:
-      return value.integer;
+      out += std::to_string(value.integer);
+      return;
     case Value::Type::kFloat:
-      return value.real;
+      if (std::isinf(value.real)) {
+        out += value.real > 0 ? "9e999" : "-9e999";
+      } else if (std::isnan(value.real)) {
+        out += "null";
+      } else {
+        out += CellText(value);
+      }
+      return;
     case Value::Type::kText:
-      return json::string(value.bytes);
+      out += json::serialize(json::string(value.bytes));
+      return;
     case Value::Type::kBlob:
-      return json::object{{"base64", Base64Encode(value.bytes)}};
+      out += json::serialize(json::object{{"base64", Base64Encode(value.bytes)}});
+      return;
   }
-  return nullptr;
 }
 
 }  // namespace
@@ -59,15 +75,54 @@ std::string FormatResult(const client::ResultSet& result, OutputMode mode) {
     return "";
   }
   if (mode == OutputMode::kJson) {
-    json::array rows;
-    for (const auto& row : result.rows) {
-      json::object obj;
+    std::string out = "[";
+    for (size_t r = 0; r < result.rows.size(); ++r) {
+      out += r == 0 ? "{" : ",{";
+      const auto& row = result.rows[r];
       for (size_t c = 0; c < result.columns.size() && c < row.size(); ++c) {
-        obj[result.columns[c]] = JsonOf(row[c]);
+        if (c > 0) {
+          out += ",";
+        }
+        out += json::serialize(json::string(result.columns[c]));
+        out += ":";
+        AppendJson(row[c], out);
       }
-      rows.push_back(std::move(obj));
+      out += "}";
     }
-    return json::serialize(rows) + "\n";
+    return out + "]\n";
+  }
+  if (mode == OutputMode::kCsv) {
+    std::string out;
+    for (size_t c = 0; c < result.columns.size(); ++c) {
+      out += (c ? "," : "") + CsvField(result.columns[c]);
+    }
+    out += "\n";
+    for (const auto& row : result.rows) {
+      for (size_t c = 0; c < row.size(); ++c) {
+        out += (c ? "," : "") +
+               (row[c].type == Value::Type::kNull ? std::string() : CsvField(CellText(row[c])));
+      }
+      out += "\n";
+    }
+    return out;
+  }
+  if (mode == OutputMode::kLine) {
+    size_t width = 0;
+    for (const auto& name : result.columns) {
+      width = std::max(width, DisplayWidth(name));
+    }
+    std::string out;
+    for (size_t r = 0; r < result.rows.size(); ++r) {
+      if (r > 0) {
+        out += "\n";
+      }
+      const auto& row = result.rows[r];
+      for (size_t c = 0; c < result.columns.size() && c < row.size(); ++c) {
+        out += std::string(width - DisplayWidth(result.columns[c]), ' ') + result.columns[c] +
+               " = " + CellText(row[c]) + "\n";
+      }
+    }
+    return out;
   }
   std::vector<TableColumn> columns;
   for (size_t c = 0; c < result.columns.size(); ++c) {

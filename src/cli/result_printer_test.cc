@@ -33,5 +33,33 @@ TEST(ResultPrinterTest, TableAndJson) {
   EXPECT_EQ(FormatResult(no_columns, OutputMode::kTable), "");
 }
 
+TEST(ResultPrinterTest, CsvAndLineModes) {
+  ResultSet rs;
+  rs.columns = {"id", "full name"};
+  rs.rows = {{Integer(7), Text("Ann, \"A\"")}, {Float(1.5), Null()}};
+  EXPECT_EQ(FormatResult(rs, OutputMode::kCsv),
+            "id,full name\n"
+            "7,\"Ann, \"\"A\"\"\"\n"
+            "1.5,\n");
+  EXPECT_EQ(FormatResult(rs, OutputMode::kLine),
+            "       id = 7\n"
+            "full name = Ann, \"A\"\n"
+            "\n"
+            "       id = 1.5\n"
+            "full name = NULL\n");
+}
+
+// Regression: --json wrote 1.5 as 1.5E0 (Boost.JSON's form for doubles).
+TEST(ResultPrinterTest, JsonWritesFloatsAsPlainJsonNumbers) {
+  ResultSet rs;
+  rs.columns = {"a", "b", "c", "d", "e"};
+  rs.rows = {{Float(1.5), Float(2.0), Float(0.1), Float(1e300), Float(-1.0 / 0.0)}};
+  EXPECT_EQ(FormatResult(rs, OutputMode::kJson),
+            "[{\"a\":1.5,\"b\":2.0,\"c\":0.1,\"d\":1e+300,\"e\":-9e999}]\n");
+  ResultSet empty;
+  empty.columns = {"a"};
+  EXPECT_EQ(FormatResult(empty, OutputMode::kJson), "[]\n");
+}
+
 }  // namespace
 }  // namespace quarry::cli

@@ -25,7 +25,7 @@ struct SeedOptions {
 };
 
 int Fail(std::string_view message) {
-  std::cerr << "quarry seed: " << message << "\n";
+  std::cerr << "quarry seed: " << WithCredentialHint(std::string(message)) << "\n";
   return 1;
 }
 

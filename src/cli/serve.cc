@@ -13,8 +13,10 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
       std::array<int64_t, 3>{config->stream_idle_timeout.count(),
                              config->transaction_timeout.count(), config->query_timeout.count()});
   cmd->add_option("--listen", *listen, "Address and port to listen on (ADDR:PORT)")
+      ->envname("QUARRY_LISTEN")
       ->capture_default_str();
   cmd->add_option("--data", config->data_dir, "Data folder (created if absent)")
+      ->envname("QUARRY_DATA")
       ->capture_default_str();
   cmd->add_option("--max-open-dbs", config->max_open_databases,
                   "How many namespace databases stay open at once (LRU beyond)")

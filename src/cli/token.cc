@@ -2,13 +2,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "auth/key_pair.h"
 #include "cli/command.h"
+#include "cli/connection_options.h"
 #include "cli/local_key.h"
+#include "cli/profile.h"
+#include "client/admin_client.h"
 #include "storage/namespace_name.h"
 
 namespace quarry::cli {
@@ -18,16 +23,41 @@ namespace {
 struct TokenOptions {
   std::vector<std::string> databases;
   std::string access = "rw";
-  int64_t expires_in = 0;
+  std::optional<int64_t> expires_in;
   std::string data_dir;
   std::string subject;
+  bool data_given = false;  // --data or QUARRY_DATA
 };
+
+// The token as the server of the saved profile mints it (POST /admin/v1/tokens), for use away
+// from the data folder. nullopt when there is no profile.
+Result<std::optional<std::string>> MintWithProfile(const TokenOptions& options,
+                                                   const auth::Claims& claims) {
+  QUARRY_ASSIGN_OR_RETURN(std::optional<Profile> profile, LoadProfile(ProfilePath()));
+  if (!profile) {
+    return std::optional<std::string>();
+  }
+  QUARRY_ASSIGN_OR_RETURN(auto admin, client::AdminClient::Open(profile->url, profile->token));
+  client::TokenRequest request;
+  request.all_namespaces = claims.all_namespaces;
+  request.namespaces = claims.namespaces;
+  request.access = options.access;
+  request.expires_in = options.expires_in;
+  request.subject = options.subject;
+  QUARRY_ASSIGN_OR_RETURN(std::string token, admin->CreateToken(request));
+  return std::optional<std::string>(std::move(token));
+}
 
 int CreateToken(const TokenOptions& options) {
   auto access = auth::ParseAccess(options.access);
   if (!access) {
     std::cerr << "quarry token create: --access must be ro, rw or admin, not '" << options.access
               << "'\n";
+    return 2;
+  }
+  if (options.expires_in && *options.expires_in <= 0) {
+    std::cerr << "quarry token create: --expires-in must be a positive number of seconds, not "
+              << *options.expires_in << " (leave it out for a token that never expires)\n";
     return 2;
   }
   auth::Claims claims;
@@ -62,11 +92,26 @@ int CreateToken(const TokenOptions& options) {
   claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  if (options.expires_in > 0) {
-    claims.expires_at = claims.issued_at + options.expires_in;
+  if (options.expires_in) {
+    claims.expires_at = claims.issued_at + *options.expires_in;
   }
   claims.subject = options.subject;
   auto key = LoadLocalKey(options.data_dir);
+  if (!key.ok() && !options.data_given && key.status().code() == ErrorCode::kNotFound) {
+    // Away from the server's machine: ask the server of the saved profile.
+    auto minted = MintWithProfile(options, claims);
+    if (!minted.ok()) {
+      std::cerr << "quarry token create: " << WithCredentialHint(minted.status().message()) << "\n";
+      return 1;
+    }
+    if (*minted) {
+      std::cout << **minted << "\n";
+      return 0;
+    }
+    std::cerr << "quarry token create: " << key.status().message()
+              << "; or, away from the server, run `quarry login` first and the server mints it\n";
+    return 1;
+  }
   if (!key.ok()) {
     std::cerr << "quarry token create: " << key.status().message() << "\n";
     return 1;
@@ -81,20 +126,27 @@ void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code) {
   auto* token = app.add_subcommand("token", "Manage access tokens");
   token->require_subcommand(1);
   auto* create = token->add_subcommand(
-      "create", "Sign a new access token with the server's key (read from the data folder)");
+      "create",
+      "Sign a new access token with the server's key (read from the data folder), or have the "
+      "saved profile's server mint it");
   auto options = std::make_shared<TokenOptions>();
   options->data_dir = "quarry-data";
   create->add_option("--db", options->databases,
                      "Database (namespace) the token reaches; repeat for more, '*' for all");
   create->add_option("--access", options->access, "Access level: ro, rw or admin")
       ->capture_default_str();
-  create->add_option("--expires-in", options->expires_in, "Lifetime in seconds (default: none)")
-      ->check(CLI::PositiveNumber);
-  create->add_option("--data", options->data_dir, "The server's data folder")
-      ->envname("QUARRY_DATA")
-      ->capture_default_str();
+  create->add_option("--expires-in", options->expires_in, "Lifetime in seconds (default: none)");
+  auto* data = create
+                   ->add_option("--data", options->data_dir,
+                                "The server's data folder (without it and without "
+                                "./quarry-data, the saved profile's server mints the token)")
+                   ->envname("QUARRY_DATA")
+                   ->capture_default_str();
   create->add_option("--subject", options->subject, "Free-text subject recorded in the token");
-  create->callback([options, &exit_code] { exit_code.value = CreateToken(*options); });
+  create->callback([options, data, &exit_code] {
+    options->data_given = data->count() > 0 || std::getenv("QUARRY_DATA") != nullptr;
+    exit_code.value = CreateToken(*options);
+  });
 }
 
 }  // namespace quarry::cli

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "storage/client_ddl.h"
+#include "auth/sql_authorizer.h"
 
 namespace quarry::protocol {
 namespace json = boost::json;
@@ -29,12 +30,21 @@ json::array ColumnsJson(sqlite3_stmt* stmt) {
 Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
                                 const StmtSpec& spec, RowSink& sink, size_t max_result_bytes) {
   sink.set_wants_rows(spec.want_rows);
-  return storage::ExecuteStmt(conn, sql, spec.args, spec.named_args, &sink, max_result_bytes);
+  auto outcome =
+      storage::ExecuteStmt(conn, sql, spec.args, spec.named_args, &sink, max_result_bytes);
+  if (!outcome.ok()) {
+    return auth::ExplainDenial(outcome.status());  // names a read-only token's refused write
+  }
+  return outcome;
 }
 
 Result<json::object> DescribeSql(storage::Connection& conn, std::string_view sql) {
   std::string_view tail;
-  QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(sql, &tail));
+  auto prepared = conn.Prepare(sql, &tail);
+  if (!prepared.ok()) {
+    return auth::ExplainDenial(prepared.status());
+  }
+  storage::Statement stmt = std::move(*prepared);
   if (!stmt) {
     return Status(ErrorCode::kSqlNoStatement, "SQL string does not contain any statement");
   }

@@ -242,7 +242,7 @@ Result<json::object> Stream::Handle(const Request& request) {
     case Request::Type::kSequence: {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(request.sql, request.sql_id));
       ArmDeadline();
-      Status done = storage::ExecuteScript(*conn_, sql);
+      Status done = auth::ExplainDenial(storage::ExecuteScript(*conn_, sql));
       SettleAccess();
       QUARRY_RETURN_IF_ERROR(done);
       return TypeOnly("sequence");

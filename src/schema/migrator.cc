@@ -201,6 +201,12 @@ MigrationRun Migrator::Down(const MigrationSet& set, int count, const ApplyOptio
     run.status = applied.status();
     return run;
   }
+  // As apply does: any edited or removed applied migration, not only the ones being undone.
+  if (quarry::Status history = CheckHistory(CompareMigrations(set, *applied), options);
+      !history.ok()) {
+    run.status = history;
+    return run;
+  }
   std::vector<const Migration*> targets;
   for (auto it = applied->rbegin();
        it != applied->rend() && static_cast<int>(targets.size()) < count; ++it) {

@@ -91,6 +91,16 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
     size_t slash = rest.find('/');
     route.ns = std::string(rest.substr(0, slash));
     route.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    if ((route.ns == "v2" || route.ns == "v3") &&
+        (route.path == "/pipeline" || route.path == "/cursor")) {
+      // A client given http://HOST/db/shop (no trailing slash) resolves v2/pipeline beside
+      // "shop", not under it; no namespace's Hrana path looks like this.
+      return Status(ErrorCode::kNotFound,
+                    "no namespace in the path " + std::string(path) +
+                        ": the client's URL probably lacks its trailing slash; a namespace URL "
+                        "is http://HOST:PORT/db/<name>/ (with the slash, so " +
+                        route.ns + route.path + " goes under the name instead of replacing it)");
+    }
     QUARRY_RETURN_IF_ERROR(storage::ValidateNamespaceName(route.ns));
     return route;
   }

@@ -27,6 +27,25 @@ TEST(ResolveRouteTest, PathPrefixWins) {
   EXPECT_EQ(route->path, "/v2/pipeline");
 }
 
+// Regression: a client given http://HOST/db/shop (no trailing slash) posts to
+// /db/v2/pipeline, which was routed to namespace 'v2' and refused as "no access to namespace
+// 'v2'" instead of naming the missing slash.
+TEST(ResolveRouteTest, UrlWithoutTrailingSlashIsNamed) {
+  ServerConfig config;
+  for (const char* path : {"/db/v2/pipeline", "/db/v3/pipeline", "/db/v3/cursor"}) {
+    auto route = ResolveRoute(Make(path), config);
+    ASSERT_FALSE(route.ok()) << path;
+    EXPECT_EQ(route.status().code(), ErrorCode::kNotFound);
+    EXPECT_NE(route.status().message().find("trailing slash"), std::string::npos)
+        << route.status().message();
+  }
+  // A namespace may still be called v2: its pipeline is one level further down.
+  auto v2 = ResolveRoute(Make("/db/v2/v2/pipeline"), config);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->ns, "v2");
+  EXPECT_EQ(v2->path, "/v2/pipeline");
+}
+
 TEST(ResolveRouteTest, HeaderThenHostThenDefault) {
   ServerConfig config;
   config.base_domain = "db.example.com";

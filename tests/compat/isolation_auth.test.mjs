@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LibsqlError } from '@libsql/client';
+import { LibsqlError, createClient } from '@libsql/client';
 import {
   startServer, hrana, exec, close, okResults, query1, decodeJwt, b64url, sleep,
 } from './harness.mjs';
@@ -398,6 +398,24 @@ describe('--no-auth server', () => {
       }
     } finally {
       await open.stop();
+    }
+  });
+});
+
+// Regression: @libsql/client given http://HOST/db/shop (no trailing slash) resolves
+// v2/pipeline beside the name, posting to /db/v2/pipeline, and was told "no access to
+// namespace 'v2'". The error now names the missing slash.
+describe('URL without the trailing slash', () => {
+  test('the client error says so', async () => {
+    const c = createClient({ url: `${server.origin}/db/shop`, authToken: server.adminToken });
+    try {
+      await assert.rejects(c.execute('SELECT 1'), (err) => {
+        assert.match(err.message, /trailing slash/);
+        assert.doesNotMatch(err.message, /no access|does not grant/);
+        return true;
+      });
+    } finally {
+      c.close();
     }
   });
 });

@@ -1,12 +1,14 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
 
 #include "cli_runner.h"
 #include "client/client.h"
+#include "client/http_connection.h"
 #include "test_server.h"
 
 namespace quarry {
@@ -225,6 +227,105 @@ TEST_F(CliIntegrationTest, EnvAndRunFromBindings) {
   auto bad = Quarry({"env", "--config", "bad.toml"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("bad.toml:2:11:"), std::string::npos) << bad.output;
+}
+
+// Regression: outside the folder holding quarry-data a command found no token and failed with
+// the server's bare "missing Authorization header". Now it says what to do, and a profile
+// saved by `quarry login` serves every command from anywhere.
+TEST_F(CliIntegrationTest, LoginSavesAProfileThatCommandsUseAnywhere) {
+  std::string url = server_.url();
+  auto bare = RunCli({"db", "list", "--url", url}, work_.path());
+  EXPECT_EQ(bare.exit_code, 1) << bare.output;
+  EXPECT_NE(bare.output.find("run `quarry login`"), std::string::npos) << bare.output;
+
+  auto refused = RunCli({"login", "--url", url, "--token", "not-a-token"}, work_.path());
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("refused the token"), std::string::npos) << refused.output;
+  auto profile = work_.path() / ".config" / "quarry" / "profile.toml";
+  EXPECT_FALSE(std::filesystem::exists(profile));
+
+  auto login = RunCli({"login", "--url", url, "--data", (server_.data_dir() / "data").string()},
+                      work_.path());
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  EXPECT_NE(login.output.find("Logged in to " + url), std::string::npos) << login.output;
+  ASSERT_TRUE(std::filesystem::exists(profile));
+  EXPECT_EQ(std::filesystem::status(profile).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  // No --url, --token or --data, from a folder without quarry-data.
+  auto created = RunCli({"db", "create", "anywhere"}, work_.path());
+  EXPECT_EQ(created.exit_code, 0) << created.output;
+  auto shell = RunCli({"db", "shell", "anywhere", "-c", "SELECT 7 AS seven"}, work_.path());
+  EXPECT_NE(shell.output.find("    7"), std::string::npos) << shell.output;
+
+  // Away from the data folder, token create has the profile's server mint the token.
+  auto minted = RunCli({"token", "create", "--db", "anywhere", "--access", "rw"}, work_.path());
+  ASSERT_EQ(minted.exit_code, 0) << minted.output;
+  auto minted_db = client::Client::Open(server_.url("anywhere"),
+                                        minted.output.substr(0, minted.output.find('\n')));
+  ASSERT_TRUE(minted_db.ok());
+  EXPECT_TRUE((*minted_db)->Execute("SELECT 1", {}).ok());
+
+  // The profile's token is not sent to another server named with --url.
+  auto elsewhere = RunCli({"db", "list", "--url", "http://127.0.0.1:1"}, work_.path());
+  EXPECT_NE(elsewhere.exit_code, 0);
+
+  // A read-only token is saved with a note, and its writes say why they fail.
+  auto ro = RunCli({"token", "create", "--db", "anywhere", "--access", "ro", "--data",
+                    (server_.data_dir() / "data").string()},
+                   work_.path());
+  ASSERT_EQ(ro.exit_code, 0) << ro.output;
+  std::string ro_token = ro.output.substr(0, ro.output.find('\n'));
+  auto ro_login = RunCli({"login", "--url", url}, work_.path(), ro_token + "\n");
+  ASSERT_EQ(ro_login.exit_code, 0) << ro_login.output;
+  EXPECT_NE(ro_login.output.find("not an admin token"), std::string::npos) << ro_login.output;
+  auto write = RunCli({"db", "shell", "anywhere", "-c", "CREATE TABLE t(x)"}, work_.path());
+  EXPECT_EQ(write.exit_code, 1) << write.output;
+  EXPECT_NE(write.output.find("read-only token"), std::string::npos) << write.output;
+
+  // A profile whose token the server no longer accepts (signed with an earlier key) says how
+  // to fix it.
+  TestServer other;
+  ASSERT_TRUE(other.ok()) << other.error();
+  std::ofstream(profile) << "url = \"" << url << "\"\ntoken = \"" << other.AdminToken() << "\"\n";
+  auto stale = RunCli({"db", "list"}, work_.path());
+  EXPECT_EQ(stale.exit_code, 1) << stale.output;
+  EXPECT_NE(stale.output.find("run `quarry login` again"), std::string::npos) << stale.output;
+
+  auto logout = RunCli({"logout"}, work_.path());
+  EXPECT_EQ(logout.exit_code, 0) << logout.output;
+  EXPECT_FALSE(std::filesystem::exists(profile));
+  EXPECT_EQ(RunCli({"db", "list", "--url", url}, work_.path()).exit_code, 1);
+
+  std::filesystem::create_directories(profile.parent_path());
+  std::ofstream(profile) << "url = \"unterminated\n";
+  auto broken = RunCli({"db", "list"}, work_.path());
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.output.find(profile.string() + ":1"), std::string::npos) << broken.output;
+}
+
+// Regression: `token create --expires-in 0` printed CLI11's validation error and the whole
+// help text instead of one line.
+TEST_F(CliIntegrationTest, TokenExpiresInZeroIsOneLineError) {
+  auto result = RunCli({"token", "create", "--access", "admin", "--expires-in", "0", "--data",
+                        (server_.data_dir() / "data").string()},
+                       work_.path());
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  EXPECT_NE(result.output.find("--expires-in must be a positive number of seconds"),
+            std::string::npos)
+      << result.output;
+}
+
+// Regression: a client given http://HOST/db/shop (no trailing slash) posts to
+// /db/v2/pipeline and was told "no access to namespace 'v2'".
+TEST_F(CliIntegrationTest, UrlWithoutTrailingSlashIsNamedByTheServer) {
+  client::HttpConnection http("127.0.0.1", server_.port(), server_.url(), {});
+  auto response = http.Send("POST", "/db/v2/pipeline", R"({"requests":[]})", server_.AdminToken());
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 404);
+  EXPECT_NE(response->body.find("trailing slash"), std::string::npos) << response->body;
+  EXPECT_EQ(response->body.find("no access"), std::string::npos) << response->body;
 }
 
 }  // namespace

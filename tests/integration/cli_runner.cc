@@ -23,8 +23,10 @@ CliResult RunCli(const std::vector<std::string>& args, const std::filesystem::pa
                  const std::string& stdin_text) {
   std::filesystem::path input = cwd / ".stdin";
   std::ofstream(input) << stdin_text;
+  // HOME is the working folder, so the saved profile and the shell's history are the test's.
   std::string command = "cd " + Quote(cwd.string()) + " && env -u QUARRY_URL -u QUARRY_TOKEN " +
-                        "-u QUARRY_DATA timeout 60 " + Quote(QUARRY_BIN);
+                        "-u QUARRY_DATA -u XDG_CONFIG_HOME HOME=" + Quote(cwd.string()) +
+                        " timeout 60 " + Quote(QUARRY_BIN);
   for (const auto& arg : args) {
     command += " " + Quote(arg);
   }

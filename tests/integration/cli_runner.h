@@ -14,8 +14,9 @@ struct CliResult {
 };
 
 // Runs the built quarry binary in `cwd` with `stdin_text` on its standard input (never a
-// TTY), without QUARRY_* variables from the environment, under a 60 s timeout so a hang fails
-// the test instead of blocking it.
+// TTY), without QUARRY_* variables from the environment and with HOME set to `cwd` (so a
+// saved profile and the shell history belong to the test), under a 60 s timeout so a hang
+// fails the test instead of blocking it.
 CliResult RunCli(const std::vector<std::string>& args, const std::filesystem::path& cwd,
                  const std::string& stdin_text = "");
 

@@ -192,6 +192,56 @@ TEST_F(MigrateIntegrationTest, GroupWithOneFailingMemberAppliesNowhere) {
   EXPECT_EQ(group.at("namespaces").as_array()[0].at("recorded").as_array().size(), 2u);
 }
 
+// Regression: `migrate status` exited 0 whatever it found, so CI could not gate on it.
+TEST_F(MigrateIntegrationTest, StatusExitCodeSaysPendingOrModified) {
+  ASSERT_TRUE(admin_->CreateNamespace("ci").ok());
+  auto dir = work_.path() / "migrations";
+  WriteFile(dir / "20240101000000_a.sql", "CREATE TABLE a (x);\n-- down\nDROP TABLE a;\n");
+  CliResult pending = Quarry({"migrate", "status", "--db", "ci"});
+  EXPECT_EQ(pending.exit_code, 3) << pending.output;
+  EXPECT_NE(pending.output.find("0 applied, 1 pending"), std::string::npos) << pending.output;
+  CliResult pending_json = Quarry({"migrate", "status", "--db", "ci", "--json"});
+  EXPECT_EQ(pending_json.exit_code, 3) << pending_json.output;
+
+  ASSERT_EQ(Quarry({"migrate", "apply", "--db", "ci"}).exit_code, 0);
+  CliResult current = Quarry({"migrate", "status", "--db", "ci"});
+  EXPECT_EQ(current.exit_code, 0) << current.output;
+
+  WriteFile(dir / "20240101000000_a.sql", "CREATE TABLE a (x, y);\n-- down\nDROP TABLE a;\n");
+  WriteFile(dir / "20240102000000_b.sql", "CREATE TABLE b (x);\n");
+  CliResult modified = Quarry({"migrate", "status", "--db", "ci"});
+  EXPECT_EQ(modified.exit_code, 4) << modified.output;
+  EXPECT_NE(modified.output.find("1 modified"), std::string::npos) << modified.output;
+}
+
+// Regression: `migrate down` checked only the migrations it undid, so it ran while an earlier
+// applied migration had been edited, although docs/migrations.md says it refuses (as apply
+// does).
+TEST_F(MigrateIntegrationTest, DownRefusesWhenAnAppliedMigrationWasEdited) {
+  ASSERT_TRUE(admin_->CreateNamespace("edited").ok());
+  auto dir = work_.path() / "migrations";
+  std::string file = (work_.path() / "local.db").string();
+  WriteFile(dir / "20240101000000_a.sql", "CREATE TABLE a (x);\n-- down\nDROP TABLE a;\n");
+  WriteFile(dir / "20240102000000_b.sql", "CREATE TABLE b (x);\n-- down\nDROP TABLE b;\n");
+  ASSERT_EQ(Quarry({"migrate", "apply", "--db", "edited"}).exit_code, 0);
+  ASSERT_EQ(RunCli({"migrate", "apply", "--file", file}, work_.path()).exit_code, 0);
+  WriteFile(dir / "20240101000000_a.sql", "CREATE TABLE a (x, y);\n-- down\nDROP TABLE a;\n");
+
+  CliResult down = Quarry({"migrate", "down", "--db", "edited"});
+  EXPECT_EQ(down.exit_code, 1) << down.output;
+  EXPECT_NE(down.output.find("modified after they were applied (20240101000000_a)"),
+            std::string::npos)
+      << down.output;
+  EXPECT_EQ(UserTables("edited"), (Rows_{{"'_quarry_migrations'"}, {"'a'"}, {"'b'"}}));
+  CliResult local = RunCli({"migrate", "down", "--file", file}, work_.path());
+  EXPECT_EQ(local.exit_code, 1) << local.output;
+  EXPECT_NE(local.output.find("20240101000000_a"), std::string::npos) << local.output;
+
+  CliResult forced = Quarry({"migrate", "down", "--db", "edited", "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  EXPECT_EQ(UserTables("edited"), (Rows_{{"'_quarry_migrations'"}, {"'a'"}}));
+}
+
 TEST_F(MigrateIntegrationTest, BadRequestsGetClearErrors) {
   json::value error;
   EXPECT_EQ(server_.Admin("POST", "/groups", R"({"name": "g", "namespaces": ["ghost"]})", &error),

@@ -24,15 +24,15 @@ TempDir::~TempDir() {
   }
 }
 
-TestServer::TestServer() : TestServer([](server::ServerConfig&) {}) {}
-
-TestServer::TestServer(const std::function<void(server::ServerConfig&)>& configure) {
+TestServer::TestServer(const std::function<void(server::ServerConfig&)>& adjust) {
   server::ServerConfig config;
   config.listen_address = "127.0.0.1";
   config.listen_port = 0;
   config.data_dir = dir_.path() / "data";
   config.worker_threads = 4;
-  configure(config);
+  if (adjust) {
+    adjust(config);
+  }
   auto created = server::QuarryServer::Create(config);
   if (!created.ok()) {
     error_ = created.status().message();

@@ -29,10 +29,8 @@ class TempDir {
 class TestServer {
  public:
   // Aborts the test binary (via gtest fatal failure in the caller) when the server fails to
-  // start: check ok() before use.
-  TestServer();
-  // A server whose configuration `configure` adjusts (limits, an observer) before it starts.
-  explicit TestServer(const std::function<void(server::ServerConfig&)>& configure);
+  // start: check ok() before use. `adjust`, when given, changes the configuration first.
+  explicit TestServer(const std::function<void(server::ServerConfig&)>& adjust = {});
   ~TestServer();
 
   bool ok() const { return server_ != nullptr; }
