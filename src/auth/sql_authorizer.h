@@ -66,8 +66,8 @@
 // BEGIN EXCLUSIVE fail with SQLITE_READONLY, so a read-only client cannot take the write lock.
 
 #include "auth/token.h"
-#include "storage/access_mode.h"
 #include "common/status.h"
+#include "storage/access_mode.h"
 
 struct sqlite3;
 

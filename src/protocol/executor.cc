@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/client_ddl.h"
 #include "auth/sql_authorizer.h"
+#include "storage/client_ddl.h"
 
 namespace quarry::protocol {
 namespace json = boost::json;

@@ -12,6 +12,7 @@
 
 namespace quarry::schema {
 
+using internal::CheckHistory;
 using internal::Failed;
 using internal::FailureOf;
 using internal::ForeignKeysOff;

@@ -35,7 +35,7 @@ after(async () => {
 });
 
 // Runs a program to completion (killed after STEP_TIMEOUT_MS); fails the test on a non-zero exit.
-function run(bin, args, { cwd, env } = {}) {
+function run(bin, args, { cwd, env, okCodes = [0] } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       cwd,
@@ -50,7 +50,7 @@ function run(bin, args, { cwd, env } = {}) {
     child.stderr.on('data', (c) => { stderr += c; });
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      if (code === 0) resolve({ stdout, stderr });
+      if (okCodes.includes(code)) resolve({ stdout, stderr, code });
       else reject(new Error(`${path.basename(bin)} ${args.join(' ')} exited ${code ?? signal}\n${stdout}\n${stderr}`));
     });
   });
@@ -65,6 +65,11 @@ const drizzleKit = (dir, ...args) =>
   });
 
 const quarry = (...args) => run(QUARRY_BIN, [...args, '--url', server.origin, '--token', server.adminToken]);
+
+// `migrate status` exits 0 when everything is applied, 3 with pending and 4 with modified or
+// missing migrations (docs/migrations.md); the states are in its JSON either way.
+const quarryStatus = (...args) =>
+  run(QUARRY_BIN, [...args, '--url', server.origin, '--token', server.adminToken], { okCodes: [0, 3, 4] });
 
 // v1: parent.name nullable; v2: NOT NULL with a default (a rebuild for "sqlite", ALTER COLUMN
 // for "turso").
@@ -112,8 +117,12 @@ async function applyQuarryHistory(dir, ns) {
 }
 
 async function statusOf(ns, folder) {
-  const { stdout } = await quarry('migrate', 'status', '--db', ns, '--dir', folder, '--json');
-  return Object.fromEntries(JSON.parse(stdout).migrations.map((m) => [m.id, m.state]));
+  const { stdout, code } = await quarryStatus('migrate', 'status', '--db', ns, '--dir', folder, '--json');
+  const states = Object.fromEntries(JSON.parse(stdout).migrations.map((m) => [m.id, m.state]));
+  const expected = Object.values(states).some((s) => s === 'modified' || s === 'missing') ? 4
+    : Object.values(states).includes('pending') ? 3 : 0;
+  assert.equal(code, expected, `migrate status exit code for ${JSON.stringify(states)}`);
+  return states;
 }
 
 async function seedRows(client) {
