@@ -6,13 +6,17 @@
 //
 // Changes are captured on the connection that makes them (SQLite's pre-update hook), kept
 // pending with the statement and savepoint they belong to, discarded when those roll back, and
-// handed over once SQLite reports the transaction committed (its WAL hook), after the statement
-// that committed it returns. Statements must run through storage (Connection::Step and the
-// functions built on it, see execute.h) for statement and savepoint rollbacks to be seen; a
-// transaction's own ROLLBACK is seen whichever way it ran.
+// numbered when the transaction commits (SQLite's commit hook, under the write lock); they are
+// handed over once the statement that committed returns. Statements must run through storage
+// (Connection::Step and the functions built on it, see execute.h) for statement and savepoint
+// rollbacks to be seen; a transaction's own ROLLBACK is seen whichever way it ran, and a commit
+// made outside Step is handed over at the connection's next statement or when it goes back to
+// its pool.
 //
-// Known limit: a statement that fails under ON CONFLICT FAIL (or RAISE(FAIL)) keeps the rows it
-// changed before failing; they are dropped from the capture as if it had rolled them back.
+// Known limits: a statement that fails under ON CONFLICT FAIL (or RAISE(FAIL)) keeps the rows
+// it changed before failing; they are dropped from the capture as if it had rolled them back.
+// A table rebuild (libSQL's ALTER COLUMN, drizzle-kit's rebuilds) shows as the copy's inserts
+// into the new table under its temporary name and no change to the rebuilt table's rows.
 
 #include <cstdint>
 #include <string>

@@ -1,12 +1,12 @@
 #include "storage/connection.h"
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "common/blocking.h"
+#include "common/sql_tokenizer.h"
 
 namespace quarry::storage {
 namespace {
@@ -231,6 +231,9 @@ int Connection::Step(sqlite3_stmt* stmt) {
   if (sink_ == nullptr) {
     return sqlite3_step(stmt);
   }
+  if (committing_) {
+    FlushCommits();  // a commit made outside Step (a statement reset, a raw step) finished
+  }
   if (sqlite3_stmt_busy(stmt) == 0) {
     statement_mark_ = pending_.size();
   }
@@ -316,9 +319,11 @@ void Connection::FlushCommits() {
   if (!committing_) {
     return;
   }
-  if (InTransaction()) {
-    // COMMIT failed (e.g. busy) and the transaction is still open: its changes are pending
-    // again, and the number is spent with nothing in it.
+  if (committing_in_step_ && InTransaction()) {
+    // The statement stepped through Step that was committing failed (a COMMIT that found the
+    // database busy) and the transaction is still open: its changes are pending again, and the
+    // number is spent with nothing in it. (A commit made outside Step is only seen here later,
+    // maybe inside the next transaction: it finished, since no rollback followed it.)
     committing_changes_.insert(committing_changes_.end(), std::make_move_iterator(pending_.begin()),
                                std::make_move_iterator(pending_.end()));
     pending_ = std::move(committing_changes_);
@@ -332,53 +337,44 @@ void Connection::FlushCommits() {
 
 namespace {
 
-// The next word of `sql` from `pos` (letters, digits, '_'; or a quoted identifier), lower-cased,
-// after whitespace and comments; advances `pos`.
-std::string NextWord(std::string_view sql, size_t& pos) {
-  while (pos < sql.size()) {
-    if (std::isspace(static_cast<unsigned char>(sql[pos]))) {
-      ++pos;
-    } else if (sql.substr(pos, 2) == "--") {
-      size_t end = sql.find('\n', pos);
-      pos = end == std::string_view::npos ? sql.size() : end + 1;
-    } else if (sql.substr(pos, 2) == "/*") {
-      size_t end = sql.find("*/", pos + 2);
-      pos = end == std::string_view::npos ? sql.size() : end + 2;
-    } else {
-      break;
-    }
+// The next significant token of `tokens` as a name: a word upper-cased, a quoted identifier
+// unquoted and upper-cased (savepoint names compare without case); empty at the end. `quoted`
+// tells a quoted name (which is never a keyword: "savepoint" is a name) from a word.
+struct Name {
+  std::string text;
+  bool quoted = false;
+  bool Is(std::string_view keyword) const { return !quoted && text == keyword; }
+};
+
+Name NextName(sql::SqlTokenizer& tokens) {
+  std::optional<sql::Token> token = tokens.NextSignificant();
+  if (!token) {
+    return {};
   }
-  std::string word;
-  if (pos < sql.size() &&
-      (sql[pos] == '"' || sql[pos] == '`' || sql[pos] == '[' || sql[pos] == '\'')) {
-    char close = sql[pos] == '[' ? ']' : sql[pos];
-    for (++pos; pos < sql.size(); ++pos) {
-      if (sql[pos] == close) {
-        if (close != ']' && pos + 1 < sql.size() && sql[pos + 1] == close) {
-          ++pos;  // a doubled quote is one quote character
-        } else {
-          ++pos;
-          break;
-        }
+  std::string_view text = token->text;
+  if ((token->kind == sql::TokenKind::kQuotedIdentifier ||
+       token->kind == sql::TokenKind::kString) &&
+      text.size() >= 2) {
+    char close = text.back();
+    std::string unquoted;
+    for (size_t i = 1; i + 1 < text.size(); ++i) {
+      unquoted += text[i];
+      if (text[i] == close && close != ']' && i + 2 < text.size() && text[i + 1] == close) {
+        ++i;  // a doubled quote is one quote character
       }
-      word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[pos])));
     }
-    return word;
+    return {sql::UpperAscii(unquoted), true};
   }
-  while (pos < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[pos])) ||
-                              sql[pos] == '_' || static_cast<unsigned char>(sql[pos]) >= 0x80)) {
-    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[pos++])));
-  }
-  return word;
+  return {sql::UpperAscii(text), false};
 }
 
 }  // namespace
 
-void Connection::NoteSavepointStatement(std::string_view sql) {
-  size_t pos = 0;
-  std::string verb = NextWord(sql, pos);
-  if (verb == "savepoint") {
-    savepoints_.emplace_back(NextWord(sql, pos), pending_.size());
+void Connection::NoteSavepointStatement(std::string_view sql_text) {
+  sql::SqlTokenizer tokens(sql_text);
+  Name verb = NextName(tokens);
+  if (verb.Is("SAVEPOINT")) {
+    savepoints_.emplace_back(NextName(tokens).text, pending_.size());
     return;
   }
   auto find = [&](const std::string& name) -> std::optional<size_t> {
@@ -389,29 +385,29 @@ void Connection::NoteSavepointStatement(std::string_view sql) {
     }
     return std::nullopt;
   };
-  if (verb == "release") {
-    std::string name = NextWord(sql, pos);
-    if (name == "savepoint") {
-      name = NextWord(sql, pos);
+  if (verb.Is("RELEASE")) {
+    Name name = NextName(tokens);
+    if (name.Is("SAVEPOINT")) {
+      name = NextName(tokens);
     }
-    if (auto i = find(name)) {
+    if (auto i = find(name.text)) {
       savepoints_.resize(*i);
     }
     return;
   }
-  if (verb == "rollback") {
-    std::string word = NextWord(sql, pos);
-    if (word == "transaction") {
-      word = NextWord(sql, pos);
+  if (verb.Is("ROLLBACK")) {
+    Name word = NextName(tokens);
+    if (word.Is("TRANSACTION")) {
+      word = NextName(tokens);
     }
-    if (word != "to") {
+    if (!word.Is("TO")) {
       return;  // a whole-transaction rollback: the rollback hook saw it
     }
-    std::string name = NextWord(sql, pos);
-    if (name == "savepoint") {
-      name = NextWord(sql, pos);
+    Name name = NextName(tokens);
+    if (name.Is("SAVEPOINT")) {
+      name = NextName(tokens);
     }
-    if (auto i = find(name)) {
+    if (auto i = find(name.text)) {
       pending_.resize(std::min(pending_.size(), savepoints_[*i].second));
       savepoints_.resize(*i + 1);
     }

@@ -152,7 +152,7 @@ class Connection {
   // Change capture; all unused while sink_ is null.
   CommitSink* sink_ = nullptr;
   std::vector<RowChange> pending_;  // changes of the open transaction, in order
-  // Open savepoints (names lower-cased) and the size of pending_ when each began.
+  // Open savepoints (names upper-cased) and the size of pending_ when each began.
   std::vector<std::pair<std::string, size_t>> savepoints_;
   size_t statement_mark_ = 0;  // size of pending_ when the statement in Step began
   bool in_step_ = false;

@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <chrono>
 
+#include "common/sql_tokenizer.h"
 #include "storage/client_ddl.h"
 
 namespace quarry::storage {
@@ -82,23 +82,6 @@ Status CheckSingleStatement(Connection& conn, std::string_view tail) {
                 "SQL string holds more than one statement; use a batch or sequence");
 }
 
-// Skips whitespace and comments from `pos`.
-void SkipSpace(std::string_view sql, size_t& pos) {
-  while (pos < sql.size()) {
-    if (std::isspace(static_cast<unsigned char>(sql[pos]))) {
-      ++pos;
-    } else if (sql.substr(pos, 2) == "--") {
-      size_t end = sql.find('\n', pos);
-      pos = end == std::string_view::npos ? sql.size() : end + 1;
-    } else if (sql.substr(pos, 2) == "/*") {
-      size_t end = sql.find("*/", pos + 2);
-      pos = end == std::string_view::npos ? sql.size() : end + 2;
-    } else {
-      return;
-    }
-  }
-}
-
 }  // namespace
 
 std::string FormatBytes(size_t bytes) {
@@ -112,59 +95,38 @@ std::string FormatBytes(size_t bytes) {
 }
 
 SqlVerb LeadingVerb(std::string_view sql) {
-  // Walks the top level of the statement (outside parentheses, strings and comments) until
-  // the first verb keyword; a WITH clause's CTE bodies sit inside parentheses.
-  size_t pos = 0;
+  // Walks the top level of the statement (outside parentheses) to the first verb keyword; a
+  // WITH clause's CTE bodies sit inside parentheses.
+  sql::SqlTokenizer tokens(sql);
   int depth = 0;
   bool first_word = true;
-  while (true) {
-    SkipSpace(sql, pos);
-    if (pos >= sql.size()) {
+  while (std::optional<sql::Token> token = tokens.NextSignificant()) {
+    if (token->kind == sql::TokenKind::kSemicolon && !first_word) {
       return SqlVerb::kOther;
     }
-    char c = sql[pos];
-    if (c == '(') {
-      ++depth;
-      ++pos;
-    } else if (c == ')') {
-      --depth;
-      ++pos;
-    } else if (c == '\'' || c == '"' || c == '`' || c == '[') {
-      char close = c == '[' ? ']' : c;
-      size_t end = sql.find(close, pos + 1);
-      pos = end == std::string_view::npos ? sql.size() : end + 1;
-    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      size_t start = pos;
-      while (pos < sql.size() &&
-             (std::isalnum(static_cast<unsigned char>(sql[pos])) || sql[pos] == '_')) {
-        ++pos;
-      }
-      if (depth > 0) {
-        continue;
-      }
-      std::string word;
-      for (size_t i = start; i < pos; ++i) {
-        word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i])));
-      }
-      if (word == "INSERT" || word == "REPLACE") {
-        return SqlVerb::kInsert;
-      }
-      if (word == "UPDATE") {
-        return SqlVerb::kUpdate;
-      }
-      if (word == "DELETE") {
-        return SqlVerb::kDelete;
-      }
-      if (word == "SELECT" || word == "VALUES" || (first_word && word != "WITH")) {
-        return SqlVerb::kOther;
-      }
-      first_word = false;
-    } else if (c == ';') {
-      return SqlVerb::kOther;
-    } else {
-      ++pos;
+    if (token->kind == sql::TokenKind::kOperator) {
+      depth += token->text == "(" ? 1 : token->text == ")" ? -1 : 0;
+      continue;
     }
+    if (token->kind != sql::TokenKind::kWord || depth > 0) {
+      continue;
+    }
+    std::string word = sql::UpperAscii(token->text);
+    if (word == "INSERT" || word == "REPLACE") {
+      return SqlVerb::kInsert;
+    }
+    if (word == "UPDATE") {
+      return SqlVerb::kUpdate;
+    }
+    if (word == "DELETE") {
+      return SqlVerb::kDelete;
+    }
+    if (word == "SELECT" || word == "VALUES" || (first_word && word != "WITH")) {
+      return SqlVerb::kOther;
+    }
+    first_word = false;
   }
+  return SqlVerb::kOther;
 }
 
 size_t EstimateRowBytes(sqlite3_stmt* stmt, int columns) {
@@ -184,6 +146,7 @@ Result<StmtOutcome> ExecuteStmt(Connection& conn, std::string_view sql,
                                 RowSink* sink, size_t max_result_bytes) {
   auto start = std::chrono::steady_clock::now();
   QUARRY_ASSIGN_OR_RETURN(auto client_ddl, RunClientDdl(conn, sql, /*only_statement=*/true));
+  conn.FlushCommits();  // client DDL may step statements of its own
   if (client_ddl) {
     if (sink != nullptr) {
       sink->Begin(nullptr);  // no columns, no rows
@@ -211,6 +174,10 @@ Result<StmtOutcome> ExecuteStmt(Connection& conn, std::string_view sql,
     if (sink != nullptr && sink->wants_rows()) {
       result_bytes += EstimateRowBytes(stmt.get(), columns);
       if (result_bytes > max_result_bytes) {
+        // Resetting a write that returns rows (INSERT ... RETURNING) in autocommit commits it:
+        // hand that commit over now rather than at the connection's next use.
+        stmt = Statement();
+        conn.FlushCommits();
         return Status(ErrorCode::kResponseTooLarge,
                       "the result is larger than the limit of " + FormatBytes(max_result_bytes) +
                           "; select fewer rows or smaller values (LIMIT/OFFSET, or ranges)");
@@ -249,6 +216,7 @@ Status ExecuteScript(Connection& conn, std::string_view sql) {
   std::string_view rest = sql;
   while (true) {
     QUARRY_ASSIGN_OR_RETURN(auto client_ddl, RunClientDdl(conn, rest, /*only_statement=*/false));
+    conn.FlushCommits();  // client DDL may step statements of its own
     if (client_ddl) {
       rest = rest.substr(*client_ddl);
       continue;

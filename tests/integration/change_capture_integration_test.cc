@@ -116,6 +116,38 @@ TEST_F(ChangeCaptureTest, StreamTransactionsCommittedAndRolledBack) {
   EXPECT_EQ(Count(), 4);
 }
 
+// Review findings: a savepoint named like the keyword, and a write committed by resetting its
+// statement (a RETURNING result past the size limit), then a transaction rolled back.
+TEST_F(ChangeCaptureTest, QuotedSavepointNamesAndCommitsByReset) {
+  Post("/db/default/v2/pipeline",
+       Pipeline({"BEGIN", "INSERT INTO t VALUES (20, 'kept')", "SAVEPOINT \"savepoint\"",
+                 "INSERT INTO t VALUES (21, 'undone')", "ROLLBACK TO \"savepoint\"",
+                 "RELEASE \"savepoint\"", "COMMIT"}));
+  EXPECT_EQ(Count(), 1);
+
+  CountingObserver observer;
+  TestServer small([&](server::ServerConfig& config) {
+    config.change_observer = &observer;
+    config.max_result_bytes = 4096;
+  });
+  ASSERT_TRUE(small.ok()) << small.error();
+  client::HttpConnection http("127.0.0.1", small.port(), small.url(), {});
+  auto post = [&](const std::string& body) {
+    auto response = http.Send("POST", "/v2/pipeline", body, small.AdminToken());
+    EXPECT_TRUE(response.ok());
+    return response.ok() ? response->body : std::string();
+  };
+  post(Pipeline({"CREATE TABLE r (id INTEGER PRIMARY KEY, v BLOB)"}));
+  std::string too_large =
+      post(Pipeline({"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) "
+                     "INSERT INTO r SELECT x, randomblob(1000) FROM n RETURNING *"}));
+  EXPECT_NE(too_large.find("RESPONSE_TOO_LARGE"), std::string::npos) << too_large;
+  // The rows committed when the statement was reset, and are seen once, now.
+  EXPECT_EQ(observer.Count("default", "r"), 3);
+  post(Pipeline({"BEGIN", "INSERT INTO r VALUES (10, NULL)", "ROLLBACK"}));
+  EXPECT_EQ(observer.Count("default", "r"), 3);
+}
+
 TEST_F(ChangeCaptureTest, SequenceBatchCursorAndLegacyDoors) {
   json::object sequence{{"type", "sequence"},
                         {"sql", "INSERT INTO t VALUES (10, 'a'); INSERT INTO t VALUES (11, 'b');"}};
