@@ -5,7 +5,8 @@
 #
 #   ./scripts/serve.sh                 runs the server in the foreground (Ctrl-C stops it)
 #   ./scripts/serve.sh --background    returns once the server listens; it keeps running,
-#                                      its output in <data folder>/serve.log
+#                                      its output in <data folder>/serve.log. When a Quarry
+#                                      server already listens there, it says so and returns.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 background=0
@@ -15,6 +16,32 @@ for arg in "$@"; do
 done
 "$root/scripts/build.sh" quarry
 bin="$root/build/src/cli/quarry"
+
+# The address the server will listen on: --listen, else QUARRY_LISTEN, else the default.
+listen=${QUARRY_LISTEN:-127.0.0.1:8080}
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --listen=*) listen=${args[$i]#--listen=} ;;
+    --listen) listen=${args[$((i + 1))]:-$listen} ;;
+  esac
+done
+
+# True when a Quarry server answers GET /version on $listen (plain bash: no curl needed).
+quarry_listening() {
+  local host=${listen%:*} port=${listen##*:} answer=""
+  host=${host#[}
+  host=${host%]}
+  exec 4<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+  printf 'GET /version HTTP/1.0\r\nHost: %s\r\n\r\n' "$listen" >&4
+  answer=$(timeout 5 cat <&4 || true)
+  exec 4<&-
+  [[ "$answer" == *"quarry "* ]]
+}
+
+if ((background == 1)) && quarry_listening; then
+  echo "A Quarry server already listens on $listen; using it."
+  exit 0
+fi
 if ((background == 0)); then
   exec "$bin" serve ${args[@]+"${args[@]}"}
 fi
