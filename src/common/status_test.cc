@@ -18,6 +18,25 @@ TEST(StatusTest, ProtocolCodes) {
   EXPECT_TRUE(Status::Ok().ok());
 }
 
+// Issue 6, defect 8: every SQLite error was HTTP 400, also the server's own trouble.
+TEST(StatusTest, SqliteErrorsMapToHttpByCause) {
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "busy", 5).HttpStatus(), 503);            // SQLITE_BUSY
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "locked", 6).HttpStatus(), 503);          // SQLITE_LOCKED
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "full", 13).HttpStatus(), 507);           // SQLITE_FULL
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "io", 10 | (3 << 8)).HttpStatus(), 500);  // IOERR_WRITE
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "corrupt", 11).HttpStatus(), 500);
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "auth", 23).HttpStatus(), 403);
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "syntax", 1).HttpStatus(), 400);
+  EXPECT_EQ(Status(ErrorCode::kSqlite, "unique", 19 | (8 << 8)).HttpStatus(), 400);
+}
+
+// Issue 6, defect 8: one code served three different stored-SQL failures.
+TEST(StatusTest, StoredSqlFailuresHaveTheirOwnCodes) {
+  EXPECT_EQ(Status(ErrorCode::kSqlIdExists, "x").WireCode(), "SQL_EXISTS");
+  EXPECT_EQ(Status(ErrorCode::kTooManyStoredSql, "x").WireCode(), "SQL_STORE_TOO_MANY");
+  EXPECT_EQ(Status(ErrorCode::kStoredSqlTooLarge, "x").WireCode(), "SQL_STORE_TOO_LARGE");
+}
+
 TEST(StatusTest, ResultHoldsValueOrStatus) {
   Result<int> good = 4;
   Result<int> bad = Status(ErrorCode::kNotFound, "gone");

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <stdexcept>
 
 namespace quarry {
 namespace {
@@ -18,6 +19,20 @@ TEST(ThreadPoolTest, RunsEveryTaskBeforeDestruction) {
     }
   }
   EXPECT_EQ(ran.load(), 10000);
+}
+
+// Issue 6, defect 8: ThreadPool::Loop caught nothing, so an escaped exception ended the
+// process (std::terminate) instead of failing one task.
+TEST(ThreadPoolTest, ATaskThatThrowsDoesNotStopThePool) {
+  std::atomic<int> ran{0};
+  {
+    ThreadPool pool(1);
+    pool.Submit([] { throw std::runtime_error("a bug in one task"); });
+    for (int i = 0; i < 100; ++i) {
+      pool.Submit([&] { ran.fetch_add(1); });
+    }
+  }
+  EXPECT_EQ(ran.load(), 100);
 }
 
 TEST(ThreadPoolTest, BlockedTasksDoNotStarveOthers) {

@@ -392,5 +392,31 @@ TEST_F(HranaServiceTest, SqlWithNulIsRefused) {
   EXPECT_EQ(Count("t"), 0);  // the table is still there
 }
 
+// Issue 6, defect 8: the legacy API refused transaction control by a text check that ";COMMIT"
+// slipped past, committing the statements before it while the request then failed.
+TEST_F(HranaServiceTest, LegacyRequestsCannotEndTheirTransaction) {
+  Pipeline(Exec("CREATE TABLE t(x)", "", true));
+  for (const char* control : {";COMMIT", " ; ; commit", "/* c */ END", "ROLLBACK"}) {
+    std::string body =
+        json::serialize(json::object{{"statements", json::array{"INSERT INTO t VALUES (1)", control,
+                                                                "INSERT INTO t VALUES (2)"}}});
+    auto out = service_->Legacy({"default"}, body);
+    EXPECT_FALSE(out.ok()) << control;
+    EXPECT_EQ(Count("t"), 0) << control;
+  }
+}
+
+// Issue 6, defect 8: a stored SQL text over the stream's bytes got the code of an id in use.
+TEST_F(HranaServiceTest, StoredSqlFailuresAreToldApart) {
+  json::object store{{"type", "store_sql"}, {"sql_id", 1}, {"sql", "SELECT 1"}};
+  json::object big{{"type", "store_sql"}, {"sql_id", 2}, {"sql", std::string(2 << 20, ' ')}};
+  json::object out = Pipeline(json::serialize(
+      json::object{{"baton", nullptr}, {"requests", json::array{store, store, big}}}));
+  auto& results = out["results"].as_array();
+  EXPECT_EQ(results[0].as_object()["type"], "ok");
+  EXPECT_EQ(results[1].as_object()["error"].as_object()["code"], "SQL_EXISTS");
+  EXPECT_EQ(results[2].as_object()["error"].as_object()["code"], "SQL_STORE_TOO_LARGE");
+}
+
 }  // namespace
 }  // namespace quarry::protocol
