@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "storage/change_observer.h"
 
@@ -44,6 +45,10 @@ struct ServerConfig {
   // For a program embedding the server (and tests): sees every committed change of every
   // namespace. Not a flag; must outlive the server.
   storage::ChangeObserver* change_observer = nullptr;
+  // For tests: the clock that times idle streams and write transactions (must outlive the
+  // server). With one other than Clock::Steady(), streams expire only when
+  // QuarryServer::ExpireStreamsNow is called.
+  const Clock* stream_clock = &Clock::Steady();
 
   // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits.
   Status Validate() const;

@@ -78,7 +78,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   limits.max_streams_per_namespace = cfg.max_streams_per_namespace;
   limits.max_streams_per_token = cfg.max_streams_per_token;
   limits.max_response_bytes = cfg.max_response_bytes;
-  server->streams_ = std::make_unique<protocol::StreamManager>(limits);
+  server->streams_ = std::make_unique<protocol::StreamManager>(limits, *cfg.stream_clock);
   storage::NamespaceStore* store = server->store_.get();
   server->hrana_ = std::make_unique<protocol::HranaService>(
       [store](std::string_view ns) { return store->Get(ns); }, *server->streams_);

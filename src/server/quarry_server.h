@@ -41,6 +41,9 @@ class QuarryServer {
   void Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
   storage::NamespaceStore& store() { return *store_; }
+  // One pass of stream expiry (idle streams, write transactions held too long), as the
+  // background thread does every 100 ms; for tests that run the server on a ManualClock.
+  void ExpireStreamsNow() { streams_->ExpireNow(); }
   const auth::KeyPair& key() const { return *key_; }
 
  private:

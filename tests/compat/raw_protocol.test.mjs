@@ -3,7 +3,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, hrana, exec, stmt, close, okResults, query1, rawRequest, sleep,
+  startServer, hrana, exec, stmt, close, okResults, query1, rawRequest,
 } from './harness.mjs';
 
 let server;
@@ -609,47 +609,16 @@ describe('namespace deleted mid-stream', () => {
 });
 
 describe('timeouts', () => {
-  test('idle stream expires and its transaction is rolled back', async () => {
-    const s = await startServer({ args: ['--stream-idle-timeout-ms', '500'] });
+  // What the timeouts do is tested on a clock the test moves, over HTTP, in
+  // tests/integration/limits_integration_test.cc (IdleStreamsAndLongWriteTransactionsAreRolledBack);
+  // here, that the binary takes the flags and serves with them.
+  test('--stream-idle-timeout-ms and --txn-timeout-ms are accepted', async () => {
+    const s = await startServer({ args: ['--stream-idle-timeout-ms', '500', '--txn-timeout-ms', '500'] });
     try {
       await s.createNamespace('t');
       await query1(s, 'CREATE TABLE x (v)', [], { ns: 't' });
-      const r1 = await hrana(s, { requests: [exec('BEGIN'), exec('INSERT INTO x VALUES (1)')] }, { ns: 't' });
+      const r1 = await hrana(s, { requests: [exec('BEGIN'), exec('INSERT INTO x VALUES (1)'), exec('COMMIT')] }, { ns: 't' });
       okResults(r1);
-      // Within the timeout the stream is alive.
-      await sleep(200);
-      const r2 = await hrana(s, { baton: r1.json.baton, requests: [exec('INSERT INTO x VALUES (2)')] }, { ns: 't' });
-      okResults(r2);
-      await sleep(1500);
-      const r3 = await hrana(s, { baton: r2.json.baton, requests: [exec('COMMIT')] }, { ns: 't' });
-      assert.equal(r3.status, 400, `expired baton: HTTP ${r3.status} ${r3.text}`);
-      const count = await query1(s, 'SELECT count(*) FROM x', [], { ns: 't' });
-      assert.equal(count.rows[0][0].value, '0');
-      // The write lock was released.
-      await query1(s, 'INSERT INTO x VALUES (3)', [], { ns: 't' });
-    } finally {
-      await s.stop();
-    }
-  });
-
-  test('write transaction timeout → TRANSACTION_TIMEOUT and the lock is released', async () => {
-    const s = await startServer({ args: ['--txn-timeout-ms', '500'] });
-    try {
-      await s.createNamespace('t');
-      await query1(s, 'CREATE TABLE x (v)', [], { ns: 't' });
-      const r1 = await hrana(s, { requests: [exec('BEGIN IMMEDIATE'), exec('INSERT INTO x VALUES (1)')] }, { ns: 't' });
-      okResults(r1);
-      await sleep(1200);
-      // Another client can write: the timed-out transaction no longer holds the lock.
-      const started = Date.now();
-      await query1(s, 'INSERT INTO x VALUES (2)', [], { ns: 't' });
-      assert.ok(Date.now() - started < 3000, 'other writer waited for the lock');
-      const r2 = await hrana(s, { baton: r1.json.baton, requests: [exec('INSERT INTO x VALUES (3)'), exec('COMMIT')] }, { ns: 't' });
-      const err = errorOf(r2);
-      assert.ok(refusedAt(r2), `timed-out transaction still usable: ${r2.text}`);
-      assert.equal(err.code, 'TRANSACTION_TIMEOUT', JSON.stringify(err));
-      const rows = await query1(s, 'SELECT v FROM x ORDER BY v', [], { ns: 't' });
-      assert.deepEqual(rows.rows.map((row) => row[0].value), ['2']);
     } finally {
       await s.stop();
     }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "client/http_connection.h"
+#include "common/clock.h"
 #include "test_server.h"
 
 namespace quarry {
@@ -183,6 +184,50 @@ TEST(LimitsTest, ConnectionsPerNamespaceAreBounded) {
     }
   }
   EXPECT_EQ(refused, 2);
+}
+
+// The idle-stream and write-lock timeouts, end to end over HTTP, on a clock the test moves
+// (these were Node tests that slept 1.5 s and 1.2 s).
+TEST(LimitsTest, IdleStreamsAndLongWriteTransactionsAreRolledBack) {
+  ManualClock clock;
+  TestServer server([&](server::ServerConfig& config) {
+    config.stream_clock = &clock;
+    config.stream_idle_timeout = std::chrono::milliseconds(500);
+    config.transaction_timeout = std::chrono::milliseconds(300);
+  });
+  ASSERT_TRUE(server.ok()) << server.error();
+  Http rw(server, server.AdminToken());
+  rw.Post("/v2/pipeline", Pipeline({"CREATE TABLE x (v)"}));
+  auto baton_of = [](const client::HttpResponse& response) {
+    return std::string(json::parse(response.body).at("baton").as_string());
+  };
+
+  // Idle (a read transaction, which holds no write lock): alive within the timeout, expired
+  // past it.
+  auto begun = rw.Post("/v2/pipeline", Pipeline({"BEGIN", "SELECT count(*) FROM x"}, "", false));
+  clock.Advance(std::chrono::milliseconds(499));
+  server.server().ExpireStreamsNow();
+  auto alive =
+      rw.Post("/v2/pipeline", Pipeline({"SELECT count(*) FROM x"}, baton_of(begun), false));
+  EXPECT_EQ(Http::Result(alive, 0).at("type"), "ok") << alive.body;
+  clock.Advance(std::chrono::milliseconds(500));
+  server.server().ExpireStreamsNow();
+  auto expired = rw.Post("/v2/pipeline", Pipeline({"COMMIT"}, baton_of(alive)));
+  EXPECT_EQ(expired.status, 400) << expired.body;
+  EXPECT_NE(expired.body.find("STREAM_EXPIRED"), std::string::npos) << expired.body;
+
+  // Holding the write lock past the transaction limit: rolled back, the lock released, and
+  // the stream says why.
+  auto locked =
+      rw.Post("/v2/pipeline", Pipeline({"BEGIN IMMEDIATE", "INSERT INTO x VALUES (3)"}, "", false));
+  clock.Advance(std::chrono::milliseconds(300));
+  server.server().ExpireStreamsNow();
+  auto other = rw.Post("/v2/pipeline", Pipeline({"INSERT INTO x VALUES (4)"}));
+  EXPECT_EQ(Http::Result(other, 0).at("type"), "ok") << other.body;
+  auto late = rw.Post("/v2/pipeline", Pipeline({"COMMIT"}, baton_of(locked)));
+  EXPECT_NE(late.body.find("TRANSACTION_TIMEOUT"), std::string::npos) << late.body;
+  auto count = rw.Post("/v2/pipeline", Pipeline({"SELECT count(*) FROM x"}));
+  EXPECT_NE(count.body.find(R"("value":"1")"), std::string::npos) << count.body;  // only 4
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ class TestServer {
   std::string url() const;
   std::string url(const std::string& ns) const { return url() + "/db/" + ns; }
   const std::filesystem::path& data_dir() const { return dir_.path(); }
+  server::QuarryServer& server() { return *server_; }
   // A token signed with the server's key: admin over every namespace.
   std::string AdminToken() const;
   // A token for `access` over every namespace (a different token each call: its subject).
