@@ -45,15 +45,4 @@ std::string SqlLiteral(const Value& value) {
   return "NULL";
 }
 
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    out += c;
-    if (c == '"') {
-      out += '"';
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace quarry::cli

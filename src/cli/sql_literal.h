@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "client/client.h"
+#include "common/sql_statement.h"
 
 namespace quarry::cli {
 
@@ -15,6 +16,6 @@ namespace quarry::cli {
 std::string SqlLiteral(const client::Value& value);
 
 // "name" with "" for a quote: a safe identifier whatever `name` holds.
-std::string QuoteIdentifier(std::string_view name);
+using sql::QuoteIdentifier;
 
 }  // namespace quarry::cli

@@ -134,4 +134,22 @@ bool IsBeginReadonly(std::string_view sql) {
   return next == "READONLY" && words.AtEnd();
 }
 
+namespace {
+
+std::string Quote(std::string_view text, char quote) {
+  std::string out(1, quote);
+  for (char c : text) {
+    out += c;
+    if (c == quote) {
+      out += quote;
+    }
+  }
+  return out + quote;
+}
+
+}  // namespace
+
+std::string QuoteIdentifier(std::string_view name) { return Quote(name, '"'); }
+std::string QuoteString(std::string_view text) { return Quote(text, '\''); }
+
 }  // namespace quarry::sql

@@ -6,6 +6,8 @@
 // comments; where a statement ends is decided by SQLite's sqlite3_complete(), which also knows
 // CREATE TRIGGER ... BEGIN ... END bodies.
 //
+// Also the two ways of writing a name or a text into SQL, for the SQL Quarry generates.
+//
 // These classify; they never authorize. What a client may do is decided by SQLite's authorizer
 // (auth/sql_authorizer.h) when the statement is prepared. Pure functions, thread-safe.
 
@@ -71,5 +73,10 @@ bool IsGroupableWrite(std::string_view sql);
 // True for libSQL's `BEGIN [TRANSACTION] READONLY` (any case, spacing and comments), alone or
 // followed by ';' and anything else.
 bool IsBeginReadonly(std::string_view sql);
+
+// `name` as a quoted identifier: "name", a '"' inside doubled.
+std::string QuoteIdentifier(std::string_view name);
+// `text` as a string literal: 'text', a "'" inside doubled.
+std::string QuoteString(std::string_view text);
 
 }  // namespace quarry::sql

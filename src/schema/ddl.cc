@@ -124,24 +124,6 @@ const char* SqlType(const FieldType& type) {
   return "ANY";
 }
 
-std::string QuoteIdentifier(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) {
-    out += c;
-    if (c == '"') out += '"';
-  }
-  return out + "\"";
-}
-
-std::string QuoteString(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
 std::string DefaultExpression(const DefaultValue& value) {
   switch (value.kind) {
     case DefaultValue::Kind::kLiteral:

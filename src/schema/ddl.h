@@ -6,14 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "common/sql_statement.h"
 #include "schema/model.h"
 
 namespace quarry::schema {
 
 // "name" with embedded double quotes doubled.
-std::string QuoteIdentifier(const std::string& name);
+using sql::QuoteIdentifier;
 // 'text' with embedded single quotes doubled.
-std::string QuoteString(const std::string& text);
+using sql::QuoteString;
 
 // The column definition of a stored field, as inside CREATE TABLE (and usable in ALTER TABLE
 // ADD COLUMN where SQLite allows it): "name" TYPE [NOT NULL] [PRIMARY KEY] [UNIQUE] [DEFAULT]

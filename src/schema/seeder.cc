@@ -68,18 +68,6 @@ Status ExecAll(sqlite3* db, std::string_view sql) {
 
 }  // namespace
 
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    out.push_back(c);
-    if (c == '"') {
-      out.push_back('"');
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
 Result<std::vector<SeedStatement>> PlanJsonSeed(std::string_view json_text,
                                                 std::string_view source) {
   const std::string where(source);

@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/sql_statement.h"
 #include "common/status.h"
 #include "storage/connection.h"
 
@@ -45,7 +46,7 @@ Result<std::vector<SeedStatement>> PlanJsonSeed(std::string_view json_text,
                                                 std::string_view source);
 
 // Double-quotes an SQL identifier.
-std::string QuoteIdentifier(std::string_view name);
+using sql::QuoteIdentifier;
 
 struct SeedReport {
   int64_t inserted = 0;  // rows inserted (JSON) or rows changed (SQL)

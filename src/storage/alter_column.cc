@@ -7,6 +7,8 @@
 #include <limits>
 #include <vector>
 
+#include "common/sql_statement.h"
+
 namespace quarry::storage {
 namespace {
 
@@ -124,27 +126,8 @@ Status Invalid(const std::string& what) {
   return Status(ErrorCode::kInvalidArgument, "ALTER TABLE ... ALTER COLUMN: " + what);
 }
 
-std::string Quote(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    out += c;
-    if (c == '"') {
-      out += '"';
-    }
-  }
-  return out + "\"";
-}
-
-std::string QuoteText(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') {
-      out += '\'';
-    }
-  }
-  return out + "'";
-}
+std::string Quote(std::string_view name) { return sql::QuoteIdentifier(name); }
+std::string QuoteText(std::string_view text) { return sql::QuoteString(text); }
 
 // Rows of a query with text parameters, as strings (NULL as empty).
 Result<std::vector<std::vector<std::string>>> Query(Connection& conn, const std::string& sql,
