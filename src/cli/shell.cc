@@ -41,6 +41,7 @@
 #include "cli/statement_splitter.h"
 #include "client/client.h"
 #include "client/url.h"
+#include "common/sql_statement.h"
 
 namespace quarry::cli {
 
@@ -111,29 +112,6 @@ std::vector<std::string> SplitWords(std::string_view line) {
     words.push_back(std::move(word));
   }
   return words;
-}
-
-// The first keyword of `sql`, upper-cased, after whitespace and comments: enough to tell the
-// statements whose row count the shell reports (SQLite decides everything else).
-std::string FirstKeyword(std::string_view sql) {
-  size_t i = 0;
-  while (i < sql.size()) {
-    if (std::isspace(static_cast<unsigned char>(sql[i]))) {
-      ++i;
-    } else if (sql.substr(i, 2) == "--") {
-      i = sql.find('\n', i);
-    } else if (sql.substr(i, 2) == "/*") {
-      size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? end : end + 2;
-    } else {
-      break;
-    }
-  }
-  std::string word;
-  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i]))) {
-    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
-  }
-  return word;
 }
 
 // SIGINT while an interactive shell runs: the handler records it and wakes a wait for a
@@ -292,7 +270,7 @@ class Shell {
     }
     const client::ResultSet& rs = **result;
     std::cout << FormatResult(rs, mode_);
-    std::string keyword = FirstKeyword(sql);
+    std::string keyword = sql::FirstKeyword(sql);
     bool counted = keyword == "INSERT" || keyword == "UPDATE" || keyword == "DELETE" ||
                    keyword == "REPLACE" || keyword == "WITH";
     if (rs.columns.empty() && counted &&
@@ -528,7 +506,7 @@ class Shell {
       std::vector<std::string> virtual_tables;
       for (const auto& row : rs->rows) {
         std::string sql = CellText(row[1]);
-        if (FirstKeyword(sql) == "CREATE" && sql.find("VIRTUAL") != std::string::npos &&
+        if (sql::FirstKeyword(sql) == "CREATE" && sql.find("VIRTUAL") != std::string::npos &&
             sql.find("VIRTUAL") < sql.find('(')) {
           virtual_tables.push_back(CellText(row[0]) + "_");
         }

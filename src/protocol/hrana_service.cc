@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/sql_statement.h"
 #include "protocol/error_json.h"
 #include "protocol/executor.h"
 #include "protocol/json_body.h"
@@ -47,7 +48,7 @@ bool HranaService::IsLoneGroupableWrite(const StreamOwner& owner,
   return streams_.limits().group_commit && !pipeline.baton &&
          owner.access == auth::SqlAccess::kReadWrite && requests.size() == 2 &&
          requests[0].type == Request::Type::kExecute && requests[0].stmt.sql.has_value() &&
-         requests[1].type == Request::Type::kClose && IsGroupableWrite(*requests[0].stmt.sql);
+         requests[1].type == Request::Type::kClose && sql::IsGroupableWrite(*requests[0].stmt.sql);
 }
 
 void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body, Completion done) {
@@ -241,7 +242,7 @@ Result<std::string> HranaService::Legacy(const StreamOwner& owner, std::string_v
   QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
   QUARRY_ASSIGN_OR_RETURN(LegacyRequest legacy, ParseLegacyRequest(parsed));
   for (size_t i = 0; i < legacy.statements.size(); ++i) {
-    if (IsTransactionControl(*legacy.statements[i].sql)) {
+    if (sql::IsTransactionControl(*legacy.statements[i].sql)) {
       return Status(ErrorCode::kInvalidArgument,
                     "statements[" + std::to_string(i) +
                         "]: transaction control is not allowed here; the statements already run "

@@ -43,19 +43,11 @@ bool Evaluate(const Condition& cond, const std::vector<std::optional<bool>>& ste
 
 json::object TypeOnly(const char* type) { return json::object{{"type", type}}; }
 
-bool IsBeginReadonly(std::string_view sql) { return sql::IsBeginReadonly(sql); }
-
 }  // namespace
 
 Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits,
                StreamSlot slot)
     : owner_(std::move(owner)), slot_(std::move(slot)), conn_(std::move(conn)), limits_(limits) {}
-
-std::string FirstKeyword(std::string_view sql) { return sql::FirstKeyword(sql); }
-
-bool IsTransactionControl(std::string_view sql) { return sql::IsTransactionControl(sql); }
-
-bool IsGroupableWrite(std::string_view sql) { return sql::IsGroupableWrite(sql); }
 
 void Stream::SetAccess(storage::AccessMode mode) {
   // A failure leaves the connection denying everything, so it cannot widen access; the next
@@ -64,7 +56,7 @@ void Stream::SetAccess(storage::AccessMode mode) {
 }
 
 std::string_view Stream::TranslateSql(std::string_view sql) {
-  if (sql.size() < 64 && IsBeginReadonly(sql)) {
+  if (sql.size() < 64 && sql::IsBeginReadonly(sql)) {
     read_only_transaction_ = true;
     SetAccess(storage::AccessMode::kReadOnly);
     return "BEGIN DEFERRED";

@@ -76,15 +76,6 @@ struct StreamLimits {
   bool group_commit = true;
 };
 
-// Whether an autocommit statement may join a group commit. Only plain DML qualifies: its
-// meaning is the same inside a savepoint. (Classification for batching only; access control
-// is SQLite's authorizer.)
-bool IsGroupableWrite(std::string_view sql);
-// BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT or RELEASE.
-bool IsTransactionControl(std::string_view sql);
-// The first keyword of `sql`, upper-cased, after whitespace and comments.
-std::string FirstKeyword(std::string_view sql);
-
 class Stream {
  public:
   Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits,
