@@ -5,7 +5,8 @@
 //   binder.cc                 Bind (the order of the passes, error reporting) and the helpers
 //   bind_declarations.cc      models, enums and types; fields; table and column names
 //   bind_arguments.cc         attribute arguments: matching them to parameters, their values
-//   bind_field_attributes.cc  field attributes (@id, @default, @unique, @map, @relation, ...)
+//   bind_field_attributes.cc  field attributes (@id, @unique, @map, @relation, ...)
+//   bind_defaults.cc          @default values, checked against their field's type
 //   bind_model_attributes.cc  model attributes (@@map, @@index, @@unique, @@fts, @@allow, ...)
 //   bind_policies.cc          policy expressions, type-checked against the model
 //   bind_relations.cc         relations across models
@@ -100,12 +101,14 @@ class Binder {
   std::optional<double> NumberArg(const ast::Expr* expr, size_t file, const std::string& what);
   std::optional<int64_t> LengthArg(const ast::Expr* expr, size_t file, const std::string& what);
 
-  // Field attributes and defaults (bind_field_attributes.cc).
+  // Defaults (bind_defaults.cc).
   std::optional<Literal> ScalarDefault(const ast::Expr& e, const FieldType& type,
                                        const std::string& field_name, size_t file);
   std::optional<DefaultValue> BindDefault(const ast::Expr& e, const Field& field, size_t file);
   std::optional<std::string> EnumMember(const ast::Expr& e, const FieldType& type,
                                         const std::string& field_name, size_t file);
+
+  // Field attributes (bind_field_attributes.cc).
   void BindFieldAttributes(Field& field, const ast::Field& f, size_t file);
 
   // Policy expressions (bind_policies.cc).

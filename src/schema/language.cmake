@@ -9,6 +9,7 @@ add_library(quarry_schema
   ${CMAKE_CURRENT_LIST_DIR}/bind_declarations.cc
   ${CMAKE_CURRENT_LIST_DIR}/bind_arguments.cc
   ${CMAKE_CURRENT_LIST_DIR}/bind_field_attributes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/bind_defaults.cc
   ${CMAKE_CURRENT_LIST_DIR}/bind_model_attributes.cc
   ${CMAKE_CURRENT_LIST_DIR}/bind_policies.cc
   ${CMAKE_CURRENT_LIST_DIR}/bind_relations.cc
