@@ -1,6 +1,6 @@
-// Introspection round trip: every valid case of tests/schema/*.test (schema text -> DDL run on an
-// empty database -> introspect) must give back a model with the same DDL, an empty diff, and
-// schema text that formats, binds and again gives the same DDL.
+// Introspection round trip: every valid case (`schema` and `model`) of tests/schema/*.test
+// (schema text -> DDL run on an empty database -> introspect) must give back a model with the
+// same DDL, an empty diff, and schema text that formats, binds and again gives the same DDL.
 
 #include "schema/introspect.h"
 
@@ -51,18 +51,19 @@ std::string Join(const std::vector<std::string>& statements) {
   return out;
 }
 
-// The single-file `schema` cases of a schema .test file.
+// The single-file `schema` and `model` cases of a schema .test file.
 std::vector<std::pair<std::string, std::string>> SchemaCases(const std::filesystem::path& path) {
   // As in schema_test_runner.cc: "file <path>" and the kind are sections up to the kind.
   auto is_section = [](std::string_view line, const test_file::TestCase& so_far) {
     bool kind_seen = false;
     for (const auto& section : so_far.sections) kind_seen |= !section.first.starts_with("file ");
-    return !kind_seen &&
-           (line.starts_with("file ") || line == "schema" || line == "error" || line == "format");
+    return !kind_seen && (line.starts_with("file ") || line == "schema" || line == "model" ||
+                          line == "error" || line == "format");
   };
   std::vector<std::pair<std::string, std::string>> cases;
   for (const test_file::TestCase& c : test_file::ReadTestFile(path, is_section)) {
-    if (c.sections.size() == 1 && c.sections[0].first == "schema" && c.has_expected) {
+    if (c.sections.size() == 1 && c.has_expected &&
+        (c.sections[0].first == "schema" || c.sections[0].first == "model")) {
       cases.emplace_back(path.filename().string() + ": " + c.title, c.sections[0].second);
     }
   }

@@ -33,6 +33,7 @@ quarry_test(schema_test
           ${CMAKE_CURRENT_LIST_DIR}/ddl_test.cc
           ${CMAKE_CURRENT_LIST_DIR}/introspect_test.cc
           ${CMAKE_SOURCE_DIR}/tests/schema/schema_test_runner.cc
+          ${CMAKE_SOURCE_DIR}/tests/schema/model_summary.cc
           ${CMAKE_SOURCE_DIR}/tests/schema_diff/schema_diff_test_runner.cc
           ${CMAKE_SOURCE_DIR}/tests/common/test_file.cc
   LIBS quarry_schema)

@@ -6,7 +6,7 @@
 //   # name: <what the case shows>
 //   file <path>          optional, repeatable: another file of the schema (for imports); its
 //   <text>               text runs to the next section line
-//   schema | error | format
+//   schema | model | error | format
 //   <text of the root file, which is named main.schema>
 //   ----
 //   <expected output, up to the next "# name:" line or the end of the file>
@@ -18,6 +18,10 @@
 //           pragmas and security settings), and every file is formatted, re-parsed and
 //           re-bound: the DDL must not change (the round trip), and formatting twice must
 //           change nothing.
+//   model   the schema is valid; the expected output is what the data API reads from the bound
+//           model beyond the DDL (ModelSummary, model_summary.h: gates, policies, defaults,
+//           field visibility). The DDL is executed and the round trip checked as for `schema`;
+//           the summary must not change in the round trip either.
 //   error   loading or validating fails; the expected output is the error message (every
 //           line of it, each "file:line:column: ...").
 //   format  the expected output is the canonical layout of the root file; formatting it again
@@ -35,6 +39,7 @@
 #include <map>
 #include <sstream>
 
+#include "model_summary.h"
 #include "schema/binder.h"
 #include "schema/ddl.h"
 #include "schema/formatter.h"
@@ -108,7 +113,7 @@ std::string Sanitize(const std::string& s) {
 }
 
 bool IsKind(std::string_view line) {
-  return line == "schema" || line == "error" || line == "format";
+  return line == "schema" || line == "model" || line == "error" || line == "format";
 }
 
 std::vector<SchemaCase> ParseCaseFile(const std::filesystem::path& path,
@@ -147,7 +152,7 @@ std::vector<SchemaCase> ParseCaseFile(const std::filesystem::path& path,
     c.expected_end = parsed.expected_end;
     c.problem = parsed.problem;
     if (c.kind.empty()) {
-      c.problem = "the case has no schema/error/format section";
+      c.problem = "the case has no schema/model/error/format section";
     } else if (!parsed.has_expected && c.problem.empty()) {
       c.problem = "the case has no '----' line";
     }
@@ -242,11 +247,13 @@ TEST_P(SchemaCaseTest, Run) {
   if (!schema.ok()) Bless(c, "(error) " + schema.status().message());
   ASSERT_TRUE(schema.ok()) << schema.status().message();
   std::vector<std::string> ddl = GenerateDdl(*schema);
-  Bless(c, JoinDdl(ddl));
-  EXPECT_EQ(JoinDdl(ddl), c.expected);
+  std::string actual = c.kind == "model" ? ModelSummary(*schema) : JoinDdl(ddl);
+  test_file::TrimTrailingBlankLines(actual);
+  Bless(c, actual);
+  EXPECT_EQ(actual, c.expected);
   EXPECT_EQ(ExecuteDdl(ddl), "");
 
-  // Round trip: format every file, parse and bind again; the DDL must not change.
+  // Round trip: format every file, parse and bind again; the DDL and the model must not change.
   std::map<std::string, std::string> formatted_files;
   for (const auto& [path, text] : c.files) {
     Result<std::string> formatted = FormatSchemaText(text, path);
@@ -264,6 +271,7 @@ TEST_P(SchemaCaseTest, Run) {
   ASSERT_TRUE(reparsed.ok()) << "the formatted schema does not bind: "
                              << reparsed.status().message();
   EXPECT_EQ(JoinDdl(GenerateDdl(*reparsed)), JoinDdl(ddl)) << "round trip changed the DDL";
+  EXPECT_EQ(ModelSummary(*reparsed), ModelSummary(*schema)) << "round trip changed the model";
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, SchemaCaseTest, testing::ValuesIn(LoadCases()),
