@@ -1,5 +1,5 @@
 // Binder: attribute arguments, matched to the attribute's parameters, and their values
-// (strings, name lists, numbers, lengths).
+// (strings, name lists, numbers, lengths, auth() claims).
 
 #include <algorithm>
 #include <charconv>
@@ -145,6 +145,23 @@ std::optional<int64_t> Binder::LengthArg(const ast::Expr* expr, size_t file,
   auto lit = NumberLiteral(*expr, file);
   if (!lit) return std::nullopt;
   return lit->int_value;
+}
+
+std::optional<std::string> Binder::AuthClaim(const ast::Expr& expr, size_t file,
+                                             const std::string& where) {
+  if (expr.kind != ast::ExprKind::kMember) {
+    Err(file, expr.pos, "expected auth().claim in " + where + ", found " + DescribeExpr(expr));
+    return std::nullopt;
+  }
+  if (expr.lhs->kind != ast::ExprKind::kCall || expr.lhs->text != "auth") {
+    Err(file, expr.pos, "'.' applies only to auth(): write auth()." + expr.text);
+    return std::nullopt;
+  }
+  if (!expr.lhs->args.empty()) {
+    Err(file, expr.lhs->pos, "auth() takes no arguments");
+    return std::nullopt;
+  }
+  return expr.text;
 }
 
 }  // namespace quarry::schema::internal

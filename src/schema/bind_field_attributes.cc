@@ -1,6 +1,7 @@
-// Binder: field attributes (@id, @unique, @map, @generated, @relation, the validations
-// @length, @gt/@gte/@lt/@lte, @regex, @email, @url and the @trim/@lower/@upper transforms).
-// @default values are bound in bind_defaults.cc.
+// Binder: field attributes (@id, @unique, @map, @generated, @relation, @updatedAt,
+// @updatedBy, the visibility attributes @omit, @guarded and @secret, the validations @length,
+// @gt/@gte/@lt/@lte, @regex, @email, @url and the @trim/@lower/@upper transforms). @default
+// values are bound in bind_defaults.cc.
 
 #include <regex>
 #include <set>
@@ -13,6 +14,10 @@ void Binder::BindFieldAttributes(Field& field, const ast::Field& f, size_t file)
   std::set<std::string> seen;
   const ast::Expr* default_expr = nullptr;
   bool autoincrement = false;
+  const ast::Attribute* secret_attr = nullptr;
+  const ast::Attribute* guarded_attr = nullptr;
+  const ast::Attribute* omit_attr = nullptr;
+  const ast::Attribute* updated_by_attr = nullptr;
   for (const auto& attr : f.attributes) {
     std::string display = "@" + attr.name;
     if (attr.name != "allow" && !seen.insert(attr.name).second) {
@@ -20,9 +25,9 @@ void Binder::BindFieldAttributes(Field& field, const ast::Field& f, size_t file)
       continue;
     }
     static const std::set<std::string> kKnown = {
-        "id",    "unique", "default", "relation", "map",  "updatedAt", "generated",
-        "email", "url",    "length",  "gt",       "gte",  "lt",        "lte",
-        "regex", "trim",   "lower",   "upper",    "allow"};
+        "id",      "unique", "default",   "relation", "map",   "updatedAt", "updatedBy", "omit",
+        "guarded", "secret", "generated", "email",    "url",   "length",    "gt",        "gte",
+        "lt",      "lte",    "regex",     "trim",     "lower", "upper",     "allow"};
     if (!kKnown.count(attr.name)) {
       Err(file, attr.pos, "unknown field attribute " + display);
       continue;
@@ -89,6 +94,44 @@ void Binder::BindFieldAttributes(Field& field, const ast::Field& f, size_t file)
         continue;
       }
       field.updated_at = true;
+    } else if (attr.name == "updatedBy") {
+      if (!MatchArgs(attr, file, display, {"claim"}, 0, args)) continue;
+      if (field.type.list || (!IsScalar(field.type, ScalarType::kInteger) &&
+                              !IsScalar(field.type, ScalarType::kText))) {
+        Err(file, attr.pos,
+            "@updatedBy applies to Integer and Text fields, not to " + TypeText(field.type) +
+                " field '" + f.name + "'");
+        continue;
+      }
+      std::string claim = "id";
+      if (args[0] != nullptr) {
+        auto named = AuthClaim(*args[0], file, "@updatedBy");
+        if (!named) continue;
+        claim = *named;
+      }
+      field.updated_by_claim = claim;
+      updated_by_attr = &attr;
+    } else if (attr.name == "omit" || attr.name == "guarded") {
+      if (!MatchArgs(attr, file, display, {"scope"}, 0, args)) continue;
+      bool all = false;
+      if (args[0] != nullptr) {
+        if (args[0]->kind != ast::ExprKind::kIdent || args[0]->text != "all") {
+          Err(file, args[0]->pos,
+              "expected 'all' in " + display + "(...), found " + DescribeExpr(*args[0]));
+          continue;
+        }
+        all = true;
+      }
+      if (attr.name == "omit") {
+        field.omit = all ? Field::Omit::kAll : Field::Omit::kDefault;
+        omit_attr = &attr;
+      } else {
+        field.guarded = all ? Field::Guard::kAll : Field::Guard::kDefault;
+        guarded_attr = &attr;
+      }
+    } else if (attr.name == "secret") {
+      if (!MatchArgs(attr, file, display, {}, 0, args)) continue;
+      secret_attr = &attr;
     } else if (attr.name == "generated") {
       if (!MatchArgs(attr, file, display, {"expression", "stored"}, 1, args)) continue;
       auto sql = StringArg(args[0], file, "the SQL expression");
@@ -183,6 +226,32 @@ void Binder::BindFieldAttributes(Field& field, const ast::Field& f, size_t file)
   if (field.generated) {
     if (field.id || field.default_value) {
       Err(file, f.pos, "generated field '" + f.name + "' cannot also be @id or have a @default");
+    }
+    if (updated_by_attr != nullptr) {
+      Err(file, updated_by_attr->pos,
+          "generated field '" + f.name + "' cannot be @updatedBy: SQLite computes its value");
+      field.updated_by_claim.reset();
+    }
+  }
+  if (updated_by_attr != nullptr && field.id) {
+    Err(file, updated_by_attr->pos,
+        "@updatedBy cannot be on the @id field '" + f.name + "': a row's key does not change");
+    field.updated_by_claim.reset();
+  }
+  if (secret_attr != nullptr) {
+    if (field.id) {
+      Err(file, secret_attr->pos,
+          "@id field '" + f.name +
+              "' cannot be @secret: results and change events identify rows by their key");
+    } else if (guarded_attr != nullptr) {
+      Err(file, guarded_attr->pos,
+          "field '" + f.name + "' is @secret, which makes it @guarded(all); remove @guarded");
+    } else if (omit_attr != nullptr) {
+      Err(file, omit_attr->pos,
+          "field '" + f.name + "' is @secret, which is never returned; remove @omit");
+    } else {
+      field.secret = true;
+      field.guarded = Field::Guard::kAll;
     }
   }
 }

@@ -100,6 +100,9 @@ class Binder {
   std::optional<Literal> NumberLiteral(const ast::Expr& expr, size_t file);
   std::optional<double> NumberArg(const ast::Expr* expr, size_t file, const std::string& what);
   std::optional<int64_t> LengthArg(const ast::Expr* expr, size_t file, const std::string& what);
+  // The claim `name` of `auth().name`; `where` names the attribute in messages.
+  std::optional<std::string> AuthClaim(const ast::Expr& expr, size_t file,
+                                       const std::string& where);
 
   // Defaults (bind_defaults.cc).
   std::optional<Literal> ScalarDefault(const ast::Expr& e, const FieldType& type,

@@ -9,7 +9,9 @@
 //   - every model has exactly one @id field, which is stored, required and not a list;
 //   - every relation's fields/references exist, match in count and type, and the references
 //     are the target's primary key or a full (non-partial) unique constraint;
-//   - defaults match their field's type; policy expressions only name fields that exist.
+//   - defaults match their field's type; policy expressions only name fields that exist;
+//   - a @secret field is guarded kAll; relation fields carry no default, @updatedBy, @omit,
+//     @guarded or @secret.
 // Names are the schema's names; `table` and `column` are the SQL names (after @@map/@map).
 // A Schema is a plain value: copyable, no pointers into itself.
 
@@ -149,12 +151,42 @@ struct GeneratedColumn {
 };
 
 struct Field {
+  // @omit: results leave the field out unless the query selects it by name. Applies to every
+  // caller, service tokens included; filters and writes may still name the field.
+  enum class Omit {
+    kNone,
+    kDefault,  // @omit: left out of findMany/findFirst results
+    kAll,      // @omit(all): left out of every result, including the rows writes return
+  };
+  // @guarded: hidden from callers that are not the system (a service token; an end-user
+  // token never is). Service tokens see and write the field as any other.
+  enum class Guard {
+    kNone,
+    kDefault,  // @guarded: never in a result returned to a non-system caller, even when
+               // selected by name; they may still write it
+    kAll,      // @guarded(all): non-system callers cannot name the field anywhere (select,
+               // filters, ordering, aggregates, realtime events) nor write it
+  };
+
   std::string name;
   std::string column;  // @map, else the name; empty for relation fields
   FieldType type;
   bool id = false;
   bool unique = false;
   bool updated_at = false;  // @updatedAt: the data API sets it to now() on every update
+  // @updatedBy / @updatedBy(auth().claim): the claim ("id" for a bare @updatedBy) that the
+  // data API writes into the field on create and on every update, replacing any value the
+  // request gives. Only on non-list Integer and Text fields, never the @id or a generated
+  // field; the claim's value must fit the column at run time. For a caller without the claim
+  // (anonymous, most service tokens) the field is an ordinary one.
+  std::optional<std::string> updated_by_claim;
+  Omit omit = Omit::kNone;       // @omit, @omit(all); kNone on relation fields
+  Guard guarded = Guard::kNone;  // @guarded, @guarded(all), @secret; kNone on relation fields
+  // @secret: guarded is kAll, and the data API never returns the value to anyone, service
+  // tokens included (they may still write it and filter on it, e.g. to look a key up), and
+  // never writes it to a log, an error message or a change event. Not encrypted: the column
+  // holds the plain value, which raw SQL reads. Never on the @id field.
+  bool secret = false;
   std::optional<DefaultValue> default_value;
   std::optional<GeneratedColumn> generated;
   std::vector<Validator> validators;

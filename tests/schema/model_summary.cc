@@ -133,6 +133,12 @@ std::string ModelSummary(const Schema& schema) {
       std::vector<std::string> items;
       if (field.default_value) items.push_back("default " + DefaultText(*field.default_value));
       if (field.updated_at) items.push_back("updatedAt");
+      if (field.updated_by_claim) items.push_back("updatedBy auth()." + *field.updated_by_claim);
+      if (field.omit == Field::Omit::kDefault) items.push_back("omit");
+      if (field.omit == Field::Omit::kAll) items.push_back("omit(all)");
+      if (field.guarded == Field::Guard::kDefault) items.push_back("guarded");
+      if (field.guarded == Field::Guard::kAll) items.push_back("guarded(all)");
+      if (field.secret) items.push_back("secret");
       if (!items.empty()) {
         out += "  " + field.name + ":";
         for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? ", " : " ") + items[i];
