@@ -126,6 +126,7 @@ void Binder::BindFields(Model& model, const ast::Model& m, size_t file) {
     }
     model.fields.push_back(std::move(field));
   }
+  ResolveSiblingDefaults(model, file);
   bool id_attribute = false;
   for (const auto& f : m.fields) {
     for (const auto& attr : f.attributes) id_attribute = id_attribute || attr.name == "id";

@@ -1,5 +1,6 @@
-// Binder: @default values, checked against their field's type: literals, enum values, lists
-// and the default functions.
+// Binder: @default values, checked against their field's type: literals, enum values, lists,
+// the default functions, auth() claims and sibling fields (resolved once the model's fields
+// are all known, ResolveSiblingDefaults).
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -78,17 +79,46 @@ std::optional<DefaultValue> Binder::BindDefault(const ast::Expr& e, const Field&
     out.literal.kind = Literal::Kind::kNull;
     return out;
   }
+  if (e.kind == ast::ExprKind::kMember || (e.kind == ast::ExprKind::kCall && e.text == "auth")) {
+    auto claim = AuthClaim(e, file, "@default");
+    if (!claim) return std::nullopt;
+    if (type.list || IsScalar(type, ScalarType::kBlob)) {
+      Err(file, e.pos,
+          "a default from auth() applies to fields that are not lists or Blob, not to " +
+              TypeText(type) + " field '" + field.name + "'");
+      return std::nullopt;
+    }
+    out.kind = DefaultValue::Kind::kAuthClaim;
+    out.claim = *claim;
+    return out;
+  }
+  if (e.kind == ast::ExprKind::kIdent) {
+    bool enum_value = false;
+    if (type.kind == FieldType::Kind::kEnum && !type.list) {
+      const Enum* en = schema_.FindEnum(type.name);
+      enum_value = std::find(en->values.begin(), en->values.end(), e.text) != en->values.end();
+    }
+    if (!enum_value) {
+      // A sibling field; checked by ResolveSiblingDefaults, which needs every field's type.
+      out.kind = DefaultValue::Kind::kField;
+      out.field = e.text;
+      sibling_defaults_.emplace_back(field.name, &e);
+      return out;
+    }
+  }
   if (e.kind == ast::ExprKind::kCall) {
     static const std::map<std::string, DefaultValue::Kind> kFunctions = {
         {"now", DefaultValue::Kind::kNow},
         {"uuid", DefaultValue::Kind::kUuid},
         {"ulid", DefaultValue::Kind::kUlid},
+        {"nanoid", DefaultValue::Kind::kNanoid},
         {"autoincrement", DefaultValue::Kind::kAutoincrement}};
     auto it = kFunctions.find(e.text);
     if (it == kFunctions.end()) {
       Err(file, e.pos,
           "unknown function " + e.text +
-              "() in @default; expected now(), uuid(), ulid() or autoincrement()");
+              "() in @default; expected now(), uuid(), ulid(), nanoid(), autoincrement() or "
+              "auth().claim");
       return std::nullopt;
     }
     if (!e.args.empty()) {
@@ -105,6 +135,7 @@ std::optional<DefaultValue> Binder::BindDefault(const ast::Expr& e, const Field&
         break;
       case DefaultValue::Kind::kUuid:
       case DefaultValue::Kind::kUlid:
+      case DefaultValue::Kind::kNanoid:
         fits = !type.list && IsScalar(type, ScalarType::kText);
         expected = "Text";
         break;
@@ -180,6 +211,63 @@ std::optional<std::string> Binder::EnumMember(const ast::Expr& e, const FieldTyp
     return std::nullopt;
   }
   return e.text;
+}
+
+void Binder::ResolveSiblingDefaults(Model& model, size_t file) {
+  for (const auto& [name, expr] : sibling_defaults_) {
+    Field* field = nullptr;
+    for (auto& f : model.fields) {
+      if (f.name == name) field = &f;
+    }
+    if (field == nullptr || !field->default_value ||
+        field->default_value->kind != DefaultValue::Kind::kField) {
+      continue;
+    }
+    auto fail = [&](const std::string& message) {
+      Err(file, expr->pos, message);
+      field->default_value.reset();
+    };
+    const std::string& source_name = field->default_value->field;
+    const Field* source = model.FindField(source_name);
+    if (source_name == field->name) {
+      fail("default of field '" + field->name + "' cannot be the field itself");
+      continue;
+    }
+    if (source == nullptr) {
+      if (field->type.kind == FieldType::Kind::kEnum && !field->type.list) {
+        EnumMember(*expr, field->type, field->name, file);  // reports it
+        field->default_value.reset();
+      } else {
+        fail("unknown field '" + source_name + "' in @default of field '" + field->name +
+             "' (a default that is a name copies that field of model '" + model.name + "')");
+      }
+      continue;
+    }
+    const std::string copy = "default of field '" + field->name + "' cannot copy ";
+    if (!source->stored()) {
+      fail(copy + "relation field '" + source_name + "'; copy its foreign-key field");
+    } else if (source->generated) {
+      fail(copy + "generated field '" + source_name + "': SQLite computes its value");
+    } else if (source->id && IsScalar(source->type, ScalarType::kInteger)) {
+      fail(copy + "'" + source_name + "': SQLite assigns an Integer @id when the row is inserted");
+    } else if (source->default_value && source->default_value->kind == DefaultValue::Kind::kField &&
+               source->default_value->field == field->name) {
+      fail("defaults of fields '" + field->name + "' and '" + source_name +
+           "' copy each other; one of them needs another default");
+    } else if (source->default_value && source->default_value->kind == DefaultValue::Kind::kField) {
+      fail(copy + "'" + source_name + "', which copies '" + source->default_value->field +
+           "' itself; copy '" + source->default_value->field + "' directly");
+    } else if (!SameValueType(field->type, source->type) &&
+               !(IsScalar(field->type, ScalarType::kReal) && !field->type.list &&
+                 IsScalar(source->type, ScalarType::kInteger) && !source->type.list)) {
+      fail("default of " + TypeText(field->type) + " field '" + field->name + "' cannot copy " +
+           TypeText(source->type) + " field '" + source_name + "'");
+    } else if (source->type.optional && !field->type.optional) {
+      fail("default of required field '" + field->name + "' cannot copy optional field '" +
+           source_name + "', which may be null");
+    }
+  }
+  sibling_defaults_.clear();
 }
 
 }  // namespace quarry::schema::internal

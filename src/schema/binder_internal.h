@@ -110,6 +110,9 @@ class Binder {
   std::optional<DefaultValue> BindDefault(const ast::Expr& e, const Field& field, size_t file);
   std::optional<std::string> EnumMember(const ast::Expr& e, const FieldType& type,
                                         const std::string& field_name, size_t file);
+  // Checks the sibling defaults (DefaultValue::Kind::kField) that BindDefault recorded in
+  // sibling_defaults_ for `model`, once all its fields are bound; drops the ones in error.
+  void ResolveSiblingDefaults(Model& model, size_t file);
 
   // Field attributes (bind_field_attributes.cc).
   void BindFieldAttributes(Field& field, const ast::Field& f, size_t file);
@@ -136,6 +139,8 @@ class Binder {
   Schema schema_;
   std::vector<ModelEntry> models_;
   std::vector<Error> errors_;
+  // The fields of the model being bound whose default names a sibling, with that name's node.
+  std::vector<std::pair<std::string, const ast::Expr*>> sibling_defaults_;
 };
 
 }  // namespace quarry::schema::internal

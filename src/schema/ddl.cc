@@ -137,6 +137,9 @@ std::string DefaultExpression(const DefaultValue& value) {
     case DefaultValue::Kind::kUlid:
       return "(" + UlidSql() + ")";
     case DefaultValue::Kind::kAutoincrement:
+    case DefaultValue::Kind::kNanoid:
+    case DefaultValue::Kind::kAuthClaim:
+    case DefaultValue::Kind::kField:
       return "";
   }
   return "";

@@ -22,7 +22,8 @@ using sql::QuoteString;
 std::string ColumnDefinition(const Model& model, const Field& field, const Schema& schema);
 
 // The SQL expression that DEFAULT uses for `value` (e.g. "'member'", "(strftime(...))").
-// Empty for kAutoincrement, which is not a DEFAULT.
+// Empty for kAutoincrement, which is not a DEFAULT, and for the defaults the data API fills in
+// (!value.in_ddl(): nanoid(), auth().claim, a sibling field), which have none.
 std::string DefaultExpression(const DefaultValue& value);
 
 // The statements for one model, in order: CREATE TABLE, its indexes, its FTS5 table and the

@@ -91,9 +91,15 @@ bool ExpressionDefault(const Field& field) {
          kind == DefaultValue::Kind::kUlid;
 }
 
+// A default in the DDL: the ones the data API fills in (nanoid(), auth().claim, a sibling
+// field) are not there, so for SQLite the column has none.
+bool HasSqlDefault(const Field& field) {
+  return field.default_value && field.default_value->in_ddl();
+}
+
 bool HasNonNullDefault(const Field& field) {
-  return field.default_value && !(field.default_value->kind == DefaultValue::Kind::kLiteral &&
-                                  field.default_value->literal.kind == Literal::Kind::kNull);
+  return HasSqlDefault(field) && !(field.default_value->kind == DefaultValue::Kind::kLiteral &&
+                                   field.default_value->literal.kind == Literal::Kind::kNull);
 }
 
 bool UniqueColumn(const Model& model, const Field& field) {
@@ -266,7 +272,7 @@ class Planner {
       plan_.changes.push_back("rebuild table " + m.table + " (" + why + ")");
       for (const auto& c : added) {
         const Field* f = FieldByColumn(m, c);
-        bool required = !f->type.optional && !f->default_value && !f->generated &&
+        bool required = !f->type.optional && !HasSqlDefault(*f) && !f->generated &&
                         !(f->id && f->type.scalar == ScalarType::kInteger);
         if (!required) continue;
         std::optional<int64_t> n = Count(db_, "SELECT count(*) FROM " + table);

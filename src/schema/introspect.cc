@@ -327,7 +327,7 @@ Result<IntrospectedSchema> IntrospectSchema(sqlite3* db) {
         }
         if (text.unique && !field.id) field.unique = true;
         if (field.id && text.autoincrement) {
-          field.default_value = DefaultValue{DefaultValue::Kind::kAutoincrement, {}, {}};
+          field.default_value.emplace().kind = DefaultValue::Kind::kAutoincrement;
         } else if (!q.IsNull(3)) {
           field.default_value = ParseDefault(q.Text(3), field);
           if (!field.default_value) {

@@ -101,6 +101,25 @@ TEST(IntrospectTest, RoundTripOfSchemaTestCases) {
   EXPECT_GT(checked, 20);
 }
 
+// `migrate push` to a server sends SchemaText of the target schema: the defaults that the data
+// API fills in must survive it, not turn into errors or literals.
+TEST(IntrospectTest, SchemaTextKeepsTheDefaultsTheDataApiFillsIn) {
+  Result<Schema> original = BindText(
+      "model posts { id Text @id @default(nanoid())  by Integer? @default(auth().userId)"
+      "  title Text  slug Text @default(title) }");
+  ASSERT_TRUE(original.ok()) << original.status().message();
+  std::string written = SchemaText(*original);
+  Result<Schema> rebound = BindText(written);
+  ASSERT_TRUE(rebound.ok()) << rebound.status().message() << "\n" << written;
+  const Model& posts = rebound->models.at(0);
+  EXPECT_EQ(posts.FindField("id")->default_value->kind, DefaultValue::Kind::kNanoid);
+  EXPECT_EQ(posts.FindField("by")->default_value->kind, DefaultValue::Kind::kAuthClaim);
+  EXPECT_EQ(posts.FindField("by")->default_value->claim, "userId");
+  EXPECT_EQ(posts.FindField("slug")->default_value->kind, DefaultValue::Kind::kField);
+  EXPECT_EQ(posts.FindField("slug")->default_value->field, "title");
+  EXPECT_FALSE(posts.FindField("slug")->default_value->in_ddl());
+}
+
 TEST(IntrospectTest, SkipsInternalAndShadowTablesAndReportsWhatItLeavesOut) {
   Db db = OpenMemory();
   ASSERT_EQ(sqlite3_exec(db.get(),

@@ -40,6 +40,23 @@ const char* ReferentialActionName(ReferentialAction action) {
   return "?";
 }
 
+bool DefaultValue::in_ddl() const {
+  switch (kind) {
+    case Kind::kLiteral:
+    case Kind::kEnumValue:
+    case Kind::kNow:
+    case Kind::kUuid:
+    case Kind::kUlid:
+    case Kind::kAutoincrement:
+      return true;
+    case Kind::kNanoid:
+    case Kind::kAuthClaim:
+    case Kind::kField:
+      return false;
+  }
+  return false;
+}
+
 const Field* Model::FindField(const std::string& field_name) const {
   for (const auto& field : fields) {
     if (field.name == field_name) return &field;

@@ -60,6 +60,9 @@ struct Literal {
   std::vector<Literal> items;  // kList
 };
 
+// A field's @default. The first six kinds are in the DDL (a column DEFAULT, or AUTOINCREMENT),
+// so SQLite applies them to any insert; the data API fills in the others itself on create,
+// when the request does not give the field, and no SQL sees them (in_ddl() is false).
 struct DefaultValue {
   enum class Kind {
     kLiteral,        // `literal`
@@ -68,10 +71,26 @@ struct DefaultValue {
     kUuid,           // uuid(): a random (version 4) UUID, lowercase with dashes
     kUlid,           // ulid(): a ULID (26 characters, Crockford base 32)
     kAutoincrement,  // autoincrement(): on an Integer @id; rowids are never reused
+    kNanoid,         // nanoid(): 21 random characters of A-Za-z0-9_- (URL-safe), on a
+                     // non-list Text field; data API only
+    kAuthClaim,      // auth().claim: the caller's `claim`, on a non-list, non-Blob field; data
+                     // API only. A caller without the claim gets NULL (an error when required)
+    kField,          // a sibling: the value that stored field `field` of the same model gets in
+                     // the same create (the request's, else its own default, which the data
+                     // API then computes itself); data API only. The sibling is not the field
+                     // itself, not generated, not an Integer @id, has no kField default, and
+                     // has the same type (an Integer into a Real also fits); an optional one
+                     // only into an optional field
   };
   Kind kind = Kind::kLiteral;
   Literal literal;
   std::string enum_value;
+  std::string claim;  // kAuthClaim: the claim's name ("id" for auth().id)
+  std::string field;  // kField: the sibling's field name (not its column)
+
+  // Whether the DDL carries this default: false for kNanoid, kAuthClaim and kField, which the
+  // DDL, introspection and the migration diff treat as no default at all.
+  bool in_ddl() const;
 };
 
 // A rule the data API checks on create and update.

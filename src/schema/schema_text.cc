@@ -92,6 +92,15 @@ std::string SchemaText(const Schema& schema) {
           case DefaultValue::Kind::kAutoincrement:
             out += " @default(autoincrement())";
             break;
+          case DefaultValue::Kind::kNanoid:
+            out += " @default(nanoid())";
+            break;
+          case DefaultValue::Kind::kAuthClaim:
+            out += " @default(auth()." + d.claim + ")";
+            break;
+          case DefaultValue::Kind::kField:
+            out += " @default(" + d.field + ")";
+            break;
         }
       }
       if (field.generated) {

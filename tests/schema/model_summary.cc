@@ -41,6 +41,12 @@ std::string DefaultText(const DefaultValue& value) {
       return "ulid()";
     case DefaultValue::Kind::kAutoincrement:
       return "autoincrement()";
+    case DefaultValue::Kind::kNanoid:
+      return "nanoid()";
+    case DefaultValue::Kind::kAuthClaim:
+      return "auth()." + value.claim;
+    case DefaultValue::Kind::kField:
+      return "field " + value.field;
   }
   return "?";
 }
