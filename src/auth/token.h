@@ -18,6 +18,8 @@
 // Other members are ignored, so tokens minted by sqld-compatible tools still parse.
 // Everything here is a plain value type, safe to share between threads once built.
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +48,9 @@ struct Claims {
   std::optional<int64_t> not_before;    // claim "nbf" (unix seconds)
   int64_t issued_at = 0;                // claim "iat"
   std::string subject;                  // claim "sub" (free text, may be empty)
+  // Present exactly when this is a user token: the object policies read as auth(). For Quarry's
+  // own tokens it is claim "u"; for an external issuer's, the token's whole claim set.
+  std::optional<boost::json::object> user;
 
   // True when the token reaches namespace `ns`: all_namespaces, or `ns` listed exactly.
   bool Covers(std::string_view ns) const;

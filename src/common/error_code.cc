@@ -37,6 +37,8 @@ constexpr ErrorInfo kErrorTable[] = {
     {ErrorCode::kSqlite, 400, "SQLITE_ERROR"},
     {ErrorCode::kMethodNotAllowed, 405, "METHOD_NOT_ALLOWED"},
     {ErrorCode::kUnavailable, 503, "UNAVAILABLE"},
+    {ErrorCode::kConflict, 409, "CONFLICT"},
+    {ErrorCode::kValidationFailed, 422, "VALIDATION_FAILED"},
     {ErrorCode::kInternal, 500, "INTERNAL"},
 };
 

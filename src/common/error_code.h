@@ -35,6 +35,8 @@ enum class ErrorCode {
   kSqlite,                      // an error reported by SQLite; see Status::sqlite_code()
   kMethodNotAllowed,            // wrong HTTP method for a route (405)
   kUnavailable,                 // server draining or resource exhausted (503)
+  kConflict,                    // a write broke a unique or foreign-key constraint (409)
+  kValidationFailed,            // a value refused by a schema validator (422)
   kInternal,                    // a bug; reported as 500
 };
 

@@ -37,6 +37,13 @@ class [[nodiscard]] Status {
   int HttpStatus() const;
   std::string ToString() const;
 
+  // The request argument the error is about, as a dotted path ("where.age.gte", "data.email"),
+  // when one is known; empty otherwise. The data API reports it beside the message.
+  const std::string& path() const { return path_; }
+  Status WithPath(std::string path) && {
+    path_ = std::move(path);
+    return std::move(*this);
+  }
   // Marks a deliberately ignored status, so the intent is greppable.
   void PermitUncheckedError() const {}
 
@@ -44,6 +51,7 @@ class [[nodiscard]] Status {
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
   int sqlite_code_ = 0;
+  std::string path_;
 };
 
 // Holds either a value or a non-OK Status.

@@ -15,6 +15,7 @@
 // Names are the schema's names; `table` and `column` are the SQL names (after @@map/@map).
 // A Schema is a plain value: copyable, no pointers into itself.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -134,6 +135,8 @@ struct PolicyExpr {
     kAnd,        // operands[0] && operands[1]
     kOr,         // operands[0] || operands[1]
     kCompare,    // operands[0] <op> operands[1]
+    kCheck,      // check(name, operands[0]): a related row of relation field `name` (of model
+                 // `model`) satisfies operands[0]
   };
   enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
   Kind kind = Kind::kLiteral;
@@ -141,6 +144,7 @@ struct PolicyExpr {
   Literal literal;
   std::string name;
   std::vector<PolicyExpr> operands;
+  std::string model;  // kCheck: the related model
   SourceLocation location;
 };
 
@@ -232,12 +236,13 @@ struct Model {
   std::vector<Field> fields;
   std::vector<Index> indexes;
   std::vector<Policy> policies;
-  bool soft_delete = false;              // @@softDelete: has `deletedAt DateTime?`
-  bool soft_delete_cascade = false;      // @@softDelete(cascade)
-  std::vector<std::string> fts_fields;   // @@fts([...]): Text fields, empty when none
-  bool external = false;                 // @@external: queried, never migrated
-  bool strict = true;                    // false with @@noStrict
-  std::optional<std::string> shard_key;  // @@shardKey(field)
+  bool soft_delete = false;                // @@softDelete: has `deletedAt DateTime?`
+  bool soft_delete_cascade = false;        // @@softDelete(cascade)
+  std::vector<std::string> fts_fields;     // @@fts([...]): Text fields, empty when none
+  bool external = false;                   // @@external: queried, never migrated
+  bool strict = true;                      // false with @@noStrict
+  std::optional<std::string> shard_key;    // @@shardKey(field)
+  std::optional<std::array<int, 4>> gate;  // @@gate: read, create, update, delete levels
   SourceLocation location;
 
   const Field* FindField(const std::string& name) const;

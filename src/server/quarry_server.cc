@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "auth/hmac.h"
 #include "server/routes.h"
 
 namespace quarry::server {
@@ -83,6 +84,11 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   server->hrana_ = std::make_unique<protocol::HranaService>(
       [store](std::string_view ns) { return store->Get(ns); }, *server->streams_);
   server->workers_ = std::make_unique<ThreadPool>(cfg.worker_threads);
+  server->schemas_ = std::make_unique<SchemaRegistry>(*server->store_, nullptr);
+  server->data_api_ = std::make_unique<DataApi>(
+      *server->store_, *server->schemas_,
+      auth::Sha256("quarry data-api cursors\n" + server->key_->PrivateKeyPem()), *cfg.stream_clock,
+      cfg.max_result_bytes);
 
   http::ServerOptions http_options;
   http_options.address = cfg.listen_address;
@@ -139,6 +145,9 @@ void QuarryServer::Handle(http::Request request, http::Responder respond) {
 }
 
 void QuarryServer::AddRoutes() {
+  data_routes_.Add("POST", "/v1/query", DataApi::Kind::kQuery);
+  data_routes_.Add("POST", "/v1/transaction", DataApi::Kind::kTransaction);
+  data_routes_.Add("POST", "/v1/{model}/{op}", DataApi::Kind::kOperation);
   // Version probes need no token, as with sqld.
   for (const char* version : {"/v2", "/v3"}) {
     namespace_routes_.Add(
@@ -205,6 +214,27 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
   auto route = ResolveRoute(request, config_);
   if (!route.ok()) {
     respond(ErrorResponse(route.status()));
+    return;
+  }
+  if (route->path.starts_with("/v1/")) {
+    auto data_route = data_routes_.Find(request.method, route->path);
+    if (!data_route.ok()) {
+      respond(DataErrorResponse(data_route.status()));
+      return;
+    }
+    auto claims = Authenticate(request, config_, *tokens_);
+    if (!claims.ok()) {
+      respond(DataErrorResponse(claims.status()));
+      return;
+    }
+    if (!claims->Covers(route->ns)) {
+      respond(DataErrorResponse(
+          Status(ErrorCode::kForbidden,
+                 "the token does not grant access to namespace '" + route->ns + "'")));
+      return;
+    }
+    respond(data_api_->Handle(*data_route->handler, request, route->ns, *claims,
+                              data_route->params.Get("model"), data_route->params.Get("op")));
     return;
   }
   auto found = namespace_routes_.Find(request.method, route->path);

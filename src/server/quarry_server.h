@@ -20,8 +20,10 @@
 #include "protocol/stream_manager.h"
 #include "server/admin_api.h"
 #include "server/config.h"
+#include "server/data_api.h"
 #include "server/router.h"
 #include "server/routes.h"
+#include "server/schema_registry.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -72,6 +74,10 @@ class QuarryServer {
   std::unique_ptr<AdminApi> admin_;
   std::unique_ptr<protocol::StreamManager> streams_;
   std::unique_ptr<protocol::HranaService> hrana_;
+  std::unique_ptr<SchemaRegistry> schemas_;
+  std::unique_ptr<DataApi> data_api_;
+  // The data API's routes, under a namespace: /v1/query, /v1/transaction, /v1/{model}/{op}.
+  Router<DataApi::Kind> data_routes_;
   std::unique_ptr<ThreadPool> workers_;
   std::unique_ptr<http::Server> http_;
 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "common/base64.h"
 #include "common/blocking.h"
 #include "common/sql_tokenizer.h"
 
@@ -49,6 +50,19 @@ void ConfigureSqliteOnce() {
     // Allocation statistics take a process-wide mutex on every malloc; Quarry does not use them.
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   });
+}
+
+// quarry_base64(blob): the blob in standard, padded base64 (the data API's {"$base64": ...}).
+void Base64Function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const void* data = sqlite3_value_blob(argv[0]);
+  int size = sqlite3_value_bytes(argv[0]);
+  std::string encoded =
+      Base64Encode(std::string_view(static_cast<const char*>(data), data == nullptr ? 0 : size));
+  sqlite3_result_text(ctx, encoded.data(), static_cast<int>(encoded.size()), SQLITE_TRANSIENT);
 }
 
 }  // namespace
@@ -101,6 +115,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
   sqlite3_limit(db, SQLITE_LIMIT_LENGTH, options.max_value_bytes);
   sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, options.max_sql_bytes);
   sqlite3_progress_handler(db, 1000, ProgressHandler, conn.get());
+  sqlite3_create_function_v2(db, "quarry_base64", 1,
+                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                             Base64Function, nullptr, nullptr, nullptr);
 
   std::string pragmas = "PRAGMA journal_mode=WAL;";
   pragmas += options.foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";

@@ -1,6 +1,8 @@
 #include "test_file.h"
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 namespace quarry::test_file {
 
@@ -54,6 +56,43 @@ std::vector<TestCase> ReadTestFile(const std::filesystem::path& path,
 void TrimTrailingBlankLines(std::string& text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) {
     text.pop_back();
+  }
+}
+
+Blessings::Blessings(const char* environment_variable)
+    : enabled_(std::getenv(environment_variable) != nullptr) {}
+
+void Blessings::Record(const std::string& path, int begin, int end, const std::string& actual) {
+  if (enabled_) {
+    entries_[path][begin] = Entry{end, actual};
+  }
+}
+
+Blessings::~Blessings() {
+  for (auto& [path, cases] : entries_) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+      lines.push_back(line);
+    }
+    in.close();
+    for (auto it = cases.rbegin(); it != cases.rend(); ++it) {
+      std::vector<std::string> replacement;
+      std::istringstream actual(it->second.actual);
+      while (std::getline(actual, line)) {
+        replacement.push_back(line);
+      }
+      if (it->second.end < static_cast<int>(lines.size())) {
+        replacement.push_back("");
+      }
+      lines.erase(lines.begin() + it->first, lines.begin() + it->second.end);
+      lines.insert(lines.begin() + it->first, replacement.begin(), replacement.end());
+    }
+    std::ofstream out(path);
+    for (const auto& l : lines) {
+      out << l << "\n";
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,29 @@ using SectionPredicate = std::function<bool(std::string_view line, const TestCas
 // The cases of the file at `path`.
 std::vector<TestCase> ReadTestFile(const std::filesystem::path& path,
                                    const SectionPredicate& is_section);
+
+// Bless mode of a runner: while the environment variable named at construction is set, the
+// actual outputs recorded here replace the cases' expected outputs in their files when the
+// object is destroyed (at exit, for a function-local static). Not thread-safe.
+class Blessings {
+ public:
+  explicit Blessings(const char* environment_variable);
+  ~Blessings();
+  Blessings(const Blessings&) = delete;
+  Blessings& operator=(const Blessings&) = delete;
+
+  bool enabled() const { return enabled_; }
+  // The actual output of the case whose expected output is lines [begin, end) of `path`.
+  void Record(const std::string& path, int begin, int end, const std::string& actual);
+
+ private:
+  struct Entry {
+    int end = 0;
+    std::string actual;
+  };
+  bool enabled_ = false;
+  std::map<std::string, std::map<int, Entry>> entries_;
+};
 
 // Removes trailing line breaks, spaces and carriage returns.
 void TrimTrailingBlankLines(std::string& text);

@@ -1,0 +1,79 @@
+#pragma once
+
+// Policies compiled into SQL: the schema's row policies (@@allow/@@deny), gates (@@gate) and
+// field rules (@allow, @omit, @guarded, @secret) as fragments of the one statement that serves
+// a request. Nothing is filtered after reading.
+//
+// Semantics (docs/data-api.md, "Policies"):
+//   - Service callers bypass every policy, gate and field rule except @omit and @@gate level 9.
+//   - For a user, an operation with no @@allow is open; its first @@allow makes it deny by
+//     default. A row is allowed when some allow holds and no deny holds; deny wins.
+//   - Conditions use SQL's three-valued logic; a condition that comes out unknown (a comparison
+//     with a missing claim or a NULL column) is not true: it neither allows nor denies.
+//     `x == null` / `x != null` test for NULL.
+//   - check(relation, expr) is EXISTS over the related rows, never a count.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "query/compile_context.h"
+#include "schema/model.h"
+
+namespace quarry::query {
+
+enum class RowOperation { kRead, kCreate, kUpdate, kDelete };
+
+const char* RowOperationName(RowOperation op);
+
+// The @@gate check: kForbidden, naming the model, the level the operation needs and the
+// caller's, when the caller's level is below it (level 9 refuses even service callers).
+Status CheckGate(const CompileContext& ctx, const schema::Model& model, RowOperation op);
+
+// True when `op` on `model` is filtered for this caller (a user and some policy for `op`).
+bool HasRowPolicy(const CompileContext& ctx, const schema::Model& model, RowOperation op);
+
+// Appends a condition true exactly for the rows of `model` (alias `alias`) the caller may touch
+// with `op`; "1" when nothing restricts it.
+void AppendRowPolicy(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                     std::string_view alias, RowOperation op);
+
+// The message of the first refusing policy that has one, for a refused create/update: the
+// custom message of a deny or allow for `op`, else a generic one.
+std::string RefusalMessage(const schema::Model& model, RowOperation op);
+
+// Appends `expr` (a policy condition of `model`) as SQL over alias `alias`.
+void AppendPolicyExpr(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                      std::string_view alias, const schema::PolicyExpr& expr);
+
+// How a field may be read by this caller.
+struct FieldReadAccess {
+  bool visible = true;       // false: never in this caller's results
+  bool conditional = false;  // visible only on rows where the field's read policies hold
+};
+// `explicitly_selected`: the request's select names the field (which lifts @omit).
+// `list_read`: findMany/findFirst (where a plain @omit applies).
+FieldReadAccess ReadAccess(const CompileContext& ctx, const schema::Field& field,
+                           bool explicitly_selected, bool list_read);
+
+// How a field may be used in a filter, an ordering or an aggregate: service callers may use
+// every field (@secret ones included, to look a key up); users not @guarded or @secret ones,
+// and conditionally readable ones only on the rows where they may read them.
+FieldReadAccess FilterAccess(const CompileContext& ctx, const schema::Field& field);
+
+// Appends the condition under which a conditional field may be read on a row: every read
+// policy of the field (@allow('read'|'all', ...)) holds.
+void AppendFieldReadCondition(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                              const schema::Field& field, std::string_view alias);
+
+// Whether the caller may write `field` at all (kForbidden naming `path` when not: @guarded(all),
+// @secret for users; generated columns for everyone). Conditional write policies are checked
+// on the written row with AppendFieldWriteCondition.
+Status CheckFieldWritable(const CompileContext& ctx, const schema::Field& field,
+                          const std::string& path);
+bool HasFieldWritePolicy(const CompileContext& ctx, const schema::Field& field);
+void AppendFieldWriteCondition(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                               const schema::Field& field, std::string_view alias);
+
+}  // namespace quarry::query

@@ -1,0 +1,74 @@
+#pragma once
+
+// Reads: findMany and its relatives compiled to ONE SQL statement each, with the caller's
+// policies, the select/include shape (relations as correlated subqueries), ordering and
+// pagination inside it. The statement produces the result's JSON text itself (see values.h for
+// how columns render), so nothing is assembled or filtered after reading; only findManyCursor's
+// page is framed in C++ (the rows, and the next cursor from the last row's sort keys).
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "query/compile_context.h"
+#include "query/sql_runner.h"
+
+namespace quarry::query {
+
+enum class ReadOp {
+  kFindMany,
+  kFindFirst,
+  kFindUnique,
+  kFindFirstOrThrow,
+  kFindUniqueOrThrow,
+  kFindManyAndCount,
+  kFindManyCursor,
+  kCount,
+  kExists,
+};
+
+struct CompiledRead {
+  ReadOp op = ReadOp::kFindMany;
+  const schema::Model* model = nullptr;
+  std::string sql;
+  std::vector<storage::Value> params;
+  int64_t page_size = 0;     // findManyCursor: rows per page (the statement asks for one more)
+  std::string cursor_scope;  // findManyCursor: what a cursor of this query is bound to
+};
+
+// Compiles `args` (the operation's JSON arguments) for `model`. kInvalidArgument naming the
+// argument for malformed input, kForbidden for what the caller may not do.
+Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model, ReadOp op,
+                                 const boost::json::object& args);
+
+// Runs a compiled read and returns the result's JSON text; kNotFound for an *OrThrow that
+// found nothing.
+Result<std::string> RunRead(CompileContext& ctx, const CompiledRead& read, SqlRunner& runner);
+
+// Appends the JSON text of one row of `model` (alias `alias`) shaped by `select` / `include`
+// (either may be null). `list_read`: the row is read by findMany/findFirst, where @omit
+// applies. Used by writes to return the row they wrote.
+Status AppendRowJson(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                     std::string_view alias, const boost::json::object* select,
+                     const boost::json::object* include, bool list_read, const std::string& path,
+                     const boost::json::object* window = nullptr);
+
+// Parses "asc"/"desc" and {dir|sort, nulls} order terms and appends " ORDER BY ..." (nothing
+// when `order_by` is null), for models' fields, to-one relation fields and to-many aggregates.
+Status AppendOrderBy(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                     std::string_view alias, const boost::json::value* order_by,
+                     const std::string& path);
+
+// Reads an optional non-negative integer argument.
+Result<std::optional<int64_t>> CountArg(const boost::json::object& args, std::string_view key,
+                                        const std::string& path);
+// Reads an optional boolean argument.
+Result<bool> BoolArg(const boost::json::object& args, std::string_view key, bool fallback,
+                     const std::string& path);
+// kInvalidArgument naming the first key of `args` that is not in `allowed`.
+Status CheckKeys(const boost::json::object& args, std::initializer_list<std::string_view> allowed,
+                 const std::string& path, std::string_view what);
+
+}  // namespace quarry::query

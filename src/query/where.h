@@ -1,0 +1,40 @@
+#pragma once
+
+// `where` compiled to a SQL condition over one model's alias.
+//
+//   {field: value}                      equality (null: IS NULL)
+//   {field: {equals, not, in, notIn, lt, lte, gt, gte, contains, startsWith, endsWith}}
+//       not: a value (null-inclusive: `not: 5` keeps NULL rows) or an operator object;
+//       notIn keeps NULL rows; contains/startsWith/endsWith are case-sensitive unless
+//       `mode: "insensitive"`.
+//   {jsonField: {path: "$.a.b" | ["a", "b"], <operators>}}   a value inside a Json field
+//   {AND: [..] | {..}, OR: [..], NOT: [..] | {..}}
+//   {toMany: {some | every | none: {where}}}, {toOne: {is | isNot: {where} | null}}
+//       (a to-one filter without is/isNot is `is`); related rows count only when the caller
+//       may read them.
+//   {$raw: "sql" | {"sql": "...", "params": [...]}}   service callers only
+// A field the caller may not read cannot be filtered on (403); one readable only on some rows
+// only matches on those rows.
+
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "query/compile_context.h"
+
+namespace quarry::query {
+
+// Appends the condition for `where` (an object, or null for none) on `model` (alias `alias`).
+// Errors name the offending argument under `path` ("where.age.gte").
+Status AppendWhere(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                   std::string_view alias, const boost::json::value* where,
+                   const std::string& path);
+
+// Appends the filter every read of `model` carries besides `where`: its read policy and, on a
+// @@softDelete model, live rows only (or removed rows only when `only_deleted`; none of it with
+// `with_deleted`).
+void AppendReadScope(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                     std::string_view alias, bool with_deleted = false, bool only_deleted = false);
+
+}  // namespace quarry::query

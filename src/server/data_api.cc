@@ -1,0 +1,216 @@
+#include "server/data_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <ctime>
+
+#include "auth/hmac.h"
+#include "protocol/json_body.h"
+#include "query/data_api.h"
+#include "server/routes.h"
+#include "storage/execute.h"
+
+namespace quarry::server {
+namespace {
+
+namespace json = boost::json;
+
+// Collects every row of a statement as values.
+class CollectRows : public storage::RowSink {
+ public:
+  explicit CollectRows(std::vector<query::Row>& rows) : rows_(rows) {}
+  void Begin(sqlite3_stmt* stmt) override { columns_ = sqlite3_column_count(stmt); }
+  void Row(sqlite3_stmt* stmt) override {
+    query::Row row(static_cast<size_t>(columns_));
+    for (int i = 0; i < columns_; ++i) {
+      storage::Value& v = row[static_cast<size_t>(i)];
+      switch (sqlite3_column_type(stmt, i)) {
+        case SQLITE_INTEGER:
+          v.type = storage::Value::Type::kInteger;
+          v.integer = sqlite3_column_int64(stmt, i);
+          break;
+        case SQLITE_FLOAT:
+          v.type = storage::Value::Type::kFloat;
+          v.real = sqlite3_column_double(stmt, i);
+          break;
+        case SQLITE_TEXT:
+          v.type = storage::Value::Type::kText;
+          v.bytes.assign(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                         static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+          break;
+        case SQLITE_BLOB:
+          v.type = storage::Value::Type::kBlob;
+          v.bytes.assign(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
+                         static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+          break;
+        default:
+          break;
+      }
+    }
+    rows_.push_back(std::move(row));
+  }
+
+ private:
+  std::vector<query::Row>& rows_;
+  int columns_ = 0;
+};
+
+class ConnectionRunner : public query::SqlRunner {
+ public:
+  ConnectionRunner(storage::Connection& conn, size_t max_result_bytes)
+      : conn_(conn), max_result_bytes_(max_result_bytes) {}
+
+  Result<std::vector<query::Row>> Run(const std::string& sql,
+                                      const std::vector<storage::Value>& params) override {
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("data api sql: {} ({} params)", sql, params.size());
+    }
+    std::vector<query::Row> rows;
+    CollectRows sink(rows);
+    QUARRY_ASSIGN_OR_RETURN(storage::StmtOutcome outcome,
+                            storage::ExecuteStmt(conn_, sql, params, {}, &sink, max_result_bytes_));
+    changes_ = outcome.affected_row_count;
+    return rows;
+  }
+  int64_t Changes() override { return changes_; }
+
+ private:
+  storage::Connection& conn_;
+  size_t max_result_bytes_;
+  int64_t changes_ = 0;
+};
+
+std::string IsoNow(const Clock& clock) {
+  auto now = clock.SystemNow();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buffer;
+}
+
+query::Identity IdentityOf(const auth::Claims& claims) {
+  if (claims.user) {
+    return query::Identity::User(*claims.user);
+  }
+  return query::Identity::Service(claims.CanWrite());
+}
+
+}  // namespace
+
+http::Response DataErrorResponse(const Status& status) {
+  json::object error;
+  error["code"] = status.WireCode();
+  error["message"] = status.message();
+  if (status.path().empty()) {
+    error["path"] = nullptr;
+  } else {
+    error["path"] = status.path();
+  }
+  json::object body;
+  body["error"] = std::move(error);
+  return JsonResponse(status.HttpStatus(), body);
+}
+
+DataApi::DataApi(storage::NamespaceStore& store, SchemaRegistry& schemas, std::string cursor_key,
+                 const Clock& clock, size_t max_result_bytes)
+    : store_(store),
+      schemas_(schemas),
+      cursor_key_(std::move(cursor_key)),
+      clock_(clock),
+      max_result_bytes_(max_result_bytes) {}
+
+http::Response DataApi::Handle(Kind kind, const http::Request& request, const std::string& ns,
+                               const auth::Claims& claims, std::string_view model,
+                               std::string_view op) {
+  json::value args;
+  if (!request.body.empty()) {
+    auto parsed = protocol::ParseJsonBody(request.body);
+    if (!parsed.ok()) {
+      return DataErrorResponse(parsed.status());
+    }
+    args = std::move(*parsed);
+  }
+  bool writes = kind == Kind::kTransaction;
+  if (kind == Kind::kOperation) {
+    auto parsed_op = query::ParseOperation(op);
+    writes = parsed_op && query::IsWrite(*parsed_op);
+  }
+  query::Identity identity = IdentityOf(claims);
+  if (writes && identity.system() && !identity.can_write) {
+    return DataErrorResponse(Status(ErrorCode::kForbidden, "a read-only token cannot write"));
+  }
+  auto db = store_.Get(ns);
+  if (!db.ok()) {
+    return DataErrorResponse(db.status());
+  }
+  auto lease =
+      (*db)->Acquire(writes ? storage::AccessMode::kReadWrite : storage::AccessMode::kReadOnly);
+  if (!lease.ok()) {
+    return DataErrorResponse(lease.status());
+  }
+  storage::Connection& conn = **lease;
+  auto served = schemas_.Get(ns, conn);
+  if (!served.ok()) {
+    return DataErrorResponse(served.status());
+  }
+  if (!(*served)->recorded && !identity.system()) {
+    return DataErrorResponse(
+        Status(ErrorCode::kForbidden,
+               "namespace '" + ns +
+                   "' has no recorded schema, so it has no policies a user token could run under; "
+                   "record one with `quarry migrate push --schema FILE --db " +
+                   ns + "`"));
+  }
+  const std::string key = cursor_key_;
+  query::CompileContext ctx{
+      (*served)->schema, identity, IsoNow(clock_),
+      [key](std::string_view payload) { return auth::HmacSha256(key, payload).substr(0, 16); }};
+  ConnectionRunner runner(conn, max_result_bytes_);
+  const bool transaction = writes || kind == Kind::kQuery;
+  if (transaction) {
+    Status begin = conn.Exec(writes ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!begin.ok()) {
+      return DataErrorResponse(begin);
+    }
+  }
+  Result<std::string> result = Status(ErrorCode::kInternal, "unreachable");
+  switch (kind) {
+    case Kind::kOperation:
+      result = query::RunOperation(ctx, model, op, args, runner);
+      break;
+    case Kind::kQuery:
+      result = query::RunQuerySpec(ctx, args, runner);
+      break;
+    case Kind::kTransaction:
+      result = query::RunTransaction(ctx, args, runner);
+      break;
+  }
+  if (transaction) {
+    if (result.ok()) {
+      Status commit = conn.Exec("COMMIT");
+      if (!commit.ok()) {
+        conn.RollbackIfOpen().PermitUncheckedError();
+        return DataErrorResponse(commit);
+      }
+    } else {
+      conn.RollbackIfOpen().PermitUncheckedError();
+    }
+  }
+  if (!result.ok()) {
+    return DataErrorResponse(result.status());
+  }
+  std::string body;
+  body.reserve(result->size() + 10);
+  body += "{\"data\":";
+  body += *result;
+  body += "}";
+  return JsonResponse(200, std::move(body));
+}
+
+}  // namespace quarry::server

@@ -1,0 +1,88 @@
+#include "server/schema_registry.h"
+
+#include "schema/binder.h"
+#include "schema/introspect.h"
+
+namespace quarry::server {
+namespace {
+
+Result<int64_t> SchemaVersion(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &stmt, nullptr) != SQLITE_OK) {
+    return Status(ErrorCode::kSqlite, sqlite3_errmsg(db), sqlite3_extended_errcode(db));
+  }
+  int64_t version = 0;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    version = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  return version;
+}
+
+}  // namespace
+
+SchemaRegistry::SchemaRegistry(storage::NamespaceStore& store, RecordedSchemaLoader load_recorded)
+    : store_(store), load_recorded_(std::move(load_recorded)) {}
+
+Result<std::shared_ptr<const ServedSchema>> SchemaRegistry::Get(const std::string& ns,
+                                                                storage::Connection& conn) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(ns);
+    if (it != entries_.end()) {
+      if (it->second->recorded) {
+        return it->second;
+      }
+      QUARRY_ASSIGN_OR_RETURN(int64_t version, SchemaVersion(conn.handle()));
+      if (version == it->second->schema_version) {
+        return it->second;
+      }
+    }
+  }
+  QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<const ServedSchema> loaded, Load(ns));
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_[ns] = loaded;
+  return loaded;
+}
+
+void SchemaRegistry::Invalidate(const std::string& ns) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.erase(ns);
+}
+
+Result<std::shared_ptr<const ServedSchema>> SchemaRegistry::Load(const std::string& ns) {
+  QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store_.Get(ns));
+  QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease,
+                          db->Acquire(storage::AccessMode::kSystem));
+  auto served = std::make_shared<ServedSchema>();
+  QUARRY_ASSIGN_OR_RETURN(served->schema_version, SchemaVersion(lease->handle()));
+  std::optional<std::string> recorded;
+  if (load_recorded_) {
+    QUARRY_ASSIGN_OR_RETURN(recorded, load_recorded_(lease->handle()));
+  }
+  if (recorded) {
+    const std::string path = ns + ".schema";
+    auto bound = schema::LoadAndBindSchema(path, [&](const std::string& p) -> Result<std::string> {
+      if (p != path) {
+        return Status(ErrorCode::kNotFound, "a recorded schema has no imports");
+      }
+      return *recorded;
+    });
+    if (!bound.ok()) {
+      return Status(ErrorCode::kInternal, "the recorded schema of namespace '" + ns +
+                                              "' no longer binds: " + bound.status().message());
+    }
+    served->schema = std::move(*bound);
+    served->recorded = true;
+    return std::shared_ptr<const ServedSchema>(std::move(served));
+  }
+  QUARRY_ASSIGN_OR_RETURN(schema::IntrospectedSchema introspected,
+                          schema::IntrospectSchema(lease->handle()));
+  served->schema = std::move(introspected.schema);
+  // Introspection finds tables the model cannot serve (no primary key): leave them out.
+  std::erase_if(served->schema.models,
+                [](const schema::Model& m) { return m.PrimaryKey() == nullptr; });
+  return std::shared_ptr<const ServedSchema>(std::move(served));
+}
+
+}  // namespace quarry::server
