@@ -15,6 +15,7 @@
 // Names are the schema's names; `table` and `column` are the SQL names (after @@map/@map).
 // A Schema is a plain value: copyable, no pointers into itself.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -145,6 +146,9 @@ struct PolicyExpr {
 };
 
 enum class PolicyOperation { kRead, kCreate, kUpdate, kDelete, kAll };
+// Model::gate is indexed by the first four.
+static_assert(static_cast<int>(PolicyOperation::kRead) == 0 &&
+              static_cast<int>(PolicyOperation::kDelete) == 3);
 
 // @@allow / @@deny: a row-level rule.
 struct Policy {
@@ -226,6 +230,21 @@ struct Index {
   SourceLocation location;
 };
 
+// The access levels of @@gate (Model::gate), lowest first. A caller may run an operation on a
+// gated model when its own level is at least the gate's level for that operation: anonymous
+// callers are kGateStranger, an end user's token gives a level from kGateVisitor to
+// kGateSysadmin, a service token is kGateSystem, and no caller is kGateLocked.
+inline constexpr int kGateStranger = 0;
+inline constexpr int kGateVisitor = 1;
+inline constexpr int kGateReader = 2;
+inline constexpr int kGateCreator = 3;
+inline constexpr int kGateUser = 4;
+inline constexpr int kGateAdministrator = 5;
+inline constexpr int kGateOwner = 6;
+inline constexpr int kGateSysadmin = 7;
+inline constexpr int kGateSystem = 8;  // service tokens only
+inline constexpr int kGateLocked = 9;  // nobody, not even service tokens
+
 struct Model {
   std::string name;
   std::string table;  // @@map, else the name
@@ -238,6 +257,11 @@ struct Model {
   bool external = false;                 // @@external: queried, never migrated
   bool strict = true;                    // false with @@noStrict
   std::optional<std::string> shard_key;  // @@shardKey(field)
+  // @@gate("R.C.U.D"): the level (kGateStranger..kGateLocked) a caller needs to read, create,
+  // update and delete, indexed by static_cast<int>(PolicyOperation) (kRead..kDelete);
+  // @@gate("4") sets all four. Checked before row policies, which still apply; nullopt: no
+  // gate. Service tokens bypass policies, not a gate of kGateLocked.
+  std::optional<std::array<int, 4>> gate;
   SourceLocation location;
 
   const Field* FindField(const std::string& name) const;

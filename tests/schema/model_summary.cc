@@ -129,6 +129,11 @@ std::string ModelSummary(const Schema& schema) {
   std::string out;
   for (const Model& model : schema.models) {
     out += "model " + model.name + "\n";
+    if (model.gate) {
+      const auto& g = *model.gate;
+      out += "  @@gate read " + std::to_string(g[0]) + ", create " + std::to_string(g[1]) +
+             ", update " + std::to_string(g[2]) + ", delete " + std::to_string(g[3]) + "\n";
+    }
     for (const Policy& policy : model.policies) {
       out += std::string("  ") + (policy.allow ? "@@allow " : "@@deny ") +
              OperationText(policy.operation) + ": " + ExprText(policy.condition);
