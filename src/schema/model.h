@@ -123,7 +123,8 @@ struct Relation {
   std::string back_field;  // not owning: the target's field whose @relation points here
 };
 
-// The condition of a policy, resolved against its model.
+// The condition of a policy, resolved against its model (inside a kCheck, against the related
+// model).
 struct PolicyExpr {
   enum class Kind {
     kLiteral,    // literal (null, bool, integer, real, string)
@@ -135,12 +136,17 @@ struct PolicyExpr {
     kAnd,        // operands[0] && operands[1]
     kOr,         // operands[0] || operands[1]
     kCompare,    // operands[0] <op> operands[1]
+    kCheck,      // check(name, operands[0]): `name` is a relation field of the model (to-one or
+                 // to-many) and `model` its target; true when at least one related row
+                 // satisfies operands[0] (SQL EXISTS), which is resolved against `model`:
+                 // its kField names are fields of `model`, and nested kChecks start there
   };
   enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
   Kind kind = Kind::kLiteral;
   CompareOp op = CompareOp::kEq;
   Literal literal;
-  std::string name;
+  std::string name;   // kField: the field; kAuthField: the claim; kCheck: the relation field
+  std::string model;  // kCheck: the related model's name (a Model::name of the Schema)
   std::vector<PolicyExpr> operands;
   SourceLocation location;
 };

@@ -91,6 +91,8 @@ std::string ExprText(const PolicyExpr& e) {
     case PolicyExpr::Kind::kCompare:
       return "(" + ExprText(e.operands.at(0)) + " " + CompareText(e.op) + " " +
              ExprText(e.operands.at(1)) + ")";
+    case PolicyExpr::Kind::kCheck:
+      return "check(" + e.name + " -> " + e.model + ", " + ExprText(e.operands.at(0)) + ")";
   }
   return "?";
 }
