@@ -9,7 +9,9 @@
 //   - every model has exactly one @id field, which is stored, required and not a list;
 //   - every relation's fields/references exist, match in count and type, and the references
 //     are the target's primary key or a full (non-partial) unique constraint;
-//   - defaults match their field's type; policy expressions only name fields that exist;
+//   - defaults match their field's type, and a kField default names a stored sibling;
+//   - policy expressions only name fields that exist; a kCheck's `name` is a relation field
+//     of its model and `model` the model that field's type names;
 //   - a @secret field is guarded kAll; relation fields carry no default, @updatedBy, @omit,
 //     @guarded or @secret.
 // Names are the schema's names; `table` and `column` are the SQL names (after @@map/@map).
@@ -139,7 +141,8 @@ struct PolicyExpr {
     kCheck,      // check(name, operands[0]): `name` is a relation field of the model (to-one or
                  // to-many) and `model` its target; true when at least one related row
                  // satisfies operands[0] (SQL EXISTS), which is resolved against `model`:
-                 // its kField names are fields of `model`, and nested kChecks start there
+                 // its kField names are fields of `model`, and nested kChecks start there.
+                 // The related model's own policies do not apply inside
   };
   enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
   Kind kind = Kind::kLiteral;
@@ -192,7 +195,7 @@ struct Field {
   enum class Guard {
     kNone,
     kDefault,  // @guarded: never in a result returned to a non-system caller, even when
-               // selected by name; they may still write it
+               // selected by name; they may still write it and filter on it
     kAll,      // @guarded(all): non-system callers cannot name the field anywhere (select,
                // filters, ordering, aggregates, realtime events) nor write it
   };
