@@ -134,39 +134,6 @@ void Binder::BindFields(Model& model, const ast::Model& m, size_t file) {
   if (first_id == nullptr && !id_attribute && names.size() == m.fields.size()) {
     Err(file, m.name_pos, "model '" + m.name + "' has no @id field");
   }
-  // Policies may name any field of the model, including later ones.
-  for (size_t i = 0, j = 0; i < m.fields.size() && j < model.fields.size(); ++i) {
-    if (m.fields[i].name != model.fields[j].name ||
-        model.fields[j].location.line != m.fields[i].pos.line ||
-        model.fields[j].location.column != m.fields[i].pos.column) {
-      continue;
-    }
-    for (const auto& attr : m.fields[i].attributes) {
-      if (attr.name != "allow") continue;
-      std::vector<const ast::Expr*> args;
-      if (!MatchArgs(attr, file, "@allow", {"operation", "condition"}, 2, args)) continue;
-      auto op = StringArg(args[0], file, "the operation");
-      if (!op) continue;
-      FieldPolicy policy;
-      policy.location = Loc(file, attr.pos);
-      if (*op == "read") {
-        policy.operation = FieldPolicy::Operation::kRead;
-      } else if (*op == "write") {
-        policy.operation = FieldPolicy::Operation::kWrite;
-      } else if (*op == "all") {
-        policy.operation = FieldPolicy::Operation::kAll;
-      } else {
-        Err(file, args[0]->pos,
-            "unknown operation '" + *op + "' for field @allow; expected 'read', 'write' or 'all'");
-        continue;
-      }
-      auto condition = BindCondition(*args[1], model, file);
-      if (!condition) continue;
-      policy.condition = std::move(*condition);
-      model.fields[j].policies.push_back(std::move(policy));
-    }
-    ++j;
-  }
 }
 
 void Binder::CheckTables() {

@@ -1,10 +1,31 @@
-// Binder: model attributes (@@map, @@index, @@unique, @@fts, @@allow, @@deny, @@external).
+// Binder: model attributes (@@map, @@index, @@unique, @@fts, @@softDelete, @@external,
+// @@noStrict, @@shardKey, @@gate, @@allow, @@deny).
 
 #include <set>
 
 #include "schema/binder_internal.h"
 
 namespace quarry::schema::internal {
+
+namespace {
+
+// "4" (all four operations) or "1.3.4.6" (read, create, update, delete), each a digit.
+std::optional<std::array<int, 4>> GateLevels(const std::string& text) {
+  auto digit = [&](size_t at) { return text[at] >= '0' && text[at] <= '9'; };
+  if (text.size() == 1 && digit(0)) {
+    int level = text[0] - '0';
+    return std::array<int, 4>{level, level, level, level};
+  }
+  if (text.size() != 7) return std::nullopt;
+  std::array<int, 4> levels{};
+  for (size_t i = 0; i < 4; ++i) {
+    if (!digit(2 * i) || (i < 3 && text[2 * i + 1] != '.')) return std::nullopt;
+    levels[i] = text[2 * i] - '0';
+  }
+  return levels;
+}
+
+}  // namespace
 
 void Binder::BindModelAttributes(Model& model, const ast::Model& m, size_t file) {
   std::set<std::string> seen;
@@ -14,7 +35,7 @@ void Binder::BindModelAttributes(Model& model, const ast::Model& m, size_t file)
     static const std::set<std::string> kRepeatable = {"index", "unique", "allow", "deny"};
     static const std::set<std::string> kKnown = {"index", "unique",   "map",      "softDelete",
                                                  "fts",   "external", "noStrict", "shardKey",
-                                                 "allow", "deny"};
+                                                 "gate",  "allow",    "deny"};
     if (!kKnown.count(attr.name)) {
       Err(file, attr.pos, "unknown model attribute " + display);
       continue;
@@ -138,6 +159,19 @@ void Binder::BindModelAttributes(Model& model, const ast::Model& m, size_t file)
         continue;
       }
       model.shard_key = field->name;
+    } else if (attr.name == "gate") {
+      if (!MatchArgs(attr, file, display, {"levels"}, 1, args)) continue;
+      auto levels = StringArg(args[0], file, "the levels (\"R.C.U.D\")");
+      if (!levels) continue;
+      auto gate = GateLevels(*levels);
+      if (!gate) {
+        Err(file, args[0]->pos,
+            "@@gate needs \"R.C.U.D\": four levels 0-9 for read, create, update and delete "
+            "(\"1.3.4.6\"), or one level for all four (\"4\"); found \"" +
+                *levels + "\"");
+        continue;
+      }
+      model.gate = *gate;
     } else if (attr.name == "allow" || attr.name == "deny") {
       if (!MatchArgs(attr, file, display, {"operation", "condition", "message"}, 2, args)) {
         continue;

@@ -1,11 +1,50 @@
-// Binder: policy expressions (@@allow / @@deny conditions), bound to the fields of their
-// model and type-checked.
+// Binder: policy expressions (@@allow / @@deny and field @allow conditions), bound to the
+// fields of their model (and, inside check(), of the related model) and type-checked; and
+// the field @allow attributes themselves.
 
 #include <algorithm>
 
 #include "schema/binder_internal.h"
 
 namespace quarry::schema::internal {
+
+// After BindFields of every model: a condition may name any field of its model, including
+// later ones, and check() the fields of another model.
+void Binder::BindFieldPolicies(Model& model, const ast::Model& m, size_t file) {
+  // model.fields lacks the fields that did not bind (duplicates, unknown types).
+  for (size_t i = 0, j = 0; i < m.fields.size() && j < model.fields.size(); ++i) {
+    if (m.fields[i].name != model.fields[j].name ||
+        model.fields[j].location.line != m.fields[i].pos.line ||
+        model.fields[j].location.column != m.fields[i].pos.column) {
+      continue;
+    }
+    for (const auto& attr : m.fields[i].attributes) {
+      if (attr.name != "allow") continue;
+      std::vector<const ast::Expr*> args;
+      if (!MatchArgs(attr, file, "@allow", {"operation", "condition"}, 2, args)) continue;
+      auto op = StringArg(args[0], file, "the operation");
+      if (!op) continue;
+      FieldPolicy policy;
+      policy.location = Loc(file, attr.pos);
+      if (*op == "read") {
+        policy.operation = FieldPolicy::Operation::kRead;
+      } else if (*op == "write") {
+        policy.operation = FieldPolicy::Operation::kWrite;
+      } else if (*op == "all") {
+        policy.operation = FieldPolicy::Operation::kAll;
+      } else {
+        Err(file, args[0]->pos,
+            "unknown operation '" + *op + "' for field @allow; expected 'read', 'write' or 'all'");
+        continue;
+      }
+      auto condition = BindCondition(*args[1], model, file);
+      if (!condition) continue;
+      policy.condition = std::move(*condition);
+      model.fields[j].policies.push_back(std::move(policy));
+    }
+    ++j;
+  }
+}
 
 // Binds a policy condition; it must be true or false.
 std::optional<PolicyExpr> Binder::BindCondition(const ast::Expr& e, const Model& model,
@@ -80,13 +119,18 @@ std::optional<PolicyExpr> Binder::BindPolicyExpr(const ast::Expr& e, const Model
             break;
           }
         }
+        if (hint.empty() && check_outer_ != nullptr && check_outer_->FindField(e.text)) {
+          hint = " (the condition of check() is about model '" + model.name + "'; '" + e.text +
+                 "' is a field of model '" + check_outer_->name + "')";
+        }
         Err(file, e.pos, "unknown field '" + e.text + "' in model '" + model.name + "'" + hint);
         return std::nullopt;
       }
       if (!field->stored()) {
         Err(file, e.pos,
             "relation field '" + e.text +
-                "' cannot be used in a policy; use its foreign-key field");
+                "' cannot be used in a policy; use its foreign-key field, or check(" + e.text +
+                ", condition) for its rows");
         return std::nullopt;
       }
       out.kind = PolicyExpr::Kind::kField;
@@ -120,10 +164,12 @@ std::optional<PolicyExpr> Binder::BindPolicyExpr(const ast::Expr& e, const Model
       return out;
     }
     case ast::ExprKind::kCall:
+      if (e.text == "check") return BindCheck(e, model, file, type);
       if (e.text != "auth" && e.text != "now") {
         Err(file, e.pos,
             "unknown function " + e.text +
-                "() in a policy; expected auth(), auth().field or now()");
+                "() in a policy; expected auth(), auth().field, now() or check(relation, "
+                "condition)");
         return std::nullopt;
       }
       if (!e.args.empty()) {
@@ -194,6 +240,59 @@ std::optional<PolicyExpr> Binder::BindPolicyExpr(const ast::Expr& e, const Model
   out.location = Loc(file, e.lhs->pos);
   out.operands.push_back(std::move(*lhs));
   out.operands.push_back(std::move(*rhs));
+  return out;
+}
+
+// check(relation, condition): true when a row related through `relation` (a relation field
+// of `model`) satisfies `condition`, which is bound against the related model.
+std::optional<PolicyExpr> Binder::BindCheck(const ast::Expr& e, const Model& model, size_t file,
+                                            ValueType& type) {
+  bool named = std::any_of(e.args.begin(), e.args.end(),
+                           [](const ast::Argument& arg) { return arg.name.has_value(); });
+  if (e.args.size() != 2 || named) {
+    Err(file, e.pos,
+        "check() takes a relation field and a condition, as in check(author, active == true)");
+    return std::nullopt;
+  }
+  const ast::Expr& relation = *e.args[0].value;
+  const ast::Expr& condition = *e.args[1].value;
+  if (relation.kind != ast::ExprKind::kIdent) {
+    Err(file, relation.pos,
+        "expected a relation field of model '" + model.name +
+            "' as the first argument of check(), found " + DescribeExpr(relation));
+    return std::nullopt;
+  }
+  const Field* field = model.FindField(relation.text);
+  if (field == nullptr) {
+    Err(file, relation.pos, "unknown field '" + relation.text + "' in model '" + model.name + "'");
+    return std::nullopt;
+  }
+  if (field->stored()) {
+    Err(file, relation.pos,
+        "check() needs a relation field (whose type is a model); '" + relation.text + "' is " +
+            TypeText(field->type) + " in model '" + model.name + "'");
+    return std::nullopt;
+  }
+  const Model* target = schema_.FindModel(field->type.name);
+  ValueType inner_type;
+  const Model* outer = check_outer_;
+  check_outer_ = &model;
+  auto inner = BindPolicyExpr(condition, *target, file, inner_type);
+  check_outer_ = outer;
+  if (!inner) return std::nullopt;
+  if (inner_type.kind != ValueType::Kind::kBool && inner_type.kind != ValueType::Kind::kAny) {
+    Err(file, condition.pos,
+        "the condition of check() must be true or false, found " + DescribeExpr(condition) +
+            "; compare it with a value");
+    return std::nullopt;
+  }
+  PolicyExpr out;
+  out.kind = PolicyExpr::Kind::kCheck;
+  out.name = relation.text;
+  out.model = target->name;
+  out.location = Loc(file, e.pos);
+  out.operands.push_back(std::move(*inner));
+  type.kind = ValueType::Kind::kBool;
   return out;
 }
 

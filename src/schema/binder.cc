@@ -116,6 +116,9 @@ Result<Schema> Binder::Bind() {
     BindFields(*model, *ast_model, file);
   }
   for (auto& [model, ast_model, file] : models_) {
+    BindFieldPolicies(*model, *ast_model, file);
+  }
+  for (auto& [model, ast_model, file] : models_) {
     BindModelAttributes(*model, *ast_model, file);
   }
   BindRelations();

@@ -118,11 +118,16 @@ class Binder {
   void BindFieldAttributes(Field& field, const ast::Field& f, size_t file);
 
   // Policy expressions (bind_policies.cc).
+  // Field @allow, once every model's fields are bound.
+  void BindFieldPolicies(Model& model, const ast::Model& m, size_t file);
   // Binds a policy condition; it must be true or false.
   std::optional<PolicyExpr> BindCondition(const ast::Expr& e, const Model& model, size_t file);
   static const char* ValueTypeName(const ValueType& t);
   std::optional<PolicyExpr> BindPolicyExpr(const ast::Expr& e, const Model& model, size_t file,
                                            ValueType& type);
+  // check(relation, condition), `e` being the call.
+  std::optional<PolicyExpr> BindCheck(const ast::Expr& e, const Model& model, size_t file,
+                                      ValueType& type);
   bool CheckComparison(const ast::Expr& e, const ValueType& lt, const ValueType& rt,
                        const PolicyExpr& lhs, const PolicyExpr& rhs, bool equality, size_t file);
 
@@ -139,6 +144,8 @@ class Binder {
   Schema schema_;
   std::vector<ModelEntry> models_;
   std::vector<Error> errors_;
+  // While BindCheck binds a condition: the model whose check() it is, for hints.
+  const Model* check_outer_ = nullptr;
   // The fields of the model being bound whose default names a sibling, with that name's node.
   std::vector<std::pair<std::string, const ast::Expr*>> sibling_defaults_;
 };

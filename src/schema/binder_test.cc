@@ -104,6 +104,37 @@ TEST(BinderTest, BuildsPolicyTrees) {
   EXPECT_EQ(salary->policies[0].operation, FieldPolicy::Operation::kRead);
 }
 
+TEST(BinderTest, CheckResolvesItsConditionAgainstTheRelatedModel) {
+  auto schema = Bind(R"s(
+    model accounts {
+      id      Integer   @id
+      members members[]
+      @@allow('read', check(members, userId == auth().id))
+    }
+    model members {
+      id        Integer  @id
+      account   accounts @relation(fields: [accountId], references: [id])
+      accountId Integer
+      userId    Integer
+    })s");
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  const PolicyExpr& check = schema->FindModel("accounts")->policies.at(0).condition;
+  EXPECT_EQ(check.kind, PolicyExpr::Kind::kCheck);
+  EXPECT_EQ(check.name, "members");
+  EXPECT_EQ(check.model, "members");
+  EXPECT_EQ(check.location.line, 5);
+  EXPECT_EQ(check.location.column, 23);
+  ASSERT_EQ(check.operands.size(), 1u);
+  const PolicyExpr& inner = check.operands[0];
+  EXPECT_EQ(inner.kind, PolicyExpr::Kind::kCompare);
+  EXPECT_EQ(inner.operands.at(0).kind, PolicyExpr::Kind::kField);
+  EXPECT_EQ(inner.operands.at(0).name, "userId");
+  EXPECT_EQ(inner.operands.at(1).kind, PolicyExpr::Kind::kAuthField);
+  // A copy is independent of the original: the schema stays a plain value.
+  Schema copy = *schema;
+  EXPECT_EQ(copy.FindModel("accounts")->policies.at(0).condition.model, "members");
+}
+
 TEST(BinderTest, ResolvesBothSidesOfRelations) {
   auto schema = Bind(R"s(
     model accounts {

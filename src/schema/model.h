@@ -9,7 +9,9 @@
 //   - every model has exactly one @id field, which is stored, required and not a list;
 //   - every relation's fields/references exist, match in count and type, and the references
 //     are the target's primary key or a full (non-partial) unique constraint;
-//   - defaults match their field's type; policy expressions only name fields that exist;
+//   - defaults match their field's type, and a kField default names a stored sibling;
+//   - policy expressions only name fields that exist; a kCheck's `name` is a relation field
+//     of its model and `model` the model that field's type names;
 //   - a @secret field is guarded kAll; relation fields carry no default, @updatedBy, @omit,
 //     @guarded or @secret.
 // Names are the schema's names; `table` and `column` are the SQL names (after @@map/@map).
@@ -123,7 +125,8 @@ struct Relation {
   std::string back_field;  // not owning: the target's field whose @relation points here
 };
 
-// The condition of a policy, resolved against its model.
+// The condition of a policy, resolved against its model (inside a kCheck, against the related
+// model).
 struct PolicyExpr {
   enum class Kind {
     kLiteral,    // literal (null, bool, integer, real, string)
@@ -135,20 +138,26 @@ struct PolicyExpr {
     kAnd,        // operands[0] && operands[1]
     kOr,         // operands[0] || operands[1]
     kCompare,    // operands[0] <op> operands[1]
-    kCheck,      // check(name, operands[0]): a related row of relation field `name` (of model
-                 // `model`) satisfies operands[0]
+    kCheck,      // check(name, operands[0]): `name` is a relation field of the model (to-one or
+                 // to-many) and `model` its target; true when at least one related row
+                 // satisfies operands[0] (SQL EXISTS), which is resolved against `model`:
+                 // its kField names are fields of `model`, and nested kChecks start there.
+                 // The related model's own policies do not apply inside
   };
   enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
   Kind kind = Kind::kLiteral;
   CompareOp op = CompareOp::kEq;
   Literal literal;
-  std::string name;
+  std::string name;   // kField: the field; kAuthField: the claim; kCheck: the relation field
+  std::string model;  // kCheck: the related model's name (a Model::name of the Schema)
   std::vector<PolicyExpr> operands;
-  std::string model;  // kCheck: the related model
   SourceLocation location;
 };
 
 enum class PolicyOperation { kRead, kCreate, kUpdate, kDelete, kAll };
+// Model::gate is indexed by the first four.
+static_assert(static_cast<int>(PolicyOperation::kRead) == 0 &&
+              static_cast<int>(PolicyOperation::kDelete) == 3);
 
 // @@allow / @@deny: a row-level rule.
 struct Policy {
@@ -186,7 +195,7 @@ struct Field {
   enum class Guard {
     kNone,
     kDefault,  // @guarded: never in a result returned to a non-system caller, even when
-               // selected by name; they may still write it
+               // selected by name; they may still write it and filter on it
     kAll,      // @guarded(all): non-system callers cannot name the field anywhere (select,
                // filters, ordering, aggregates, realtime events) nor write it
   };
@@ -230,19 +239,38 @@ struct Index {
   SourceLocation location;
 };
 
+// The access levels of @@gate (Model::gate), lowest first. A caller may run an operation on a
+// gated model when its own level is at least the gate's level for that operation: anonymous
+// callers are kGateStranger, an end user's token gives a level from kGateVisitor to
+// kGateSysadmin, a service token is kGateSystem, and no caller is kGateLocked.
+inline constexpr int kGateStranger = 0;
+inline constexpr int kGateVisitor = 1;
+inline constexpr int kGateReader = 2;
+inline constexpr int kGateCreator = 3;
+inline constexpr int kGateUser = 4;
+inline constexpr int kGateAdministrator = 5;
+inline constexpr int kGateOwner = 6;
+inline constexpr int kGateSysadmin = 7;
+inline constexpr int kGateSystem = 8;  // service tokens only
+inline constexpr int kGateLocked = 9;  // nobody, not even service tokens
+
 struct Model {
   std::string name;
   std::string table;  // @@map, else the name
   std::vector<Field> fields;
   std::vector<Index> indexes;
   std::vector<Policy> policies;
-  bool soft_delete = false;                // @@softDelete: has `deletedAt DateTime?`
-  bool soft_delete_cascade = false;        // @@softDelete(cascade)
-  std::vector<std::string> fts_fields;     // @@fts([...]): Text fields, empty when none
-  bool external = false;                   // @@external: queried, never migrated
-  bool strict = true;                      // false with @@noStrict
-  std::optional<std::string> shard_key;    // @@shardKey(field)
-  std::optional<std::array<int, 4>> gate;  // @@gate: read, create, update, delete levels
+  bool soft_delete = false;              // @@softDelete: has `deletedAt DateTime?`
+  bool soft_delete_cascade = false;      // @@softDelete(cascade)
+  std::vector<std::string> fts_fields;   // @@fts([...]): Text fields, empty when none
+  bool external = false;                 // @@external: queried, never migrated
+  bool strict = true;                    // false with @@noStrict
+  std::optional<std::string> shard_key;  // @@shardKey(field)
+  // @@gate("R.C.U.D"): the level (kGateStranger..kGateLocked) a caller needs to read, create,
+  // update and delete, indexed by static_cast<int>(PolicyOperation) (kRead..kDelete);
+  // @@gate("4") sets all four. Checked before row policies, which still apply; nullopt: no
+  // gate. Service tokens bypass policies, not a gate of kGateLocked.
+  std::optional<std::array<int, 4>> gate;
   SourceLocation location;
 
   const Field* FindField(const std::string& name) const;

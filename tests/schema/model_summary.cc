@@ -91,6 +91,8 @@ std::string ExprText(const PolicyExpr& e) {
     case PolicyExpr::Kind::kCompare:
       return "(" + ExprText(e.operands.at(0)) + " " + CompareText(e.op) + " " +
              ExprText(e.operands.at(1)) + ")";
+    case PolicyExpr::Kind::kCheck:
+      return "check(" + e.name + " -> " + e.model + ", " + ExprText(e.operands.at(0)) + ")";
   }
   return "?";
 }
@@ -129,6 +131,11 @@ std::string ModelSummary(const Schema& schema) {
   std::string out;
   for (const Model& model : schema.models) {
     out += "model " + model.name + "\n";
+    if (model.gate) {
+      const auto& g = *model.gate;
+      out += "  @@gate read " + std::to_string(g[0]) + ", create " + std::to_string(g[1]) +
+             ", update " + std::to_string(g[2]) + ", delete " + std::to_string(g[3]) + "\n";
+    }
     for (const Policy& policy : model.policies) {
       out += std::string("  ") + (policy.allow ? "@@allow " : "@@deny ") +
              OperationText(policy.operation) + ": " + ExprText(policy.condition);

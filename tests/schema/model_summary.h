@@ -13,7 +13,7 @@
 namespace quarry::schema {
 
 // One "model <name>" line per model, in order, each followed by indented lines:
-//   @@gate R.C.U.D
+//   @@gate read <level>, create <level>, update <level>, delete <level>
 //   @@allow <operation>: <expr> [message "..."]     (@@deny likewise)
 //   <field>: default <value>, updatedAt, updatedBy auth().<claim>, omit[(all)], ...
 //   <field> @allow <operation>: <expr>
