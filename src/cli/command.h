@@ -35,5 +35,6 @@ int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
 void RegisterSeedCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterLoginCommands(CLI::App& app, ExitCode& exit_code);
 void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
+void RegisterDataCommand(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace quarry::cli

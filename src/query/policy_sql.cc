@@ -275,7 +275,7 @@ FieldReadAccess FilterAccess(const CompileContext& ctx, const schema::Field& fie
   if (ctx.identity.system()) {
     return access;
   }
-  if (field.secret || field.guarded != schema::Field::Guard::kNone) {
+  if (field.secret || field.guarded == schema::Field::Guard::kAll) {
     access.visible = false;
     return access;
   }

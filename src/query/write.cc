@@ -521,12 +521,24 @@ class Writer {
             f.default_value->kind != schema::DefaultValue::Kind::kField) {
           continue;
         }
+        const schema::Field* sibling = model.FindField(f.default_value->field);
+        const Assignment* given = nullptr;
         for (const Assignment& a : prepared.columns) {
-          if (a.field->name == f.default_value->field && a.known) {
-            prepared.columns.push_back(Known(f, *a.known));
-            break;
+          if (a.field == sibling) {
+            given = &a;
           }
         }
+        std::optional<storage::Value> value;
+        if (given != nullptr && given->known) {
+          value = *given->known;
+        } else if (given == nullptr) {
+          // The sibling takes its own default, computed here so both fields get the same value.
+          QUARRY_ASSIGN_OR_RETURN(value, DefaultOf(*sibling));
+          if (value) {
+            prepared.columns.push_back(Known(*sibling, *value));
+          }
+        }
+        prepared.columns.push_back(Known(f, value.value_or(NullValue())));
       }
       for (const schema::Field& f : model.fields) {
         bool auto_id = f.id && f.type.kind == schema::FieldType::Kind::kScalar &&
@@ -538,6 +550,49 @@ class Writer {
       }
     }
     return Status::Ok();
+  }
+
+  // The value a field's SQL default would give it, computed here; nullopt when it has none.
+  Result<std::optional<storage::Value>> DefaultOf(const schema::Field& f) {
+    using Kind = schema::DefaultValue::Kind;
+    if (!f.default_value) {
+      return std::optional<storage::Value>();
+    }
+    const schema::DefaultValue& d = *f.default_value;
+    switch (d.kind) {
+      case Kind::kLiteral: {
+        json::value literal;
+        switch (d.literal.kind) {
+          case schema::Literal::Kind::kNull:
+            return std::optional<storage::Value>(NullValue());
+          case schema::Literal::Kind::kBool:
+            return std::optional<storage::Value>(IntValue(d.literal.bool_value ? 1 : 0));
+          case schema::Literal::Kind::kInteger:
+            return std::optional<storage::Value>(IntValue(d.literal.int_value));
+          case schema::Literal::Kind::kReal:
+            return std::optional<storage::Value>(RealValue(d.literal.real_value));
+          case schema::Literal::Kind::kString:
+            return std::optional<storage::Value>(TextValue(d.literal.text));
+          case schema::Literal::Kind::kList:
+            return std::optional<storage::Value>();
+        }
+        return std::optional<storage::Value>();
+      }
+      case Kind::kEnumValue:
+        return std::optional<storage::Value>(TextValue(d.enum_value));
+      case Kind::kNow:
+        return std::optional<storage::Value>(TextValue(ctx_.now));
+      case Kind::kNanoid:
+        return std::optional<storage::Value>(TextValue(Nanoid()));
+      case Kind::kAuthClaim: {
+        QUARRY_ASSIGN_OR_RETURN(storage::Value v, ClaimValue(f, d.claim, f.name));
+        return std::optional<storage::Value>(std::move(v));
+      }
+      default:
+        // uuid(), ulid(): the database computes them; a sibling copy of one is not supported
+        // by the binder.
+        return std::optional<storage::Value>();
+    }
   }
 
   // Appends RETURNING checks: the create policy (when `create`) and the write policies of the

@@ -19,6 +19,61 @@ Result<int64_t> SchemaVersion(sqlite3* db) {
   return version;
 }
 
+// Introspection gives each foreign key its owning relation field only. The data API also serves
+// the other side, so `include: {posts: true}` works on users: a to-many (or, for a unique
+// foreign key, to-one) field on the referenced model, named after the referencing model (then
+// `<model>_<field>` when that name is taken or several relations come from one model).
+void AddBackRelations(schema::Schema& schema) {
+  struct Back {
+    std::string target;
+    schema::Field field;
+  };
+  std::vector<Back> backs;
+  for (const schema::Model& m : schema.models) {
+    int from_here = 0;
+    for (const schema::Field& f : m.fields) {
+      from_here += f.relation && f.relation->owning ? 1 : 0;
+    }
+    for (const schema::Field& f : m.fields) {
+      if (!f.relation || !f.relation->owning) {
+        continue;
+      }
+      const schema::Model* target = schema.FindModel(f.relation->target_model);
+      if (target == nullptr) {
+        continue;
+      }
+      std::string name = m.name;
+      if (from_here > 1 || target->FindField(name) != nullptr) {
+        name = m.name + "_" + f.name;
+      }
+      if (target->FindField(name) != nullptr) {
+        continue;
+      }
+      bool unique_fk =
+          f.relation->fields.size() == 1 && m.FindField(f.relation->fields[0]) &&
+          (m.FindField(f.relation->fields[0])->unique || m.FindField(f.relation->fields[0])->id);
+      schema::Field back;
+      back.name = name;
+      back.type.kind = schema::FieldType::Kind::kModel;
+      back.type.name = m.name;
+      back.type.list = !unique_fk;
+      back.type.optional = unique_fk;
+      back.relation = schema::Relation{};
+      back.relation->target_model = m.name;
+      back.relation->owning = false;
+      back.relation->back_field = f.name;
+      backs.push_back({target->name, std::move(back)});
+    }
+  }
+  for (Back& b : backs) {
+    for (schema::Model& m : schema.models) {
+      if (m.name == b.target) {
+        m.fields.push_back(std::move(b.field));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 SchemaRegistry::SchemaRegistry(storage::NamespaceStore& store, RecordedSchemaLoader load_recorded)
@@ -82,6 +137,12 @@ Result<std::shared_ptr<const ServedSchema>> SchemaRegistry::Load(const std::stri
   // Introspection finds tables the model cannot serve (no primary key): leave them out.
   std::erase_if(served->schema.models,
                 [](const schema::Model& m) { return m.PrimaryKey() == nullptr; });
+  for (schema::Model& m : served->schema.models) {
+    std::erase_if(m.fields, [&](const schema::Field& f) {
+      return f.relation && served->schema.FindModel(f.relation->target_model) == nullptr;
+    });
+  }
+  AddBackRelations(served->schema);
   return std::shared_ptr<const ServedSchema>(std::move(served));
 }
 
