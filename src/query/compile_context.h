@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "query/identity.h"
@@ -24,6 +25,12 @@ struct CompileContext {
   std::string now;  // ISO-8601 UTC with milliseconds: what now() is for the whole request
   CursorSigner sign_cursor;
   int next_alias = 0;
+  // Compiled reads are looked up here first (null: no caching). `schema_generation` tells
+  // schemas apart: a new one for every schema the server loads.
+  class PlanCache* plans = nullptr;
+  uint64_t schema_generation = 0;
+  // Models whose read @@gate a compilation passed, in order (see CompiledRead::gated).
+  std::vector<const schema::Model*> read_gates;
 
   std::string NewAlias() { return "t" + std::to_string(next_alias++); }
 };

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "query/aggregate.h"
+#include "query/plan_cache.h"
 #include "query/read.h"
 #include "query/write.h"
 
@@ -103,7 +104,9 @@ std::optional<WriteOp> AsWrite(Operation op) {
 Result<std::string> Dispatch(CompileContext& ctx, const schema::Model& model, Operation op,
                              const json::object& args, SqlRunner& runner) {
   if (auto read = AsRead(op)) {
-    QUARRY_ASSIGN_OR_RETURN(CompiledRead compiled, CompileRead(ctx, model, *read, args));
+    QUARRY_ASSIGN_OR_RETURN(CompiledRead compiled,
+                            ctx.plans != nullptr ? ctx.plans->CompileRead(ctx, model, *read, args)
+                                                 : CompileRead(ctx, model, *read, args));
     return RunRead(ctx, compiled, runner);
   }
   if (auto write = AsWrite(op)) {

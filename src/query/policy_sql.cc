@@ -28,21 +28,22 @@ bool Applies(PolicyOperation policy_op, RowOperation op) {
 
 void AppendLiteral(SqlBuilder& sql, const schema::Literal& literal) {
   using Kind = schema::Literal::Kind;
+  const ParamSource constant{ParamSource::Kind::kConstant};
   switch (literal.kind) {
     case Kind::kNull:
       sql << "NULL";
       return;
     case Kind::kBool:
-      sql.Param(IntValue(literal.bool_value ? 1 : 0));
+      sql.Param(IntValue(literal.bool_value ? 1 : 0), constant);
       return;
     case Kind::kInteger:
-      sql.Param(IntValue(literal.int_value));
+      sql.Param(IntValue(literal.int_value), constant);
       return;
     case Kind::kReal:
-      sql.Param(RealValue(literal.real_value));
+      sql.Param(RealValue(literal.real_value), constant);
       return;
     case Kind::kString:
-      sql.Param(TextValue(literal.text));
+      sql.Param(TextValue(literal.text), constant);
       return;
     case Kind::kList:
       sql << "NULL";
@@ -133,16 +134,15 @@ void AppendPolicyExpr(CompileContext& ctx, SqlBuilder& sql, const schema::Model&
       sql << (ctx.identity.system() ? "NULL" : "1");
       return;
     case PolicyExpr::Kind::kAuthField: {
+      // Always a parameter, NULL when the claim is missing, so the statement's text does not
+      // depend on which claims a caller has (plan_cache.h).
       auto it = ctx.identity.claims.find(expr.name);
-      if (it == ctx.identity.claims.end() || it->value().is_null()) {
-        sql << "NULL";
-      } else {
-        sql.Param(JsonScalarValue(it->value()));
-      }
+      sql.Param(it == ctx.identity.claims.end() ? NullValue() : JsonScalarValue(it->value()),
+                ParamSource{ParamSource::Kind::kClaim, expr.name});
       return;
     }
     case PolicyExpr::Kind::kNow:
-      sql.Param(TextValue(ctx.now));
+      sql.Param(TextValue(ctx.now), ParamSource{ParamSource::Kind::kNow});
       return;
     case PolicyExpr::Kind::kNot:
       sql << "(NOT ";

@@ -234,15 +234,20 @@ Status AppendLimit(SqlBuilder& sql, const json::object& args, const std::string&
                    std::optional<int64_t> forced = std::nullopt) {
   QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, CountArg(args, "limit", path));
   QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> offset, CountArg(args, "offset", path));
+  ParamSource limit_source{ParamSource::Kind::kConstant};
   if (forced) {
     limit = forced;
+  } else if (limit) {
+    limit_source = ParamSource{ParamSource::Kind::kArg, JoinPath(path, "limit"),
+                               ParamSource::Transform::kCount};
   }
   if (limit || offset) {
     sql << " LIMIT ";
-    sql.Param(IntValue(limit.value_or(-1)));
+    sql.Param(IntValue(limit.value_or(-1)), limit_source);
     if (offset) {
       sql << " OFFSET ";
-      sql.Param(IntValue(*offset));
+      sql.Param(IntValue(*offset), ParamSource{ParamSource::Kind::kArg, JoinPath(path, "offset"),
+                                               ParamSource::Transform::kCount});
     }
   }
   return Status::Ok();
@@ -333,9 +338,8 @@ Status AppendRelation(CompileContext& ctx, SqlBuilder& members, const schema::Mo
     return ArgError(path, "expected true, false or an object of arguments");
   }
   const schema::Model& target = Target(ctx, field);
-  QUARRY_RETURN_IF_ERROR(CheckGate(ctx, target, RowOperation::kRead).ok()
-                             ? Status::Ok()
-                             : CheckGate(ctx, target, RowOperation::kRead));
+  QUARRY_RETURN_IF_ERROR(CheckGate(ctx, target, RowOperation::kRead));
+  ctx.read_gates.push_back(&target);
   std::string related = ctx.NewAlias();
   const json::object* select = ObjectArg(*args, "select");
   const json::object* include = ObjectArg(*args, "include");
@@ -472,7 +476,9 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
           call << ", " << std::to_string(offset.value_or(1)) << ", ";
           const json::value* dflt = spec.if_contains("default");
           if (dflt != nullptr) {
-            call.Param(JsonScalarValue(*dflt));
+            call.Param(JsonScalarValue(*dflt),
+                       ParamSource{ParamSource::Kind::kArg, JoinPath(sub, "default"),
+                                   ParamSource::Transform::kJsonScalar});
           } else {
             call << "NULL";
           }
@@ -705,6 +711,8 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
   read.op = op;
   read.model = &model;
   QUARRY_RETURN_IF_ERROR(CheckGate(ctx, model, RowOperation::kRead));
+  const size_t gates_before = ctx.read_gates.size();
+  ctx.read_gates.push_back(&model);
   switch (op) {
     case ReadOp::kFindMany:
     case ReadOp::kFindManyAndCount:
@@ -923,6 +931,9 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
   }
   read.sql = sql.TakeSql();
   read.params = sql.TakeParams();
+  read.sources = sql.TakeSources();
+  read.gated.assign(ctx.read_gates.begin() + static_cast<std::ptrdiff_t>(gates_before),
+                    ctx.read_gates.end());
   return read;
 }
 

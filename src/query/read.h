@@ -34,6 +34,8 @@ struct CompiledRead {
   const schema::Model* model = nullptr;
   std::string sql;
   std::vector<storage::Value> params;
+  std::vector<ParamSource> sources;         // where each parameter came from (plan_cache.h)
+  std::vector<const schema::Model*> gated;  // models whose read @@gate the request passed
   int64_t page_size = 0;     // findManyCursor: rows per page (the statement asks for one more)
   std::string cursor_scope;  // findManyCursor: what a cursor of this query is bound to
 };

@@ -12,7 +12,42 @@
 
 #include "storage/value.h"
 
+namespace quarry::schema {
+struct Field;
+}
+
 namespace quarry::query {
+
+// Where a bound parameter's value comes from, so a cached plan (plan_cache.h) can bind a new
+// request's values without compiling it again. kUnknown marks a value the plan cannot recompute:
+// a statement holding one is not cached.
+struct ParamSource {
+  enum class Kind {
+    kUnknown,
+    kConstant,  // the same for every request of the shape (a schema literal)
+    kClaim,     // the caller's claim `name` (NULL when missing)
+    kNow,       // the request's now()
+    kArg,       // computed from the argument at `path` by `transform`
+  };
+  enum class Transform {
+    kColumn,        // ColumnValue of `field`
+    kJsonScalar,    // JsonScalarValue (values inside a Json field, claims)
+    kJsonText,      // the JSON text of the value (a whole Json field)
+    kInListColumn,  // the JSON array for IN (SELECT value FROM json_each(?)), from `field`
+    kInListJsonScalar,
+    kInListJsonText,
+    kLikePattern,  // `like`: 0 contains, 1 startsWith, 2 endsWith
+    kText,         // the string itself
+    kUtf8Length,   // its length in characters
+    kCount,        // a non-negative integer (limit, offset)
+  };
+  Kind kind = Kind::kUnknown;
+  std::string name;  // kArg: the argument's dotted path; kClaim: the claim
+  Transform transform = Transform::kColumn;
+  const schema::Field* field = nullptr;
+  int like = 0;
+  int64_t missing = -1;  // kCount: the value when the argument is absent
+};
 
 storage::Value NullValue();
 storage::Value IntValue(int64_t v);
@@ -26,10 +61,11 @@ class SqlBuilder {
     sql_ += text;
     return *this;
   }
-  // Appends `?` and binds `value` to it.
-  SqlBuilder& Param(storage::Value value) {
+  // Appends `?` and binds `value` to it; `source` says where the value came from.
+  SqlBuilder& Param(storage::Value value, ParamSource source = {}) {
     sql_ += '?';
     params_.push_back(std::move(value));
+    sources_.push_back(std::move(source));
     return *this;
   }
   // Appends a quoted identifier.
@@ -41,6 +77,7 @@ class SqlBuilder {
     sql_ += text;
     for (auto& v : values) {
       params_.push_back(std::move(v));
+      sources_.emplace_back();
     }
     return *this;
   }
@@ -49,6 +86,9 @@ class SqlBuilder {
     for (auto& p : other.params_) {
       params_.push_back(std::move(p));
     }
+    for (auto& s : other.sources_) {
+      sources_.push_back(std::move(s));
+    }
     return *this;
   }
   bool empty() const { return sql_.empty(); }
@@ -56,10 +96,12 @@ class SqlBuilder {
   const std::vector<storage::Value>& params() const { return params_; }
   std::string TakeSql() { return std::move(sql_); }
   std::vector<storage::Value> TakeParams() { return std::move(params_); }
+  std::vector<ParamSource> TakeSources() { return std::move(sources_); }
 
  private:
   std::string sql_;
   std::vector<storage::Value> params_;
+  std::vector<ParamSource> sources_;  // one per parameter
 };
 
 }  // namespace quarry::query

@@ -48,7 +48,7 @@ void AppendOperand(SqlBuilder& sql, const Operand& operand) {
     sql << "json_extract(";
     sql.Column(operand.alias, operand.field->column);
     sql << ", ";
-    sql.Param(TextValue(*operand.json_path));
+    sql.Param(TextValue(*operand.json_path), ParamSource{ParamSource::Kind::kConstant});
     sql << ")";
     return;
   }
@@ -243,6 +243,16 @@ class WhereCompiler {
     return ColumnValue(ctx_.schema, *operand.field, value, path);
   }
 
+  // Where Convert's value came from, for plan_cache.h.
+  static ParamSource ArgSource(const Operand& operand, const std::string& path) {
+    ParamSource source{ParamSource::Kind::kArg, path};
+    source.field = operand.field;
+    source.transform = operand.json_path      ? ParamSource::Transform::kJsonScalar
+                       : IsJsonWhole(operand) ? ParamSource::Transform::kJsonText
+                                              : ParamSource::Transform::kColumn;
+    return source;
+  }
+
   Status Equals(SqlBuilder& sql, const Operand& operand, const json::value& value,
                 const std::string& path, bool negate) {
     if (value.is_null()) {
@@ -255,13 +265,13 @@ class WhereCompiler {
       sql << "json(";
       AppendOperand(sql, operand);
       sql << (negate ? ") IS NOT json(" : ") = json(");
-      sql.Param(std::move(v));
+      sql.Param(std::move(v), ArgSource(operand, path));
       sql << ")";
       return Status::Ok();
     }
     AppendOperand(sql, operand);
     sql << (negate ? " IS NOT " : " = ");
-    sql.Param(std::move(v));
+    sql.Param(std::move(v), ArgSource(operand, path));
     return Status::Ok();
   }
 
@@ -338,18 +348,24 @@ class WhereCompiler {
           list += (i ? "," : "") + JsonOfValue(v);
         }
         list += "]";
+        ParamSource list_source = ArgSource(operand, sub);
+        list_source.transform = list_source.transform == ParamSource::Transform::kJsonScalar
+                                    ? ParamSource::Transform::kInListJsonScalar
+                                : list_source.transform == ParamSource::Transform::kJsonText
+                                    ? ParamSource::Transform::kInListJsonText
+                                    : ParamSource::Transform::kInListColumn;
         if (key == "notIn") {
           sql << "(";
           AppendOperand(sql, operand);
           sql << " IS NULL OR ";
           AppendOperand(sql, operand);
           sql << " NOT IN (SELECT value FROM json_each(";
-          sql.Param(TextValue(list));
+          sql.Param(TextValue(list), list_source);
           sql << ")))";
         } else {
           AppendOperand(sql, operand);
           sql << " IN (SELECT value FROM json_each(";
-          sql.Param(TextValue(list));
+          sql.Param(TextValue(list), list_source);
           sql << "))";
         }
       } else if (key == "lt" || key == "lte" || key == "gt" || key == "gte") {
@@ -359,12 +375,18 @@ class WhereCompiler {
         QUARRY_ASSIGN_OR_RETURN(storage::Value v, Convert(operand, value, sub));
         AppendOperand(sql, operand);
         sql << (key == "lt" ? " < " : key == "lte" ? " <= " : key == "gt" ? " > " : " >= ");
-        sql.Param(std::move(v));
+        sql.Param(std::move(v), ArgSource(operand, sub));
       } else if (key == "contains" || key == "startsWith" || key == "endsWith") {
         if (!value.is_string()) {
           return ArgError(sub, key + " takes a string");
         }
         std::string text(value.get_string());
+        const int like = key == "contains" ? 0 : key == "startsWith" ? 1 : 2;
+        ParamSource text_source{ParamSource::Kind::kArg, sub, ParamSource::Transform::kText};
+        ParamSource length_source{ParamSource::Kind::kArg, sub,
+                                  ParamSource::Transform::kUtf8Length};
+        ParamSource like_source{ParamSource::Kind::kArg, sub, ParamSource::Transform::kLikePattern};
+        like_source.like = like;
         if (insensitive) {
           std::string pattern;
           for (char c : text) {
@@ -376,34 +398,34 @@ class WhereCompiler {
           pattern = (key == "startsWith" ? "" : "%") + pattern + (key == "endsWith" ? "" : "%");
           AppendOperand(sql, operand);
           sql << " LIKE ";
-          sql.Param(TextValue(std::move(pattern)));
+          sql.Param(TextValue(std::move(pattern)), like_source);
           sql << " ESCAPE '\\'";
         } else if (key == "contains") {
           sql << "instr(";
           AppendOperand(sql, operand);
           sql << ", ";
-          sql.Param(TextValue(std::move(text)));
+          sql.Param(TextValue(std::move(text)), text_source);
           sql << ") > 0";
         } else if (key == "startsWith") {
           // A range on the column keeps an index usable: prefix <= x < prefix + U+10FFFF.
           sql << "substr(";
           AppendOperand(sql, operand);
           sql << ", 1, ";
-          sql.Param(IntValue(static_cast<int64_t>(Utf8Length(text))));
+          sql.Param(IntValue(static_cast<int64_t>(Utf8Length(text))), length_source);
           sql << ") = ";
-          sql.Param(TextValue(std::move(text)));
+          sql.Param(TextValue(std::move(text)), text_source);
         } else {
           int64_t n = static_cast<int64_t>(Utf8Length(text));
           sql << "(length(";
           AppendOperand(sql, operand);
           sql << ") >= ";
-          sql.Param(IntValue(n));
+          sql.Param(IntValue(n), length_source);
           sql << " AND substr(";
           AppendOperand(sql, operand);
           sql << ", -";
-          sql.Param(IntValue(n));
+          sql.Param(IntValue(n), length_source);
           sql << ") = ";
-          sql.Param(TextValue(std::move(text)));
+          sql.Param(TextValue(std::move(text)), text_source);
           sql << ")";
         }
       }

@@ -7,6 +7,7 @@
 
 #include "auth/hmac.h"
 #include "protocol/json_body.h"
+#include "query/connection_runner.h"
 #include "query/data_api.h"
 #include "server/routes.h"
 #include "storage/execute.h"
@@ -15,71 +16,6 @@ namespace quarry::server {
 namespace {
 
 namespace json = boost::json;
-
-// Collects every row of a statement as values.
-class CollectRows : public storage::RowSink {
- public:
-  explicit CollectRows(std::vector<query::Row>& rows) : rows_(rows) {}
-  void Begin(sqlite3_stmt* stmt) override { columns_ = sqlite3_column_count(stmt); }
-  void Row(sqlite3_stmt* stmt) override {
-    query::Row row(static_cast<size_t>(columns_));
-    for (int i = 0; i < columns_; ++i) {
-      storage::Value& v = row[static_cast<size_t>(i)];
-      switch (sqlite3_column_type(stmt, i)) {
-        case SQLITE_INTEGER:
-          v.type = storage::Value::Type::kInteger;
-          v.integer = sqlite3_column_int64(stmt, i);
-          break;
-        case SQLITE_FLOAT:
-          v.type = storage::Value::Type::kFloat;
-          v.real = sqlite3_column_double(stmt, i);
-          break;
-        case SQLITE_TEXT:
-          v.type = storage::Value::Type::kText;
-          v.bytes.assign(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
-                         static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-          break;
-        case SQLITE_BLOB:
-          v.type = storage::Value::Type::kBlob;
-          v.bytes.assign(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                         static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-          break;
-        default:
-          break;
-      }
-    }
-    rows_.push_back(std::move(row));
-  }
-
- private:
-  std::vector<query::Row>& rows_;
-  int columns_ = 0;
-};
-
-class ConnectionRunner : public query::SqlRunner {
- public:
-  ConnectionRunner(storage::Connection& conn, size_t max_result_bytes)
-      : conn_(conn), max_result_bytes_(max_result_bytes) {}
-
-  Result<std::vector<query::Row>> Run(const std::string& sql,
-                                      const std::vector<storage::Value>& params) override {
-    if (spdlog::should_log(spdlog::level::debug)) {
-      spdlog::debug("data api sql: {} ({} params)", sql, params.size());
-    }
-    std::vector<query::Row> rows;
-    CollectRows sink(rows);
-    QUARRY_ASSIGN_OR_RETURN(storage::StmtOutcome outcome,
-                            storage::ExecuteStmt(conn_, sql, params, {}, &sink, max_result_bytes_));
-    changes_ = outcome.affected_row_count;
-    return rows;
-  }
-  int64_t Changes() override { return changes_; }
-
- private:
-  storage::Connection& conn_;
-  size_t max_result_bytes_;
-  int64_t changes_ = 0;
-};
 
 std::string IsoNow(const Clock& clock) {
   auto now = clock.SystemNow();
@@ -171,7 +107,9 @@ http::Response DataApi::Handle(Kind kind, const http::Request& request, const st
   query::CompileContext ctx{
       (*served)->schema, identity, IsoNow(clock_),
       [key](std::string_view payload) { return auth::HmacSha256(key, payload).substr(0, 16); }};
-  ConnectionRunner runner(conn, max_result_bytes_);
+  ctx.plans = &plans_;
+  ctx.schema_generation = (*served)->generation;
+  query::ConnectionRunner runner(conn, max_result_bytes_);
   const bool transaction = writes || kind == Kind::kQuery;
   if (transaction) {
     Status begin = conn.Exec(writes ? "BEGIN IMMEDIATE" : "BEGIN");

@@ -19,6 +19,7 @@
 #include "auth/token.h"
 #include "common/clock.h"
 #include "http/message.h"
+#include "query/plan_cache.h"
 #include "server/schema_registry.h"
 #include "storage/namespace_store.h"
 
@@ -37,12 +38,15 @@ class DataApi {
                         const auth::Claims& claims, std::string_view model = {},
                         std::string_view op = {});
 
+  const query::PlanCache& plans() const { return plans_; }
+
  private:
   storage::NamespaceStore& store_;
   SchemaRegistry& schemas_;
   const std::string cursor_key_;
   const Clock& clock_;
   const size_t max_result_bytes_;
+  query::PlanCache plans_;
 };
 
 // The data API's error body: {"error": {"code", "message", "path"}} ("path" null when the

@@ -1,5 +1,7 @@
 #include "server/schema_registry.h"
 
+#include <atomic>
+
 #include "schema/binder.h"
 #include "schema/introspect.h"
 
@@ -109,7 +111,9 @@ Result<std::shared_ptr<const ServedSchema>> SchemaRegistry::Load(const std::stri
   QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<storage::Database> db, store_.Get(ns));
   QUARRY_ASSIGN_OR_RETURN(storage::ConnectionLease lease,
                           db->Acquire(storage::AccessMode::kSystem));
+  static std::atomic<uint64_t> generations{0};
   auto served = std::make_shared<ServedSchema>();
+  served->generation = ++generations;
   QUARRY_ASSIGN_OR_RETURN(served->schema_version, SchemaVersion(lease->handle()));
   std::optional<std::string> recorded;
   if (load_recorded_) {

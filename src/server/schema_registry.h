@@ -26,6 +26,7 @@ struct ServedSchema {
   schema::Schema schema;
   bool recorded = false;  // false: introspected tables, no policies, service tokens only
   int64_t schema_version = 0;
+  uint64_t generation = 0;  // unique per load: what cached plans are keyed by
 };
 
 class SchemaRegistry {
