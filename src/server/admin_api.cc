@@ -14,6 +14,10 @@ AdminApi::AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key)
 
 http::Response AdminApi::Handle(const http::Request& request, std::string_view path,
                                 const auth::Claims& claims) const {
+  if (Status service = RequireServiceToken(claims, "the admin API needs an admin token");
+      !service.ok()) {
+    return ErrorResponse(service);
+  }
   if (!claims.IsAdmin() || !claims.all_namespaces) {
     return ErrorResponse(
         Status(ErrorCode::kForbidden, "the admin API needs an admin token for all namespaces"));

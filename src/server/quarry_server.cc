@@ -227,6 +227,8 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
 Result<protocol::StreamOwner> QuarryServer::Admit(const http::Request& request,
                                                   const Route& route) {
   QUARRY_ASSIGN_OR_RETURN(auth::Claims claims, Authenticate(request, config_, *tokens_));
+  QUARRY_RETURN_IF_ERROR(
+      RequireServiceToken(claims, "raw SQL needs a service token (ro, rw or admin)"));
   if (!claims.Covers(route.ns)) {
     return Status(ErrorCode::kForbidden,
                   "the token does not grant access to namespace '" + route.ns + "'");

@@ -53,7 +53,8 @@ class QuarryServer {
   void Dispatch(const http::Request& request, const http::Responder& respond);
   // Fills namespace_routes_.
   void AddRoutes();
-  // The namespace and access a Hrana request may use, from its token.
+  // The namespace and access a Hrana request may use, from its token: a service token's (a user
+  // token is refused, see RequireServiceToken).
   Result<protocol::StreamOwner> Admit(const http::Request& request, const Route& route);
 
   // The routes under a namespace (after "/db/<name>" or the namespace header / host is

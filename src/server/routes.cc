@@ -128,6 +128,15 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
   return route;
 }
 
+Status RequireServiceToken(const auth::Claims& claims, std::string_view needed) {
+  if (!claims.IsUser()) {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kForbidden,
+                "user tokens reach the data API only (POST /db/<ns>/v1/<model>/<op>); " +
+                    std::string(needed));
+}
+
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
                                   auth::TokenCache& tokens) {
   if (config.no_auth) {
@@ -212,22 +221,42 @@ http::Response ListNamespaces(storage::NamespaceStore& store) {
   return JsonResponse(200, json::serialize(json::object{{"namespaces", std::move(list)}}));
 }
 
+// The token POST /tokens asks for: a service token ("access") or a user token ("user"), each
+// over "namespaces" ("*" when left out).
 Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& key) {
   auth::Claims claims;
-  QUARRY_ASSIGN_OR_RETURN(std::string access, StringField(body, "access"));
-  auto parsed = auth::ParseAccess(access);
-  if (!parsed) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "\"access\" must be \"ro\", \"rw\" or \"admin\", not \"" + access + "\"");
+  if (const json::value* user = body.if_contains("user"); user != nullptr) {
+    if (body.contains("access")) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "give \"access\" (a service token) or \"user\" (a user token), not both");
+    }
+    if (!user->is_object()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "\"user\" must be a JSON object: the claims policies read as auth()");
+    }
+    if (json::serialize(*user).size() > auth::kMaxUserObjectBytes) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "\"user\" is larger than " + std::to_string(auth::kMaxUserObjectBytes) +
+                        " bytes of JSON; a token travels in a header on every request");
+    }
+    claims.user = user->get_object();
+  } else {
+    QUARRY_ASSIGN_OR_RETURN(std::string access, StringField(body, "access"));
+    auto parsed = auth::ParseAccess(access);
+    if (!parsed) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "\"access\" must be \"ro\", \"rw\" or \"admin\", not \"" + access +
+                        "\" (or give \"user\" for a user token)");
+    }
+    claims.access = *parsed;
   }
-  claims.access = *parsed;
   const json::value* namespaces = body.if_contains("namespaces");
   bool all = namespaces == nullptr || (namespaces->is_string() && namespaces->get_string() == "*");
-  if (claims.access == auth::Access::kAdmin && !all) {
+  if (claims.IsAdmin() && !all) {
     return Status(ErrorCode::kInvalidArgument,
                   "an admin token covers every namespace; leave out \"namespaces\" or use \"*\"");
   }
-  if (namespaces == nullptr || (namespaces->is_string() && namespaces->get_string() == "*")) {
+  if (all) {
     claims.all_namespaces = true;
   } else if (namespaces->is_array()) {
     for (const auto& item : namespaces->get_array()) {

@@ -36,6 +36,12 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
                                   auth::TokenCache& tokens);
 
+// OK for a service token (ro, rw, admin); kForbidden for a user token, with a message saying
+// that user tokens reach the data API only and that `needed` ("raw SQL needs a service token
+// (ro, rw or admin)"). Every door that runs raw SQL or administers the server calls it, so no
+// door but the data API lets an end user past the policies.
+Status RequireServiceToken(const auth::Claims& claims, std::string_view needed);
+
 // With --no-auth any local process may use the server, but a web page must not: a browser
 // sends a page's Origin, and only loopback origins (http://localhost:3000, ...) are let
 // through. kForbidden otherwise; OK with auth on (tokens decide) or without an Origin.

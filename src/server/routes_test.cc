@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 
 #include "server/admin_api.h"
@@ -163,6 +164,21 @@ TEST(AdminApiTest, ScopedAdminTokensAndImpossibleNamesAreRefused) {
   api.reset();
   store->reset();
   std::filesystem::remove_all(dir);
+}
+
+TEST(RequireServiceTokenTest, UserTokensAreRefusedNamingTheDataApi) {
+  auth::Claims service;
+  service.access = auth::Access::kReadWrite;
+  EXPECT_TRUE(RequireServiceToken(service, "raw SQL needs a service token").ok());
+  auth::Claims user;
+  user.access = auth::Access::kAdmin;  // ignored for a user token
+  user.all_namespaces = true;
+  user.user = boost::json::object{{"id", 1}};
+  Status refused = RequireServiceToken(user, "raw SQL needs a service token (ro, rw or admin)");
+  EXPECT_EQ(refused.code(), ErrorCode::kForbidden);
+  EXPECT_EQ(refused.message(),
+            "user tokens reach the data API only (POST /db/<ns>/v1/<model>/<op>); raw SQL needs a "
+            "service token (ro, rw or admin)");
 }
 
 TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
