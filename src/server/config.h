@@ -42,6 +42,14 @@ struct ServerConfig {
   // logged at warn with their SQL.
   std::string log_level = "info";
   int slow_query_ms = 500;
+  // An external identity provider whose tokens are user tokens (auth/external_issuer.h): its key
+  // set, a file path or an http:// URL (https is refused until Quarry speaks TLS), and the "iss"
+  // and "aud" its tokens must carry. Empty jwks: none. The namespaces a token reaches come from
+  // its claim jwt_namespaces_claim.
+  std::string jwks;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string jwt_namespaces_claim = "ns";
   // For a program embedding the server (and tests): sees every committed change of every
   // namespace. Not a flag; must outlive the server.
   storage::ChangeObserver* change_observer = nullptr;
@@ -50,7 +58,8 @@ struct ServerConfig {
   // QuarryServer::ExpireStreamsNow is called.
   const Clock* stream_clock = &Clock::Steady();
 
-  // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits.
+  // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits,
+  // --jwks without --jwt-issuer and --jwt-audience (or those without --jwks).
   Status Validate() const;
 };
 

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "server/jwks_source.h"
 #include "server/routes.h"
 
 namespace quarry::server {
@@ -39,6 +40,7 @@ QuarryServer::~QuarryServer() {
   hrana_.reset();
   admin_.reset();
   tokens_.reset();
+  external_.reset();
   streams_.reset();
   store_.reset();
 }
@@ -66,7 +68,21 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   QUARRY_ASSIGN_OR_RETURN(auth::KeyPair key,
                           auth::KeyPair::LoadOrCreate(server->store_->keys_dir()));
   server->key_ = std::make_unique<auth::KeyPair>(std::move(key));
-  server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_);
+  if (!cfg.jwks.empty()) {
+    QUARRY_ASSIGN_OR_RETURN(auth::JwksFetcher fetch, JwksFetcherFor(cfg.jwks));
+    auth::ExternalIssuerOptions issuer;
+    issuer.issuer = cfg.jwt_issuer;
+    issuer.audience = cfg.jwt_audience;
+    issuer.namespaces_claim = cfg.jwt_namespaces_claim;
+    issuer.source = cfg.jwks;
+    Result<std::unique_ptr<auth::ExternalIssuer>> external =
+        auth::ExternalIssuer::Create(std::move(issuer), std::move(fetch));
+    if (!external.ok()) {
+      return Status(external.status().code(), "--jwks: " + external.status().message());
+    }
+    server->external_ = std::move(*external);
+  }
+  server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_, server->external_.get());
   server->admin_ = std::make_unique<AdminApi>(*server->store_, *server->key_);
 
   protocol::StreamLimits limits;
@@ -286,7 +302,9 @@ int ServeMain(const ServerConfig& config) {
   });
   std::cout << "quarry: listening on " << config.listen_address << ":" << running->port()
             << " (data folder " << config.data_dir.string()
-            << (config.no_auth ? ", auth disabled" : "") << ")" << std::endl;
+            << (config.no_auth ? ", auth disabled" : "")
+            << (config.jwks.empty() ? "" : ", user tokens of issuer " + config.jwt_issuer) << ")"
+            << std::endl;
   running->Run();
   // Wake the signal thread if Run() ended for another reason.
   pthread_kill(signal_thread.native_handle(), SIGTERM);

@@ -1,8 +1,9 @@
 #pragma once
 
 // QuarryServer: wires the engine to the transport. It owns the data folder (NamespaceStore),
-// the signing key, the Hrana streams, the database thread pool and the HTTP listener, and
-// routes each request: namespace resolution, token check, then Hrana or the admin API.
+// the signing key and the external issuer (--jwks), the token verifier, the Hrana streams, the
+// database thread pool and the HTTP listener, and routes each request: namespace resolution,
+// token check, then Hrana or the admin API.
 //
 // Network threads only parse and route; every handler that touches SQLite or verifies a
 // token runs on the worker pool.
@@ -11,6 +12,7 @@
 #include <functional>
 #include <memory>
 
+#include "auth/external_issuer.h"
 #include "auth/key_pair.h"
 #include "auth/token_cache.h"
 #include "common/status.h"
@@ -45,6 +47,8 @@ class QuarryServer {
   // background thread does every 100 ms; for tests that run the server on a ManualClock.
   void ExpireStreamsNow() { streams_->ExpireNow(); }
   const auth::KeyPair& key() const { return *key_; }
+  // The external issuer of --jwks; nullptr when none is configured.
+  auth::ExternalIssuer* external_issuer() { return external_.get(); }
 
  private:
   explicit QuarryServer(ServerConfig config);
@@ -69,6 +73,7 @@ class QuarryServer {
   Router<NamespaceRoute> namespace_routes_;
   std::unique_ptr<storage::NamespaceStore> store_;
   std::unique_ptr<auth::KeyPair> key_;
+  std::unique_ptr<auth::ExternalIssuer> external_;
   std::unique_ptr<auth::TokenCache> tokens_;
   std::unique_ptr<AdminApi> admin_;
   std::unique_ptr<protocol::StreamManager> streams_;

@@ -5,8 +5,10 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "server/admin_api.h"
+#include "server/jwks_source.h"
 
 namespace quarry::server {
 namespace {
@@ -179,6 +181,45 @@ TEST(RequireServiceTokenTest, UserTokensAreRefusedNamingTheDataApi) {
   EXPECT_EQ(refused.message(),
             "user tokens reach the data API only (POST /db/<ns>/v1/<model>/<op>); raw SQL needs a "
             "service token (ro, rw or admin)");
+}
+
+TEST(ServerConfigTest, ExternalIssuerNeedsIssuerAndAudience) {
+  ServerConfig config;
+  config.jwks = "jwks.json";
+  EXPECT_FALSE(config.Validate().ok());
+  config.jwt_issuer = "https://idp/";
+  EXPECT_NE(config.Validate().message().find("--jwt-audience"), std::string::npos);
+  config.jwt_audience = "app";
+  EXPECT_TRUE(config.Validate().ok());
+  config.jwt_namespaces_claim.clear();
+  EXPECT_FALSE(config.Validate().ok());
+  ServerConfig stray;
+  stray.jwt_issuer = "https://idp/";
+  EXPECT_NE(stray.Validate().message().find("need --jwks"), std::string::npos);
+}
+
+TEST(JwksSourceTest, FilesAndPlainHttpOnly) {
+  auto https = JwksFetcherFor("https://idp.example.com/.well-known/jwks.json");
+  ASSERT_FALSE(https.ok());
+  EXPECT_NE(https.status().message().find("https is not supported yet"), std::string::npos)
+      << https.status().message();
+  for (const char* bad : {"http://", "http://:80/x", "http://h:0/x", "http://h:99999/",
+                          "http://user@h/x", "http://[::1/x"}) {
+    EXPECT_FALSE(JwksFetcherFor(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(JwksFetcherFor("http://[::1]:8080/jwks?tenant=a").ok());
+  EXPECT_FALSE(JwksFetcherFor("").ok());
+
+  auto path = std::filesystem::temp_directory_path() /
+              ("quarry-jwks-test-" + std::to_string(::getpid()) + ".json");
+  auto file = JwksFetcherFor(path.string());
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ((*file)().status().code(), ErrorCode::kNotFound);  // read on each fetch
+  std::ofstream(path) << R"({"keys": []})";
+  Result<std::string> text = (*file)();
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_EQ(*text, R"({"keys": []})");
+  std::filesystem::remove(path);
 }
 
 TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
