@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -50,6 +51,12 @@ struct ServerConfig {
   std::string jwt_issuer;
   std::string jwt_audience;
   std::string jwt_namespaces_claim = "ns";
+  // For a program embedding the server (and tests): called with a namespace's name after its
+  // recorded schema may have changed: a schema was recorded (migrate push, a migration made from
+  // a schema), migrations were applied or undone, or the namespace was created, deleted or
+  // forked into. Runs on a worker thread after the change committed; must be thread-safe and
+  // quick. Not a flag. Server code subscribes through QuarryServer::schema_changes().
+  std::function<void(const std::string& ns)> on_schema_change;
   // For a program embedding the server (and tests): sees every committed change of every
   // namespace. Not a flag; must outlive the server.
   storage::ChangeObserver* change_observer = nullptr;

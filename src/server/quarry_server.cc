@@ -83,7 +83,9 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
     server->external_ = std::move(*external);
   }
   server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_, server->external_.get());
-  server->admin_ = std::make_unique<AdminApi>(*server->store_, *server->key_);
+  server->schema_changes_.Subscribe(cfg.on_schema_change);
+  server->admin_ =
+      std::make_unique<AdminApi>(*server->store_, *server->key_, server->schema_changes_);
 
   protocol::StreamLimits limits;
   limits.idle_timeout = cfg.stream_idle_timeout;

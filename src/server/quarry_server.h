@@ -24,6 +24,7 @@
 #include "server/config.h"
 #include "server/router.h"
 #include "server/routes.h"
+#include "server/schema_changes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -47,6 +48,9 @@ class QuarryServer {
   // background thread does every 100 ms; for tests that run the server on a ManualClock.
   void ExpireStreamsNow() { streams_->ExpireNow(); }
   const auth::KeyPair& key() const { return *key_; }
+  // Notified whenever a namespace's schema may have changed (see schema_changes.h);
+  // config.on_schema_change is its first listener.
+  SchemaChanges& schema_changes() { return schema_changes_; }
   // The external issuer of --jwks; nullptr when none is configured.
   auth::ExternalIssuer* external_issuer() { return external_.get(); }
 
@@ -72,6 +76,7 @@ class QuarryServer {
   const ServerConfig config_;
   Router<NamespaceRoute> namespace_routes_;
   std::unique_ptr<storage::NamespaceStore> store_;
+  SchemaChanges schema_changes_;
   std::unique_ptr<auth::KeyPair> key_;
   std::unique_ptr<auth::ExternalIssuer> external_;
   std::unique_ptr<auth::TokenCache> tokens_;

@@ -290,30 +290,32 @@ Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& k
 }  // namespace
 
 void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
-                        const auth::KeyPair& key) {
+                        const auth::KeyPair& key, SchemaChanges& schema_changes) {
   routes.Add("GET", "/namespaces",
              [&store](const http::Request&, const PathParams&) { return ListNamespaces(store); });
-  routes.Add("POST", "/namespaces", [&store](const http::Request& request, const PathParams&) {
-    auto body = ParseObjectBody(request);
-    if (!body.ok()) {
-      return ErrorResponse(body.status());
-    }
-    auto name = StringField(*body, "name");
-    if (!name.ok()) {
-      return ErrorResponse(name.status());
-    }
-    auto settings = SettingsField(*body, {"name"});
-    if (!settings.ok()) {
-      return ErrorResponse(settings.status());
-    }
-    Status created = store.Create(*name, *settings);
-    if (!created.ok()) {
-      return ErrorResponse(created);
-    }
-    bool foreign_keys = settings->foreign_keys.value_or(store.default_foreign_keys());
-    return JsonResponse(
-        201, json::serialize(json::object{{"name", *name}, {"foreign_keys", foreign_keys}}));
-  });
+  routes.Add("POST", "/namespaces",
+             [&store, &schema_changes](const http::Request& request, const PathParams&) {
+               auto body = ParseObjectBody(request);
+               if (!body.ok()) {
+                 return ErrorResponse(body.status());
+               }
+               auto name = StringField(*body, "name");
+               if (!name.ok()) {
+                 return ErrorResponse(name.status());
+               }
+               auto settings = SettingsField(*body, {"name"});
+               if (!settings.ok()) {
+                 return ErrorResponse(settings.status());
+               }
+               Status created = store.Create(*name, *settings);
+               if (!created.ok()) {
+                 return ErrorResponse(created);
+               }
+               schema_changes.Notify(*name);
+               bool foreign_keys = settings->foreign_keys.value_or(store.default_foreign_keys());
+               return JsonResponse(201, json::serialize(json::object{
+                                            {"name", *name}, {"foreign_keys", foreign_keys}}));
+             });
   // GET answers the namespace; PATCH changes its settings, then answers it the same way.
   auto answer_namespace = [&store](const std::string& name) {
     for (const auto& info : store.List()) {
@@ -345,17 +347,18 @@ void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
                return answer_namespace(params.Get("ns"));
              });
   routes.Add("DELETE", "/namespaces/{ns}",
-             [&store](const http::Request&, const PathParams& params) {
+             [&store, &schema_changes](const http::Request&, const PathParams& params) {
                const std::string& name = params.Get("ns");
                Status deleted = store.Delete(name);
                if (!deleted.ok()) {
                  return ErrorResponse(deleted);
                }
+               schema_changes.Notify(name);
                return JsonResponse(200, json::serialize(json::object{{"deleted", name}}));
              });
   routes.Add(
       "POST", "/namespaces/{ns}/fork",
-      [&store](const http::Request& request, const PathParams& params) {
+      [&store, &schema_changes](const http::Request& request, const PathParams& params) {
         const std::string& name = params.Get("ns");
         auto body = ParseObjectBody(request);
         if (!body.ok()) {
@@ -369,6 +372,7 @@ void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
         if (!forked.ok()) {
           return ErrorResponse(forked);
         }
+        schema_changes.Notify(*to);
         return JsonResponse(201, json::serialize(json::object{{"name", *to}, {"from", name}}));
       });
   routes.Add("POST", "/tokens", [&key](const http::Request& request, const PathParams&) {

@@ -17,6 +17,7 @@
 #include "protocol/hrana_service.h"
 #include "server/config.h"
 #include "server/router.h"
+#include "server/schema_changes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -62,8 +63,9 @@ using AdminHandler = std::function<http::Response(const http::Request&, const Pa
 using AdminRoutes = Router<AdminHandler>;
 
 // The namespace and token routes of the admin API: /namespaces, /namespaces/{ns},
-// /namespaces/{ns}/fork, /tokens (see docs/http-api.md).
+// /namespaces/{ns}/fork, /tokens (see docs/http-api.md). Creating, deleting and forking into a
+// namespace notify `schema_changes` with its name.
 void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
-                        const auth::KeyPair& key);
+                        const auth::KeyPair& key, SchemaChanges& schema_changes);
 
 }  // namespace quarry::server

@@ -131,7 +131,8 @@ TEST(AdminApiTest, ScopedAdminTokensAndImpossibleNamesAreRefused) {
   ASSERT_TRUE((*store)->Create("victim").ok());
   auto key = auth::KeyPair::Generate();
   ASSERT_TRUE(key.ok());
-  auto api = std::make_unique<AdminApi>(**store, *key);
+  SchemaChanges schema_changes;
+  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes);
 
   auth::Claims scoped;
   scoped.access = auth::Access::kAdmin;
@@ -235,7 +236,8 @@ TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
   auth::Claims admin;
   admin.access = auth::Access::kAdmin;
   admin.all_namespaces = true;
-  auto api = std::make_unique<AdminApi>(**store, *key);
+  SchemaChanges schema_changes;
+  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes);
   auto call = [&](const std::string& method, std::string_view path, const std::string& body) {
     http::Request request;
     request.method = method;
@@ -257,6 +259,16 @@ TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
   EXPECT_NE(patched.body.find("\"foreign_keys\":true"), std::string::npos) << patched.body;
   EXPECT_EQ(call("PATCH", "/namespaces/nope", R"({"foreign_keys":true})").status, 404);
   EXPECT_EQ(call("PATCH", "/namespaces/a", R"({"name":"b"})").status, 400);
+
+  // Creating, forking into and deleting a namespace tell SchemaChanges, after the fact.
+  std::vector<std::string> changed;
+  schema_changes.Subscribe([&](const std::string& ns) { changed.push_back(ns); });
+  EXPECT_EQ(call("POST", "/namespaces", R"({"name":"b"})").status, 201);
+  EXPECT_EQ(call("POST", "/namespaces/b/fork", R"({"to":"c"})").status, 201);
+  EXPECT_EQ(call("DELETE", "/namespaces/c", "").status, 200);
+  EXPECT_EQ(call("DELETE", "/namespaces/c", "").status, 404);  // nothing changed: no news
+  EXPECT_EQ(changed, (std::vector<std::string>{"b", "c", "c"}));
+  EXPECT_EQ(schema_changes.generation(), 4u);  // "a", created above, counted too
   api.reset();
   store->reset();
   std::filesystem::remove_all(dir);
