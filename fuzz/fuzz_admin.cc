@@ -94,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auth::Claims admin;
   admin.access = auth::Access::kAdmin;
   admin.all_namespaces = true;
-  static server::AdminApi api(store, Key());
+  static server::SchemaChanges schema_changes;
+  static server::AdminApi api(store, Key(), schema_changes);
   http::Response response = api.Handle(request, path, admin);
   FUZZ_CHECK(response.status >= 200 && response.status < 500);
   boost::system::error_code ec;

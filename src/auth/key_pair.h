@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
 #include "auth/token.h"
 #include "common/status.h"
 
@@ -28,7 +29,7 @@ class KeyPair {
   static constexpr std::string_view kPrivateKeyFile = "jwt_ed25519.pem";
   static constexpr std::string_view kPublicKeyFile = "jwt_ed25519.pub.pem";
   // Tokens longer than this are refused without being decoded.
-  static constexpr size_t kMaxTokenBytes = 64 * 1024;
+  static constexpr size_t kMaxTokenBytes = kMaxJwtBytes;
 
   // Loads <dir>/jwt_ed25519.pem (an unencrypted PKCS#8 PEM private key) or, when it does not
   // exist, generates a new key pair and writes it there with mode 0600, plus the public key

@@ -40,8 +40,10 @@ Result<int64_t> ParseNumericDate(std::string_view claim, const boost::json::valu
   return BadClaim(claim, "must be a number of seconds since the epoch");
 }
 
-Result<std::optional<int64_t>> ParseOptionalDate(const boost::json::object& payload,
-                                                 std::string_view claim) {
+}  // namespace
+
+Result<std::optional<int64_t>> ParseDateClaim(const boost::json::object& payload,
+                                              std::string_view claim) {
   const boost::json::value* value = payload.if_contains(claim);
   if (value == nullptr) {
     return std::optional<int64_t>();
@@ -50,27 +52,26 @@ Result<std::optional<int64_t>> ParseOptionalDate(const boost::json::object& payl
   return std::optional<int64_t>(seconds);
 }
 
-Status ParseNamespaces(const boost::json::value& value, Claims& claims) {
+Status ParseNamespacesClaim(const boost::json::value& value, std::string_view claim,
+                            Claims& claims) {
   if (value.is_string()) {
     if (value.get_string() != "*") {
-      return BadClaim("ns", "must be \"*\" or an array of namespace names");
+      return BadClaim(claim, "must be \"*\" or an array of namespace names");
     }
     claims.all_namespaces = true;
     return Status::Ok();
   }
   if (!value.is_array()) {
-    return BadClaim("ns", "must be \"*\" or an array of namespace names");
+    return BadClaim(claim, "must be \"*\" or an array of namespace names");
   }
   for (const boost::json::value& item : value.get_array()) {
     if (!item.is_string() || item.get_string().empty()) {
-      return BadClaim("ns", "must hold only non-empty strings");
+      return BadClaim(claim, "must hold only non-empty strings");
     }
     claims.namespaces.emplace_back(item.get_string());
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 std::string_view AccessName(Access access) {
   switch (access) {
@@ -101,9 +102,11 @@ bool Claims::Covers(std::string_view ns) const {
   return all_namespaces || std::find(namespaces.begin(), namespaces.end(), ns) != namespaces.end();
 }
 
-bool Claims::CanWrite() const { return access == Access::kReadWrite || access == Access::kAdmin; }
+bool Claims::CanWrite() const {
+  return !IsUser() && (access == Access::kReadWrite || access == Access::kAdmin);
+}
 
-bool Claims::IsAdmin() const { return access == Access::kAdmin; }
+bool Claims::IsAdmin() const { return !IsUser() && access == Access::kAdmin; }
 
 bool Claims::ExpiredAt(int64_t now_unix) const {
   return expires_at.has_value() && now_unix >= *expires_at;
@@ -115,7 +118,7 @@ bool Claims::NotYetValidAt(int64_t now_unix) const {
 
 std::string SerializeClaims(const Claims& claims) {
   boost::json::object payload;
-  payload["a"] = AccessName(claims.access);
+  payload["a"] = claims.IsUser() ? kUserAccessName : AccessName(claims.access);
   if (claims.all_namespaces) {
     payload["ns"] = "*";
   } else {
@@ -124,6 +127,9 @@ std::string SerializeClaims(const Claims& claims) {
       names.emplace_back(name);
     }
     payload["ns"] = std::move(names);
+  }
+  if (claims.IsUser()) {
+    payload[kUserClaim] = *claims.user;
   }
   if (claims.expires_at.has_value()) {
     payload["exp"] = *claims.expires_at;
@@ -155,21 +161,32 @@ Result<Claims> ParseClaims(std::string_view payload_json) {
     return BadClaim("a", "(access level) is missing");
   }
   if (!access->is_string()) {
-    return BadClaim("a", "must be a string: \"ro\", \"rw\" or \"admin\"");
+    return BadClaim("a", "must be a string: \"ro\", \"rw\", \"admin\" or \"user\"");
   }
-  std::optional<Access> level = ParseAccess(access->get_string());
-  if (!level.has_value()) {
-    return BadClaim("a", "has unknown access level \"" + std::string(access->get_string()) +
-                             "\" (expected \"ro\", \"rw\" or \"admin\")");
+  const boost::json::value* user = payload.if_contains(kUserClaim);
+  if (access->get_string() == kUserAccessName) {
+    if (user == nullptr || !user->is_object()) {
+      return BadClaim(kUserClaim, "(the user object of a user token) must be a JSON object");
+    }
+    claims.user = user->get_object();
+  } else {
+    std::optional<Access> level = ParseAccess(access->get_string());
+    if (!level.has_value()) {
+      return BadClaim("a", "has unknown access level \"" + std::string(access->get_string()) +
+                               "\" (expected \"ro\", \"rw\", \"admin\" or \"user\")");
+    }
+    if (user != nullptr) {
+      return BadClaim(kUserClaim, "belongs to user tokens (\"a\": \"user\") only");
+    }
+    claims.access = *level;
   }
-  claims.access = *level;
 
   if (const boost::json::value* ns = payload.if_contains("ns")) {
-    QUARRY_RETURN_IF_ERROR(ParseNamespaces(*ns, claims));
+    QUARRY_RETURN_IF_ERROR(ParseNamespacesClaim(*ns, "ns", claims));
   }
-  QUARRY_ASSIGN_OR_RETURN(claims.expires_at, ParseOptionalDate(payload, "exp"));
-  QUARRY_ASSIGN_OR_RETURN(claims.not_before, ParseOptionalDate(payload, "nbf"));
-  QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> issued_at, ParseOptionalDate(payload, "iat"));
+  QUARRY_ASSIGN_OR_RETURN(claims.expires_at, ParseDateClaim(payload, "exp"));
+  QUARRY_ASSIGN_OR_RETURN(claims.not_before, ParseDateClaim(payload, "nbf"));
+  QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> issued_at, ParseDateClaim(payload, "iat"));
   claims.issued_at = issued_at.value_or(0);
   if (const boost::json::value* sub = payload.if_contains("sub")) {
     if (!sub->is_string()) {

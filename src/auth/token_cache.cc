@@ -17,7 +17,7 @@ Result<Claims> TokenCache::Verify(std::string_view jwt, int64_t now_unix) {
       return claims;
     }
   }
-  Result<Claims> claims = key_.Verify(jwt, now_unix);
+  Result<Claims> claims = VerifyUncached(jwt, now_unix);
   if (claims.ok()) {
     std::lock_guard lock(mutex_);
     if (verified_.size() >= capacity_) {
@@ -26,6 +26,22 @@ Result<Claims> TokenCache::Verify(std::string_view jwt, int64_t now_unix) {
     verified_.emplace(std::string(jwt), *claims);
   }
   return claims;
+}
+
+Result<Claims> TokenCache::VerifyUncached(std::string_view jwt, int64_t now_unix) {
+  if (external_ != nullptr) {
+    if (std::optional<std::string> iss = UnverifiedIssuer(jwt)) {
+      if (*iss == external_->issuer()) {
+        return external_->Verify(jwt, now_unix);
+      }
+      return Status(ErrorCode::kUnauthorized,
+                    "invalid token: issuer \"" + *iss +
+                        "\" is not trusted (this server accepts its own tokens and those of "
+                        "issuer \"" +
+                        external_->issuer() + "\")");
+    }
+  }
+  return key_.Verify(jwt, now_unix);
 }
 
 }  // namespace quarry::auth

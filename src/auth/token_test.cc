@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 namespace quarry::auth {
 namespace {
 
@@ -130,6 +132,53 @@ TEST(ClaimsJsonTest, RefusesMalformedPayloads) {
     Result<Claims> parsed = ParseClaims(payload);
     ASSERT_FALSE(parsed.ok()) << payload;
     EXPECT_EQ(parsed.status().code(), ErrorCode::kUnauthorized) << payload;
+  }
+}
+
+TEST(ClaimsJsonTest, UserTokensCarryTheirObjectAndGrantNoServiceAccess) {
+  Claims claims;
+  claims.namespaces = {"shop"};
+  claims.user = boost::json::parse(R"({"id": 1, "accountId": 5, "role": "member"})").as_object();
+  claims.issued_at = 100;
+  claims.expires_at = 200;
+  EXPECT_TRUE(claims.IsUser());
+  EXPECT_FALSE(claims.CanWrite());
+  EXPECT_FALSE(claims.IsAdmin());
+  EXPECT_EQ(SerializeClaims(claims),
+            R"({"a":"user","ns":["shop"],"u":{"id":1,"accountId":5,"role":"member"},)"
+            R"("exp":200,"iat":100})");
+  Result<Claims> parsed = ParseClaims(SerializeClaims(claims));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, claims);
+  EXPECT_TRUE(parsed->Covers("shop"));
+  EXPECT_FALSE(parsed->Covers("blog"));
+
+  // Whatever "access" a user token's claims hold, it is no service access.
+  claims.access = Access::kAdmin;
+  EXPECT_FALSE(claims.IsAdmin());
+  EXPECT_FALSE(claims.CanWrite());
+  EXPECT_EQ(ParseClaims(SerializeClaims(claims))->access, Access::kReadOnly);
+}
+
+TEST(ClaimsJsonTest, ServiceTokensHaveNoUser) {
+  Result<Claims> parsed = ParseClaims(R"({"a":"rw","ns":"*"})");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_FALSE(parsed->IsUser());
+  EXPECT_EQ(SerializeClaims(*parsed).find("\"u\""), std::string::npos);
+}
+
+TEST(ClaimsJsonTest, RefusesMalformedUserTokens) {
+  const char* bad[] = {
+      R"({"a":"user","ns":"*"})",   R"({"a":"user","u":null})",
+      R"({"a":"user","u":[1]})",    R"({"a":"user","u":"id=1"})",
+      R"({"a":"rw","u":{"id":1}})", R"({"a":"admin","ns":"*","u":{}})",
+  };
+  for (const char* payload : bad) {
+    Result<Claims> parsed = ParseClaims(payload);
+    ASSERT_FALSE(parsed.ok()) << payload;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kUnauthorized) << payload;
+    EXPECT_NE(parsed.status().message().find("\"u\""), std::string::npos)
+        << parsed.status().message();
   }
 }
 

@@ -15,6 +15,7 @@
 #include "cli/command.h"
 #include "cli/connection_options.h"
 #include "cli/table_format.h"
+#include "schema/binder.h"
 #include "schema/migration_folder.h"
 #include "schema/migration_json.h"
 #include "schema/migrator.h"
@@ -187,8 +188,22 @@ void PrintStatuses(const std::vector<schema::MigrationStatus>& statuses) {
   }
 }
 
+// The folder, with every schema snapshot checked to bind (as the server checks those it is
+// sent): applying a migration records its snapshot as the schema the data API serves.
 Result<MigrationSet> ReadFolder(const MigrateOptions& options) {
-  return schema::ReadMigrationFolder(options.dir);
+  QUARRY_ASSIGN_OR_RETURN(MigrationSet set, schema::ReadMigrationFolder(options.dir));
+  for (const schema::Migration& migration : set.migrations) {
+    if (migration.schema) {
+      Result<schema::Schema> bound = schema::BindSelfContainedSchema(
+          *migration.schema, migration.source + " (schema snapshot)");
+      if (!bound.ok()) {
+        return Status(ErrorCode::kInvalidArgument,
+                      migration.source + " carries a schema snapshot that does not bind:\n" +
+                          bound.status().message());
+      }
+    }
+  }
+  return set;
 }
 
 std::string FolderLine(const MigrateOptions& options, const MigrationSet& set) {

@@ -6,6 +6,10 @@
 // They work on a local SQLite file (--file) or on a namespace of a running server (--db): then
 // the schema files are loaded and bound here, sent as one self-contained text to the admin API
 // (/admin/v1/namespaces/<name>/schema/plan or /push), and the server introspects and diffs.
+//
+// The schema itself is recorded in the database (schema/recorded_schema.h): push records it with
+// its changes, and create writes it into the migration as a snapshot that apply records. The
+// recorded text is the schema files merged into one (schema::FormatProgram).
 
 #include <sqlite3.h>
 
@@ -22,9 +26,11 @@
 #include "cli/connection_options.h"
 #include "schema/binder.h"
 #include "schema/diff.h"
+#include "schema/formatter.h"
 #include "schema/introspect.h"
 #include "schema/loader.h"
 #include "schema/migration_folder.h"
+#include "schema/recorded_schema.h"
 #include "storage/connection.h"
 
 namespace quarry::cli {
@@ -68,10 +74,25 @@ Result<Handle> OpenDatabase(const std::string& path, bool writable) {
   return db;
 }
 
+// A schema file and its imports, bound, and merged into the one text the database records.
+struct LoadedSchema {
+  schema::Schema bound;
+  std::string text;
+};
+
+Result<LoadedSchema> LoadSchemaFiles(const std::string& path) {
+  QUARRY_ASSIGN_OR_RETURN(schema::ast::Program program,
+                          schema::LoadSchema(path, schema::DiskFileReader()));
+  LoadedSchema out;
+  QUARRY_ASSIGN_OR_RETURN(out.bound, schema::BindSchema(program));
+  out.text = schema::FormatProgram(std::move(program));
+  return out;
+}
+
 // The plan from the live database to the schema file.
 Result<schema::MigrationPlan> Plan(const SchemaMigrateOptions& options, sqlite3* db) {
-  QUARRY_ASSIGN_OR_RETURN(schema::Schema target,
-                          schema::LoadAndBindSchema(options.schema_file, schema::DiskFileReader()));
+  QUARRY_ASSIGN_OR_RETURN(LoadedSchema loaded, LoadSchemaFiles(options.schema_file));
+  const schema::Schema& target = loaded.bound;
   QUARRY_ASSIGN_OR_RETURN(schema::IntrospectedSchema live, schema::IntrospectSchema(db));
   for (const auto& warning : live.warnings) {
     std::cerr << "warning: " << warning << "\n";
@@ -115,9 +136,8 @@ Result<std::vector<std::string>> StringList(const boost::json::object& body, std
 // or to apply it (action "push": then only `changes` is filled in).
 Result<schema::MigrationPlan> ServerPlan(const SchemaMigrateOptions& options,
                                          std::string_view action) {
-  QUARRY_ASSIGN_OR_RETURN(schema::Schema target,
-                          schema::LoadAndBindSchema(options.schema_file, schema::DiskFileReader()));
-  boost::json::object request{{"schema", schema::SchemaText(target)},
+  QUARRY_ASSIGN_OR_RETURN(LoadedSchema loaded, LoadSchemaFiles(options.schema_file));
+  boost::json::object request{{"schema", loaded.text},
                               {"allow_data_loss", options.allow_data_loss}};
   QUARRY_ASSIGN_OR_RETURN(AdminReply reply,
                           AdminCall(options.connection, "POST",
@@ -148,6 +168,28 @@ Result<schema::MigrationPlan> TargetPlan(const SchemaMigrateOptions& options) {
   return Plan(options, db.get());
 }
 
+// The schema the target database recorded (nullopt when none).
+Result<std::optional<std::string>> TargetRecordedSchema(const SchemaMigrateOptions& options) {
+  if (options.db.empty()) {
+    QUARRY_ASSIGN_OR_RETURN(Handle db, OpenDatabase(options.file, /*writable=*/false));
+    return schema::LoadRecordedSchema(db.get());
+  }
+  QUARRY_ASSIGN_OR_RETURN(AdminReply reply, AdminCall(options.connection, "GET",
+                                                      "/namespaces/" + options.db + "/schema", ""));
+  if (!reply.ok()) {
+    return Status(ErrorCode::kInvalidArgument, reply.Message());
+  }
+  const boost::json::object* body = reply.body.if_object();
+  const boost::json::value* recorded = body ? body->if_contains("recorded") : nullptr;
+  const boost::json::value* text = body ? body->if_contains("schema") : nullptr;
+  if (recorded == nullptr || !recorded->is_bool() || text == nullptr || !text->is_string()) {
+    // A server from before recorded schemas: it records none.
+    return std::optional<std::string>();
+  }
+  return recorded->get_bool() ? std::optional<std::string>(std::string(text->get_string()))
+                              : std::optional<std::string>();
+}
+
 // What the messages call the database.
 const std::string& TargetName(const SchemaMigrateOptions& options) {
   return options.db.empty() ? options.file : options.db;
@@ -171,19 +213,36 @@ int CreateFromSchema(const SchemaMigrateOptions& options) {
   if (!CheckTarget("create", options)) {
     return 2;
   }
+  auto loaded = LoadSchemaFiles(options.schema_file);
+  if (!loaded.ok()) {
+    return Fail("create", loaded.status().message());
+  }
   auto plan = TargetPlan(options);
   if (!plan.ok()) {
     return Fail("create", plan.status().message());
   }
-  if (plan->empty()) {
+  auto recorded = TargetRecordedSchema(options);
+  if (!recorded.ok()) {
+    return Fail("create", recorded.status().message());
+  }
+  bool schema_changed = *recorded != loaded->text;
+  if (plan->empty() && !schema_changed) {
     std::cout << "The database already matches " << options.schema_file
               << "; no migration written.\n";
     return 0;
   }
+  // The migration carries the schema it brings the database to, so that applying it records
+  // that schema: policies and validators change no table, yet the data API serves them.
   auto path = schema::CreateMigrationFile(options.dir, options.label, PlanSql(*plan), "",
-                                          std::chrono::system_clock::now());
+                                          std::chrono::system_clock::now(), loaded->text);
   if (!path.ok()) {
     return Fail("create", path.status().message());
+  }
+  if (plan->empty()) {
+    std::cout << "Created " << path->string()
+              << ": no table changes; it records the schema (policies, validators or other "
+                 "parts without SQL changed).\n";
+    return 0;
   }
   std::cout << "Created " << path->string() << ":\n";
   PrintChanges(*plan);
@@ -200,7 +259,7 @@ int Push(const SchemaMigrateOptions& options) {
       return Fail("push", pushed.status().message());
     }
     if (pushed->changes.empty()) {
-      std::cout << "Already up to date.\n";
+      std::cout << "Already up to date; the schema is recorded.\n";
       return 0;
     }
     std::cout << "Applied " << pushed->changes.size()
@@ -212,14 +271,16 @@ int Push(const SchemaMigrateOptions& options) {
   if (!db.ok()) {
     return Fail("push", db.status().message());
   }
-  auto target = schema::LoadAndBindSchema(options.schema_file, schema::DiskFileReader());
+  auto target = LoadSchemaFiles(options.schema_file);
   if (!target.ok()) {
     return Fail("push", target.status().message());
   }
   schema::DiffOptions diff_options;
   diff_options.allow_data_loss = options.allow_data_loss;
   std::vector<std::string> warnings;
-  auto plan = schema::PushSchema(db->get(), *target, diff_options, &warnings);
+  sqlite3* raw = db->get();
+  auto plan = schema::PushSchema(raw, target->bound, diff_options, &warnings,
+                                 [&] { return schema::RecordSchema(raw, target->text); });
   for (const auto& warning : warnings) {
     std::cerr << "warning: " << warning << "\n";
   }
@@ -227,7 +288,7 @@ int Push(const SchemaMigrateOptions& options) {
     return Fail("push", plan.status().message() + " (nothing was changed)");
   }
   if (plan->empty()) {
-    std::cout << "Already up to date.\n";
+    std::cout << "Already up to date; the schema is recorded.\n";
     return 0;
   }
   std::cout << "Applied " << plan->changes.size()

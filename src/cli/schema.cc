@@ -103,8 +103,10 @@ int RunFormat(const SchemaOptions& options) {
 // The live schema of --db NAME on the server: its text and the introspection warnings.
 Result<std::pair<std::string, std::vector<std::string>>> ServerSchema(
     const SchemaOptions& options) {
-  QUARRY_ASSIGN_OR_RETURN(AdminReply reply, AdminCall(options.connection, "GET",
-                                                      "/namespaces/" + options.db + "/schema", ""));
+  // source=live: the tables as they are, not the schema the namespace recorded.
+  QUARRY_ASSIGN_OR_RETURN(AdminReply reply,
+                          AdminCall(options.connection, "GET",
+                                    "/namespaces/" + options.db + "/schema?source=live", ""));
   if (!reply.ok()) {
     return Status(ErrorCode::kInvalidArgument, reply.Message());
   }

@@ -79,6 +79,20 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "Log statements running longer than this, with their SQL (0: off)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--jwks", config->jwks,
+                  "Also accept user tokens of an identity provider: its key set (JWKS), a file "
+                  "or an http:// URL (https is not supported yet: Quarry has no TLS until a later "
+                  "release; use a file or plain http on a trusted network). Needs --jwt-issuer "
+                  "and --jwt-audience")
+      ->envname("QUARRY_JWKS");
+  cmd->add_option("--jwt-issuer", config->jwt_issuer,
+                  "The \"iss\" the provider's tokens must carry (with --jwks)");
+  cmd->add_option("--jwt-audience", config->jwt_audience,
+                  "The audience the provider's tokens must name in \"aud\" (with --jwks)");
+  cmd->add_option("--jwt-namespaces-claim", config->jwt_namespaces_claim,
+                  "The claim of the provider's tokens that lists the namespaces they reach: \"*\" "
+                  "or an array of names")
+      ->capture_default_str();
   cmd->add_option("--workers", config->worker_threads, "Threads doing database work")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -1,6 +1,7 @@
 #include "auth/token.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -23,6 +24,8 @@ namespace {
 struct TokenOptions {
   std::vector<std::string> databases;
   std::string access = "rw";
+  bool access_given = false;  // --access on the command line
+  std::string user_json;      // --user: a user token with this auth() object
   std::optional<int64_t> expires_in;
   std::string data_dir;
   std::string subject;
@@ -42,14 +45,39 @@ Result<std::optional<std::string>> MintWithProfile(const TokenOptions& options,
   request.all_namespaces = claims.all_namespaces;
   request.namespaces = claims.namespaces;
   request.access = options.access;
+  request.user = claims.user;
   request.expires_in = options.expires_in;
   request.subject = options.subject;
   QUARRY_ASSIGN_OR_RETURN(std::string token, admin->CreateToken(request));
   return std::optional<std::string>(std::move(token));
 }
 
+// The --user object, or a one-line error.
+Result<boost::json::object> ParseUser(const std::string& text) {
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(text, ec);
+  if (ec || !parsed.is_object()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--user must be a JSON object, the claims policies read as auth(): e.g. "
+                  "--user '{\"id\": 1, \"role\": \"member\"}'");
+  }
+  if (boost::json::serialize(parsed).size() > auth::kMaxUserObjectBytes) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--user is larger than " + std::to_string(auth::kMaxUserObjectBytes) +
+                      " bytes of JSON; a token travels in a header on every request");
+  }
+  return std::move(parsed.get_object());
+}
+
 int CreateToken(const TokenOptions& options) {
-  auto access = auth::ParseAccess(options.access);
+  bool user_token = !options.user_json.empty();
+  if (user_token && options.access_given) {
+    std::cerr << "quarry token create: a user token (--user) has no access level; leave out "
+                 "--access\n";
+    return 2;
+  }
+  auto access = user_token ? std::optional<auth::Access>(auth::Access::kReadOnly)
+                           : auth::ParseAccess(options.access);
   if (!access) {
     std::cerr << "quarry token create: --access must be ro, rw or admin, not '" << options.access
               << "'\n";
@@ -62,8 +90,16 @@ int CreateToken(const TokenOptions& options) {
   }
   auth::Claims claims;
   claims.access = *access;
+  if (user_token) {
+    auto user = ParseUser(options.user_json);
+    if (!user.ok()) {
+      std::cerr << "quarry token create: " << user.status().message() << "\n";
+      return 2;
+    }
+    claims.user = std::move(*user);
+  }
   if (options.databases.empty()) {
-    if (*access != auth::Access::kAdmin) {
+    if (!claims.IsAdmin()) {
       std::cerr << "quarry token create: name the databases with --db NAME (repeatable), or "
                    "--db '*' for all\n";
       return 2;
@@ -73,7 +109,7 @@ int CreateToken(const TokenOptions& options) {
   bool all =
       options.databases.empty() ||
       std::find(options.databases.begin(), options.databases.end(), "*") != options.databases.end();
-  if (*access == auth::Access::kAdmin && !all) {
+  if (claims.IsAdmin() && !all) {
     std::cerr << "quarry token create: an admin token covers every database; leave out --db\n";
     return 2;
   }
@@ -133,8 +169,11 @@ void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code) {
   options->data_dir = "quarry-data";
   create->add_option("--db", options->databases,
                      "Database (namespace) the token reaches; repeat for more, '*' for all");
-  create->add_option("--access", options->access, "Access level: ro, rw or admin")
-      ->capture_default_str();
+  auto* access = create->add_option("--access", options->access, "Access level: ro, rw or admin")
+                     ->capture_default_str();
+  create->add_option("--user", options->user_json,
+                     "A user token instead: the JSON object row policies read as auth(), e.g. "
+                     "'{\"id\": 1, \"role\": \"member\"}'. It reaches the data API only");
   create->add_option("--expires-in", options->expires_in, "Lifetime in seconds (default: none)");
   auto* data = create
                    ->add_option("--data", options->data_dir,
@@ -143,7 +182,8 @@ void RegisterTokenCommand(CLI::App& app, ExitCode& exit_code) {
                    ->envname("QUARRY_DATA")
                    ->capture_default_str();
   create->add_option("--subject", options->subject, "Free-text subject recorded in the token");
-  create->callback([options, data, &exit_code] {
+  create->callback([options, data, access, &exit_code] {
+    options->access_given = access->count() > 0;
     options->data_given = data->count() > 0 || std::getenv("QUARRY_DATA") != nullptr;
     exit_code.value = CreateToken(*options);
   });

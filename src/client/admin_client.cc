@@ -121,7 +121,11 @@ Result<std::string> AdminClient::CreateToken(const TokenRequest& request) {
     }
     req.emplace("namespaces", std::move(names));
   }
-  req.emplace("access", request.access);
+  if (request.user) {
+    req.emplace("user", *request.user);
+  } else {
+    req.emplace("access", request.access);
+  }
   if (request.expires_in) {
     req.emplace("expires_in", *request.expires_in);
   }

@@ -4,6 +4,7 @@
 // token and an http:// URL; only the URL's origin is used (a /db/<name> path is ignored).
 // Used by one thread at a time.
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,8 +27,10 @@ struct NamespaceInfo {
 struct TokenRequest {
   bool all_namespaces = false;          // "namespaces": "*"
   std::vector<std::string> namespaces;  // used when !all_namespaces
-  std::string access = "rw";            // "ro", "rw" or "admin"
-  std::optional<int64_t> expires_in;    // seconds; nullopt for no expiry
+  std::string access = "rw";            // "ro", "rw" or "admin"; not sent for a user token
+  // Set for a user token: the object its policies read as auth().
+  std::optional<boost::json::object> user;
+  std::optional<int64_t> expires_in;  // seconds; nullopt for no expiry
   std::string subject;
 };
 

@@ -4,6 +4,7 @@
 
 #include "common/sql_tokenizer.h"
 #include "schema/binder_internal.h"
+#include "schema/parser.h"
 
 namespace quarry::schema {
 namespace internal {
@@ -154,6 +155,22 @@ Result<Schema> BindSchema(const ast::Program& program) {
 
 Result<Schema> LoadAndBindSchema(const std::string& root_path, const FileReader& reader) {
   QUARRY_ASSIGN_OR_RETURN(ast::Program program, LoadSchema(root_path, reader));
+  return BindSchema(program);
+}
+
+Result<Schema> BindSelfContainedSchema(std::string_view text, const std::string& path) {
+  QUARRY_ASSIGN_OR_RETURN(ast::File file, ParseSchema(text, path));
+  for (const auto& declaration : file.declarations) {
+    if (const auto* import = std::get_if<ast::Import>(&declaration)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    path + ":" + std::to_string(import->pos.line) + ":" +
+                        std::to_string(import->pos.column) +
+                        ": the schema must be one self-contained file: the server does not "
+                        "follow imports");
+    }
+  }
+  ast::Program program;
+  program.files.push_back(std::move(file));
   return BindSchema(program);
 }
 

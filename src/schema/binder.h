@@ -24,4 +24,10 @@ Result<Schema> BindSchema(const ast::Program& program);
 // LoadSchema (loader.h) followed by BindSchema.
 Result<Schema> LoadAndBindSchema(const std::string& root_path, const FileReader& reader);
 
+// Parses and binds one self-contained schema file, as the server receives schema text (schema
+// routes, migration snapshots) and records it: `text` must not import other files (the server
+// reads no files). `path` names it in errors. kInvalidArgument for an import, a syntax error or a
+// binding error.
+Result<Schema> BindSelfContainedSchema(std::string_view text, const std::string& path);
+
 }  // namespace quarry::schema

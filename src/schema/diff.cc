@@ -459,7 +459,8 @@ Status ApplyPlan(sqlite3* db, const MigrationPlan& plan) {
 }
 
 Result<MigrationPlan> PushSchema(sqlite3* db, const Schema& target, const DiffOptions& options,
-                                 std::vector<std::string>* warnings) {
+                                 std::vector<std::string>* warnings,
+                                 const std::function<Status()>& before_commit) {
   MigrationPlan plan;
   Status status = InWriteTransaction(db, [&]() -> Status {
     // Introspected under the write lock: nobody changes the schema between plan and apply.
@@ -468,7 +469,8 @@ Result<MigrationPlan> PushSchema(sqlite3* db, const Schema& target, const DiffOp
       *warnings = std::move(live.warnings);
     }
     QUARRY_ASSIGN_OR_RETURN(plan, DiffSchemas(live.schema, target, options, db));
-    return RunPlanStatements(db, plan);
+    QUARRY_RETURN_IF_ERROR(RunPlanStatements(db, plan));
+    return before_commit ? before_commit() : Status::Ok();
   });
   if (!status.ok()) {
     return status;

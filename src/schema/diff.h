@@ -22,6 +22,7 @@
 // now NOT NULL) make the rebuild's INSERT fail, which rolls the whole plan back.
 #include <sqlite3.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,8 +59,12 @@ Status ApplyPlan(sqlite3* db, const MigrationPlan& plan);
 // `migrate push`: introspects, diffs against `target` and applies the plan, all inside one
 // write transaction, so no other writer can change the schema between planning and applying.
 // Returns the plan that was applied (empty when the database already matched). `warnings`
-// receives what introspection could not represent.
+// receives what introspection could not represent. `before_commit`, when given, runs last inside
+// the transaction (after the foreign-key check), even when the plan is empty; its failure rolls
+// everything back. `migrate push` records the schema text there (recorded_schema.h), so the
+// recorded schema and the tables change together.
 Result<MigrationPlan> PushSchema(sqlite3* db, const Schema& target, const DiffOptions& options,
-                                 std::vector<std::string>* warnings = nullptr);
+                                 std::vector<std::string>* warnings = nullptr,
+                                 const std::function<Status()>& before_commit = {});
 
 }  // namespace quarry::schema

@@ -250,6 +250,22 @@ std::string FormatExpr(const ast::Expr& expr) {
 
 std::string FormatSchema(const ast::File& file) { return Printer().Print(file); }
 
+std::string FormatProgram(ast::Program program) {
+  ast::File merged;
+  merged.path = program.files.empty() ? "schema" : program.files.front().path;
+  for (ast::File& file : program.files) {
+    for (ast::Declaration& declaration : file.declarations) {
+      if (!std::holds_alternative<ast::Import>(declaration)) {
+        merged.declarations.push_back(std::move(declaration));
+      }
+    }
+    for (std::string& comment : file.closing_comments) {
+      merged.closing_comments.push_back(std::move(comment));
+    }
+  }
+  return FormatSchema(merged);
+}
+
 Result<std::string> FormatSchemaText(std::string_view text, const std::string& path) {
   QUARRY_ASSIGN_OR_RETURN(ast::File file, ParseSchema(text, path));
   return FormatSchema(file);

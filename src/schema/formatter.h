@@ -28,6 +28,12 @@ namespace quarry::schema {
 // The canonical text of `file`, ending with one newline (empty for an empty file).
 std::string FormatSchema(const ast::File& file);
 
+// One self-contained schema file for `program`: the declarations of all its files (the root's
+// first, then each import's in load order) without the imports, comments kept, in canonical
+// layout. It binds to the same model as `program`; it is the text the CLI sends to the server's
+// schema routes and the server records as a namespace's schema (recorded_schema.h).
+std::string FormatProgram(ast::Program program);
+
 // Parses `text` (see parser.h) and formats it.
 Result<std::string> FormatSchemaText(std::string_view text, const std::string& path);
 

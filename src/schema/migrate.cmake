@@ -1,5 +1,6 @@
 # The migrator: migration folders (Quarry, drizzle-kit, plain numbered), the tracking table,
-# apply/status/dry-run/down, schema groups and seeding. It does not depend on the schema
+# apply/status/dry-run/down, schema groups and seeding, and the recorded schema
+# (_quarry_schema), which it stores as text. It does not depend on the schema
 # language; the language's diff produces SQL that CreateMigrationFile writes.
 add_library(quarry_migrate
   ${CMAKE_CURRENT_SOURCE_DIR}/migration_sql.cc
@@ -10,6 +11,7 @@ add_library(quarry_migrate
   ${CMAKE_CURRENT_SOURCE_DIR}/migration_groups.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/seeder.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/migration_json.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/recorded_schema.cc
 )
 target_link_libraries(quarry_migrate
   PUBLIC quarry_storage quarry_common
@@ -24,6 +26,7 @@ quarry_test(migrate_test
     ${CMAKE_CURRENT_SOURCE_DIR}/migration_groups_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/seeder_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/migration_json_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/recorded_schema_test.cc
   LIBS quarry_migrate PkgConfig::SQLITE3)
 target_compile_definitions(migrate_test PRIVATE
   QUARRY_MIGRATE_FIXTURES="${CMAKE_SOURCE_DIR}/tests/migrate")

@@ -199,6 +199,9 @@ Result<Migration> MakeMigration(MigrationFormat format, std::string id, std::str
     case MigrationFormat::kQuarry: {
       QUARRY_ASSIGN_OR_RETURN(UpDown parts, SplitDownSection(text, migration.source));
       migration.up = SplitStatements(parts.up);
+      QUARRY_ASSIGN_OR_RETURN(migration.schema, ExtractSchemaSnapshot(parts.up, migration.source));
+      // A migration that only records a schema changes no table: undoing it runs nothing.
+      migration.has_down = migration.has_down || (migration.schema && migration.up.empty());
       if (parts.down) {
         migration.down = SplitStatements(*parts.down);
         migration.has_down = !migration.down.empty();
@@ -311,7 +314,8 @@ std::string MigrationTimestamp(std::chrono::system_clock::time_point when) {
 
 Result<fs::path> CreateMigrationFile(const fs::path& dir, std::string_view label,
                                      std::string_view up_sql, std::string_view down_sql,
-                                     std::chrono::system_clock::time_point now) {
+                                     std::chrono::system_clock::time_point now,
+                                     const std::optional<std::string>& schema) {
   if (label.empty() || !std::all_of(label.begin(), label.end(), IsLabelChar)) {
     return Invalid("migration label \"" + std::string(label) +
                    "\" must be letters, digits, '_' and '-' (e.g. add_users)");
@@ -336,15 +340,21 @@ Result<fs::path> CreateMigrationFile(const fs::path& dir, std::string_view label
   std::string id = MigrationTimestamp(timestamp) + "_" + std::string(label);
   fs::path path = dir / (id + ".sql");
   std::string text = "-- Migration " + id + ".\n";
-  if (up_sql.empty()) {
+  if (up_sql.empty() && !schema) {
     text +=
         "-- Write the change below. Statements end with ';'. The part after the \"-- down\"\n"
         "-- line undoes the change for `quarry migrate down`; leave it empty if it cannot.\n\n";
-  } else {
+  } else if (!up_sql.empty()) {
     text += "\n" + std::string(up_sql);
     if (text.back() != '\n') {
       text += "\n";
     }
+  }
+  if (schema) {
+    text +=
+        "\n-- The schema this migration brings the database to, recorded as the namespace's\n"
+        "-- schema when it applies. Keep it as it is.\n";
+    text += SchemaSnapshotComment(*schema);
   }
   text += "\n-- down\n";
   if (!down_sql.empty()) {

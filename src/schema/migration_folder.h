@@ -39,9 +39,13 @@ struct Migration {
   std::string checksum;           // Sha256Hex(text)
   std::vector<std::string> up;    // statements to apply, in order
   std::vector<std::string> down;  // statements that undo it; empty when it has no down part
-  bool has_down = false;          // a non-empty "-- down" section exists (kQuarry only)
+  bool has_down = false;          // a non-empty "-- down" section exists, or the migration
+                                  // only records a schema snapshot (kQuarry only)
   int64_t when_ms = 0;            // kDrizzle: the journal's "when", which drizzle-kit's own
                                   // migrator records as created_at; 0 when unknown
+  // kQuarry: the schema snapshot of a migration made from a schema (see migration_sql.h),
+  // recorded as the namespace's schema when it applies; nullopt for a plain SQL migration.
+  std::optional<std::string> schema;
 };
 
 struct MigrationSet {
@@ -53,7 +57,8 @@ struct MigrationSet {
 };
 
 // Builds one migration of `format` from its text: splits its statements (and, for kQuarry, its
-// down section). `source` names it in errors. Fails on a malformed "-- down" section.
+// down section and schema snapshot). `source` names it in errors. Fails on a malformed "-- down"
+// section or schema snapshot.
 Result<Migration> MakeMigration(MigrationFormat format, std::string id, std::string source,
                                 std::string text);
 
@@ -77,15 +82,16 @@ Result<MigrationSet> MakeMigrationSet(MigrationFormat format,
 // "YYYYMMDDHHMMSS" in UTC.
 std::string MigrationTimestamp(std::chrono::system_clock::time_point when);
 
-// Writes a new Quarry-format migration <dir>/<timestamp>_<label>.sql holding `up_sql`, then a
-// "-- down" line and `down_sql`, and returns its path. This is the one writer of migration
+// Writes a new Quarry-format migration <dir>/<timestamp>_<label>.sql holding `up_sql`, then
+// `schema`'s snapshot when given (see migration_sql.h), then a "-- down" line and `down_sql`,
+// and returns its path. This is the one writer of migration
 // files: `quarry migrate create` passes empty SQL for a template; a generator (schema diff)
 // passes the SQL it produced. The timestamp is `now`, moved past the newest migration already in
 // the folder so the new one always sorts last. `label` is letters, digits, '_' and '-'. Creates
 // `dir` when missing; refuses a folder in another format and never overwrites a file.
-Result<std::filesystem::path> CreateMigrationFile(const std::filesystem::path& dir,
-                                                  std::string_view label, std::string_view up_sql,
-                                                  std::string_view down_sql,
-                                                  std::chrono::system_clock::time_point now);
+Result<std::filesystem::path> CreateMigrationFile(
+    const std::filesystem::path& dir, std::string_view label, std::string_view up_sql,
+    std::string_view down_sql, std::chrono::system_clock::time_point now,
+    const std::optional<std::string>& schema = std::nullopt);
 
 }  // namespace quarry::schema

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "schema/migrator_internal.h"
+#include "schema/recorded_schema.h"
 #include "storage/statement.h"
 
 namespace quarry::schema {
@@ -53,6 +54,35 @@ std::optional<MigrationFailure> RecordMigration(sqlite3* db, const MigrationSet&
   sqlite3_bind_text(raw, 4, format.c_str(), -1, SQLITE_TRANSIENT);
   if (raw == nullptr || sqlite3_step(raw) != SQLITE_DONE) {
     return FailureOf(migration, std::string("recording it: ") + sqlite3_errmsg(db));
+  }
+  if (migration.schema) {
+    if (Status recorded = RecordSchema(db, *migration.schema); !recorded.ok()) {
+      return FailureOf(migration, "recording its schema: " + recorded.message());
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<MigrationFailure> RestoreRecordedSchema(sqlite3* db, const MigrationSet& set,
+                                                      const Migration& undone) {
+  if (!undone.schema) {
+    return std::nullopt;
+  }
+  Result<std::vector<AppliedMigration>> applied = ReadAppliedMigrations(db);
+  if (!applied.ok()) {
+    return FailureOf(undone, "restoring the recorded schema: " + applied.status().message());
+  }
+  for (auto it = applied->rbegin(); it != applied->rend(); ++it) {
+    const Migration* earlier = set.Find(it->id);
+    if (earlier != nullptr && earlier->schema) {
+      if (Status recorded = RecordSchema(db, *earlier->schema); !recorded.ok()) {
+        return FailureOf(undone, "restoring the recorded schema: " + recorded.message());
+      }
+      return std::nullopt;
+    }
+  }
+  if (Status forgotten = ForgetRecordedSchema(db); !forgotten.ok()) {
+    return FailureOf(undone, "removing the recorded schema: " + forgotten.message());
   }
   return std::nullopt;
 }

@@ -101,6 +101,81 @@ Result<UpDown> SplitDownSection(std::string_view text, std::string_view source) 
   return result;
 }
 
+std::string SchemaSnapshotComment(std::string_view schema) {
+  std::string out(kSchemaSnapshotBegin);
+  out += "\n";
+  size_t pos = 0;
+  while (pos < schema.size()) {
+    size_t nl = schema.find('\n', pos);
+    std::string_view line =
+        schema.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    out += line.empty() ? "--|" : "--| ";
+    out += line;
+    out += "\n";
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    pos = nl + 1;
+  }
+  out += kSchemaSnapshotEnd;
+  out += "\n";
+  return out;
+}
+
+Result<std::optional<std::string>> ExtractSchemaSnapshot(std::string_view up,
+                                                         std::string_view source) {
+  auto error = [&](size_t line_no, std::string_view what) {
+    return Status(ErrorCode::kInvalidArgument,
+                  std::string(source) + ":" + std::to_string(line_no) + ": " + std::string(what));
+  };
+  std::optional<std::string> snapshot;
+  std::optional<size_t> open_line;  // line of the begin marker while inside a snapshot
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos < up.size()) {
+    ++line_no;
+    size_t nl = up.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? up.size() : nl;
+    std::string_view raw = up.substr(pos, end - pos);
+    if (!raw.empty() && raw.back() == '\r') {
+      raw.remove_suffix(1);
+    }
+    std::string_view line = Trim(raw);
+    if (open_line) {
+      if (line == kSchemaSnapshotEnd) {
+        open_line.reset();
+      } else if (raw.substr(0, 3) == "--|") {
+        std::string_view text = raw.substr(3);
+        if (!text.empty() && text.front() == ' ') {
+          text.remove_prefix(1);
+        }
+        *snapshot += text;
+        *snapshot += '\n';
+      } else {
+        return error(line_no, "a line of the schema snapshot (after \"" +
+                                  std::string(kSchemaSnapshotBegin) +
+                                  "\") must start with \"--|\"; the snapshot ends with \"" +
+                                  std::string(kSchemaSnapshotEnd) + "\"");
+      }
+    } else if (line == kSchemaSnapshotBegin && AtStatementBoundary(up.substr(0, pos))) {
+      if (snapshot) {
+        return error(line_no, "a second schema snapshot; a migration carries one");
+      }
+      snapshot = std::string();
+      open_line = line_no;
+    }
+    if (nl == std::string_view::npos) {
+      break;
+    }
+    pos = nl + 1;
+  }
+  if (open_line) {
+    return error(*open_line,
+                 "the schema snapshot has no \"" + std::string(kSchemaSnapshotEnd) + "\" line");
+  }
+  return snapshot;
+}
+
 std::vector<std::string> SplitDrizzleStatements(std::string_view sql) {
   std::vector<std::string> out;
   size_t pos = 0;

@@ -31,6 +31,33 @@ struct UpDown {
 };
 Result<UpDown> SplitDownSection(std::string_view text, std::string_view source);
 
+// The schema snapshot of a Quarry migration made from a schema (`quarry migrate create
+// --schema`): the schema the migration brings the database to, one self-contained schema file,
+// kept as SQL comments at the end of the migration's up section, so that it is checksummed with
+// the file and travels wherever the file goes. Applying the migration records it as the
+// namespace's schema (recorded_schema.h):
+//
+//   -- quarry:schema
+//   --| model users {
+//   --|   id Integer @id
+//   --| }
+//   -- end quarry:schema
+//
+// Each line of the schema follows "--| " ("--|" alone for an empty line), so no schema line can
+// be read as a "-- down" marker.
+inline constexpr std::string_view kSchemaSnapshotBegin = "-- quarry:schema";
+inline constexpr std::string_view kSchemaSnapshotEnd = "-- end quarry:schema";
+
+// The comment block above for `schema`, ending with a newline.
+std::string SchemaSnapshotComment(std::string_view schema);
+
+// The schema snapshot in `up` (a Quarry migration's up section); nullopt when it has none.
+// Marker lines count only between statements (not inside a string or a block comment).
+// kInvalidArgument naming `source` and the line for a begin line without its end line, a line
+// between them that does not start with "--|", or a second snapshot.
+Result<std::optional<std::string>> ExtractSchemaSnapshot(std::string_view up,
+                                                         std::string_view source);
+
 // drizzle-kit's marker between statements.
 inline constexpr std::string_view kDrizzleBreakpoint = "--> statement-breakpoint";
 

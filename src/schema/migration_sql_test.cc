@@ -120,3 +120,66 @@ TEST(SplitDownSectionTest, MarkerInsideACommentOrTriggerIsNotADownSection) {
 
 }  // namespace
 }  // namespace quarry::schema
+
+namespace quarry::schema {
+namespace {
+
+TEST(SchemaSnapshot, RoundTripsAndCannotBeReadAsADownLine) {
+  // "down" as an enum value on a line of its own must not split the migration.
+  std::string schema = "enum Direction {\n  up\n  down\n}\n\nmodel t {\n  id Integer @id\n}\n";
+  std::string comment = SchemaSnapshotComment(schema);
+  EXPECT_NE(comment.find("--|   down\n"), std::string::npos) << comment;
+  EXPECT_NE(comment.find("\n--|\n"), std::string::npos) << comment;  // the empty line
+  std::string file =
+      "CREATE TABLE t (id INTEGER PRIMARY KEY);\n\n" + comment + "\n-- down\nDROP TABLE t;\n";
+  auto parts = SplitDownSection(file, "m.sql");
+  ASSERT_TRUE(parts.ok()) << parts.status().message();
+  ASSERT_TRUE(parts->down.has_value());
+  EXPECT_EQ(*parts->down, "DROP TABLE t;\n");
+  auto snapshot = ExtractSchemaSnapshot(parts->up, "m.sql");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+  EXPECT_EQ(*snapshot, schema);
+  EXPECT_EQ(SplitStatements(parts->up),
+            (std::vector<std::string>{"CREATE TABLE t (id INTEGER PRIMARY KEY);"}));
+}
+
+TEST(SchemaSnapshot, PlainMigrationsHaveNone) {
+  auto none = ExtractSchemaSnapshot("CREATE TABLE t (x);\n-- quarry:schemas\n", "m.sql");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, std::nullopt);
+  // Inside a string the marker is data, not a snapshot.
+  auto quoted = ExtractSchemaSnapshot("INSERT INTO t VALUES ('\n-- quarry:schema\n');\n", "m.sql");
+  ASSERT_TRUE(quoted.ok()) << quoted.status().message();
+  EXPECT_EQ(*quoted, std::nullopt);
+}
+
+TEST(SchemaSnapshot, AcceptsCrLfAndASnapshotWithoutStatements) {
+  auto snapshot = ExtractSchemaSnapshot(
+      "-- Migration x.\r\n-- quarry:schema\r\n--| model t {\r\n--|   id Integer @id\r\n--| }\r\n"
+      "-- end quarry:schema\r\n",
+      "m.sql");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().message();
+  EXPECT_EQ(*snapshot, "model t {\n  id Integer @id\n}\n");
+}
+
+TEST(SchemaSnapshot, MalformedSnapshotsNameTheLine) {
+  struct Case {
+    const char* up;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"-- quarry:schema\n--| model t {\n", "m.sql:1: the schema snapshot has no"},
+           Case{"-- quarry:schema\n--| model t {\nmodel u {}\n-- end quarry:schema\n",
+                "m.sql:3: a line of the schema snapshot"},
+           Case{"-- quarry:schema\n-- end quarry:schema\n-- quarry:schema\n-- end quarry:schema\n",
+                "m.sql:3: a second schema snapshot"},
+       }) {
+    auto snapshot = ExtractSchemaSnapshot(c.up, "m.sql");
+    ASSERT_FALSE(snapshot.ok()) << c.up;
+    EXPECT_NE(snapshot.status().message().find(c.message), std::string::npos)
+        << snapshot.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace quarry::schema

@@ -264,6 +264,11 @@ MigrationRun Migrator::Down(const MigrationSet& set, int count, const ApplyOptio
       return Failed(std::move(run), std::move(failure), "down section", 0);
     }
     remove = storage::Statement();  // finalized before COMMIT
+    if (auto failure = internal::RestoreRecordedSchema(db, set, *migration)) {
+      int code = sqlite3_extended_errcode(db);
+      txn.Rollback();
+      return Failed(std::move(run), std::move(*failure), "down section", code);
+    }
     if (quarry::Status committed = txn.Commit(); !committed.ok()) {
       txn.Rollback();
       return Failed(std::move(run), FailureOf(*migration, "commit: " + committed.message()),

@@ -118,9 +118,16 @@ MigrationRun Failed(MigrationRun run, MigrationFailure failure, std::string_view
 // Refuses when an applied migration was modified or is missing, unless forced.
 Status CheckHistory(const std::vector<MigrationStatus>& statuses, const ApplyOptions& options);
 
-// Records `migration` as applied, inside the caller's transaction.
+// Records `migration` as applied, inside the caller's transaction, and its schema snapshot, when
+// it has one, as the recorded schema (recorded_schema.h).
 std::optional<MigrationFailure> RecordMigration(sqlite3* db, const MigrationSet& set,
                                                 const Migration& migration);
+
+// After `undone`'s down section ran and its tracking row went, inside the same transaction: when
+// `undone` carried a schema snapshot, records the snapshot of the newest migration still applied
+// that carries one, or forgets the recorded schema when none does.
+std::optional<MigrationFailure> RestoreRecordedSchema(sqlite3* db, const MigrationSet& set,
+                                                      const Migration& undone);
 
 // The migrations of `set` whose status is pending, in order.
 std::vector<const Migration*> PendingOf(const MigrationSet& set,

@@ -5,15 +5,20 @@
 
 namespace quarry::server {
 
-AdminApi::AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key)
+AdminApi::AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key,
+                   SchemaChanges& schema_changes)
     : groups_(store.data_dir() / "groups.db") {
-  AddNamespaceRoutes(routes_, store, key);
-  AddMigrationRoutes(routes_, store, groups_);
-  AddSchemaRoutes(routes_, store);
+  AddNamespaceRoutes(routes_, store, key, schema_changes);
+  AddMigrationRoutes(routes_, store, groups_, schema_changes);
+  AddSchemaRoutes(routes_, store, schema_changes);
 }
 
 http::Response AdminApi::Handle(const http::Request& request, std::string_view path,
                                 const auth::Claims& claims) const {
+  if (Status service = RequireServiceToken(claims, "the admin API needs an admin token");
+      !service.ok()) {
+    return ErrorResponse(service);
+  }
   if (!claims.IsAdmin() || !claims.all_namespaces) {
     return ErrorResponse(
         Status(ErrorCode::kForbidden, "the admin API needs an admin token for all namespaces"));

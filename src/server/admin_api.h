@@ -12,14 +12,16 @@
 #include "http/message.h"
 #include "server/admin_migrations.h"
 #include "server/routes.h"
+#include "server/schema_changes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
 
 class AdminApi {
  public:
-  // `store` and `key` must outlive the API.
-  AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key);
+  // `store`, `key` and `schema_changes` must outlive the API; every route that may change a
+  // namespace's schema notifies `schema_changes` after it committed.
+  AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key, SchemaChanges& schema_changes);
 
   // Answers one admin request; `path` starts after "/admin/v1".
   http::Response Handle(const http::Request& request, std::string_view path,

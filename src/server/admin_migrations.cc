@@ -9,6 +9,7 @@
 #include "protocol/error_json.h"
 #include "protocol/json_body.h"
 #include "protocol/stream.h"
+#include "schema/binder.h"
 #include "schema/migration_groups.h"
 #include "schema/migration_json.h"
 #include "schema/migrator.h"
@@ -46,6 +47,24 @@ http::Response FailureResponse(const Status& status, json::object extra) {
   return JsonResponse(status.HttpStatus(), body);
 }
 
+// Every schema snapshot of `set` must bind: applying one records it as the schema the data API
+// serves.
+Status CheckSnapshots(const schema::MigrationSet& set) {
+  for (const schema::Migration& migration : set.migrations) {
+    if (migration.schema) {
+      Result<schema::Schema> bound =
+          schema::BindSelfContainedSchema(*migration.schema, migration.id + " (schema snapshot)");
+      if (!bound.ok()) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "migration " + migration.id +
+                          " carries a schema snapshot that does not bind; nothing was applied:\n" +
+                          bound.status().message());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 json::array Strings(const std::vector<std::string>& list) {
   json::array out;
   for (const auto& s : list) {
@@ -55,7 +74,8 @@ json::array Strings(const std::vector<std::string>& list) {
 }
 
 http::Response NamespaceMigrations(const http::Request& request, const std::string& ns,
-                                   std::string_view action, storage::NamespaceStore& store) {
+                                   std::string_view action, storage::NamespaceStore& store,
+                                   SchemaChanges& schema_changes) {
   if (action == "" && request.method == "GET") {
     auto lease = ReadWriteLease(store, ns);
     if (!lease.ok()) {
@@ -80,6 +100,9 @@ http::Response NamespaceMigrations(const http::Request& request, const std::stri
   if (!set.ok()) {
     return ErrorResponse(set.status());
   }
+  if (Status snapshots = CheckSnapshots(*set); !snapshots.ok()) {
+    return ErrorResponse(snapshots);
+  }
   int count = 0;
   if (action == "/down") {
     const json::value* n = body->if_contains("count");
@@ -96,6 +119,9 @@ http::Response NamespaceMigrations(const http::Request& request, const std::stri
   schema::Migrator migrator(**lease);
   schema::MigrationRun run = action == "/down" ? migrator.Down(*set, count, {.force = force})
                                                : migrator.Apply(*set, {.force = force});
+  if (!run.done.empty()) {
+    schema_changes.Notify(ns);
+  }
   json::object out{{"namespace", ns},
                    {"format", schema::FormatName(set->format)},
                    {action == "/down" ? "undone" : "applied", Strings(run.done)}};
@@ -111,7 +137,8 @@ http::Response NamespaceMigrations(const http::Request& request, const std::stri
 }
 
 http::Response GroupRoutes(const http::Request& request, std::string_view rest,
-                           storage::NamespaceStore& store, GroupStores& group_stores) {
+                           storage::NamespaceStore& store, GroupStores& group_stores,
+                           SchemaChanges& schema_changes) {
   auto groups = group_stores.Get();
   if (!groups.ok()) {
     return ErrorResponse(groups.status());
@@ -196,11 +223,17 @@ http::Response GroupRoutes(const http::Request& request, std::string_view rest,
   if (!set.ok()) {
     return ErrorResponse(set.status());
   }
+  if (Status snapshots = CheckSnapshots(*set); !snapshots.ok()) {
+    return ErrorResponse(snapshots);
+  }
   std::lock_guard lock(group_stores.apply_mutex());
   schema::GroupRun run =
       schema::ApplyToGroup(store, *members, *set, {.force = force}, ReadWriteAccess);
   json::array list;
   for (const auto& ns : run.namespaces) {
+    if (!ns.applied_now.empty()) {
+      schema_changes.Notify(ns.ns);
+    }
     list.push_back(schema::NamespaceMigrationsJson(ns));
   }
   json::object out{{"name", group},
@@ -229,34 +262,38 @@ Result<schema::GroupStore*> GroupStores::Get() {
   return store_.get();
 }
 
-void AddMigrationRoutes(AdminRoutes& routes, storage::NamespaceStore& store, GroupStores& groups) {
+void AddMigrationRoutes(AdminRoutes& routes, storage::NamespaceStore& store, GroupStores& groups,
+                        SchemaChanges& schema_changes) {
   for (const char* method : {"GET", "POST"}) {
     routes.Add(method, "/namespaces/{ns}/migrations",
-               [&store](const http::Request& request, const PathParams& params) {
-                 return NamespaceMigrations(request, params.Get("ns"), "", store);
+               [&store, &schema_changes](const http::Request& request, const PathParams& params) {
+                 return NamespaceMigrations(request, params.Get("ns"), "", store, schema_changes);
                });
   }
   routes.Add("POST", "/namespaces/{ns}/migrations/down",
-             [&store](const http::Request& request, const PathParams& params) {
-               return NamespaceMigrations(request, params.Get("ns"), "/down", store);
+             [&store, &schema_changes](const http::Request& request, const PathParams& params) {
+               return NamespaceMigrations(request, params.Get("ns"), "/down", store,
+                                          schema_changes);
              });
   // GroupRoutes takes the path after "/groups".
   for (const char* method : {"GET", "POST"}) {
     routes.Add(method, "/groups",
-               [&store, &groups](const http::Request& request, const PathParams&) {
-                 return GroupRoutes(request, "", store, groups);
+               [&store, &groups, &schema_changes](const http::Request& request, const PathParams&) {
+                 return GroupRoutes(request, "", store, groups, schema_changes);
                });
-    routes.Add(method, "/groups/{group}/migrations",
-               [&store, &groups](const http::Request& request, const PathParams& params) {
-                 return GroupRoutes(request, "/" + params.Get("group") + "/migrations", store,
-                                    groups);
-               });
+    routes.Add(
+        method, "/groups/{group}/migrations",
+        [&store, &groups, &schema_changes](const http::Request& request, const PathParams& params) {
+          return GroupRoutes(request, "/" + params.Get("group") + "/migrations", store, groups,
+                             schema_changes);
+        });
   }
   for (const char* method : {"GET", "DELETE"}) {
-    routes.Add(method, "/groups/{group}",
-               [&store, &groups](const http::Request& request, const PathParams& params) {
-                 return GroupRoutes(request, "/" + params.Get("group"), store, groups);
-               });
+    routes.Add(
+        method, "/groups/{group}",
+        [&store, &groups, &schema_changes](const http::Request& request, const PathParams& params) {
+          return GroupRoutes(request, "/" + params.Get("group"), store, groups, schema_changes);
+        });
   }
 }
 

@@ -23,6 +23,7 @@
 
 #include "schema/migration_groups.h"
 #include "server/routes.h"
+#include "server/schema_changes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -43,7 +44,9 @@ class GroupStores {
   std::mutex apply_mutex_;
 };
 
-// Adds the migration and group routes listed above.
-void AddMigrationRoutes(AdminRoutes& routes, storage::NamespaceStore& store, GroupStores& groups);
+// Adds the migration and group routes listed above. A namespace that applied or undid a
+// migration is notified to `schema_changes` after it committed.
+void AddMigrationRoutes(AdminRoutes& routes, storage::NamespaceStore& store, GroupStores& groups,
+                        SchemaChanges& schema_changes);
 
 }  // namespace quarry::server

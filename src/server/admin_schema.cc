@@ -11,6 +11,8 @@
 #include "schema/diff.h"
 #include "schema/introspect.h"
 #include "schema/parser.h"
+#include "schema/recorded_schema.h"
+#include "schema/schema_text.h"
 #include "server/routes.h"
 
 namespace quarry::server {
@@ -28,6 +30,7 @@ json::array Strings(const std::vector<std::string>& list) {
 }
 
 struct PlanRequest {
+  std::string text;  // the posted schema, as posted: what push records
   schema::Schema target;
   bool allow_data_loss = false;
 };
@@ -53,18 +56,8 @@ Result<PlanRequest> ParsePlanRequest(const http::Request& request) {
     }
     out.allow_data_loss = loss->get_bool();
   }
-  QUARRY_ASSIGN_OR_RETURN(schema::ast::File file,
-                          schema::ParseSchema(std::string_view(text->get_string()), "schema"));
-  for (const auto& declaration : file.declarations) {
-    if (std::holds_alternative<schema::ast::Import>(declaration)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "the posted schema must be one self-contained file: the server does not "
-                    "follow imports");
-    }
-  }
-  schema::ast::Program program;
-  program.files.push_back(std::move(file));
-  QUARRY_ASSIGN_OR_RETURN(out.target, schema::BindSchema(program));
+  out.text = std::string(text->get_string());
+  QUARRY_ASSIGN_OR_RETURN(out.target, schema::BindSelfContainedSchema(out.text, "schema"));
   return out;
 }
 
@@ -76,29 +69,45 @@ Result<schema::MigrationPlan> Plan(storage::Connection& conn, const PlanRequest&
   return schema::DiffSchemas(live.schema, request.target, options, conn.handle());
 }
 
+// GET /namespaces/<ns>/schema[?source=live]: the recorded schema when there is one (unless
+// ?source=live), else the live database introspected.
+http::Response GetSchema(const http::Request& request, const std::string& ns,
+                         storage::NamespaceStore& store) {
+  if (!request.query.empty() && request.query != "source=live") {
+    return ErrorResponse(Status(ErrorCode::kInvalidArgument,
+                                "unknown query \"" + request.query +
+                                    "\" on /namespaces/<name>/schema (only source=live, which "
+                                    "introspects the database even when a schema is recorded)"));
+  }
+  auto lease = ReadWriteLease(store, ns);
+  if (!lease.ok()) {
+    return ErrorResponse(lease.status());
+  }
+  if (request.query.empty()) {
+    auto recorded = schema::LoadRecordedSchema((*lease)->handle());
+    if (!recorded.ok()) {
+      return ErrorResponse(recorded.status());
+    }
+    if (recorded->has_value()) {
+      return JsonResponse(200, {{"namespace", ns},
+                                {"schema", **recorded},
+                                {"warnings", json::array()},
+                                {"recorded", true}});
+    }
+  }
+  auto live = schema::IntrospectSchema((*lease)->handle());
+  if (!live.ok()) {
+    return ErrorResponse(live.status());
+  }
+  return JsonResponse(200, {{"namespace", ns},
+                            {"schema", schema::SchemaText(live->schema)},
+                            {"warnings", Strings(live->warnings)},
+                            {"recorded", false}});
+}
+
 http::Response SchemaRoute(const http::Request& request, const std::string& ns,
-                           std::string_view action, storage::NamespaceStore& store) {
-  if (action.empty()) {
-    if (request.method != "GET") {
-      return ErrorResponse(
-          Status(ErrorCode::kMethodNotAllowed, "use GET on /namespaces/<name>/schema"));
-    }
-    auto lease = ReadWriteLease(store, ns);
-    if (!lease.ok()) {
-      return ErrorResponse(lease.status());
-    }
-    auto live = schema::IntrospectSchema((*lease)->handle());
-    if (!live.ok()) {
-      return ErrorResponse(live.status());
-    }
-    return JsonResponse(200, {{"namespace", ns},
-                              {"schema", schema::SchemaText(live->schema)},
-                              {"warnings", Strings(live->warnings)}});
-  }
-  if (request.method != "POST") {
-    return ErrorResponse(Status(ErrorCode::kMethodNotAllowed,
-                                "use POST on /namespaces/<name>/schema/plan and /schema/push"));
-  }
+                           std::string_view action, storage::NamespaceStore& store,
+                           SchemaChanges& schema_changes) {
   auto parsed = ParsePlanRequest(request);
   if (!parsed.ok()) {
     return ErrorResponse(parsed.status());
@@ -117,28 +126,36 @@ http::Response SchemaRoute(const http::Request& request, const std::string& ns,
                               {"changes", Strings(plan->changes)},
                               {"destructive", Strings(plan->destructive)}});
   }
-  // Push plans and applies under one write lock: no schema change can slip in between.
+  // Push plans, applies and records the schema under one write lock: no schema change can slip
+  // in between, and the recorded schema changes with the tables or not at all.
   schema::DiffOptions options;
   options.allow_data_loss = parsed->allow_data_loss;
-  auto pushed = schema::PushSchema((*lease)->handle(), parsed->target, options);
+  sqlite3* db = (*lease)->handle();
+  auto pushed = schema::PushSchema(db, parsed->target, options, nullptr,
+                                   [&] { return schema::RecordSchema(db, parsed->text); });
   if (!pushed.ok()) {
     return ErrorResponse(pushed.status());
   }
-  return JsonResponse(200, {{"namespace", ns}, {"changes", Strings(pushed->changes)}});
+  schema_changes.Notify(ns);
+  return JsonResponse(
+      200, {{"namespace", ns}, {"changes", Strings(pushed->changes)}, {"recorded", true}});
 }
 
 }  // namespace
 
-void AddSchemaRoutes(AdminRoutes& routes, storage::NamespaceStore& store) {
+void AddSchemaRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
+                     SchemaChanges& schema_changes) {
   routes.Add("GET", "/namespaces/{ns}/schema",
              [&store](const http::Request& request, const PathParams& params) {
-               return SchemaRoute(request, params.Get("ns"), "", store);
+               return GetSchema(request, params.Get("ns"), store);
              });
   for (const char* action : {"plan", "push"}) {
-    routes.Add("POST", std::string("/namespaces/{ns}/schema/") + action,
-               [&store, action](const http::Request& request, const PathParams& params) {
-                 return SchemaRoute(request, params.Get("ns"), std::string("/") + action, store);
-               });
+    routes.Add(
+        "POST", std::string("/namespaces/{ns}/schema/") + action,
+        [&store, &schema_changes, action](const http::Request& request, const PathParams& params) {
+          return SchemaRoute(request, params.Get("ns"), std::string("/") + action, store,
+                             schema_changes);
+        });
   }
 }
 

@@ -81,6 +81,19 @@ Status ServerConfig::Validate() const {
                   "--log-level '" + log_level +
                       "' is not one of trace, debug, info, warn, error, critical, off");
   }
+  if (!jwks.empty() && (jwt_issuer.empty() || jwt_audience.empty())) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--jwks needs --jwt-issuer and --jwt-audience: the \"iss\" and \"aud\" the "
+                  "provider's tokens carry, so that tokens it issued for another application "
+                  "are refused");
+  }
+  if (jwks.empty() && (!jwt_issuer.empty() || !jwt_audience.empty())) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--jwt-issuer and --jwt-audience need --jwks (the issuer's key set)");
+  }
+  if (!jwks.empty() && jwt_namespaces_claim.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "--jwt-namespaces-claim must not be empty");
+  }
   if (max_body_bytes < 1024) {
     return Status(ErrorCode::kInvalidArgument, "--max-body-bytes must be at least 1024");
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -42,6 +43,20 @@ struct ServerConfig {
   // logged at warn with their SQL.
   std::string log_level = "info";
   int slow_query_ms = 500;
+  // An external identity provider whose tokens are user tokens (auth/external_issuer.h): its key
+  // set, a file path or an http:// URL (https is refused until Quarry speaks TLS), and the "iss"
+  // and "aud" its tokens must carry. Empty jwks: none. The namespaces a token reaches come from
+  // its claim jwt_namespaces_claim.
+  std::string jwks;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string jwt_namespaces_claim = "ns";
+  // For a program embedding the server (and tests): called with a namespace's name after its
+  // recorded schema may have changed: a schema was recorded (migrate push, a migration made from
+  // a schema), migrations were applied or undone, or the namespace was created, deleted or
+  // forked into. Runs on a worker thread after the change committed; must be thread-safe and
+  // quick. Not a flag. Server code subscribes through QuarryServer::schema_changes().
+  std::function<void(const std::string& ns)> on_schema_change;
   // For a program embedding the server (and tests): sees every committed change of every
   // namespace. Not a flag; must outlive the server.
   storage::ChangeObserver* change_observer = nullptr;
@@ -50,7 +65,8 @@ struct ServerConfig {
   // QuarryServer::ExpireStreamsNow is called.
   const Clock* stream_clock = &Clock::Steady();
 
-  // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits.
+  // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits,
+  // --jwks without --jwt-issuer and --jwt-audience (or those without --jwks).
   Status Validate() const;
 };
 

@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "auth/hmac.h"
+#include "schema/recorded_schema.h"
+#include "server/jwks_source.h"
 #include "server/routes.h"
 
 namespace quarry::server {
@@ -40,6 +42,7 @@ QuarryServer::~QuarryServer() {
   hrana_.reset();
   admin_.reset();
   tokens_.reset();
+  external_.reset();
   streams_.reset();
   store_.reset();
 }
@@ -67,8 +70,24 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   QUARRY_ASSIGN_OR_RETURN(auth::KeyPair key,
                           auth::KeyPair::LoadOrCreate(server->store_->keys_dir()));
   server->key_ = std::make_unique<auth::KeyPair>(std::move(key));
-  server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_);
-  server->admin_ = std::make_unique<AdminApi>(*server->store_, *server->key_);
+  if (!cfg.jwks.empty()) {
+    QUARRY_ASSIGN_OR_RETURN(auth::JwksFetcher fetch, JwksFetcherFor(cfg.jwks));
+    auth::ExternalIssuerOptions issuer;
+    issuer.issuer = cfg.jwt_issuer;
+    issuer.audience = cfg.jwt_audience;
+    issuer.namespaces_claim = cfg.jwt_namespaces_claim;
+    issuer.source = cfg.jwks;
+    Result<std::unique_ptr<auth::ExternalIssuer>> external =
+        auth::ExternalIssuer::Create(std::move(issuer), std::move(fetch));
+    if (!external.ok()) {
+      return Status(external.status().code(), "--jwks: " + external.status().message());
+    }
+    server->external_ = std::move(*external);
+  }
+  server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_, server->external_.get());
+  server->schema_changes_.Subscribe(cfg.on_schema_change);
+  server->admin_ =
+      std::make_unique<AdminApi>(*server->store_, *server->key_, server->schema_changes_);
 
   protocol::StreamLimits limits;
   limits.idle_timeout = cfg.stream_idle_timeout;
@@ -84,7 +103,10 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   server->hrana_ = std::make_unique<protocol::HranaService>(
       [store](std::string_view ns) { return store->Get(ns); }, *server->streams_);
   server->workers_ = std::make_unique<ThreadPool>(cfg.worker_threads);
-  server->schemas_ = std::make_unique<SchemaRegistry>(*server->store_, nullptr);
+  server->schemas_ = std::make_unique<SchemaRegistry>(
+      *server->store_, [](sqlite3* db) { return schema::LoadRecordedSchema(db); });
+  SchemaRegistry* schemas = server->schemas_.get();
+  server->schema_changes_.Subscribe([schemas](const std::string& ns) { schemas->Invalidate(ns); });
   server->data_api_ = std::make_unique<DataApi>(
       *server->store_, *server->schemas_,
       auth::Sha256("quarry data-api cursors\n" + server->key_->PrivateKeyPem()), *cfg.stream_clock,
@@ -257,6 +279,8 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
 Result<protocol::StreamOwner> QuarryServer::Admit(const http::Request& request,
                                                   const Route& route) {
   QUARRY_ASSIGN_OR_RETURN(auth::Claims claims, Authenticate(request, config_, *tokens_));
+  QUARRY_RETURN_IF_ERROR(
+      RequireServiceToken(claims, "raw SQL needs a service token (ro, rw or admin)"));
   if (!claims.Covers(route.ns)) {
     return Status(ErrorCode::kForbidden,
                   "the token does not grant access to namespace '" + route.ns + "'");
@@ -314,7 +338,9 @@ int ServeMain(const ServerConfig& config) {
   });
   std::cout << "quarry: listening on " << config.listen_address << ":" << running->port()
             << " (data folder " << config.data_dir.string()
-            << (config.no_auth ? ", auth disabled" : "") << ")" << std::endl;
+            << (config.no_auth ? ", auth disabled" : "")
+            << (config.jwks.empty() ? "" : ", user tokens of issuer " + config.jwt_issuer) << ")"
+            << std::endl;
   running->Run();
   // Wake the signal thread if Run() ended for another reason.
   pthread_kill(signal_thread.native_handle(), SIGTERM);

@@ -1,8 +1,9 @@
 #pragma once
 
 // QuarryServer: wires the engine to the transport. It owns the data folder (NamespaceStore),
-// the signing key, the Hrana streams, the database thread pool and the HTTP listener, and
-// routes each request: namespace resolution, token check, then Hrana or the admin API.
+// the signing key and the external issuer (--jwks), the token verifier, the Hrana streams, the
+// database thread pool and the HTTP listener, and routes each request: namespace resolution,
+// token check, then Hrana or the admin API.
 //
 // Network threads only parse and route; every handler that touches SQLite or verifies a
 // token runs on the worker pool.
@@ -11,6 +12,7 @@
 #include <functional>
 #include <memory>
 
+#include "auth/external_issuer.h"
 #include "auth/key_pair.h"
 #include "auth/token_cache.h"
 #include "common/status.h"
@@ -24,6 +26,7 @@
 #include "server/router.h"
 #include "server/routes.h"
 #include "server/schema_registry.h"
+#include "server/schema_changes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -47,6 +50,11 @@ class QuarryServer {
   // background thread does every 100 ms; for tests that run the server on a ManualClock.
   void ExpireStreamsNow() { streams_->ExpireNow(); }
   const auth::KeyPair& key() const { return *key_; }
+  // Notified whenever a namespace's schema may have changed (see schema_changes.h);
+  // config.on_schema_change is its first listener.
+  SchemaChanges& schema_changes() { return schema_changes_; }
+  // The external issuer of --jwks; nullptr when none is configured.
+  auth::ExternalIssuer* external_issuer() { return external_.get(); }
 
  private:
   explicit QuarryServer(ServerConfig config);
@@ -55,7 +63,8 @@ class QuarryServer {
   void Dispatch(const http::Request& request, const http::Responder& respond);
   // Fills namespace_routes_.
   void AddRoutes();
-  // The namespace and access a Hrana request may use, from its token.
+  // The namespace and access a Hrana request may use, from its token: a service token's (a user
+  // token is refused, see RequireServiceToken).
   Result<protocol::StreamOwner> Admit(const http::Request& request, const Route& route);
 
   // The routes under a namespace (after "/db/<name>" or the namespace header / host is
@@ -69,7 +78,9 @@ class QuarryServer {
   const ServerConfig config_;
   Router<NamespaceRoute> namespace_routes_;
   std::unique_ptr<storage::NamespaceStore> store_;
+  SchemaChanges schema_changes_;
   std::unique_ptr<auth::KeyPair> key_;
+  std::unique_ptr<auth::ExternalIssuer> external_;
   std::unique_ptr<auth::TokenCache> tokens_;
   std::unique_ptr<AdminApi> admin_;
   std::unique_ptr<protocol::StreamManager> streams_;

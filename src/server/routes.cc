@@ -128,6 +128,15 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
   return route;
 }
 
+Status RequireServiceToken(const auth::Claims& claims, std::string_view needed) {
+  if (!claims.IsUser()) {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kForbidden,
+                "user tokens reach the data API only (POST /db/<ns>/v1/<model>/<op>); " +
+                    std::string(needed));
+}
+
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
                                   auth::TokenCache& tokens) {
   if (config.no_auth) {
@@ -212,22 +221,42 @@ http::Response ListNamespaces(storage::NamespaceStore& store) {
   return JsonResponse(200, json::serialize(json::object{{"namespaces", std::move(list)}}));
 }
 
+// The token POST /tokens asks for: a service token ("access") or a user token ("user"), each
+// over "namespaces" ("*" when left out).
 Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& key) {
   auth::Claims claims;
-  QUARRY_ASSIGN_OR_RETURN(std::string access, StringField(body, "access"));
-  auto parsed = auth::ParseAccess(access);
-  if (!parsed) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "\"access\" must be \"ro\", \"rw\" or \"admin\", not \"" + access + "\"");
+  if (const json::value* user = body.if_contains("user"); user != nullptr) {
+    if (body.contains("access")) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "give \"access\" (a service token) or \"user\" (a user token), not both");
+    }
+    if (!user->is_object()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "\"user\" must be a JSON object: the claims policies read as auth()");
+    }
+    if (json::serialize(*user).size() > auth::kMaxUserObjectBytes) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "\"user\" is larger than " + std::to_string(auth::kMaxUserObjectBytes) +
+                        " bytes of JSON; a token travels in a header on every request");
+    }
+    claims.user = user->get_object();
+  } else {
+    QUARRY_ASSIGN_OR_RETURN(std::string access, StringField(body, "access"));
+    auto parsed = auth::ParseAccess(access);
+    if (!parsed) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "\"access\" must be \"ro\", \"rw\" or \"admin\", not \"" + access +
+                        "\" (or give \"user\" for a user token)");
+    }
+    claims.access = *parsed;
   }
-  claims.access = *parsed;
   const json::value* namespaces = body.if_contains("namespaces");
   bool all = namespaces == nullptr || (namespaces->is_string() && namespaces->get_string() == "*");
-  if (claims.access == auth::Access::kAdmin && !all) {
+  if (claims.IsAdmin() && !all) {
     return Status(ErrorCode::kInvalidArgument,
                   "an admin token covers every namespace; leave out \"namespaces\" or use \"*\"");
   }
-  if (namespaces == nullptr || (namespaces->is_string() && namespaces->get_string() == "*")) {
+  if (all) {
     claims.all_namespaces = true;
   } else if (namespaces->is_array()) {
     for (const auto& item : namespaces->get_array()) {
@@ -261,30 +290,32 @@ Result<std::string> CreateToken(const json::object& body, const auth::KeyPair& k
 }  // namespace
 
 void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
-                        const auth::KeyPair& key) {
+                        const auth::KeyPair& key, SchemaChanges& schema_changes) {
   routes.Add("GET", "/namespaces",
              [&store](const http::Request&, const PathParams&) { return ListNamespaces(store); });
-  routes.Add("POST", "/namespaces", [&store](const http::Request& request, const PathParams&) {
-    auto body = ParseObjectBody(request);
-    if (!body.ok()) {
-      return ErrorResponse(body.status());
-    }
-    auto name = StringField(*body, "name");
-    if (!name.ok()) {
-      return ErrorResponse(name.status());
-    }
-    auto settings = SettingsField(*body, {"name"});
-    if (!settings.ok()) {
-      return ErrorResponse(settings.status());
-    }
-    Status created = store.Create(*name, *settings);
-    if (!created.ok()) {
-      return ErrorResponse(created);
-    }
-    bool foreign_keys = settings->foreign_keys.value_or(store.default_foreign_keys());
-    return JsonResponse(
-        201, json::serialize(json::object{{"name", *name}, {"foreign_keys", foreign_keys}}));
-  });
+  routes.Add("POST", "/namespaces",
+             [&store, &schema_changes](const http::Request& request, const PathParams&) {
+               auto body = ParseObjectBody(request);
+               if (!body.ok()) {
+                 return ErrorResponse(body.status());
+               }
+               auto name = StringField(*body, "name");
+               if (!name.ok()) {
+                 return ErrorResponse(name.status());
+               }
+               auto settings = SettingsField(*body, {"name"});
+               if (!settings.ok()) {
+                 return ErrorResponse(settings.status());
+               }
+               Status created = store.Create(*name, *settings);
+               if (!created.ok()) {
+                 return ErrorResponse(created);
+               }
+               schema_changes.Notify(*name);
+               bool foreign_keys = settings->foreign_keys.value_or(store.default_foreign_keys());
+               return JsonResponse(201, json::serialize(json::object{
+                                            {"name", *name}, {"foreign_keys", foreign_keys}}));
+             });
   // GET answers the namespace; PATCH changes its settings, then answers it the same way.
   auto answer_namespace = [&store](const std::string& name) {
     for (const auto& info : store.List()) {
@@ -316,17 +347,18 @@ void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
                return answer_namespace(params.Get("ns"));
              });
   routes.Add("DELETE", "/namespaces/{ns}",
-             [&store](const http::Request&, const PathParams& params) {
+             [&store, &schema_changes](const http::Request&, const PathParams& params) {
                const std::string& name = params.Get("ns");
                Status deleted = store.Delete(name);
                if (!deleted.ok()) {
                  return ErrorResponse(deleted);
                }
+               schema_changes.Notify(name);
                return JsonResponse(200, json::serialize(json::object{{"deleted", name}}));
              });
   routes.Add(
       "POST", "/namespaces/{ns}/fork",
-      [&store](const http::Request& request, const PathParams& params) {
+      [&store, &schema_changes](const http::Request& request, const PathParams& params) {
         const std::string& name = params.Get("ns");
         auto body = ParseObjectBody(request);
         if (!body.ok()) {
@@ -340,6 +372,7 @@ void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
         if (!forked.ok()) {
           return ErrorResponse(forked);
         }
+        schema_changes.Notify(*to);
         return JsonResponse(201, json::serialize(json::object{{"name", *to}, {"from", name}}));
       });
   routes.Add("POST", "/tokens", [&key](const http::Request& request, const PathParams&) {

@@ -17,6 +17,7 @@
 #include "protocol/hrana_service.h"
 #include "server/config.h"
 #include "server/router.h"
+#include "server/schema_changes.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -35,6 +36,12 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
 // forged or expired token is kUnauthorized. With --no-auth every request is an admin.
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
                                   auth::TokenCache& tokens);
+
+// OK for a service token (ro, rw, admin); kForbidden for a user token, with a message saying
+// that user tokens reach the data API only and that `needed` ("raw SQL needs a service token
+// (ro, rw or admin)"). Every door that runs raw SQL or administers the server calls it, so no
+// door but the data API lets an end user past the policies.
+Status RequireServiceToken(const auth::Claims& claims, std::string_view needed);
 
 // With --no-auth any local process may use the server, but a web page must not: a browser
 // sends a page's Origin, and only loopback origins (http://localhost:3000, ...) are let
@@ -56,8 +63,9 @@ using AdminHandler = std::function<http::Response(const http::Request&, const Pa
 using AdminRoutes = Router<AdminHandler>;
 
 // The namespace and token routes of the admin API: /namespaces, /namespaces/{ns},
-// /namespaces/{ns}/fork, /tokens (see docs/http-api.md).
+// /namespaces/{ns}/fork, /tokens (see docs/http-api.md). Creating, deleting and forking into a
+// namespace notify `schema_changes` with its name.
 void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
-                        const auth::KeyPair& key);
+                        const auth::KeyPair& key, SchemaChanges& schema_changes);
 
 }  // namespace quarry::server

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "server/admin_api.h"
+#include "server/jwks_source.h"
 
 namespace quarry::server {
 namespace {
@@ -128,7 +131,8 @@ TEST(AdminApiTest, ScopedAdminTokensAndImpossibleNamesAreRefused) {
   ASSERT_TRUE((*store)->Create("victim").ok());
   auto key = auth::KeyPair::Generate();
   ASSERT_TRUE(key.ok());
-  auto api = std::make_unique<AdminApi>(**store, *key);
+  SchemaChanges schema_changes;
+  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes);
 
   auth::Claims scoped;
   scoped.access = auth::Access::kAdmin;
@@ -165,6 +169,60 @@ TEST(AdminApiTest, ScopedAdminTokensAndImpossibleNamesAreRefused) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(RequireServiceTokenTest, UserTokensAreRefusedNamingTheDataApi) {
+  auth::Claims service;
+  service.access = auth::Access::kReadWrite;
+  EXPECT_TRUE(RequireServiceToken(service, "raw SQL needs a service token").ok());
+  auth::Claims user;
+  user.access = auth::Access::kAdmin;  // ignored for a user token
+  user.all_namespaces = true;
+  user.user = boost::json::object{{"id", 1}};
+  Status refused = RequireServiceToken(user, "raw SQL needs a service token (ro, rw or admin)");
+  EXPECT_EQ(refused.code(), ErrorCode::kForbidden);
+  EXPECT_EQ(refused.message(),
+            "user tokens reach the data API only (POST /db/<ns>/v1/<model>/<op>); raw SQL needs a "
+            "service token (ro, rw or admin)");
+}
+
+TEST(ServerConfigTest, ExternalIssuerNeedsIssuerAndAudience) {
+  ServerConfig config;
+  config.jwks = "jwks.json";
+  EXPECT_FALSE(config.Validate().ok());
+  config.jwt_issuer = "https://idp/";
+  EXPECT_NE(config.Validate().message().find("--jwt-audience"), std::string::npos);
+  config.jwt_audience = "app";
+  EXPECT_TRUE(config.Validate().ok());
+  config.jwt_namespaces_claim.clear();
+  EXPECT_FALSE(config.Validate().ok());
+  ServerConfig stray;
+  stray.jwt_issuer = "https://idp/";
+  EXPECT_NE(stray.Validate().message().find("need --jwks"), std::string::npos);
+}
+
+TEST(JwksSourceTest, FilesAndPlainHttpOnly) {
+  auto https = JwksFetcherFor("https://idp.example.com/.well-known/jwks.json");
+  ASSERT_FALSE(https.ok());
+  EXPECT_NE(https.status().message().find("https is not supported yet"), std::string::npos)
+      << https.status().message();
+  for (const char* bad : {"http://", "http://:80/x", "http://h:0/x", "http://h:99999/",
+                          "http://user@h/x", "http://[::1/x"}) {
+    EXPECT_FALSE(JwksFetcherFor(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(JwksFetcherFor("http://[::1]:8080/jwks?tenant=a").ok());
+  EXPECT_FALSE(JwksFetcherFor("").ok());
+
+  auto path = std::filesystem::temp_directory_path() /
+              ("quarry-jwks-test-" + std::to_string(::getpid()) + ".json");
+  auto file = JwksFetcherFor(path.string());
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ((*file)().status().code(), ErrorCode::kNotFound);  // read on each fetch
+  std::ofstream(path) << R"({"keys": []})";
+  Result<std::string> text = (*file)();
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_EQ(*text, R"({"keys": []})");
+  std::filesystem::remove(path);
+}
+
 TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
   auto dir = std::filesystem::temp_directory_path() /
              ("quarry-admin-fk-test-" + std::to_string(::getpid()));
@@ -178,7 +236,8 @@ TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
   auth::Claims admin;
   admin.access = auth::Access::kAdmin;
   admin.all_namespaces = true;
-  auto api = std::make_unique<AdminApi>(**store, *key);
+  SchemaChanges schema_changes;
+  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes);
   auto call = [&](const std::string& method, std::string_view path, const std::string& body) {
     http::Request request;
     request.method = method;
@@ -200,6 +259,16 @@ TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
   EXPECT_NE(patched.body.find("\"foreign_keys\":true"), std::string::npos) << patched.body;
   EXPECT_EQ(call("PATCH", "/namespaces/nope", R"({"foreign_keys":true})").status, 404);
   EXPECT_EQ(call("PATCH", "/namespaces/a", R"({"name":"b"})").status, 400);
+
+  // Creating, forking into and deleting a namespace tell SchemaChanges, after the fact.
+  std::vector<std::string> changed;
+  schema_changes.Subscribe([&](const std::string& ns) { changed.push_back(ns); });
+  EXPECT_EQ(call("POST", "/namespaces", R"({"name":"b"})").status, 201);
+  EXPECT_EQ(call("POST", "/namespaces/b/fork", R"({"to":"c"})").status, 201);
+  EXPECT_EQ(call("DELETE", "/namespaces/c", "").status, 200);
+  EXPECT_EQ(call("DELETE", "/namespaces/c", "").status, 404);  // nothing changed: no news
+  EXPECT_EQ(changed, (std::vector<std::string>{"b", "c", "c"}));
+  EXPECT_EQ(schema_changes.generation(), 4u);  // "a", created above, counted too
   api.reset();
   store->reset();
   std::filesystem::remove_all(dir);
