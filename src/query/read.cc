@@ -558,7 +558,8 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
       call << (frame == "rows" ? " ROWS" : " RANGE") << " BETWEEN " << start << " AND " << end;
     }
     call << ")";
-    members << " || " << MemberPrefix(name) << " || json_quote(";
+    // quarry_json: integers past 2^53 as decimal strings, as Integer fields (values.h).
+    members << " || " << MemberPrefix(name) << " || quarry_json(";
     members.Append(std::move(call));
     members << ")";
   }

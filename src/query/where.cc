@@ -222,6 +222,19 @@ class WhereCompiler {
           field.type.scalar == schema::ScalarType::kBlob && value.get_object().size() == 1 &&
           value.get_object().contains("$base64"))) {
       st = Operators(sql, operand, value.get_object(), path);
+    } else if (value.is_object() && !IsJsonWhole(operand) && !field.type.list &&
+               !(field.type.kind == schema::FieldType::Kind::kScalar &&
+                 field.type.scalar == schema::ScalarType::kBlob)) {
+      // An object for a plain column is an operator object with a key that is no operator.
+      for (const auto& kv : value.get_object()) {
+        if (!IsOperatorKey(kv.key())) {
+          std::string sub = JoinPath(path, kv.key());
+          return ArgError(sub, "unknown operator '" + std::string(kv.key()) +
+                                   "' (equals, not, in, notIn, lt, lte, gt, gte, contains, "
+                                   "startsWith, endsWith, mode, path)");
+        }
+      }
+      return ArgError(path, "expected a value or an object of operators");
     } else {
       st = Equals(sql, operand, value, path, /*negate=*/false);
     }

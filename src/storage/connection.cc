@@ -1,6 +1,7 @@
 #include "storage/connection.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -65,6 +66,63 @@ void Base64Function(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_text(ctx, encoded.data(), static_cast<int>(encoded.size()), SQLITE_TRANSIENT);
 }
 
+// quarry_json(x): the JSON text of a SQL value as the data API writes computed values: NULL
+// null, integers numbers while |n| < 2^53 and decimal strings beyond, reals as json_quote writes
+// them, text a JSON string, blobs {"$base64": "..."}.
+void JsonFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3_value* v = argv[0];
+  std::string out;
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL:
+      out = "null";
+      break;
+    case SQLITE_INTEGER: {
+      sqlite3_int64 n = sqlite3_value_int64(v);
+      out = std::to_string(n);
+      if (n > 9007199254740991LL || n < -9007199254740991LL) {
+        out = "\"" + out + "\"";
+      }
+      break;
+    }
+    case SQLITE_FLOAT: {
+      char* text = sqlite3_mprintf("%!.15g", sqlite3_value_double(v));
+      out = text != nullptr ? text : "null";
+      sqlite3_free(text);
+      break;
+    }
+    case SQLITE_TEXT: {
+      const unsigned char* text = sqlite3_value_text(v);
+      int size = sqlite3_value_bytes(v);
+      out = "\"";
+      for (int i = 0; i < size; ++i) {
+        unsigned char c = text[i];
+        if (c == '"' || c == '\\') {
+          out += '\\';
+          out += static_cast<char>(c);
+        } else if (c < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += static_cast<char>(c);
+        }
+      }
+      out += "\"";
+      break;
+    }
+    default: {
+      const void* data = sqlite3_value_blob(v);
+      int size = sqlite3_value_bytes(v);
+      out = "{\"$base64\":\"" +
+            Base64Encode(std::string_view(static_cast<const char*>(data),
+                                          data == nullptr ? 0 : size)) +
+            "\"}";
+      break;
+    }
+  }
+  sqlite3_result_text(ctx, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+}
+
 }  // namespace
 
 Connection::Connection(sqlite3* db, const ConnectionOptions& options)
@@ -118,6 +176,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
   sqlite3_create_function_v2(db, "quarry_base64", 1,
                              SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
                              Base64Function, nullptr, nullptr, nullptr);
+  sqlite3_create_function_v2(db, "quarry_json", 1,
+                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                             JsonFunction, nullptr, nullptr, nullptr);
 
   std::string pragmas = "PRAGMA journal_mode=WAL;";
   pragmas += options.foreign_keys ? "PRAGMA foreign_keys=ON;" : "PRAGMA foreign_keys=OFF;";
