@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/base64.h"
+#include "common/sql_statement.h"
 #include "query/policy_sql.h"
 #include "query/values.h"
 #include "query/where.h"
@@ -248,13 +249,13 @@ Status AppendLimit(SqlBuilder& sql, const json::object& args, const std::string&
   return Status::Ok();
 }
 
-// ',"key":' as a SQL string literal.
+// ',"key":' as a SQL string literal. The key is JSON-escaped, then quoted as SQL: keys come
+// from requests too (window names), and a quote in one must not end the literal.
 std::string MemberPrefix(std::string_view key) {
-  std::string literal = "',";
-  literal += json::serialize(json::value(json::string_view(key.data(), key.size())));
-  literal += ":'";
-  // A key with a quote would need escaping; schema names are identifiers and never hold one.
-  return literal;
+  std::string member = ",";
+  member += json::serialize(json::value(json::string_view(key.data(), key.size())));
+  member += ":";
+  return sql::QuoteString(member);
 }
 
 Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Model& model,
