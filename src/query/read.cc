@@ -249,14 +249,16 @@ Status AppendLimit(SqlBuilder& sql, const json::object& args, const std::string&
   return Status::Ok();
 }
 
-// ',"key":' as a SQL string literal. The key is JSON-escaped, then quoted as SQL: keys come
-// from requests too (window names), and a quote in one must not end the literal.
+}  // namespace
+
 std::string MemberPrefix(std::string_view key) {
   std::string member = ",";
   member += json::serialize(json::value(json::string_view(key.data(), key.size())));
   member += ":";
   return sql::QuoteString(member);
 }
+
+namespace {
 
 Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Model& model,
                     std::string_view alias, const json::object& window, const std::string& path);
@@ -618,6 +620,22 @@ Status CheckKeys(const json::object& args, std::initializer_list<std::string_vie
   return Status::Ok();
 }
 
+Status AppendLimitOffset(SqlBuilder& sql, const json::object& args, const std::string& path) {
+  return AppendLimit(sql, args, path);
+}
+
+Result<OrderDirection> ParseOrderDirection(const json::value& v, const std::string& path) {
+  QUARRY_ASSIGN_OR_RETURN(auto dir, Direction(v, path));
+  return OrderDirection{dir.first, dir.second};
+}
+
+void AppendOrderDirection(SqlBuilder& sql, const OrderDirection& dir) {
+  sql << (dir.desc ? " DESC" : " ASC");
+  if (dir.nulls_first) {
+    sql << (*dir.nulls_first ? " NULLS FIRST" : " NULLS LAST");
+  }
+}
+
 Status AppendOrderBy(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
                      std::string_view alias, const json::value* order_by, const std::string& path) {
   QUARRY_ASSIGN_OR_RETURN(std::vector<OrderTerm> terms,
@@ -629,7 +647,7 @@ Status AppendOrderBy(CompileContext& ctx, SqlBuilder& sql, const schema::Model& 
 Status AppendRowJson(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
                      std::string_view alias, const json::object* select,
                      const json::object* include, bool list_read, const std::string& path,
-                     const json::object* window) {
+                     const json::object* window, const SqlBuilder* extra_members) {
   if (select != nullptr && include != nullptr) {
     return ArgError(JoinPath(path, "include"), "use select or include, not both");
   }
@@ -692,6 +710,9 @@ Status AppendRowJson(CompileContext& ctx, SqlBuilder& sql, const schema::Model& 
   if (window != nullptr) {
     QUARRY_RETURN_IF_ERROR(
         AppendWindow(ctx, members, model, alias, *window, JoinPath(path, "window")));
+  }
+  if (extra_members != nullptr) {
+    members.Append(*extra_members);
   }
   sql << "('{' || substr(";
   sql.Append(std::move(members));
