@@ -1,5 +1,5 @@
-// aggregate and groupBy against a real SQLite database opened as the server opens them, as a
-// service caller and as users whose policies must hold inside the statement.
+// aggregate, groupBy and search against a real SQLite database opened as the server opens
+// them, as a service caller and as users whose policies must hold inside the statement.
 
 #include "query/aggregate.h"
 
@@ -370,6 +370,42 @@ TEST_F(AggregateTest, IsoWeeksBelongToTheirThursdaysYear) {
                         "where": {"id": {"gte": 10}}, "fillGaps": false, "_count": true})"),
             R"([{"createdAt":"2020-W53","_count":1},{"createdAt":"2025-W01","_count":1},)"
             R"({"createdAt":"2025-W52","_count":1}])");
+}
+
+TEST_F(AggregateTest, SearchRanksMatchesInsidePolicies) {
+  EXPECT_EQ(Service("posts", "search", R"({"query": "hello", "select": {"id": true}})"),
+            R"([{"id":2},{"id":3},{"id":1},{"id":4}])");
+  // A user sees no drafts (row policy) and cannot match the @guarded review field.
+  Identity reader = User(R"({"id": 7})");
+  EXPECT_EQ(Ok(reader, "posts", "search",
+               R"({"query": "hello", "select": {"id": true},
+                   "highlight": {"field": "title"},
+                   "snippet": {"field": "body", "open": "[", "close": "]", "tokens": 3}})"),
+            R"([{"id":2,"_highlight":"Other","_snippet":"[hello] again friend"},)"
+            R"({"id":1,"_highlight":"<b>Hello</b> world","_snippet":"the body text..."}])");
+  EXPECT_EQ(Ok(reader, "posts", "search", R"({"query": "review : secret"})"), "[]");
+  EXPECT_EQ(Ok(reader, "posts", "search",
+               R"({"query": "hello", "highlight": {"field": "review"}, "select": {"id": true},
+                   "where": {"id": 2}})"),
+            R"([{"id":2}])");
+  auto escape = Run(reader, "posts", "search", R"({"query": "x) OR (review : secret"})");
+  ASSERT_FALSE(escape.ok());
+  EXPECT_EQ(escape.status().path(), "query");
+}
+
+TEST_F(AggregateTest, SearchErrorsAreTheCallers) {
+  auto syntax = Run(Identity::Service(true), "posts", "search", R"({"query": "hello AND"})");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_EQ(syntax.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(syntax.status().path(), "query");
+  auto no_fts = Run(Identity::Service(true), "orders", "search", R"({"query": "x"})");
+  ASSERT_FALSE(no_fts.ok());
+  EXPECT_EQ(no_fts.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(no_fts.status().message(), "model orders has no @@fts");
+  auto not_indexed = Run(Identity::Service(true), "posts", "search",
+                         R"({"query": "x", "highlight": {"field": "draft"}})");
+  ASSERT_FALSE(not_indexed.ok());
+  EXPECT_EQ(not_indexed.status().path(), "highlight.field");
 }
 
 }  // namespace
