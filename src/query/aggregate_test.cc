@@ -1,5 +1,6 @@
-// aggregate, groupBy and search against a real SQLite database opened as the server opens
-// them, as a service caller and as users whose policies must hold inside the statement.
+// aggregate, groupBy, search and recursive findMany against a real SQLite database opened as
+// the server opens them, as a service caller and as users whose policies must hold inside the
+// statement.
 
 #include "query/aggregate.h"
 
@@ -406,6 +407,91 @@ TEST_F(AggregateTest, SearchErrorsAreTheCallers) {
                          R"({"query": "x", "highlight": {"field": "draft"}})");
   ASSERT_FALSE(not_indexed.ok());
   EXPECT_EQ(not_indexed.status().path(), "highlight.field");
+}
+
+TEST_F(AggregateTest, RecursiveDescendantsAncestorsAndTrees) {
+  EXPECT_EQ(Service("categories", "findMany",
+                    R"({"where": {"id": 2}, "recursive": true, "select": {"id": true}})"),
+            R"([{"id":2,"_depth":0},{"id":4,"_depth":1},{"id":5,"_depth":1},)"
+            R"({"id":6,"_depth":2}])");
+  EXPECT_EQ(runner_->statements(), 1);
+  EXPECT_EQ(Service("categories", "findMany",
+                    R"({"where": {"id": 6}, "recursive": {"direction": "ancestors"},
+                        "select": {"name": true}})"),
+            R"([{"name":"root","_depth":3},{"name":"a","_depth":2},{"name":"a1","_depth":1},)"
+            R"({"name":"a1x","_depth":0}])");
+  EXPECT_EQ(Service("categories", "findMany",
+                    R"({"where": {"id": 1}, "recursive": {"maxDepth": 1},
+                        "select": {"id": true}})"),
+            R"([{"id":1,"_depth":0},{"id":2,"_depth":1},{"id":3,"_depth":1}])");
+  EXPECT_EQ(Service("categories", "findMany",
+                    R"({"where": {"parentId": null}, "select": {"id": true},
+                        "recursive": {"nested": true, "maxDepth": 2}})"),
+            R"([{"id":1,"children":[{"id":2,"children":[{"id":4},{"id":5}]},)"
+            R"({"id":3,"children":[{"id":7}]}]},{"id":8,"children":[]}])");
+  EXPECT_EQ(Service("categories", "findMany",
+                    R"({"where": {"id": 4}, "recursive": true,
+                        "select": {"id": true, "parent": {"select": {"name": true}}}})"),
+            R"([{"id":4,"parent":{"name":"a"},"_depth":0},)"
+            R"({"id":6,"parent":{"name":"a1"},"_depth":1}])");
+  auto twice = Run(Identity::Service(true), "categories", "findMany",
+                   R"({"recursive": {"nested": true}, "include": {"children": true}})");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().path(), "include.children");
+  EXPECT_EQ(Service("categories", "findMany",
+                    R"({"where": {"id": 6}, "select": {"id": true},
+                        "recursive": {"direction": "ancestors", "nested": true}})"),
+            R"([{"id":6,"parent":{"id":4,"parent":{"id":2,"parent":{"id":1,"parent":null}}}}])");
+}
+
+TEST_F(AggregateTest, RecursivePoliciesHoldAtEveryLevel) {
+  // Category 3 is hidden from users: it is not returned, and neither is 7 below it; from 7 up,
+  // the walk stops at 3.
+  Identity user = User(R"({"id": 1})");
+  EXPECT_EQ(Ok(user, "categories", "findMany",
+               R"({"where": {"id": 1}, "recursive": true, "select": {"id": true}})"),
+            R"([{"id":1,"_depth":0},{"id":2,"_depth":1},{"id":4,"_depth":2},)"
+            R"({"id":5,"_depth":2},{"id":6,"_depth":3}])");
+  EXPECT_EQ(Ok(user, "categories", "findMany",
+               R"({"where": {"id": 7}, "recursive": {"direction": "ancestors"},
+                   "select": {"id": true}})"),
+            R"([{"id":7,"_depth":0}])");
+  EXPECT_EQ(Ok(user, "categories", "findMany",
+               R"({"where": {"id": 1}, "select": {"id": true},
+                   "recursive": {"nested": true}})"),
+            R"([{"id":1,"children":[{"id":2,"children":[{"id":4,"children":[{"id":6,)"
+            R"("children":[]}]},{"id":5,"children":[]}]}]}])");
+}
+
+TEST_F(AggregateTest, RecursiveNeedsOneSelfRelation) {
+  auto none = Run(Identity::Service(true), "accounts", "findMany", R"({"recursive": true})");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().path(), "recursive");
+  auto ambiguous = Run(Identity::Service(true), "people", "findMany", R"({"recursive": true})");
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_EQ(ambiguous.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ambiguous.status().path(), "recursive.via");
+  ASSERT_TRUE(conn_
+                  ->Exec("INSERT INTO people VALUES (1, NULL, NULL), (2, 1, NULL), (3, 2, 1), "
+                         "(4, NULL, 3)")
+                  .ok());
+  EXPECT_EQ(Service("people", "findMany",
+                    R"({"where": {"id": 1}, "recursive": {"via": "mentor"},
+                        "select": {"id": true}})"),
+            R"([{"id":1,"_depth":0},{"id":3,"_depth":1},{"id":4,"_depth":2}])");
+  EXPECT_EQ(Service("people", "findMany",
+                    R"({"where": {"id": 1}, "recursive": {"via": "manager"},
+                        "select": {"id": true}})"),
+            R"([{"id":1,"_depth":0},{"id":2,"_depth":1},{"id":3,"_depth":2}])");
+}
+
+TEST_F(AggregateTest, RecursiveStopsAtCycles) {
+  ASSERT_TRUE(
+      conn_->Exec("INSERT INTO people VALUES (1, 3, NULL), (2, 1, NULL), (3, 2, NULL)").ok());
+  EXPECT_EQ(Service("people", "findMany",
+                    R"({"where": {"id": 1}, "recursive": {"via": "manager"},
+                        "select": {"id": true}})"),
+            R"([{"id":1,"_depth":0},{"id":2,"_depth":1},{"id":3,"_depth":2}])");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "common/base64.h"
 #include "common/sql_statement.h"
 #include "query/policy_sql.h"
+#include "query/recursive.h"
 #include "query/values.h"
 #include "query/where.h"
 
@@ -729,11 +730,17 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
   QUARRY_RETURN_IF_ERROR(CheckGate(ctx, model, RowOperation::kRead));
   switch (op) {
     case ReadOp::kFindMany:
+      QUARRY_RETURN_IF_ERROR(
+          CheckKeys(args,
+                    {"where", "orderBy", "select", "include", "limit", "offset", "distinct",
+                     "withDeleted", "onlyDeleted", "window", "recursive"},
+                    path, "findMany"));
+      break;
     case ReadOp::kFindManyAndCount:
       QUARRY_RETURN_IF_ERROR(CheckKeys(args,
                                        {"where", "orderBy", "select", "include", "limit", "offset",
                                         "distinct", "withDeleted", "onlyDeleted", "window"},
-                                       path, "findMany"));
+                                       path, "findManyAndCount"));
       break;
     case ReadOp::kFindFirst:
     case ReadOp::kFindFirstOrThrow:
@@ -805,6 +812,12 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       break;
     case ReadOp::kFindMany:
     case ReadOp::kFindManyAndCount: {
+      QUARRY_ASSIGN_OR_RETURN(
+          bool recursive,
+          AppendRecursiveRead(ctx, sql, model, args, with_deleted, only_deleted, select, include));
+      if (recursive) {
+        break;
+      }
       QUARRY_ASSIGN_OR_RETURN(bool distinct, BoolArg(args, "distinct", false, path));
       SqlBuilder rows;
       rows << "(SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM (SELECT ";
