@@ -148,10 +148,11 @@ Result<std::string> RunSearch(CompileContext& ctx, const schema::Model& model,
   }
   std::string match(query->get_string());
   // A user matches only the indexed fields it may read everywhere: the query is wrapped in a
-  // column filter of those, so a row never matches on text the caller cannot see.
+  // column filter of those, so a row never matches on text the caller cannot see. (Matching is
+  // filtering: a service token may match any field, as it may filter on any.)
   std::vector<std::string> visible;
   for (const std::string& name : model.fts_fields) {
-    FieldReadAccess access = ReadAccess(ctx, *model.FindField(name), true, true);
+    FieldReadAccess access = FilterAccess(ctx, *model.FindField(name));
     if (access.visible && !access.conditional) {
       visible.push_back(model.FindField(name)->column);
     }
