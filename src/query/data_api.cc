@@ -207,14 +207,21 @@ Result<std::string> RunQuerySpec(CompileContext& ctx, const json::value& spec, S
     if (!entry.is_object()) {
       return ArgError(key, "expected the entry's arguments object");
     }
-    json::object args = entry.get_object();
+    // The entry without model and op, in its own order (aggregates answer in request order;
+    // json::object::erase would move the last member into the hole).
+    json::object args;
+    for (const auto& kv : entry.get_object()) {
+      if (kv.key() != "model" && kv.key() != "op") {
+        args.emplace(kv.key(), kv.value());
+      }
+    }
+    const json::object& given = entry.get_object();
     std::string model_name = key;
-    if (const json::value* m = args.if_contains("model")) {
+    if (const json::value* m = given.if_contains("model")) {
       if (!m->is_string()) {
         return ArgError(JoinPath(key, "model"), "expected a model name");
       }
       model_name = std::string(m->get_string());
-      args.erase("model");
     }
     auto model =
         FindModel(ctx.schema, model_name, JoinPath(key, args.contains("model") ? "model" : ""));
@@ -223,12 +230,11 @@ Result<std::string> RunQuerySpec(CompileContext& ctx, const json::value& spec, S
                         entry.get_object().contains("model") ? key + ".model" : key);
     }
     Operation op = Operation::kFindMany;
-    if (const json::value* o = args.if_contains("op")) {
+    if (const json::value* o = given.if_contains("op")) {
       if (!o->is_string()) {
         return ArgError(JoinPath(key, "op"), "expected an operation name");
       }
       QUARRY_ASSIGN_OR_RETURN(op, OperationArg(o->get_string(), JoinPath(key, "op")));
-      args.erase("op");
     } else if (args.contains("by")) {
       op = Operation::kGroupBy;
     } else if (std::any_of(args.begin(), args.end(),

@@ -4,7 +4,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/base64.h"
+#include "common/sql_statement.h"
 #include "query/policy_sql.h"
+#include "query/recursive.h"
 #include "query/values.h"
 #include "query/where.h"
 
@@ -253,14 +255,16 @@ Status AppendLimit(SqlBuilder& sql, const json::object& args, const std::string&
   return Status::Ok();
 }
 
-// ',"key":' as a SQL string literal.
+}  // namespace
+
 std::string MemberPrefix(std::string_view key) {
-  std::string literal = "',";
-  literal += json::serialize(json::value(json::string_view(key.data(), key.size())));
-  literal += ":'";
-  // A key with a quote would need escaping; schema names are identifiers and never hold one.
-  return literal;
+  std::string member = ",";
+  member += json::serialize(json::value(json::string_view(key.data(), key.size())));
+  member += ":";
+  return sql::QuoteString(member);
 }
+
+namespace {
 
 Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Model& model,
                     std::string_view alias, const json::object& window, const std::string& path);
@@ -624,6 +628,22 @@ Status CheckKeys(const json::object& args, std::initializer_list<std::string_vie
   return Status::Ok();
 }
 
+Status AppendLimitOffset(SqlBuilder& sql, const json::object& args, const std::string& path) {
+  return AppendLimit(sql, args, path);
+}
+
+Result<OrderDirection> ParseOrderDirection(const json::value& v, const std::string& path) {
+  QUARRY_ASSIGN_OR_RETURN(auto dir, Direction(v, path));
+  return OrderDirection{dir.first, dir.second};
+}
+
+void AppendOrderDirection(SqlBuilder& sql, const OrderDirection& dir) {
+  sql << (dir.desc ? " DESC" : " ASC");
+  if (dir.nulls_first) {
+    sql << (*dir.nulls_first ? " NULLS FIRST" : " NULLS LAST");
+  }
+}
+
 Status AppendOrderBy(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
                      std::string_view alias, const json::value* order_by, const std::string& path) {
   QUARRY_ASSIGN_OR_RETURN(std::vector<OrderTerm> terms,
@@ -635,7 +655,7 @@ Status AppendOrderBy(CompileContext& ctx, SqlBuilder& sql, const schema::Model& 
 Status AppendRowJson(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
                      std::string_view alias, const json::object* select,
                      const json::object* include, bool list_read, const std::string& path,
-                     const json::object* window) {
+                     const json::object* window, const SqlBuilder* extra_members) {
   if (select != nullptr && include != nullptr) {
     return ArgError(JoinPath(path, "include"), "use select or include, not both");
   }
@@ -699,6 +719,9 @@ Status AppendRowJson(CompileContext& ctx, SqlBuilder& sql, const schema::Model& 
     QUARRY_RETURN_IF_ERROR(
         AppendWindow(ctx, members, model, alias, *window, JoinPath(path, "window")));
   }
+  if (extra_members != nullptr) {
+    members.Append(*extra_members);
+  }
   sql << "('{' || substr(";
   sql.Append(std::move(members));
   sql << ", 2) || '}')";
@@ -716,11 +739,17 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
   ctx.read_gates.push_back(&model);
   switch (op) {
     case ReadOp::kFindMany:
+      QUARRY_RETURN_IF_ERROR(
+          CheckKeys(args,
+                    {"where", "orderBy", "select", "include", "limit", "offset", "distinct",
+                     "withDeleted", "onlyDeleted", "window", "recursive"},
+                    path, "findMany"));
+      break;
     case ReadOp::kFindManyAndCount:
       QUARRY_RETURN_IF_ERROR(CheckKeys(args,
                                        {"where", "orderBy", "select", "include", "limit", "offset",
                                         "distinct", "withDeleted", "onlyDeleted", "window"},
-                                       path, "findMany"));
+                                       path, "findManyAndCount"));
       break;
     case ReadOp::kFindFirst:
     case ReadOp::kFindFirstOrThrow:
@@ -792,6 +821,12 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       break;
     case ReadOp::kFindMany:
     case ReadOp::kFindManyAndCount: {
+      QUARRY_ASSIGN_OR_RETURN(
+          bool recursive,
+          AppendRecursiveRead(ctx, sql, model, args, with_deleted, only_deleted, select, include));
+      if (recursive) {
+        break;
+      }
       QUARRY_ASSIGN_OR_RETURN(bool distinct, BoolArg(args, "distinct", false, path));
       SqlBuilder rows;
       rows << "(SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM (SELECT ";

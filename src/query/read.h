@@ -8,7 +8,9 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -51,17 +53,37 @@ Result<std::string> RunRead(CompileContext& ctx, const CompiledRead& read, SqlRu
 
 // Appends the JSON text of one row of `model` (alias `alias`) shaped by `select` / `include`
 // (either may be null). `list_read`: the row is read by findMany/findFirst, where @omit
-// applies. Used by writes to return the row they wrote.
+// applies. Used by writes to return the row they wrote. `extra_members`, when given, is SQL
+// concatenated after the row's own members, each as ` || <MemberPrefix(key)> || <JSON text>`
+// (search's _highlight, recursive reads' _depth).
 Status AppendRowJson(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
                      std::string_view alias, const boost::json::object* select,
                      const boost::json::object* include, bool list_read, const std::string& path,
-                     const boost::json::object* window = nullptr);
+                     const boost::json::object* window = nullptr,
+                     const SqlBuilder* extra_members = nullptr);
+
+// `,"key":` as a SQL string literal, to concatenate a member into JSON text built in SQL
+// (`'{' || substr('' || <member> || <value> ..., 2) || '}'`). Any key is safe: it is JSON-escaped,
+// then quoted as SQL, so a key from the request cannot end the literal.
+std::string MemberPrefix(std::string_view key);
 
 // Parses "asc"/"desc" and {dir|sort, nulls} order terms and appends " ORDER BY ..." (nothing
 // when `order_by` is null), for models' fields, to-one relation fields and to-many aggregates.
 Status AppendOrderBy(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
                      std::string_view alias, const boost::json::value* order_by,
                      const std::string& path);
+
+// One order term's direction: "asc" | "desc" | {dir|sort: "asc"|"desc", nulls: "first"|"last"}.
+struct OrderDirection {
+  bool desc = false;
+  std::optional<bool> nulls_first;  // unset: SQLite's default (first for asc, last for desc)
+};
+Result<OrderDirection> ParseOrderDirection(const boost::json::value& v, const std::string& path);
+// Appends " ASC"/" DESC" and any NULLS FIRST/LAST.
+void AppendOrderDirection(SqlBuilder& sql, const OrderDirection& dir);
+
+// Appends " LIMIT ? OFFSET ?" from args' limit and offset (nothing when neither is given).
+Status AppendLimitOffset(SqlBuilder& sql, const boost::json::object& args, const std::string& path);
 
 // Reads an optional non-negative integer argument.
 Result<std::optional<int64_t>> CountArg(const boost::json::object& args, std::string_view key,
