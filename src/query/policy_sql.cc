@@ -275,7 +275,9 @@ FieldReadAccess FilterAccess(const CompileContext& ctx, const schema::Field& fie
   if (ctx.identity.system()) {
     return access;
   }
-  if (field.secret || field.guarded == schema::Field::Guard::kAll) {
+  // A @guarded field is hidden from users in filters too: a filter that can match it tells
+  // its value.
+  if (field.secret || field.guarded != schema::Field::Guard::kNone) {
     access.visible = false;
     return access;
   }

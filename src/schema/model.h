@@ -195,7 +195,8 @@ struct Field {
   enum class Guard {
     kNone,
     kDefault,  // @guarded: never in a result returned to a non-system caller, even when
-               // selected by name; they may still write it and filter on it
+               // selected by name, nor usable by them in a filter, an ordering or an
+               // aggregate; they may still write it
     kAll,      // @guarded(all): non-system callers cannot name the field anywhere (select,
                // filters, ordering, aggregates, realtime events) nor write it
   };

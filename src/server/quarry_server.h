@@ -25,8 +25,8 @@
 #include "server/data_api.h"
 #include "server/router.h"
 #include "server/routes.h"
-#include "server/schema_registry.h"
 #include "server/schema_changes.h"
+#include "server/schema_registry.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {

@@ -114,8 +114,8 @@ void JsonFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
       const void* data = sqlite3_value_blob(v);
       int size = sqlite3_value_bytes(v);
       out = "{\"$base64\":\"" +
-            Base64Encode(std::string_view(static_cast<const char*>(data),
-                                          data == nullptr ? 0 : size)) +
+            Base64Encode(
+                std::string_view(static_cast<const char*>(data), data == nullptr ? 0 : size)) +
             "\"}";
       break;
     }
