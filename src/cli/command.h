@@ -35,5 +35,7 @@ int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
 void RegisterSeedCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterLoginCommands(CLI::App& app, ExitCode& exit_code);
 void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
+// `quarry types`: TypeScript declarations of a schema's models for the TypeScript client.
+void RegisterTypesCommand(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace quarry::cli
