@@ -35,7 +35,8 @@ int CreateMigrationFromSchema(const std::string& label, const std::string& dir,
 void RegisterSeedCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterLoginCommands(CLI::App& app, ExitCode& exit_code);
 void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
-// `quarry types`: TypeScript declarations of a schema's models for the TypeScript client.
+// `quarry types` and `quarry jsonschema`: declarations of a schema's models for clients.
 void RegisterTypesCommand(CLI::App& app, ExitCode& exit_code);
+void RegisterJsonSchemaCommand(CLI::App& app, ExitCode& exit_code);
 
 }  // namespace quarry::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   quarry::cli::RegisterSeedCommand(app, exit_code);
   quarry::cli::RegisterSchemaCommand(app, exit_code);
   quarry::cli::RegisterTypesCommand(app, exit_code);
+  quarry::cli::RegisterJsonSchemaCommand(app, exit_code);
   quarry::cli::RegisterLoginCommands(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code.value;
