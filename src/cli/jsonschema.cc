@@ -33,10 +33,10 @@ int RunJsonSchema(const JsonSchemaOptions& options) {
 void RegisterJsonSchemaCommand(CLI::App& app, ExitCode& exit_code) {
   auto options = std::make_shared<JsonSchemaOptions>();
   auto* command = app.add_subcommand(
-      "jsonschema",
-      "Write a JSON Schema (draft 2020-12) with one definition per model row and enum, as the "
-      "data API's JSON carries them. Errors in the schema are printed as file:line:column: "
-      "message (exit status 1)");
+      "jsonschema", "Write a JSON Schema (draft 2020-12) of a schema's model rows and enums");
+  command->footer(
+      "One $defs entry per model row and enum, in the data API's JSON value mapping. Errors in "
+      "the schema are printed as file:line:column: message (exit status 1). See docs/cli.md.");
   command->add_option("SCHEMA", options->path, "The schema file")->required();
   command->add_option("-o,--output", options->output, "Write here instead of standard output");
   command->callback([options, &exit_code] { exit_code.value = RunJsonSchema(*options); });

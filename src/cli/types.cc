@@ -35,10 +35,11 @@ int RunTypes(TypesOptions options) {
 void RegisterTypesCommand(CLI::App& app, ExitCode& exit_code) {
   auto options = std::make_shared<TypesOptions>();
   auto* types = app.add_subcommand(
-      "types",
-      "Write TypeScript declarations of a schema's models for the TypeScript client: a row type "
-      "and argument types per model, and a Database interface for quarry<Database>(...). "
-      "Errors in the schema are printed as file:line:column: message (exit status 1)");
+      "types", "Write TypeScript declarations of a schema's models for the TypeScript client");
+  types->footer(
+      "Per model a row type and its argument types (Where, OrderBy, Select, Include, Create, "
+      "Update), and a Database interface: quarry<Database>(...). Errors in the schema are "
+      "printed as file:line:column: message (exit status 1). See docs/cli.md.");
   types->add_option("SCHEMA", options->path, "The schema file")->required();
   types->add_option("-o,--output", options->output, "Write here instead of standard output");
   types->add_flag("--integer-strings", options->generate.integer_strings,
