@@ -5,6 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 (cd "$root/tests/compat" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$root/clients/js" && npm ci --no-audit --no-fund --loglevel=error)
 "$root/scripts/build.sh"
 cd "$root/build"
 # No test is retried: a test that fails once is a bug to fix, not noise.

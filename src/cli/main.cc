@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   quarry::cli::RegisterGroupCommand(app, exit_code);
   quarry::cli::RegisterSeedCommand(app, exit_code);
   quarry::cli::RegisterSchemaCommand(app, exit_code);
+  quarry::cli::RegisterTypesCommand(app, exit_code);
+  quarry::cli::RegisterJsonSchemaCommand(app, exit_code);
   quarry::cli::RegisterLoginCommands(app, exit_code);
   quarry::cli::RegisterDataCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);

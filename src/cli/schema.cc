@@ -17,6 +17,7 @@
 #include "cli/admin_call.h"
 #include "cli/command.h"
 #include "cli/connection_options.h"
+#include "cli/output_file.h"
 #include "schema/binder.h"
 #include "schema/formatter.h"
 #include "schema/introspect.h"
@@ -47,29 +48,6 @@ int RunCheck(const SchemaOptions& options) {
   return 0;
 }
 
-// Replaces `path` with `text` through a temporary file in the same folder, so that a failure
-// leaves the original intact.
-Status WriteAtomically(const std::string& path, const std::string& text) {
-  std::string temp = path + ".quarry-format.tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      return Status(ErrorCode::kInternal, "cannot write " + temp);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    return Status(ErrorCode::kInternal, "cannot replace " + path + ": " + ec.message());
-  }
-  return Status::Ok();
-}
-
 int RunFormat(const SchemaOptions& options) {
   Result<std::string> text = schema::DiskFileReader()(options.path);
   if (!text.ok()) {
@@ -91,7 +69,7 @@ int RunFormat(const SchemaOptions& options) {
               << "\n";
     return 1;
   }
-  Status written = WriteAtomically(options.path, *formatted);
+  Status written = WriteFileAtomically(options.path, *formatted);
   if (!written.ok()) {
     std::cerr << "quarry schema format: " << written.message() << "\n";
     return 1;
@@ -158,7 +136,7 @@ int RunIntrospect(const SchemaOptions& options) {
     std::cout << *text;
     return 0;
   }
-  Status written = WriteAtomically(options.output, *text);
+  Status written = WriteFileAtomically(options.output, *text);
   if (!written.ok()) {
     std::cerr << "quarry schema introspect: " << written.message() << "\n";
     return 1;
