@@ -191,5 +191,62 @@ TEST_F(DataApiIntegrationTest, CliDataCommand) {
   EXPECT_NE(not_json.output.find("not JSON"), std::string::npos) << not_json.output;
 }
 
+// The path a user token takes: a schema pushed through the admin API is recorded, the token's
+// claims are auth(), its policies hold over HTTP, and raw SQL refuses it.
+TEST_F(DataApiIntegrationTest, UserTokenUnderARecordedSchema) {
+  ASSERT_EQ(server_.Admin("POST", "/namespaces", R"({"name": "blog"})"), 201);
+  json::object push{{"schema", R"(
+model posts {
+  id        Integer @id
+  title     Text    @email
+  accountId Integer @default(auth().accountId)
+
+  @@allow('read', accountId == auth().accountId)
+  @@allow('create', accountId == auth().accountId, "posts go into your own account")
+}
+)"}};
+  json::value pushed;
+  ASSERT_EQ(server_.Admin("POST", "/namespaces/blog/schema/push", json::serialize(push), &pushed),
+            200)
+      << json::serialize(pushed);
+  json::value minted;
+  ASSERT_EQ(
+      server_.Admin("POST", "/tokens",
+                    R"({"namespaces": ["blog"], "user": {"id": 1, "accountId": 5}})", &minted),
+      201);
+  std::string user = std::string(minted.at("token").as_string());
+
+  auto [created, created_body] =
+      Post("/db/blog/v1/posts/create", R"({"data": {"id": 1, "title": "a@b.example"}})", user);
+  EXPECT_EQ(created, 200) << json::serialize(created_body);
+  EXPECT_EQ(json::serialize(created_body),
+            R"({"data":{"id":1,"title":"a@b.example","accountId":5}})");
+  auto [refused, refused_body] =
+      Post("/db/blog/v1/posts/create",
+           R"({"data": {"id": 2, "title": "c@d.example", "accountId": 6}})", user);
+  EXPECT_EQ(refused, 403);
+  EXPECT_EQ(refused_body.at("error").at("message"), json::value("posts go into your own account"));
+  auto [invalid, invalid_body] =
+      Post("/db/blog/v1/posts/create", R"({"data": {"id": 3, "title": "nope"}})", user);
+  EXPECT_EQ(invalid, 422);
+  EXPECT_EQ(invalid_body.at("error").at("path"), json::value("data.title"));
+  // A service token sees every row, the user only its own.
+  auto db = client::Client::Open(server_.url("blog"), server_.AdminToken());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Execute("INSERT INTO posts VALUES (9, 'x@y.example', 6)").ok());
+  auto [mine, mine_body] = Post("/db/blog/v1/posts/count", "{}", user);
+  EXPECT_EQ(json::serialize(mine_body), R"({"data":1})");
+  auto [all, all_body] = Post("/db/blog/v1/posts/count", "{}", server_.AdminToken());
+  EXPECT_EQ(json::serialize(all_body), R"({"data":2})");
+  // The user token reaches no raw SQL.
+  auto [sql, sql_body] =
+      Post("/db/blog/v2/pipeline",
+           R"({"requests": [{"type": "execute", "stmt": {"sql": "SELECT * FROM posts"}}]})", user);
+  EXPECT_EQ(sql, 403) << json::serialize(sql_body);
+  // Nor a namespace its token does not cover.
+  auto [other, other_body] = Post("/db/shop/v1/users/count", "{}", user);
+  EXPECT_EQ(other, 403);
+}
+
 }  // namespace
 }  // namespace quarry

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the README's "Quick start" block as written, line by line under `set -e`, from the
+# Runs the README's "Quick start" block, then its "Data API" block, as written, line by line under `set -e`, from the
 # repository's folder, and checks what it printed. Only where it runs differs from a user's
 # first run: a free loopback port instead of 8080 (the one literal address in the block is
 # rewritten; the commands' defaults are moved with QUARRY_LISTEN and QUARRY_URL), a fresh data
@@ -21,6 +21,13 @@ awk '/^## Quick start/ { section = 1; next }
      inside && /^```$/ { exit }
      inside { print }' "$root/README.md" >"$work/quickstart.sh"
 [[ -s "$work/quickstart.sh" ]] || { echo "no quick start block in README.md" >&2; exit 1; }
+# Then the "## Data API" block, against the same server.
+awk '/^## Data API/ { section = 1; next }
+     section && /^```sh$/ { inside = 1; next }
+     inside && /^```$/ { exit }
+     inside { print }' "$root/README.md" >"$work/data_api.sh"
+[[ -s "$work/data_api.sh" ]] || { echo "no data API block in README.md" >&2; exit 1; }
+cat "$work/data_api.sh" >>"$work/quickstart.sh"
 
 if command -v python3 >/dev/null; then
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -50,4 +57,7 @@ grep -q "Created database 'shop'" "$work/out" || fail "quarry db create did not 
 grep -q "one: 1" "$work/out" || fail "the node -e line did not print its row"
 grep -q " 42" "$work/out" || fail "quarry db shell did not answer the query"
 [[ -f "$QUARRY_DATA/serve.log" ]] || fail "serve.sh --background wrote no log"
+grep -q '"title": "Hello"' "$work/out" || fail "quarry data did not print the created post"
+grep -q '{"data":\[{"id":1,"title":"Hello","status":"draft"' "$work/out" ||
+  fail "the data API's findMany did not answer the user's draft"
 echo "quickstart: every line ran"
