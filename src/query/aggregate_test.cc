@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "common/random.h"
+#include "query/connection_runner.h"
 #include "query/data_api.h"
 #include "schema/binder.h"
 #include "schema/ddl.h"
@@ -99,61 +100,6 @@ INSERT INTO categories (id, name, hidden, parentId) VALUES
   (6, 'a1x', 0, 4), (7, 'b1', 0, 3), (8, 'other root', 0, NULL);
 )";
 
-// Collects a statement's rows as values, as the server's runner does.
-class CollectRows : public storage::RowSink {
- public:
-  explicit CollectRows(std::vector<query::Row>& rows) : rows_(rows) {}
-  void Begin(sqlite3_stmt* stmt) override { columns_ = sqlite3_column_count(stmt); }
-  void Row(sqlite3_stmt* stmt) override {
-    query::Row row(static_cast<size_t>(columns_));
-    for (int i = 0; i < columns_; ++i) {
-      storage::Value& v = row[static_cast<size_t>(i)];
-      switch (sqlite3_column_type(stmt, i)) {
-        case SQLITE_INTEGER:
-          v = IntValue(sqlite3_column_int64(stmt, i));
-          break;
-        case SQLITE_FLOAT:
-          v = RealValue(sqlite3_column_double(stmt, i));
-          break;
-        case SQLITE_TEXT:
-        case SQLITE_BLOB:
-          v = TextValue(std::string(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                                    static_cast<size_t>(sqlite3_column_bytes(stmt, i))));
-          break;
-        default:
-          break;
-      }
-    }
-    rows_.push_back(std::move(row));
-  }
-
- private:
-  std::vector<query::Row>& rows_;
-  int columns_ = 0;
-};
-
-class ConnectionRunner : public SqlRunner {
- public:
-  explicit ConnectionRunner(storage::Connection& conn) : conn_(conn) {}
-  Result<std::vector<Row>> Run(const std::string& sql,
-                               const std::vector<storage::Value>& params) override {
-    std::vector<Row> rows;
-    CollectRows sink(rows);
-    QUARRY_ASSIGN_OR_RETURN(storage::StmtOutcome outcome,
-                            storage::ExecuteStmt(conn_, sql, params, {}, &sink));
-    changes_ = outcome.affected_row_count;
-    ++statements_;
-    return rows;
-  }
-  int64_t Changes() override { return changes_; }
-  int statements() const { return statements_; }
-
- private:
-  storage::Connection& conn_;
-  int64_t changes_ = 0;
-  int statements_ = 0;
-};
-
 class AggregateTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -172,7 +118,7 @@ class AggregateTest : public testing::Test {
     }
     Status seeded = conn_->Exec(kSeed);
     ASSERT_TRUE(seeded.ok()) << seeded.message();
-    runner_ = std::make_unique<ConnectionRunner>(*conn_);
+    runner_ = std::make_unique<ConnectionRunner>(*conn_, 32 << 20);
   }
 
   void TearDown() override {

@@ -236,6 +236,42 @@ struct Prepared {
   bool writes_policy_fields = false;  // some written field has a conditional write policy
 };
 
+// The JSON array of primary keys for `IN (SELECT value FROM json_each(?))`.
+std::string KeyList(const std::vector<storage::Value>& pks) {
+  json::array list;
+  for (const storage::Value& pk : pks) {
+    if (pk.type == storage::Value::Type::kInteger) {
+      list.emplace_back(pk.integer);
+    } else {
+      list.emplace_back(json::string_view(pk.bytes));
+    }
+  }
+  return json::serialize(list);
+}
+
+// `<verb> "table" (columns) VALUES (values)`, or DEFAULT VALUES; takes the prepared values.
+SqlBuilder Insert(std::string_view verb, const schema::Model& model, Prepared& prepared) {
+  SqlBuilder sql;
+  sql << verb;
+  sql.Ident(model.table);
+  if (prepared.columns.empty()) {
+    sql << " DEFAULT VALUES";
+    return sql;
+  }
+  sql << " (";
+  for (size_t i = 0; i < prepared.columns.size(); ++i) {
+    sql << (i ? ", " : "");
+    sql.Ident(prepared.columns[i].field->column);
+  }
+  sql << ") VALUES (";
+  for (size_t i = 0; i < prepared.columns.size(); ++i) {
+    sql << (i ? ", " : "");
+    sql.Append(std::move(prepared.columns[i].value));
+  }
+  sql << ")";
+  return sql;
+}
+
 class Writer {
  public:
   Writer(CompileContext& ctx, SqlRunner& runner) : ctx_(ctx), runner_(runner) {}
@@ -653,24 +689,7 @@ class Writer {
     QUARRY_RETURN_IF_ERROR(CheckGate(ctx_, model, RowOperation::kCreate));
     Prepared prepared;
     QUARRY_RETURN_IF_ERROR(PrepareData(model, data, true, path, prepared, forced));
-    SqlBuilder sql;
-    sql << "INSERT INTO ";
-    sql.Ident(model.table);
-    if (prepared.columns.empty()) {
-      sql << " DEFAULT VALUES";
-    } else {
-      sql << " (";
-      for (size_t i = 0; i < prepared.columns.size(); ++i) {
-        sql << (i ? ", " : "");
-        sql.Ident(prepared.columns[i].field->column);
-      }
-      sql << ") VALUES (";
-      for (size_t i = 0; i < prepared.columns.size(); ++i) {
-        sql << (i ? ", " : "");
-        sql.Append(std::move(prepared.columns[i].value));
-      }
-      sql << ")";
-    }
+    SqlBuilder sql = Insert("INSERT INTO ", model, prepared);
     sql << " RETURNING ";
     sql.Column(Quoted(model.table), model.PrimaryKey()->column);
     AppendChecks(sql, model, prepared, true);
@@ -901,24 +920,7 @@ class Writer {
         return ArgError(JoinPath(path, prepared.after[0].relation->name),
                         "createMany does not take nested relation writes; use create");
       }
-      SqlBuilder sql;
-      sql << (skip ? "INSERT OR IGNORE INTO " : "INSERT INTO ");
-      sql.Ident(model.table);
-      if (prepared.columns.empty()) {
-        sql << " DEFAULT VALUES";
-      } else {
-        sql << " (";
-        for (size_t k = 0; k < prepared.columns.size(); ++k) {
-          sql << (k ? ", " : "");
-          sql.Ident(prepared.columns[k].field->column);
-        }
-        sql << ") VALUES (";
-        for (size_t k = 0; k < prepared.columns.size(); ++k) {
-          sql << (k ? ", " : "");
-          sql.Append(std::move(prepared.columns[k].value));
-        }
-        sql << ")";
-      }
+      SqlBuilder sql = Insert(skip ? "INSERT OR IGNORE INTO " : "INSERT INTO ", model, prepared);
       SqlBuilder checks;
       int n = AppendChecks(checks, model, prepared, true);
       if (n > 0) {
@@ -954,15 +956,7 @@ class Writer {
       sql << " WHERE ";
       sql.Column(self, model.PrimaryKey()->column);
       sql << " IN (SELECT value FROM json_each(";
-      json::array list;
-      for (const storage::Value& pk : pks) {
-        if (pk.type == storage::Value::Type::kInteger) {
-          list.emplace_back(pk.integer);
-        } else {
-          list.emplace_back(json::string_view(pk.bytes));
-        }
-      }
-      sql.Param(TextValue(json::serialize(list)));
+      sql.Param(TextValue(KeyList(pks)));
       sql << "))";
       SqlBuilder checks;
       int n = AppendChecks(checks, model, prepared, false);
@@ -1130,18 +1124,8 @@ class Writer {
           updated.push_back(a.field);
         }
       }
-      SqlBuilder sql;
-      sql << "INSERT INTO " << self << " (";
-      for (size_t k = 0; k < prepared.columns.size(); ++k) {
-        sql << (k ? ", " : "");
-        sql.Ident(prepared.columns[k].field->column);
-      }
-      sql << ") VALUES (";
-      for (size_t k = 0; k < prepared.columns.size(); ++k) {
-        sql << (k ? ", " : "");
-        sql.Append(std::move(prepared.columns[k].value));
-      }
-      sql << ") ON CONFLICT (";
+      SqlBuilder sql = Insert("INSERT INTO ", model, prepared);
+      sql << " ON CONFLICT (";
       for (size_t k = 0; k < target.size(); ++k) {
         sql << (k ? ", " : "");
         sql.Ident(target[k]->column);
@@ -1181,15 +1165,7 @@ class Writer {
     }
     const schema::Field* deleted_at = SoftDeleteField(model);
     const std::string self = Quoted(model.table);
-    json::array list;
-    for (const storage::Value& pk : pks) {
-      if (pk.type == storage::Value::Type::kInteger) {
-        list.emplace_back(pk.integer);
-      } else {
-        list.emplace_back(json::string_view(pk.bytes));
-      }
-    }
-    std::string pk_list = json::serialize(list);
+    std::string pk_list = KeyList(pks);
     SqlBuilder sql;
     sql << "UPDATE " << self << " SET ";
     sql.Ident(deleted_at->column);
@@ -1249,21 +1225,13 @@ class Writer {
   }
 
   Status HardDelete(const schema::Model& model, const std::vector<storage::Value>& pks) {
-    json::array list;
-    for (const storage::Value& pk : pks) {
-      if (pk.type == storage::Value::Type::kInteger) {
-        list.emplace_back(pk.integer);
-      } else {
-        list.emplace_back(json::string_view(pk.bytes));
-      }
-    }
     SqlBuilder sql;
     sql << "DELETE FROM ";
     sql.Ident(model.table);
     sql << " WHERE ";
     sql.Ident(model.PrimaryKey()->column);
     sql << " IN (SELECT value FROM json_each(";
-    sql.Param(TextValue(json::serialize(list)));
+    sql.Param(TextValue(KeyList(pks)));
     sql << "))";
     return Exec(model, std::move(sql), "where").status();
   }
