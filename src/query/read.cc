@@ -877,11 +877,14 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
                  (t.nulls_first ? (*t.nulls_first ? "f" : "l") : "");
       }
       if (!has_pk) {
+        // The tie-break follows the last term's direction, so that (k, id) stays one index
+        // range for the row-value comparison below.
         OrderTerm tie;
         tie.field = pk;
+        tie.desc = !terms.empty() && terms.back().desc;
         tie.expr.Column(alias, pk->column);
         terms.push_back(std::move(tie));
-        scope += "|" + pk->name + ":a";
+        scope += "|" + pk->name + (tie.desc ? ":d" : ":a");
       }
       read.cursor_scope = scope;
       sql << "SELECT ";
@@ -919,45 +922,67 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
         if (keys.size() != terms.size()) {
           return ArgError("cursor", "malformed cursor");
         }
-        // Rows after the cursor's: (k0 after) OR (k0 = AND k1 after) OR ...
-        sql << " AND (0";
+        // Rows after the cursor's. When every key is a required field sorted the same way,
+        // a row-value comparison (k0, k1, ...) > (?, ?, ...), which SQLite answers with an
+        // index range: a page costs the same wherever it is.
+        bool same_way = true;
         for (size_t i = 0; i < terms.size(); ++i) {
-          sql << " OR (1";
-          for (size_t j = 0; j < i; ++j) {
-            sql << " AND ";
-            sql.Column(alias, terms[j].field->column);
-            if (keys[j].is_null()) {
-              sql << " IS NULL";
-            } else {
-              sql << " = ";
-              sql.Param(JsonScalarValue(keys[j]));
-            }
+          same_way = same_way && !terms[i].nulls_first && terms[i].desc == terms[0].desc &&
+                     !terms[i].field->type.optional && !keys[i].is_null();
+        }
+        if (same_way) {
+          sql << " AND (";
+          for (size_t i = 0; i < terms.size(); ++i) {
+            sql << (i ? ", " : "");
+            sql.Column(alias, terms[i].field->column);
           }
-          const OrderTerm& t = terms[i];
-          bool nulls_first = t.nulls_first.value_or(!t.desc);
-          sql << " AND ";
-          if (keys[i].is_null()) {
-            if (nulls_first) {
-              sql.Column(alias, t.field->column);
-              sql << " IS NOT NULL";
-            } else {
-              sql << "0";
-            }
-          } else {
-            sql << "(";
-            sql.Column(alias, t.field->column);
-            sql << (t.desc ? " < " : " > ");
+          sql << (terms[0].desc ? ") < (" : ") > (");
+          for (size_t i = 0; i < terms.size(); ++i) {
+            sql << (i ? ", " : "");
             sql.Param(JsonScalarValue(keys[i]));
-            if (!nulls_first) {
-              sql << " OR ";
+          }
+          sql << ")";
+        } else {
+          // Otherwise (k0 after) OR (k0 = AND k1 after) OR ..., minding where NULLs sort.
+          sql << " AND (0";
+          for (size_t i = 0; i < terms.size(); ++i) {
+            sql << " OR (1";
+            for (size_t j = 0; j < i; ++j) {
+              sql << " AND ";
+              sql.Column(alias, terms[j].field->column);
+              if (keys[j].is_null()) {
+                sql << " IS NULL";
+              } else {
+                sql << " = ";
+                sql.Param(JsonScalarValue(keys[j]));
+              }
+            }
+            const OrderTerm& t = terms[i];
+            bool nulls_first = t.nulls_first.value_or(!t.desc);
+            sql << " AND ";
+            if (keys[i].is_null()) {
+              if (nulls_first) {
+                sql.Column(alias, t.field->column);
+                sql << " IS NOT NULL";
+              } else {
+                sql << "0";
+              }
+            } else {
+              sql << "(";
               sql.Column(alias, t.field->column);
-              sql << " IS NULL";
+              sql << (t.desc ? " < " : " > ");
+              sql.Param(JsonScalarValue(keys[i]));
+              if (!nulls_first) {
+                sql << " OR ";
+                sql.Column(alias, t.field->column);
+                sql << " IS NULL";
+              }
+              sql << ")";
             }
             sql << ")";
           }
           sql << ")";
         }
-        sql << ")";
       }
       AppendTerms(sql, terms);
       sql << " LIMIT ";
