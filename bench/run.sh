@@ -12,11 +12,16 @@
 #   WARMUP=2        seconds of unmeasured wrk load before each measured run
 #   THREADS=2 CONNECTIONS=64
 #   QUARRY_PORT=28080 BASELINE_PORT=28081 (the next free ports are used if busy)
-#   SCENARIOS="point_select insert durable_insert memory"
+#   SCENARIOS="point_select insert durable_insert memory data_find_unique
+#             data_include data_keyset"
 #   NAMESPACES=10000 NS_CONCURRENCY=16   (memory scenario)
+#   DATA_ROWS=100000 KEYSET_ROWS=1000000 KEYSET_PAGE=10000 KEYSET_LIMIT=50
+#                   (data API scenarios: posts rows; events rows, the deep page
+#                   and its size)
 #   QUARRY_EXTRA_ARGS   extra arguments for `quarry serve`
-#   QUARRY_TOKEN    sent as a Bearer token by the load clients (Quarry is
-#                   started with --no-auth anyway)
+#   QUARRY_TOKEN    sent as a Bearer token by the load clients of the SQL
+#                   scenarios (Quarry is started with --no-auth for them anyway;
+#                   the data API scenarios run with auth and mint their own)
 #   FORCE_NPM_CI=1  run `npm ci` even when the baseline's modules look current
 #   KEEP_TMP=1      keep the temporary data directories and logs
 #
@@ -34,9 +39,13 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 QUARRY_PORT=${QUARRY_PORT:-28080}
 BASELINE_PORT=${BASELINE_PORT:-28081}
-SCENARIOS=${SCENARIOS:-"point_select insert durable_insert memory"}
+SCENARIOS=${SCENARIOS:-"point_select insert durable_insert memory data_find_unique data_include data_keyset"}
 NAMESPACES=${NAMESPACES:-10000}
 NS_CONCURRENCY=${NS_CONCURRENCY:-16}
+DATA_ROWS=${DATA_ROWS:-100000}
+KEYSET_ROWS=${KEYSET_ROWS:-1000000}
+KEYSET_PAGE=${KEYSET_PAGE:-10000}
+KEYSET_LIMIT=${KEYSET_LIMIT:-50}
 QUARRY_EXTRA_ARGS=${QUARRY_EXTRA_ARGS:-}
 KV_ROWS=10000
 RSS_TARGET_MIB=300
@@ -142,17 +151,26 @@ start_baseline() {
   wait_ready "$SERVER_PID" "$TMP/$name.log" || die "baseline ($name) did not start"
 }
 
-# start_quarry PORT NAME [--durable]
+# start_quarry PORT NAME [--with-auth] [--log-level LEVEL] [--durable ...]: data folder
+# $TMP/NAME, log $TMP/NAME.log. Without --with-auth it runs with --no-auth; the log level
+# is warn unless given.
 start_quarry() {
-  local port=$1 name=$2
+  local port=$1 name=$2 auth=--no-auth level=warn
   shift 2
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --with-auth) auth= ; shift ;;
+      --log-level) level=$2; shift 2 ;;
+      *) break ;;
+    esac
+  done
   if [[ "$STANDIN" == 1 ]]; then
     start_baseline "$port" "$name" "$@"
     return
   fi
   mkdir -p "$TMP/$name"
   # shellcheck disable=SC2086
-  "$QUARRY_BIN" serve --listen "127.0.0.1:$port" --data "$TMP/$name" --no-auth --log-level warn "$@" \
+  "$QUARRY_BIN" serve --listen "127.0.0.1:$port" --data "$TMP/$name" $auth --log-level "$level" "$@" \
     $QUARRY_EXTRA_ARGS >"$TMP/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -165,10 +183,10 @@ rss_kib() {
 
 # --------------------------------------------------------------- helpers --
 
-# post URL JSON -> response body on stdout
+# post URL JSON [TOKEN] -> response body on stdout (TOKEN, else $QUARRY_TOKEN, as Bearer)
 post() {
-  local auth=()
-  if [[ -n "${QUARRY_TOKEN:-}" ]]; then auth=(-H "Authorization: Bearer $QUARRY_TOKEN"); fi
+  local auth=() tok=${3:-${QUARRY_TOKEN:-}}
+  if [[ -n "$tok" ]]; then auth=(-H "Authorization: Bearer $tok"); fi
   curl -sS --max-time 120 -H 'Content-Type: application/json' "${auth[@]}" --data-binary "$2" "$1"
 }
 
@@ -196,16 +214,20 @@ cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-# run_wrk SCRIPT PORT TAG SERVER_PID -> sets W_RPS W_P99 W_ERR W_CPU (server
-# CPU microseconds per request); raw output in $TMP/TAG.wrk
+# run_wrk SCRIPT PORT TAG SERVER_PID [PATH [VAR=VALUE...]] -> sets W_RPS W_P99 W_ERR
+# W_CPU (server CPU microseconds per request); raw output in $TMP/TAG.wrk. PATH defaults to
+# /v2/pipeline; the VAR=VALUE pairs are the load script's environment (BENCH_BODY_FILE,
+# QUARRY_TOKEN, ...).
 run_wrk() {
-  local script=$1 port=$2 tag=$3 spid=$4 url="http://127.0.0.1:$2/v2/pipeline" line c0 c1
+  local script=$1 port=$2 tag=$3 spid=$4 url="http://127.0.0.1:$2${5:-/v2/pipeline}" line c0 c1
+  shift 4
+  if [[ $# -gt 0 ]]; then shift; fi
   if [[ "$WARMUP" -gt 0 ]]; then
-    fg wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/wrk/$script.lua" "$url" \
-      >"$TMP/$tag.warmup" 2>&1 || true
+    fg env "$@" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/wrk/$script.lua" \
+      "$url" >"$TMP/$tag.warmup" 2>&1 || true
   fi
   c0=$(cpu_ticks "$spid")
-  fg wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
+  fg env "$@" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
     -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.wrk" 2>&1 || true
   c1=$(cpu_ticks "$spid")
   cp "$TMP/$tag.wrk" "$RESULTS_DIR/$tag.wrk.txt"
@@ -436,6 +458,306 @@ if has memory; then
   fi
 fi
 
+# ------------------------------------------------------------- data API --
+
+# The data API scenarios share one Quarry started WITH auth (the user token and its policies
+# are the point) and one namespace, bench: users/posts/comments (DATA_ROWS posts) for
+# findUnique and include, events (KEYSET_ROWS rows) for findManyCursor. The baselines are
+# the same queries hand-written over Hrana (a service token) on that same server, or page 1
+# of the same cursor query. Setup and the one-off probes run on a debug-level server, whose
+# log shows every statement the data API runs; the measured runs on a warn-level one over
+# the same data folder.
+
+DATA_SCHEMA='model users {
+  id        Integer @id
+  name      Text
+  email     Text
+  accountId Integer
+  posts     posts[]
+}
+
+model posts {
+  id        Integer    @id
+  title     Text
+  status    Text
+  views     Integer
+  author    users      @relation(fields: [authorId], references: [id])
+  authorId  Integer
+  accountId Integer
+  comments  comments[]
+
+  @@index([authorId])
+  @@allow("read", status == "published" || accountId == auth().accountId)
+}
+
+model comments {
+  id     Integer @id
+  body   Text
+  hidden Boolean
+  post   posts   @relation(fields: [postId], references: [id])
+  postId Integer
+
+  @@index([postId])
+  @@allow("read", hidden == false)
+}
+
+model events {
+  id      Integer @id
+  kind    Text
+  payload Text
+}'
+DATA_USER='{"id":1,"accountId":5}'
+
+# json_quote < TEXT -> TEXT as one JSON string.
+json_quote() { node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0, "utf8")))'; }
+
+# jget EXPR < JSON -> EXPR evaluated over the parsed input `d`: a string as is, anything else
+# as JSON, nothing for null/undefined, unparsable input or a failing EXPR.
+jget() {
+  node -e '
+    let r;
+    try { r = new Function("d", "return (" + process.argv[1] + ")")(JSON.parse(require("fs").readFileSync(0, "utf8"))); } catch { r = undefined; }
+    if (r !== undefined && r !== null) process.stdout.write(typeof r === "string" ? r : JSON.stringify(r));' "$1"
+}
+
+# sql_args SQL REGEX VALUE [REGEX VALUE...] -> the Hrana `args` members (comma-separated) for
+# the `?` placeholders of SQL, in order: each takes the VALUE of the first REGEX that matches
+# the text just before it (REGEX is anchored at the placeholder). Fails, naming the
+# placeholder, when none matches. SQL must hold no `?` other than placeholders.
+sql_args() {
+  SQL_TEXT=$1 awk 'BEGIN {
+    n = split(ENVIRON["SQL_TEXT"], part, "[?]"); out = ""
+    for (i = 1; i < n; i++) {
+      v = ""
+      for (r = 1; r + 1 < ARGC; r += 2) if (part[i] ~ (ARGV[r] "$")) { v = ARGV[r + 1]; break }
+      if (v == "") {
+        printf "no value for placeholder %d, after ...%s\n", i, substr(part[i], length(part[i]) - 60) > "/dev/stderr"
+        exit 1
+      }
+      out = out (i > 1 ? "," : "") v
+    }
+    print out
+  }' "${@:2}"
+}
+# hrana_stmt SQL ARGS -> a pipeline body running SQL with ARGS (sql_args' output), then close.
+hrana_stmt() {
+  printf '{"requests":[{"type":"execute","stmt":{"sql":%s,"args":[%s]}},{"type":"close"}]}' \
+    "$(printf '%s' "$1" | json_quote)" "$2"
+}
+hint() { printf '{"type":"integer","value":"%s"}' "$1"; }
+htext() { printf '{"type":"text","value":"%s"}' "$1"; }
+
+# logged_sql FROM_LINE -> the statements the data API logged after line FROM_LINE of the
+# debug server's log, one per line, without the "(N params)" suffix.
+logged_sql() {
+  tail -n +$(($1 + 1)) "$DLOG" | grep 'data api sql: ' | sed 's/^.*data api sql: //; s/ ([0-9]* params)$//' || true
+}
+
+DATA_LEGEND=()
+if has data_find_unique || has data_include || has data_keyset; then
+  if [[ "$STANDIN" == 1 ]]; then
+    NOTES+=("data API scenarios: skipped (the stand-in baseline has no data API)")
+  elif ((KEYSET_PAGE < 2 || KEYSET_PAGE * KEYSET_LIMIT > KEYSET_ROWS)); then
+    die "KEYSET_PAGE ($KEYSET_PAGE) x KEYSET_LIMIT ($KEYSET_LIMIT) must fit in KEYSET_ROWS ($KEYSET_ROWS), page >= 2"
+  else
+    DNAME=quarry-dataapi
+    DDIR=$TMP/$DNAME
+    DLOG=$TMP/$DNAME.log
+    QURL="http://127.0.0.1:$QUARRY_PORT"
+    DURL="$QURL/db/bench"
+    log "data API: setup (Quarry with auth, --log-level debug for the probes)"
+    start_quarry "$QUARRY_PORT" "$DNAME" --with-auth --log-level debug
+    QPID=$SERVER_PID
+    mint() { "$QUARRY_BIN" token create --data "$DDIR" "$@"; }
+    ADMIN_TOKEN=$(mint --access admin) || die "could not mint an admin token"
+    SERVICE_TOKEN=$(mint --db bench --access rw) || die "could not mint a service token"
+    USER_TOKEN=$(mint --db bench --user "$DATA_USER") || die "could not mint a user token"
+    r=$(post "$QURL/admin/v1/namespaces" '{"name":"bench"}' "$ADMIN_TOKEN") || die "creating namespace bench failed (curl)"
+    [[ "$r" == *'"name":"bench"'* ]] || die "creating namespace bench failed: ${r:0:400}"
+    r=$(post "$QURL/admin/v1/namespaces/bench/schema/push" \
+      "{\"schema\":$(printf '%s' "$DATA_SCHEMA" | json_quote)}" "$ADMIN_TOKEN") || die "schema push failed (curl)"
+    [[ "$r" == *'"recorded":true'* ]] || die "schema push failed: ${r:0:400}"
+
+    # posts: 3 of 4 published; accountId = id % 7, so the user (account 5) also sees a
+    # seventh of the drafts. Two comments per post, every tenth hidden.
+    seed_sql=()
+    if has data_find_unique || has data_include; then
+      seed_sql+=("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000) INSERT INTO users SELECT x, 'user '||x, 'user'||x||'@example.com', x % 10 FROM c"
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<$DATA_ROWS) INSERT INTO posts SELECT x, 'post '||x, CASE WHEN x % 4 = 0 THEN 'draft' ELSE 'published' END, (x * 7) % 1000, (x % 1000) + 1, x % 7 FROM c"
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<$((2 * DATA_ROWS))) INSERT INTO comments SELECT x, 'comment '||x, x % 10 = 0, ((x - 1) % $DATA_ROWS) + 1 FROM c")
+    fi
+    if has data_keyset; then
+      seed_sql+=("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<$KEYSET_ROWS) INSERT INTO events SELECT x, 'kind'||(x % 7), 'payload of event '||x FROM c")
+    fi
+    body='{"requests":['
+    for s in "${seed_sql[@]}"; do body+="{\"type\":\"execute\",\"stmt\":{\"sql\":$(printf '%s' "$s" | json_quote)}},"; done
+    body+='{"type":"execute","stmt":{"sql":"SELECT (SELECT count(*) FROM posts) || '"'/'"' || (SELECT count(*) FROM events)"}},{"type":"close"}]}'
+    r=$(post "$DURL/v2/pipeline" "$body" "$ADMIN_TOKEN") || die "seeding bench failed (curl)"
+    if [[ "$r" == *'"type":"error"'* || "$r" != *'"results"'* ]]; then
+      die "seeding bench failed: ${r:0:400}"
+    fi
+    log "seeded bench: posts/events = $(printf '%s' "$r" | jget 'd.results[d.results.length - 2].response.result.rows[0][0].value')"
+
+    # findUnique: the data API under the posts read policy, and the same query by hand.
+    printf '%s' '{"where":{"id":__ID__}}' >"$TMP/fu.data.json"
+    printf '%s' "$(hrana_stmt "SELECT id, title, status, views, authorId, accountId FROM posts WHERE id = ? AND (status = 'published' OR accountId = ?)" \
+      "$(hint __ID__),$(hint 5)")" >"$TMP/fu.hrana.json"
+    FU_OK=1
+    if has data_find_unique; then
+      # 8: a draft of account 1 (hidden); 12: a draft of account 5 (the user's); 15: published.
+      for id_want in 8:none 12:12 15:15; do
+        id=${id_want%%:*} want=${id_want#*:}
+        d=$(post "$DURL/v1/posts/findUnique" "$(sed "s/__ID__/$id/g" "$TMP/fu.data.json")" "$USER_TOKEN" |
+          jget 'd.data === null ? "none" : d.data.id')
+        h=$(post "$DURL/v2/pipeline" "$(sed "s/__ID__/$id/g" "$TMP/fu.hrana.json")" "$SERVICE_TOKEN" |
+          jget 'd.results[0].response.result.rows.length === 0 ? "none" : d.results[0].response.result.rows[0][0].value')
+        if [[ "$d" != "$want" || "$h" != "$want" ]]; then
+          FU_OK=0
+          NOTES+=("data_find_unique: id $id gives data API '$d', Hrana '$h', expected '$want': the comparison is not valid")
+        fi
+      done
+    fi
+
+    # include: one data-API request with a policy, a to-one and a to-many include and _count;
+    # count its statements in the debug log and run its statement by hand over Hrana.
+    INC_DATA='{"where":{"views":{"gte":500}},"orderBy":{"id":"desc"},"include":{"author":true,"comments":true,"_count":true},"limit":20}'
+    printf '%s' "$INC_DATA" >"$TMP/inc.data.json"
+    INC_STMTS=-
+    INC_SAME=no
+    if has data_include; then
+      n0=$(wc -l <"$DLOG")
+      d=$(post "$DURL/v1/posts/findMany" "$INC_DATA" "$USER_TOKEN")
+      INC_STMTS=$(logged_sql "$n0" | grep -c . || true)
+      sql=$(logged_sql "$n0" | tail -n 1)
+      if args=$(sql_args "$sql" '"hidden" = ' "$(hint 0)" '"status" = ' "$(htext published)" \
+        '"accountId" = ' "$(hint 5)" '"views" >= ' "$(hint 500)" 'LIMIT ' "$(hint 20)"); then
+        hrana_stmt "$sql" "$args" >"$TMP/inc.hrana.json"
+        h=$(post "$DURL/v2/pipeline" "$(cat "$TMP/inc.hrana.json")" "$SERVICE_TOKEN")
+        INC_SAME=$(D="$d" H="$h" node -e '
+          try {
+            const d = JSON.parse(process.env.D).data, h = JSON.parse(process.env.H);
+            const v = JSON.parse(h.results[0].response.result.rows[0][0].value);
+            process.stdout.write(Array.isArray(d) && d.length > 0 && JSON.stringify(d) === JSON.stringify(v) ? "yes" : "no");
+          } catch { process.stdout.write("no"); }')
+      else
+        NOTES+=("data_include: could not give the logged statement its arguments; Hrana side skipped")
+      fi
+      log "  include: $INC_STMTS statement(s) per request; hand-written copy answers the same: $INC_SAME"
+    fi
+
+    # keyset: page 1 and page KEYSET_PAGE of findManyCursor by id, ascending and descending.
+    # The deep page's cursor is the nextCursor of page KEYSET_PAGE-1, asked for by its where
+    # (a cursor is bound to the model and the orderBy, not to the where), and is checked by
+    # the first id of the page it gives.
+    declare -A KS_OK KS_PLAN
+    if has data_keyset; then
+      L=$KEYSET_LIMIT P=$KEYSET_PAGE N=$KEYSET_ROWS
+      for dir in asc desc; do
+        KS_OK[$dir]=0
+        if [[ $dir == asc ]]; then
+          prev_where="{\"id\":{\"gt\":$(((P - 2) * L))}}" first1=1 firstp=$(((P - 1) * L + 1))
+          op='>' key=$((firstp - 1))
+        else
+          prev_where="{\"id\":{\"lt\":$((N - (P - 2) * L + 1))}}" first1=$N firstp=$((N - (P - 1) * L))
+          op='<' key=$((firstp + 1))
+        fi
+        printf '%s' "{\"limit\":$L,\"orderBy\":{\"id\":\"$dir\"}}" >"$TMP/ks.$dir.p1.json"
+        cur=$(post "$DURL/v1/events/findManyCursor" \
+          "{\"where\":$prev_where,\"limit\":$L,\"orderBy\":{\"id\":\"$dir\"}}" "$USER_TOKEN" | jget 'd.data.nextCursor')
+        printf '%s' "{\"limit\":$L,\"orderBy\":{\"id\":\"$dir\"},\"cursor\":\"$cur\"}" >"$TMP/ks.$dir.deep.json"
+        n0=$(wc -l <"$DLOG")
+        g1=$(post "$DURL/v1/events/findManyCursor" "$(cat "$TMP/ks.$dir.p1.json")" "$USER_TOKEN" | jget 'd.data.items[0].id')
+        gp=$(post "$DURL/v1/events/findManyCursor" "$(cat "$TMP/ks.$dir.deep.json")" "$USER_TOKEN" | jget 'd.data.items[0].id')
+        if [[ "$g1" == "$first1" && "$gp" == "$firstp" ]]; then
+          KS_OK[$dir]=1
+        else
+          NOTES+=("data_keyset $dir: page 1 starts at '$g1' (want $first1), page $P at '$gp' (want $firstp); not measured")
+        fi
+        # Where the time goes: SQLite's plan for each logged statement, and one timed run.
+        plans=()
+        while IFS= read -r sql; do
+          args=$(sql_args "$sql" "\"id\" $op " "$(hint "$key")" 'LIMIT ' "$(hint $((L + 1)))") ||
+            { plans+=("?"); continue; }
+          plan=$(post "$DURL/v2/pipeline" "$(hrana_stmt "EXPLAIN QUERY PLAN $sql" "$args")" "$ADMIN_TOKEN" |
+            jget 'd.results[0].response.result.rows.map(r => r[3].value).join(", ")')
+          ms=$(post "$DURL/v2/pipeline" "$(hrana_stmt "$sql" "$args")" "$ADMIN_TOKEN" |
+            jget 'd.results[0].response.result.query_duration_ms.toFixed(2)')
+          plans+=("$plan, ${ms} ms")
+        done < <(logged_sql "$n0")
+        KS_PLAN[$dir]="page 1: ${plans[0]:-?}; page $P: ${plans[1]:-?}"
+      done
+    fi
+
+    cp "$DLOG" "$TMP/$DNAME-debug.log"
+    stop_pid "$QPID" "$DNAME"
+    log "data API: measuring (Quarry with auth, --log-level warn, same data)"
+    start_quarry "$QUARRY_PORT" "$DNAME" --with-auth
+    QPID=$SERVER_PID
+
+    if has data_find_unique; then
+      log "data findUnique (user token, row policy) vs the same SELECT over Hrana"
+      run_wrk json_post "$QUARRY_PORT" data_find_unique.data "$QPID" /db/bench/v1/posts/findUnique \
+        BENCH_BODY_FILE="$TMP/fu.data.json" BENCH_ID_MAX="$DATA_ROWS" QUARRY_TOKEN="$USER_TOKEN"
+      q=("$W_RPS" "$W_P99" "$W_ERR" "$W_CPU")
+      run_wrk json_post "$QUARRY_PORT" data_find_unique.hrana "$QPID" /db/bench/v2/pipeline \
+        BENCH_BODY_FILE="$TMP/fu.hrana.json" BENCH_ID_MAX="$DATA_ROWS" QUARRY_TOKEN="$SERVICE_TOKEN"
+      met=no
+      ge "$(awk -v a="${q[0]}" -v b="$W_RPS" 'BEGIN{print ((b>0)?a/b:0)}')" 0.8 && met=yes
+      [[ "$FU_OK" == 1 ]] || met="invalid"
+      add_row "data findUnique" "${q[0]}" "$W_RPS" "${q[1]}" "$W_P99" "${q[2]}" "$W_ERR" \
+        "${q[3]}" "$W_CPU" ">=0.8x" "$met"
+      DATA_LEGEND+=("data findUnique: Quarry = POST /db/bench/v1/posts/findUnique {\"where\":{\"id\":<random 1..$DATA_ROWS>}} with a user token $DATA_USER under the posts read policy; baseline = the same SELECT with the policy written out, over Hrana with a service token, same server")
+    fi
+
+    if has data_include; then
+      log "data include (findMany + to-one, to-many, _count, policies) vs its statement over Hrana"
+      run_wrk json_post "$QUARRY_PORT" data_include.data "$QPID" /db/bench/v1/posts/findMany \
+        BENCH_BODY_FILE="$TMP/inc.data.json" QUARRY_TOKEN="$USER_TOKEN"
+      q=("$W_RPS" "$W_P99" "$W_ERR" "$W_CPU")
+      if [[ -f "$TMP/inc.hrana.json" ]]; then
+        run_wrk json_post "$QUARRY_PORT" data_include.hrana "$QPID" /db/bench/v2/pipeline \
+          BENCH_BODY_FILE="$TMP/inc.hrana.json" QUARRY_TOKEN="$SERVICE_TOKEN"
+      else
+        W_RPS=0 W_P99=0 W_ERR=-1 W_CPU=0
+      fi
+      p99r=$(awk -v a="${q[1]}" -v b="$W_P99" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }')
+      met=no
+      if [[ "$INC_STMTS" == 1 ]] && le "$p99r" 1.3 && awk -v r="$p99r" 'BEGIN { exit !(r > 0) }'; then met=yes; fi
+      [[ "$INC_SAME" == yes ]] || met="invalid"
+      add_row "data include" "${q[0]}" "$W_RPS" "${q[1]}" "$W_P99" "${q[2]}" "$W_ERR" \
+        "${q[3]}" "$W_CPU" "1 stmt, p99<=1.3x" "$met ($INC_STMTS stmt, p99 ${p99r}x)"
+      DATA_LEGEND+=("data include: Quarry = POST /db/bench/v1/posts/findMany $INC_DATA with the user token ($DATA_ROWS posts, 1000 users, $((2 * DATA_ROWS)) comments, policies on posts and comments); baseline = that request's one logged statement, sent over Hrana with a service token. Statements per data-API request: $INC_STMTS (counted in the debug log); the hand-written copy answers the same JSON: $INC_SAME")
+    fi
+
+    if has data_keyset; then
+      for dir in asc desc; do
+        if [[ "${KS_OK[$dir]}" != 1 ]]; then
+          add_row "keyset $dir p$KEYSET_PAGE" - 0 - 0 - - - - "p${KEYSET_PAGE}<=1.5x p1" "not measured"
+          continue
+        fi
+        log "data keyset $dir: findManyCursor page 1 vs page $KEYSET_PAGE"
+        run_wrk json_post "$QUARRY_PORT" "data_keyset.$dir.p1" "$QPID" /db/bench/v1/events/findManyCursor \
+          BENCH_BODY_FILE="$TMP/ks.$dir.p1.json" QUARRY_TOKEN="$USER_TOKEN"
+        b=("$W_RPS" "$W_P99" "$W_ERR" "$W_CPU")
+        run_wrk json_post "$QUARRY_PORT" "data_keyset.$dir.p$KEYSET_PAGE" "$QPID" /db/bench/v1/events/findManyCursor \
+          BENCH_BODY_FILE="$TMP/ks.$dir.deep.json" QUARRY_TOKEN="$USER_TOKEN"
+        costr=$(awk -v a="${b[0]}" -v b="$W_RPS" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }')
+        p99r=$(awk -v a="$W_P99" -v b="${b[1]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }')
+        met=no
+        if le "$costr" 1.5 && le "$p99r" 1.5 && awk -v r="$costr" 'BEGIN { exit !(r > 0) }'; then met=yes; fi
+        add_row "keyset $dir p$KEYSET_PAGE" "$W_RPS" "${b[0]}" "$W_P99" "${b[1]}" "$W_ERR" "${b[2]}" \
+          "$W_CPU" "${b[3]}" "p${KEYSET_PAGE}<=1.5x p1" "$met (cost ${costr}x, p99 ${p99r}x)"
+        DATA_LEGEND+=("keyset $dir: SQLite plan and one timed run over Hrana of the logged statements: ${KS_PLAN[$dir]}")
+      done
+      DATA_LEGEND=("keyset asc|desc p$KEYSET_PAGE: Quarry = findManyCursor on events ($KEYSET_ROWS rows, limit $KEYSET_LIMIT, orderBy id asc|desc, user token) at page $KEYSET_PAGE with its cursor; baseline = page 1 of the same query; cost = page-1 req/s / page-$KEYSET_PAGE req/s" "${DATA_LEGEND[@]}")
+    fi
+    stop_pid "$QPID" "$DNAME"
+    for f in fu.data fu.hrana inc.data inc.hrana ks.asc.p1 ks.asc.deep ks.desc.p1 ks.desc.deep; do
+      if [[ -f "$TMP/$f.json" ]]; then cp "$TMP/$f.json" "$RESULTS_DIR/data.$f.json"; fi
+    done
+  fi
+fi
+
 # ---------------------------------------------------------------- table --
 
 echo
@@ -449,6 +771,7 @@ if [[ "$B_RSS_PS" != 0 || "$Q_RSS_PS" != 0 ]]; then
     "$(awk -v k="$Q_RSS_PS" 'BEGIN{print k/1024}')" "$(awk -v k="$B_RSS_PS" 'BEGIN{print k/1024}')"
 fi
 [[ -n "$MEM_LINE" ]] && echo "$MEM_LINE"
+for n in "${DATA_LEGEND[@]:-}"; do [[ -n "$n" ]] && echo "$n"; done
 for n in "${NOTES[@]:-}"; do [[ -n "$n" ]] && echo "note: $n"; done
 echo "errors = $QLABEL/baseline: non-200 + Hrana error results + socket errors during the measured run"
 echo "CPU us/req = $QLABEL/baseline server CPU time (user+system, all threads) per request; wrk shares the 2 cores"
