@@ -398,9 +398,13 @@ class WhereCompiler {
           AppendOperand(sql, operand);
           sql << ") >= ";
           sql.Param(IntValue(n));
+          // The last n characters start at length - n + 1: substr(x, -n) would be all of x
+          // for n = 0, so that endsWith "" matched only empty strings.
           sql << " AND substr(";
           AppendOperand(sql, operand);
-          sql << ", -";
+          sql << ", length(";
+          AppendOperand(sql, operand);
+          sql << ") + 1 - ";
           sql.Param(IntValue(n));
           sql << ") = ";
           sql.Param(TextValue(std::move(text)));
