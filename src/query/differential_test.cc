@@ -226,5 +226,16 @@ TEST(WhereRegression, EndsWithEmptyTextMatchesEveryText) {
   EXPECT_EQ(SelectedIds(seed, R"({"t": {"endsWith": "abcd"}})"), "");
 }
 
+TEST(WhereRegression, NullItemOfInAndNotInMatchesNullRows) {
+  std::string seed = "INSERT INTO rows VALUES (1, 1, NULL), (2, 2, NULL), (3, NULL, NULL)";
+  EXPECT_EQ(SelectedIds(seed, R"({"b": {"in": [1]}})"), "1");
+  EXPECT_EQ(SelectedIds(seed, R"({"b": {"in": [1, null]}})"), "1,3");
+  EXPECT_EQ(SelectedIds(seed, R"({"b": {"in": [null]}})"), "3");
+  EXPECT_EQ(SelectedIds(seed, R"({"b": {"notIn": [1]}})"), "2,3");
+  EXPECT_EQ(SelectedIds(seed, R"({"b": {"notIn": [1, null]}})"), "2");
+  EXPECT_EQ(SelectedIds(seed, R"({"b": {"notIn": [null]}})"), "1,2");
+  EXPECT_EQ(SelectedIds(seed, R"({"NOT": {"b": {"in": [1, null]}}})"), "2");
+}
+
 }  // namespace
 }  // namespace quarry::query

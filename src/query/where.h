@@ -5,8 +5,9 @@
 //   {field: value}                      equality (null: IS NULL)
 //   {field: {equals, not, in, notIn, lt, lte, gt, gte, contains, startsWith, endsWith}}
 //       not: a value (null-inclusive: `not: 5` keeps NULL rows) or an operator object;
-//       notIn keeps NULL rows; contains/startsWith/endsWith are case-sensitive unless
-//       `mode: "insensitive"`.
+//       in: equal to one of the items, a null item matching NULL rows; notIn: every other
+//       row, so it keeps NULL rows unless null is an item; contains/startsWith/endsWith are
+//       case-sensitive unless `mode: "insensitive"`.
 //   {jsonField: {path: "$.a.b" | ["a", "b"], <operators>}}   a value inside a Json field
 //   {AND: [..] | {..}, OR: [..], NOT: [..] | {..}}
 //   {toMany: {some | every | none: {where}}}, {toOne: {is | isNot: {where} | null}}
