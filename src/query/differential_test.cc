@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/base64.h"
 #include "query/data_api.h"
 #include "query/sql_runner.h"
 #include "schema/binder.h"
@@ -313,6 +314,80 @@ TEST(WriteRegression, EmailAndUrlChecksAgreeWithTheirPatterns) {
     EXPECT_EQ(CreateChecked(db, "site", value) == "ok", is_url) << "url " << value;
   }
   EXPECT_GT(accepted, 50);
+}
+
+constexpr char kFieldRulesSchema[] = R"(model notes {
+  id       Integer @id
+  status   Text
+  note     Text?   @allow('read', status == 'published')
+  internal Text?   @guarded
+  key      Text?   @secret
+  data     Blob?
+}
+)";
+
+constexpr char kFieldRulesRows[] = R"(INSERT INTO notes VALUES
+  (1, 'published', 'n1', 'g1', 'k1', X'01'),
+  (2, 'draft', 'hidden', 'g2', 'k2', NULL),
+  (3, 'published', 'n3', 'g3', 'k3', NULL))";
+
+// The answer to `op` on `notes` with `body` (JSON), or "<HTTP status>: <message>".
+std::string Answer(TestDatabase& db, const Identity& identity, const std::string& op,
+                   const std::string& body) {
+  CompileContext ctx{db.schema(), identity, "2024-01-01T00:00:00.000Z",
+                     [](std::string_view payload) { return std::string(payload.substr(0, 4)); }};
+  RecordingRunner runner(db.conn());
+  Result<std::string> result = RunOperation(ctx, "notes", op, json::parse(body), runner);
+  if (!result.ok()) {
+    return std::to_string(result.status().HttpStatus()) + ": " + result.status().message();
+  }
+  return *result;
+}
+
+// A findManyCursor's next cursor held the last row's raw sort keys, readable by base64-decoding
+// it: ordering by a @secret field (service) or a @guarded one (user) handed its values out, and a
+// field readable only on some rows leaked on the others. Ordering by a Blob failed in SQLite.
+TEST(ReadRegression, CursorsCarryOnlySortKeysTheCallerMayRead) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity service = Identity::Service(true);
+  Identity user = Identity::User({});
+  EXPECT_EQ(Answer(db, service, "findManyCursor", R"({"orderBy": {"key": "asc"}})"),
+            "403: orderBy.key: findManyCursor cannot order by field 'key': its values would be "
+            "in the cursor, and this caller may not read them");
+  EXPECT_EQ(Answer(db, user, "findManyCursor", R"({"orderBy": {"internal": "asc"}})").substr(0, 4),
+            "403:");
+  EXPECT_EQ(Answer(db, service, "findManyCursor", R"({"orderBy": {"data": "asc"}})"),
+            "400: orderBy.data: findManyCursor cannot order by Blob field 'data'");
+  EXPECT_EQ(
+      Answer(db, service, "findManyCursor", R"({"orderBy": {"internal": "desc"}, "limit": 5})"),
+      R"({"items":[{"id":3,"status":"published","note":"n3","internal":"g3","data":null},)"
+      R"({"id":2,"status":"draft","note":"hidden","internal":"g2","data":null},)"
+      R"({"id":1,"status":"published","note":"n1","internal":"g1","data":{"$base64":"AQ=="}}],)"
+      R"("nextCursor":null,"hasMore":false})");
+
+  // A user pages by `note`, NULL (first, ascending) where it is hidden: row 2, then 1 and 3.
+  std::string ids;
+  std::string cursor = "null";
+  for (int page = 0; page < 4 && (page == 0 || cursor != "null"); ++page) {
+    std::string answer =
+        Answer(db, user, "findManyCursor",
+               R"({"orderBy": {"note": "asc"}, "limit": 1, "select": {"id": true}, "cursor": )" +
+                   cursor + "}");
+    json::value parsed = json::parse(answer);
+    for (const json::value& item : parsed.at("items").as_array()) {
+      ids += json::serialize(item.at("id"));
+    }
+    cursor = json::serialize(parsed.at("nextCursor"));
+    if (cursor != "null") {
+      std::string text(parsed.at("nextCursor").as_string());
+      auto payload = Base64UrlDecode(std::string_view(text).substr(0, text.find('.')));
+      ASSERT_TRUE(payload.has_value()) << text;
+      EXPECT_EQ(payload->find("hidden"), std::string::npos) << *payload;
+    }
+  }
+  EXPECT_EQ(ids, "213");
 }
 
 // ---- The differential test

@@ -828,6 +828,19 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
         if (t.field == nullptr) {
           return ArgError("orderBy", "findManyCursor orders by fields of the model only");
         }
+        // The next cursor carries the last row's sort keys, readable by whoever holds it.
+        std::string sub = JoinPath("orderBy", t.field->name);
+        if (!ReadAccess(ctx, *t.field, /*explicitly_selected=*/true, /*list_read=*/true).visible) {
+          return Status(ErrorCode::kForbidden,
+                        sub + ": findManyCursor cannot order by field '" + t.field->name +
+                            "': its values would be in the cursor, and this caller may not read "
+                            "them")
+              .WithPath(sub);
+        }
+        if (!t.field->type.list && t.field->type.kind == schema::FieldType::Kind::kScalar &&
+            t.field->type.scalar == schema::ScalarType::kBlob) {
+          return ArgError(sub, "findManyCursor cannot order by Blob field '" + t.field->name + "'");
+        }
         has_pk = has_pk || t.field == pk;
         scope += "|" + t.field->name + (t.desc ? ":d" : ":a") +
                  (t.nulls_first ? (*t.nulls_first ? "f" : "l") : "");
@@ -842,10 +855,12 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       read.cursor_scope = scope;
       sql << "SELECT ";
       QUARRY_RETURN_IF_ERROR(AppendRowJson(ctx, sql, model, alias, select, include, true, ""));
+      // The sort keys as the ORDER BY sees them: a field readable only on some rows is NULL on
+      // the others, in the cursor and in the comparisons with it.
       sql << ", json_array(";
       for (size_t i = 0; i < terms.size(); ++i) {
         sql << (i ? ", " : "");
-        sql.Column(alias, terms[i].field->column);
+        sql.Append(terms[i].expr);
       }
       sql << ")";
       QUARRY_RETURN_IF_ERROR(from_where(sql, alias));
@@ -881,7 +896,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
           sql << " OR (1";
           for (size_t j = 0; j < i; ++j) {
             sql << " AND ";
-            sql.Column(alias, terms[j].field->column);
+            sql.Append(terms[j].expr);
             if (keys[j].is_null()) {
               sql << " IS NULL";
             } else {
@@ -894,19 +909,19 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
           sql << " AND ";
           if (keys[i].is_null()) {
             if (nulls_first) {
-              sql.Column(alias, t.field->column);
+              sql.Append(t.expr);
               sql << " IS NOT NULL";
             } else {
               sql << "0";
             }
           } else {
             sql << "(";
-            sql.Column(alias, t.field->column);
+            sql.Append(t.expr);
             sql << (t.desc ? " < " : " > ");
             sql.Param(JsonScalarValue(keys[i]));
             if (!nulls_first) {
               sql << " OR ";
-              sql.Column(alias, t.field->column);
+              sql.Append(t.expr);
               sql << " IS NULL";
             }
             sql << ")";
