@@ -390,6 +390,33 @@ TEST(ReadRegression, CursorsCarryOnlySortKeysTheCallerMayRead) {
   EXPECT_EQ(ids, "213");
 }
 
+// Window functions returned the values of the fields they name: a @secret field's to service
+// callers and a @guarded field's to users, who may order and filter by them but not read them.
+TEST(ReadRegression, WindowFunctionsReturnOnlyFieldsTheCallerMayRead) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity service = Identity::Service(true);
+  Identity user = Identity::User({});
+  EXPECT_EQ(Answer(db, service, "findMany", R"({"window": {"x": {"max": "key"}}})"),
+            "403: window.x.max: field 'key' cannot be read by this caller");
+  EXPECT_EQ(Answer(db, user, "findMany", R"({"window": {"x": {"lastValue": "internal"}}})"),
+            "403: window.x.lastValue: field 'internal' cannot be read by this caller");
+  EXPECT_EQ(Answer(db, service, "findMany",
+                   R"({"window": {"x": {"min": "internal"}}, "select": {"id": true}})"),
+            R"([{"id":1,"x":"g1"},{"id":2,"x":"g1"},{"id":3,"x":"g1"}])");
+  // Ordering and partitioning by such a field stays allowed, as filtering by it is.
+  EXPECT_EQ(Answer(db, user, "findMany",
+                   R"({"window": {"x": {"rowNumber": true, "orderBy": {"internal": "desc"}}},)"
+                   R"( "select": {"id": true}, "orderBy": {"id": "asc"}})"),
+            R"([{"id":1,"x":3},{"id":2,"x":2},{"id":3,"x":1}])");
+  // A field readable on some rows is NULL on the others, inside windows too.
+  EXPECT_EQ(Answer(db, user, "findMany",
+                   R"({"window": {"x": {"lag": "note", "orderBy": {"id": "asc"}}},)"
+                   R"( "select": {"id": true}, "orderBy": {"id": "asc"}})"),
+            R"([{"id":1,"x":null},{"id":2,"x":"n1"},{"id":3,"x":null}])");
+}
+
 // ---- The differential test
 
 constexpr int kIterations = 300;

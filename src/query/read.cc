@@ -91,6 +91,19 @@ Status FieldOperand(CompileContext& ctx, SqlBuilder& sql, const schema::Model& m
   return Status::Ok();
 }
 
+// A field whose values the SQL returns (a window function's argument): as FieldOperand, and
+// only when the caller may read the field in results, which rules out @secret fields for
+// everyone and @guarded ones for users (who may still order and filter by them).
+Status ValueOperand(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                    const schema::Field& field, std::string_view alias, const std::string& path) {
+  if (!ReadAccess(ctx, field, /*explicitly_selected=*/true, /*list_read=*/true).visible) {
+    return Status(ErrorCode::kForbidden,
+                  path + ": field '" + field.name + "' cannot be read by this caller")
+        .WithPath(path);
+  }
+  return FieldOperand(ctx, sql, model, field, alias, path);
+}
+
 Status OrderTerms(CompileContext& ctx, const schema::Model& model, std::string_view alias,
                   const json::object& spec, const std::string& path, std::vector<OrderTerm>& terms);
 
@@ -466,7 +479,7 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
         }
         QUARRY_ASSIGN_OR_RETURN(const schema::Field* f, StoredField(model, arg, fn_path));
         call << sqlname << "(";
-        QUARRY_RETURN_IF_ERROR(FieldOperand(ctx, call, model, *f, alias, fn_path));
+        QUARRY_RETURN_IF_ERROR(ValueOperand(ctx, call, model, *f, alias, fn_path));
         if (key == "lag" || key == "lead") {
           QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> offset, CountArg(spec, "offset", sub));
           call << ", " << std::to_string(offset.value_or(1)) << ", ";
@@ -498,7 +511,7 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
         }
         QUARRY_ASSIGN_OR_RETURN(const schema::Field* f, StoredField(model, arg, fn_path));
         call << key << "(";
-        QUARRY_RETURN_IF_ERROR(FieldOperand(ctx, call, model, *f, alias, fn_path));
+        QUARRY_RETURN_IF_ERROR(ValueOperand(ctx, call, model, *f, alias, fn_path));
         call << ")";
       }
       if (!handled) {
