@@ -177,6 +177,8 @@ class TestDatabase {
   ~TestDatabase() {
     conn_.reset();
     Remove();
+    std::error_code ec;
+    std::filesystem::remove(Dir(), ec);  // once empty
   }
 
   bool ok() const { return conn_ != nullptr; }
@@ -1734,8 +1736,6 @@ TEST(WhereAndPolicyDifferential, DataApiMatchesPlainEvaluator) {
   EXPECT_EQ(mismatches, 0) << "of " << queries << " queries";
   std::cout << queries << " queries: " << none << " matched no row, " << all
             << " every readable row, " << some << " some of them\n";
-  std::error_code ec;
-  std::filesystem::remove_all(TestDatabase::Dir(), ec);
 }
 
 }  // namespace
