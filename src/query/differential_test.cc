@@ -419,6 +419,24 @@ TEST(ReadRegression, WindowFunctionsReturnOnlyFieldsTheCallerMayRead) {
             R"([{"id":1,"x":null},{"id":2,"x":"n1"},{"id":3,"x":null}])");
 }
 
+// A frame bound of -2^63 was negated to write "n PRECEDING": undefined behaviour (UBSan aborts),
+// and SQL SQLite refused. It is an argument error now; 2^63 - 1 either way still works.
+TEST(ReadRegression, WindowFrameBoundOfMinimumIntegerIsAnArgumentError) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity service = Identity::Service(true);
+  EXPECT_EQ(Answer(db, service, "findMany",
+                   R"({"window": {"x": {"count": true, "rows": [-9223372036854775808, 0]}}})"),
+            "400: window.x.rows: a frame bound is null or an integer of at most 2^63 - 1 either "
+            "way");
+  EXPECT_EQ(Answer(db, service, "findMany",
+                   R"({"window": {"x": {"count": true, "orderBy": {"id": "asc"},)"
+                   R"( "rows": [-9223372036854775807, 9223372036854775807]}},)"
+                   R"( "select": {"id": true}, "orderBy": {"id": "asc"}})"),
+            R"([{"id":1,"x":3},{"id":2,"x":3},{"id":3,"x":3}])");
+}
+
 // ---- The differential test
 
 constexpr int kIterations = 300;

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <limits>
 
 #include "common/base64.h"
 #include "query/policy_sql.h"
@@ -400,8 +401,9 @@ Result<std::string> FrameBound(const json::value& v, bool start, const std::stri
   if (v.is_null()) {
     return std::string(start ? "UNBOUNDED PRECEDING" : "UNBOUNDED FOLLOWING");
   }
-  if (!v.is_int64()) {
-    return ArgError(path, "a frame bound is null or an integer");
+  // -2^63 has no positive counterpart to write before PRECEDING.
+  if (!v.is_int64() || v.get_int64() == std::numeric_limits<int64_t>::min()) {
+    return ArgError(path, "a frame bound is null or an integer of at most 2^63 - 1 either way");
   }
   int64_t n = v.get_int64();
   if (n == 0) {
