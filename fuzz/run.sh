@@ -17,7 +17,7 @@ shift || true
 build="$root/build-fuzz"
 all=(fuzz_base64 fuzz_sql_tokenizer fuzz_pipeline_request fuzz_value fuzz_jwt fuzz_bindings
      fuzz_client_url
-     fuzz_route fuzz_admin fuzz_hrana_service)
+     fuzz_route fuzz_admin fuzz_hrana_service fuzz_data_api)
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=("${all[@]}")

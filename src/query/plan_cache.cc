@@ -152,7 +152,11 @@ Result<storage::Value> Bind(const CompileContext& ctx, const ParamSource& source
     case T::kInListJsonText: {
       std::string list = "[";
       const json::array& items = v.get_array();
+      size_t listed = 0;
       for (size_t i = 0; i < items.size(); ++i) {
+        if (items[i].is_null()) {
+          continue;  // a null item is in the SQL text (IS NULL), as the compiler writes it
+        }
         storage::Value item;
         if (source.transform == T::kInListColumn) {
           QUARRY_ASSIGN_OR_RETURN(item, ColumnValue(ctx.schema, *source.field, items[i],
@@ -165,7 +169,7 @@ Result<storage::Value> Bind(const CompileContext& ctx, const ParamSource& source
         } else {
           item = TextValue(json::serialize(items[i]));
         }
-        list += (i ? "," : "") + JsonOfValue(item);
+        list += (listed++ ? "," : "") + JsonOfValue(item);
       }
       return TextValue(list + "]");
     }

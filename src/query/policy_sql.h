@@ -8,10 +8,18 @@
 //   - Service callers bypass every policy, gate and field rule except @omit and @@gate level 9.
 //   - For a user, an operation with no @@allow is open; its first @@allow makes it deny by
 //     default. A row is allowed when some allow holds and no deny holds; deny wins.
+//     Policies of other operations do not apply ('all' applies to every operation): a model
+//     whose only @@allow is for 'update' is open to reads.
 //   - Conditions use SQL's three-valued logic; a condition that comes out unknown (a comparison
 //     with a missing claim or a NULL column) is not true: it neither allows nor denies.
-//     `x == null` / `x != null` test for NULL.
-//   - check(relation, expr) is EXISTS over the related rows, never a count.
+//     `x == null` / `x != null` test for NULL. A Boolean field, claim or literal alone is a
+//     condition that holds when it is true (non-zero); auth() is never null for a user.
+//   - Values compare as SQLite compares them: numbers by value (an Integer with a Real too),
+//     Text by its bytes (BINARY collation), Booleans as 0/1. A claim is its JSON value, bound
+//     as a parameter (true/false as 1/0); compared with a column it takes the column's type
+//     where it reads as one (SQLite's affinity: a claim "5" equals an Integer 5).
+//   - check(relation, expr) is EXISTS over the related rows, never a count; the related
+//     model's own policies do not apply inside it.
 
 #include <optional>
 #include <string>

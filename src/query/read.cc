@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <limits>
 
 #include "common/base64.h"
 #include "common/sql_statement.h"
@@ -91,6 +92,19 @@ Status FieldOperand(CompileContext& ctx, SqlBuilder& sql, const schema::Model& m
     sql.Column(alias, field.column);
   }
   return Status::Ok();
+}
+
+// A field whose values the SQL returns (a window function's argument): as FieldOperand, and
+// only when the caller may read the field in results, which rules out @secret fields for
+// everyone and @guarded ones for users (who may still order and filter by them).
+Status ValueOperand(CompileContext& ctx, SqlBuilder& sql, const schema::Model& model,
+                    const schema::Field& field, std::string_view alias, const std::string& path) {
+  if (!ReadAccess(ctx, field, /*explicitly_selected=*/true, /*list_read=*/true).visible) {
+    return Status(ErrorCode::kForbidden,
+                  path + ": field '" + field.name + "' cannot be read by this caller")
+        .WithPath(path);
+  }
+  return FieldOperand(ctx, sql, model, field, alias, path);
 }
 
 Status OrderTerms(CompileContext& ctx, const schema::Model& model, std::string_view alias,
@@ -395,8 +409,9 @@ Result<std::string> FrameBound(const json::value& v, bool start, const std::stri
   if (v.is_null()) {
     return std::string(start ? "UNBOUNDED PRECEDING" : "UNBOUNDED FOLLOWING");
   }
-  if (!v.is_int64()) {
-    return ArgError(path, "a frame bound is null or an integer");
+  // -2^63 has no positive counterpart to write before PRECEDING.
+  if (!v.is_int64() || v.get_int64() == std::numeric_limits<int64_t>::min()) {
+    return ArgError(path, "a frame bound is null or an integer of at most 2^63 - 1 either way");
   }
   int64_t n = v.get_int64();
   if (n == 0) {
@@ -474,7 +489,7 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
         }
         QUARRY_ASSIGN_OR_RETURN(const schema::Field* f, StoredField(model, arg, fn_path));
         call << sqlname << "(";
-        QUARRY_RETURN_IF_ERROR(FieldOperand(ctx, call, model, *f, alias, fn_path));
+        QUARRY_RETURN_IF_ERROR(ValueOperand(ctx, call, model, *f, alias, fn_path));
         if (key == "lag" || key == "lead") {
           QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> offset, CountArg(spec, "offset", sub));
           call << ", " << std::to_string(offset.value_or(1)) << ", ";
@@ -508,7 +523,7 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
         }
         QUARRY_ASSIGN_OR_RETURN(const schema::Field* f, StoredField(model, arg, fn_path));
         call << key << "(";
-        QUARRY_RETURN_IF_ERROR(FieldOperand(ctx, call, model, *f, alias, fn_path));
+        QUARRY_RETURN_IF_ERROR(ValueOperand(ctx, call, model, *f, alias, fn_path));
         call << ")";
       }
       if (!handled) {
@@ -872,6 +887,19 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
         if (t.field == nullptr) {
           return ArgError("orderBy", "findManyCursor orders by fields of the model only");
         }
+        // The next cursor carries the last row's sort keys, readable by whoever holds it.
+        std::string sub = JoinPath("orderBy", t.field->name);
+        if (!ReadAccess(ctx, *t.field, /*explicitly_selected=*/true, /*list_read=*/true).visible) {
+          return Status(ErrorCode::kForbidden,
+                        sub + ": findManyCursor cannot order by field '" + t.field->name +
+                            "': its values would be in the cursor, and this caller may not read "
+                            "them")
+              .WithPath(sub);
+        }
+        if (!t.field->type.list && t.field->type.kind == schema::FieldType::Kind::kScalar &&
+            t.field->type.scalar == schema::ScalarType::kBlob) {
+          return ArgError(sub, "findManyCursor cannot order by Blob field '" + t.field->name + "'");
+        }
         has_pk = has_pk || t.field == pk;
         scope += "|" + t.field->name + (t.desc ? ":d" : ":a") +
                  (t.nulls_first ? (*t.nulls_first ? "f" : "l") : "");
@@ -889,10 +917,12 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       read.cursor_scope = scope;
       sql << "SELECT ";
       QUARRY_RETURN_IF_ERROR(AppendRowJson(ctx, sql, model, alias, select, include, true, ""));
+      // The sort keys as the ORDER BY sees them: a field readable only on some rows is NULL on
+      // the others, in the cursor and in the comparisons with it.
       sql << ", json_array(";
       for (size_t i = 0; i < terms.size(); ++i) {
         sql << (i ? ", " : "");
-        sql.Column(alias, terms[i].field->column);
+        sql.Append(terms[i].expr);
       }
       sql << ")";
       QUARRY_RETURN_IF_ERROR(from_where(sql, alias));
@@ -934,7 +964,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
           sql << " AND (";
           for (size_t i = 0; i < terms.size(); ++i) {
             sql << (i ? ", " : "");
-            sql.Column(alias, terms[i].field->column);
+            sql.Append(terms[i].expr);
           }
           sql << (terms[0].desc ? ") < (" : ") > (");
           for (size_t i = 0; i < terms.size(); ++i) {
@@ -949,7 +979,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
             sql << " OR (1";
             for (size_t j = 0; j < i; ++j) {
               sql << " AND ";
-              sql.Column(alias, terms[j].field->column);
+              sql.Append(terms[j].expr);
               if (keys[j].is_null()) {
                 sql << " IS NULL";
               } else {
@@ -962,19 +992,19 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
             sql << " AND ";
             if (keys[i].is_null()) {
               if (nulls_first) {
-                sql.Column(alias, t.field->column);
+                sql.Append(t.expr);
                 sql << " IS NOT NULL";
               } else {
                 sql << "0";
               }
             } else {
               sql << "(";
-              sql.Column(alias, t.field->column);
+              sql.Append(t.expr);
               sql << (t.desc ? " < " : " > ");
               sql.Param(JsonScalarValue(keys[i]));
               if (!nulls_first) {
                 sql << " OR ";
-                sql.Column(alias, t.field->column);
+                sql.Append(t.expr);
                 sql << " IS NULL";
               }
               sql << ")";
@@ -986,7 +1016,11 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       }
       AppendTerms(sql, terms);
       sql << " LIMIT ";
-      sql.Param(IntValue(read.page_size + 1));
+      // One row more than a page tells whether another follows; a page of 2^63 - 1 rows (a
+      // limit past it reads as that) is all rows, and adding one would overflow.
+      sql.Param(IntValue(read.page_size == std::numeric_limits<int64_t>::max()
+                             ? read.page_size
+                             : read.page_size + 1));
       break;
     }
   }

@@ -5,6 +5,9 @@
 // pagination inside it. The statement produces the result's JSON text itself (see values.h for
 // how columns render), so nothing is assembled or filtered after reading; only findManyCursor's
 // page is framed in C++ (the rows, and the next cursor from the last row's sort keys).
+// A cursor is signed, not encrypted: findManyCursor orders only by fields whose values the
+// caller may read (403 otherwise; no Blob fields), and a field readable on some rows only is a
+// NULL sort key on the others.
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>

@@ -350,15 +350,24 @@ class WhereCompiler {
         if (!value.is_array()) {
           return ArgError(sub, key + " takes an array of values");
         }
+        // A null item matches NULL rows, as {field: null} does; the others go to SQLite as one
+        // JSON array, so that NULL never reaches the IN list (where it would make every
+        // non-matching row unknown instead of false).
         std::string list = "[";
+        bool has_null = false;
+        size_t listed = 0;
         const json::array& items = value.get_array();
         for (size_t i = 0; i < items.size(); ++i) {
+          if (items[i].is_null()) {
+            has_null = true;
+            continue;
+          }
           QUARRY_ASSIGN_OR_RETURN(storage::Value v,
                                   Convert(operand, items[i], JoinPath(sub, std::to_string(i))));
           if (v.type == storage::Value::Type::kBlob) {
             return ArgError(sub, "in/notIn do not take Blob values");
           }
-          list += (i ? "," : "") + JsonOfValue(v);
+          list += (listed++ ? "," : "") + JsonOfValue(v);
         }
         list += "]";
         ParamSource list_source = ArgSource(operand, sub);
@@ -367,20 +376,21 @@ class WhereCompiler {
                                 : list_source.transform == ParamSource::Transform::kJsonText
                                     ? ParamSource::Transform::kInListJsonText
                                     : ParamSource::Transform::kInListColumn;
+        sql << "(";
+        AppendOperand(sql, operand);
         if (key == "notIn") {
-          sql << "(";
-          AppendOperand(sql, operand);
-          sql << " IS NULL OR ";
+          sql << (has_null ? " IS NOT NULL AND " : " IS NULL OR ");
           AppendOperand(sql, operand);
           sql << " NOT IN (SELECT value FROM json_each(";
-          sql.Param(TextValue(list), list_source);
-          sql << ")))";
         } else {
-          AppendOperand(sql, operand);
+          if (has_null) {
+            sql << " IS NULL OR ";
+            AppendOperand(sql, operand);
+          }
           sql << " IN (SELECT value FROM json_each(";
-          sql.Param(TextValue(list), list_source);
-          sql << "))";
         }
+        sql.Param(TextValue(list), list_source);
+        sql << ")))";
       } else if (key == "lt" || key == "lte" || key == "gt" || key == "gte") {
         if (value.is_null()) {
           return ArgError(sub, key + " does not take null");
@@ -433,9 +443,13 @@ class WhereCompiler {
           AppendOperand(sql, operand);
           sql << ") >= ";
           sql.Param(IntValue(n), length_source);
+          // The last n characters start at length - n + 1: substr(x, -n) would be all of x
+          // for n = 0, so that endsWith "" matched only empty strings.
           sql << " AND substr(";
           AppendOperand(sql, operand);
-          sql << ", -";
+          sql << ", length(";
+          AppendOperand(sql, operand);
+          sql << ") + 1 - ";
           sql.Param(IntValue(n), length_source);
           sql << ") = ";
           sql.Param(TextValue(std::move(text)), text_source);

@@ -7,12 +7,12 @@
 //
 // On the way in, in this order: unknown fields and wrong types (400), fields the caller may not
 // write (403), transforms (@trim @lower @upper) then validators (@email @url @regex @length @gt
-// ...: 422 naming the field and rule), defaults the database cannot compute (nanoid(),
-// auth().claim, a sibling field), @updatedAt/@updatedBy stamps. The create policy is checked on
-// the inserted row itself (RETURNING), so it sees SQL defaults too; a refused create is 403 with
-// the policy's message. Updates and deletes touch only rows the update/delete policy allows; a
-// single-row update or delete of a row the caller cannot touch answers null, as a missing row.
-// Unique and foreign-key conflicts are 409.
+// ...: 422 naming the field and rule; @regex refuses values over 2048 bytes), defaults the database
+// cannot compute (nanoid(), auth().claim, a sibling field), @updatedAt/@updatedBy stamps. The
+// create policy is checked on the inserted row itself (RETURNING), so it sees SQL defaults too; a
+// refused create is 403 with the policy's message. Updates and deletes touch only rows the
+// update/delete policy allows; a single-row update or delete of a row the caller cannot touch
+// answers null, as a missing row. Unique and foreign-key conflicts are 409.
 
 #include <boost/json/object.hpp>
 #include <string>

@@ -223,7 +223,9 @@ void Binder::ResolveSiblingDefaults(Model& model, size_t file) {
         field->default_value->kind != DefaultValue::Kind::kField) {
       continue;
     }
-    auto fail = [&](const std::string& message) {
+    // Captured by copy: clang 14, the fuzz build's compiler, cannot yet capture a structured
+    // binding in a lambda (C++20 allows it).
+    auto fail = [&, expr = expr](const std::string& message) {
       Err(file, expr->pos, message);
       field->default_value.reset();
     };
