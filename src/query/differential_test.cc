@@ -437,6 +437,20 @@ TEST(ReadRegression, WindowFrameBoundOfMinimumIntegerIsAnArgumentError) {
             R"([{"id":1,"x":3},{"id":2,"x":3},{"id":3,"x":3}])");
 }
 
+// findManyCursor asks for one row more than a page: a limit of 2^63 - 1, or one past it, which
+// reads as that, overflowed the addition (undefined behaviour; UBSan aborts).
+TEST(ReadRegression, CursorPageOfTheLargestLimitReadsEveryRow) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity user = Identity::User({});
+  for (const char* limit : {"9223372036854775807", "18446744073709551615"}) {
+    EXPECT_EQ(Answer(db, user, "findManyCursor",
+                     std::string(R"({"select": {"id": true}, "limit": )") + limit + "}"),
+              R"({"items":[{"id":1},{"id":2},{"id":3}],"nextCursor":null,"hasMore":false})");
+  }
+}
+
 // ---- The differential test
 
 constexpr int kIterations = 300;

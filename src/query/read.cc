@@ -947,7 +947,11 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       }
       AppendTerms(sql, terms);
       sql << " LIMIT ";
-      sql.Param(IntValue(read.page_size + 1));
+      // One row more than a page tells whether another follows; a page of 2^63 - 1 rows (a
+      // limit past it reads as that) is all rows, and adding one would overflow.
+      sql.Param(IntValue(read.page_size == std::numeric_limits<int64_t>::max()
+                             ? read.page_size
+                             : read.page_size + 1));
       break;
     }
   }
