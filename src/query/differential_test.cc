@@ -451,6 +451,39 @@ TEST(ReadRegression, CursorPageOfTheLargestLimitReadsEveryRow) {
   }
 }
 
+// Window frames SQLite refuses came back as SQLite errors about SQL the caller never wrote:
+// a frame starting after it ends, rows and range together, a range with offsets but not
+// exactly one orderBy term. They are argument errors naming the frame now.
+TEST(ReadRegression, WindowFramesSqliteRefusesAreArgumentErrors) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity user = Identity::User({});
+  auto window = [&](const std::string& spec) {
+    return Answer(
+        db, user, "findMany",
+        R"({"select": {"id": true}, "orderBy": {"id": "asc"}, "window": {"x": )" + spec + "}}");
+  };
+  EXPECT_EQ(window(R"({"count": true, "rows": [2807, 0]})"),
+            "400: window.x.rows: a frame cannot start after it ends");
+  EXPECT_EQ(window(R"({"count": true, "rows": [0, -1]})"),
+            "400: window.x.rows: a frame cannot start after it ends");
+  EXPECT_EQ(window(R"({"count": true, "rows": [null, 0], "range": [null, 0]})"),
+            "400: window.x: a window's frame is rows or range, not both");
+  EXPECT_EQ(window(R"({"count": true, "range": [-1, 0]})"),
+            "400: window.x.range: a range frame with offsets needs exactly one orderBy term");
+  EXPECT_EQ(
+      window(R"({"count": true, "range": [-1, 0], "orderBy": [{"id": "asc"}, {"status": "asc"}]})"),
+      "400: window.x.range: a range frame with offsets needs exactly one orderBy term");
+  // What SQLite takes still works: empty frames, and a range over one value.
+  EXPECT_EQ(window(R"({"count": true, "rows": [2, 1], "orderBy": {"id": "asc"}})"),
+            R"([{"id":1,"x":0},{"id":2,"x":0},{"id":3,"x":0}])");
+  EXPECT_EQ(window(R"({"count": true, "range": [-1, 0], "orderBy": {"id": "asc"}})"),
+            R"([{"id":1,"x":1},{"id":2,"x":2},{"id":3,"x":2}])");
+  EXPECT_EQ(window(R"({"count": true, "range": [null, 0]})"),
+            R"([{"id":1,"x":3},{"id":2,"x":3},{"id":3,"x":3}])");
+}
+
 // ---- The differential test
 
 constexpr int kIterations = 300;
