@@ -484,6 +484,24 @@ TEST(ReadRegression, WindowFramesSqliteRefusesAreArgumentErrors) {
             R"([{"id":1,"x":3},{"id":2,"x":3},{"id":3,"x":3}])");
 }
 
+// A window's name went into the statement's SQL text between quotes, unescaped, so a user
+// could end the literal and run SQL of their own: a name of 'x'||(SELECT ... FROM any table)||''
+// read rows and fields past every policy and field rule.
+TEST(ReadRegression, WindowNameIsQuotedNotRunAsSql) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity user = Identity::User({});
+  std::string name = R"(x'||(SELECT group_concat(key) FROM notes)||'\"q)";
+  json::object body{{"select", {{"id", true}}},
+                    {"orderBy", {{"id", "asc"}}},
+                    {"window", {{name, {{"count", true}}}}}};
+  std::string member = json::serialize(json::value(name));
+  EXPECT_EQ(
+      Answer(db, user, "findMany", json::serialize(body)),
+      "[{\"id\":1," + member + ":3},{\"id\":2," + member + ":3},{\"id\":3," + member + ":3}]");
+}
+
 // ---- The differential test
 
 constexpr int kIterations = 300;

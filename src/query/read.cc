@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/base64.h"
+#include "common/sql_statement.h"
 #include "query/policy_sql.h"
 #include "query/values.h"
 #include "query/where.h"
@@ -262,13 +263,11 @@ Status AppendLimit(SqlBuilder& sql, const json::object& args, const std::string&
   return Status::Ok();
 }
 
-// ',"key":' as a SQL string literal.
+// ',"key":' as a SQL string literal, quoted twice over: a window's name is the caller's, any
+// text, and spliced unquoted it would be SQL of the caller's own inside the statement.
 std::string MemberPrefix(std::string_view key) {
-  std::string literal = "',";
-  literal += json::serialize(json::value(json::string_view(key.data(), key.size())));
-  literal += ":'";
-  // A key with a quote would need escaping; schema names are identifiers and never hold one.
-  return literal;
+  return sql::QuoteString(
+      "," + json::serialize(json::value(json::string_view(key.data(), key.size()))) + ":");
 }
 
 Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Model& model,
