@@ -7,7 +7,8 @@
 //
 // Deterministic: iteration i uses seed i. QUARRY_DIFFERENTIAL_SEED=<n> runs seed n alone and
 // QUARRY_DIFFERENTIAL_ITERATIONS=<n> runs seeds 1..n, to reproduce or to search longer.
-// WhereRegression holds small fixed cases of what it found.
+// WhereRegression holds fixed cases of what it found; WriteRegression and ReadRegression those of
+// what the data API fuzz target (fuzz/fuzz_data_api.cc) found.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
