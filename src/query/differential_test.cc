@@ -7,7 +7,8 @@
 //
 // Deterministic: iteration i uses seed i. QUARRY_DIFFERENTIAL_SEED=<n> runs seed n alone and
 // QUARRY_DIFFERENTIAL_ITERATIONS=<n> runs seeds 1..n, to reproduce or to search longer.
-// WhereRegression holds small fixed cases of what it found.
+// WhereRegression holds fixed cases of what it found; WriteRegression and ReadRegression those of
+// what the data API fuzz target (fuzz/fuzz_data_api.cc) found.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -439,6 +440,71 @@ TEST(ReadRegression, WindowFrameBoundOfMinimumIntegerIsAnArgumentError) {
                    R"( "rows": [-9223372036854775807, 9223372036854775807]}},)"
                    R"( "select": {"id": true}, "orderBy": {"id": "asc"}})"),
             R"([{"id":1,"x":3},{"id":2,"x":3},{"id":3,"x":3}])");
+}
+
+// findManyCursor asks for one row more than a page: a limit of 2^63 - 1, or one past it, which
+// reads as that, overflowed the addition (undefined behaviour; UBSan aborts).
+TEST(ReadRegression, CursorPageOfTheLargestLimitReadsEveryRow) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity user = Identity::User({});
+  for (const char* limit : {"9223372036854775807", "18446744073709551615"}) {
+    EXPECT_EQ(Answer(db, user, "findManyCursor",
+                     std::string(R"({"select": {"id": true}, "limit": )") + limit + "}"),
+              R"({"items":[{"id":1},{"id":2},{"id":3}],"nextCursor":null,"hasMore":false})");
+  }
+}
+
+// Window frames SQLite refuses came back as SQLite errors about SQL the caller never wrote:
+// a frame starting after it ends, rows and range together, a range with offsets but not
+// exactly one orderBy term. They are argument errors naming the frame now.
+TEST(ReadRegression, WindowFramesSqliteRefusesAreArgumentErrors) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity user = Identity::User({});
+  auto window = [&](const std::string& spec) {
+    return Answer(
+        db, user, "findMany",
+        R"({"select": {"id": true}, "orderBy": {"id": "asc"}, "window": {"x": )" + spec + "}}");
+  };
+  EXPECT_EQ(window(R"({"count": true, "rows": [2807, 0]})"),
+            "400: window.x.rows: a frame cannot start after it ends");
+  EXPECT_EQ(window(R"({"count": true, "rows": [0, -1]})"),
+            "400: window.x.rows: a frame cannot start after it ends");
+  EXPECT_EQ(window(R"({"count": true, "rows": [null, 0], "range": [null, 0]})"),
+            "400: window.x: a window's frame is rows or range, not both");
+  EXPECT_EQ(window(R"({"count": true, "range": [-1, 0]})"),
+            "400: window.x.range: a range frame with offsets needs exactly one orderBy term");
+  EXPECT_EQ(
+      window(R"({"count": true, "range": [-1, 0], "orderBy": [{"id": "asc"}, {"status": "asc"}]})"),
+      "400: window.x.range: a range frame with offsets needs exactly one orderBy term");
+  // What SQLite takes still works: empty frames, and a range over one value.
+  EXPECT_EQ(window(R"({"count": true, "rows": [2, 1], "orderBy": {"id": "asc"}})"),
+            R"([{"id":1,"x":0},{"id":2,"x":0},{"id":3,"x":0}])");
+  EXPECT_EQ(window(R"({"count": true, "range": [-1, 0], "orderBy": {"id": "asc"}})"),
+            R"([{"id":1,"x":1},{"id":2,"x":2},{"id":3,"x":2}])");
+  EXPECT_EQ(window(R"({"count": true, "range": [null, 0]})"),
+            R"([{"id":1,"x":3},{"id":2,"x":3},{"id":3,"x":3}])");
+}
+
+// A window's name went into the statement's SQL text between quotes, unescaped, so a user
+// could end the literal and run SQL of their own: a name of 'x'||(SELECT ... FROM any table)||''
+// read rows and fields past every policy and field rule.
+TEST(ReadRegression, WindowNameIsQuotedNotRunAsSql) {
+  TestDatabase db(kFieldRulesSchema, "field_rules.db");
+  ASSERT_TRUE(db.ok()) << db.error();
+  ASSERT_TRUE(db.conn().Exec(kFieldRulesRows).ok());
+  Identity user = Identity::User({});
+  std::string name = R"(x'||(SELECT group_concat(key) FROM notes)||'\"q)";
+  json::object body{{"select", {{"id", true}}},
+                    {"orderBy", {{"id", "asc"}}},
+                    {"window", {{name, {{"count", true}}}}}};
+  std::string member = json::serialize(json::value(name));
+  EXPECT_EQ(
+      Answer(db, user, "findMany", json::serialize(body)),
+      "[{\"id\":1," + member + ":3},{\"id\":2," + member + ":3},{\"id\":3," + member + ":3}]");
 }
 
 // ---- The differential test

@@ -559,10 +559,14 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
         QUARRY_RETURN_IF_ERROR(FieldOperand(ctx, call, model, *f, alias, p));
       }
     }
-    SqlBuilder order;
-    QUARRY_RETURN_IF_ERROR(AppendOrderBy(ctx, order, model, alias, spec.if_contains("orderBy"),
-                                         JoinPath(sub, "orderBy")));
-    call.Append(std::move(order));
+    QUARRY_ASSIGN_OR_RETURN(
+        std::vector<OrderTerm> order,
+        ParseOrderBy(ctx, model, alias, spec.if_contains("orderBy"), JoinPath(sub, "orderBy")));
+    const size_t order_terms = order.size();
+    AppendTerms(call, order);
+    if (spec.contains("rows") && spec.contains("range")) {
+      return ArgError(sub, "a window's frame is rows or range, not both");
+    }
     for (std::string_view frame : {"rows", "range"}) {
       const json::value* bounds = spec.if_contains(frame);
       if (bounds == nullptr) {
@@ -572,8 +576,23 @@ Status AppendWindow(CompileContext& ctx, SqlBuilder& members, const schema::Mode
       if (!bounds->is_array() || bounds->get_array().size() != 2) {
         return ArgError(p, "a frame is [start, end]: null, or rows before (-n) or after (n)");
       }
-      QUARRY_ASSIGN_OR_RETURN(std::string start, FrameBound(bounds->get_array()[0], true, p));
-      QUARRY_ASSIGN_OR_RETURN(std::string end, FrameBound(bounds->get_array()[1], false, p));
+      const json::value& first = bounds->get_array()[0];
+      const json::value& last = bounds->get_array()[1];
+      QUARRY_ASSIGN_OR_RETURN(std::string start, FrameBound(first, true, p));
+      QUARRY_ASSIGN_OR_RETURN(std::string end, FrameBound(last, false, p));
+      // What SQLite refuses, said in the request's terms: where a bound lies (before the
+      // current row, on it, after it, or a partition's end) may not go backwards, and a range
+      // measured in values needs the one value it is measured in.
+      auto side = [](const json::value& bound, int unbounded) {
+        return bound.is_null() ? unbounded : (bound.get_int64() > 0) - (bound.get_int64() < 0);
+      };
+      if (side(first, -2) > side(last, 2)) {
+        return ArgError(p, "a frame cannot start after it ends");
+      }
+      bool offset = side(first, 0) != 0 || side(last, 0) != 0;
+      if (frame == "range" && offset && order_terms != 1) {
+        return ArgError(p, "a range frame with offsets needs exactly one orderBy term");
+      }
       call << (frame == "rows" ? " ROWS" : " RANGE") << " BETWEEN " << start << " AND " << end;
     }
     call << ")";
