@@ -37,6 +37,7 @@
 #include "common/base64.h"
 #include "fuzz_check.h"
 #include "protocol/json_body.h"
+#include "query/connection_runner.h"
 #include "query/data_api.h"
 #include "schema/binder.h"
 #include "schema/ddl.h"
@@ -154,57 +155,6 @@ query::Identity IdentityFor(uint8_t byte) {
   }
 }
 
-// Runs statements on the connection, as the server's runner does.
-class Runner : public query::SqlRunner {
- public:
-  explicit Runner(storage::Connection& conn) : conn_(conn) {}
-  Result<std::vector<query::Row>> Run(const std::string& sql,
-                                      const std::vector<storage::Value>& params) override {
-    Collect sink;
-    QUARRY_ASSIGN_OR_RETURN(storage::StmtOutcome outcome,
-                            storage::ExecuteStmt(conn_, sql, params, {}, &sink, 1 << 20));
-    changes_ = outcome.affected_row_count;
-    return std::move(sink.rows);
-  }
-  int64_t Changes() override { return changes_; }
-
- private:
-  struct Collect : storage::RowSink {
-    std::vector<query::Row> rows;
-    int columns = 0;
-    void Begin(sqlite3_stmt* stmt) override { columns = sqlite3_column_count(stmt); }
-    void Row(sqlite3_stmt* stmt) override {
-      query::Row row(static_cast<size_t>(columns));
-      for (int i = 0; i < columns; ++i) {
-        storage::Value& v = row[static_cast<size_t>(i)];
-        switch (sqlite3_column_type(stmt, i)) {
-          case SQLITE_INTEGER:
-            v.type = storage::Value::Type::kInteger;
-            v.integer = sqlite3_column_int64(stmt, i);
-            break;
-          case SQLITE_FLOAT:
-            v.type = storage::Value::Type::kFloat;
-            v.real = sqlite3_column_double(stmt, i);
-            break;
-          case SQLITE_TEXT:
-          case SQLITE_BLOB:
-            v.type = sqlite3_column_type(stmt, i) == SQLITE_TEXT ? storage::Value::Type::kText
-                                                                 : storage::Value::Type::kBlob;
-            v.bytes.assign(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                           static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-            break;
-          default:
-            break;
-        }
-      }
-      rows.push_back(std::move(row));
-    }
-  };
-
-  storage::Connection& conn_;
-  int64_t changes_ = 0;
-};
-
 struct Fixture {
   schema::Schema schema;
   std::unique_ptr<storage::Connection> conn;
@@ -313,7 +263,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                             [](std::string_view payload) {
                               return std::string("mac:") + std::string(payload.substr(0, 8));
                             }};
-  Runner runner(conn);
+  query::ConnectionRunner runner(conn, 1 << 20);
   conn.SetDeadline(std::chrono::steady_clock::now() + std::chrono::seconds(1));
   FUZZ_CHECK(conn.Exec("BEGIN IMMEDIATE").ok());
   Result<std::string> result = Status(ErrorCode::kInternal, "not run");

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "query/connection_runner.h"
 #include "query/data_api.h"
 #include "query/sql_runner.h"
 #include "schema/binder.h"
@@ -42,43 +43,6 @@ namespace {
 namespace json = boost::json;
 
 // ---- Requests on a database file
-
-// Collects every row of a statement as values (as the server's runner does).
-class CollectRows : public storage::RowSink {
- public:
-  explicit CollectRows(std::vector<query::Row>& rows) : rows_(rows) {}
-  void Begin(sqlite3_stmt* stmt) override { columns_ = sqlite3_column_count(stmt); }
-  void Row(sqlite3_stmt* stmt) override {
-    query::Row row(static_cast<size_t>(columns_));
-    for (int i = 0; i < columns_; ++i) {
-      storage::Value& v = row[static_cast<size_t>(i)];
-      switch (sqlite3_column_type(stmt, i)) {
-        case SQLITE_INTEGER:
-          v.type = storage::Value::Type::kInteger;
-          v.integer = sqlite3_column_int64(stmt, i);
-          break;
-        case SQLITE_FLOAT:
-          v.type = storage::Value::Type::kFloat;
-          v.real = sqlite3_column_double(stmt, i);
-          break;
-        case SQLITE_TEXT:
-        case SQLITE_BLOB:
-          v.type = sqlite3_column_type(stmt, i) == SQLITE_TEXT ? storage::Value::Type::kText
-                                                               : storage::Value::Type::kBlob;
-          v.bytes.assign(static_cast<const char*>(sqlite3_column_blob(stmt, i)),
-                         static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-          break;
-        default:
-          break;
-      }
-    }
-    rows_.push_back(std::move(row));
-  }
-
- private:
-  std::vector<query::Row>& rows_;
-  int columns_ = 0;
-};
 
 std::string ShowParam(const storage::Value& v) {
   switch (v.type) {
@@ -96,10 +60,10 @@ std::string ShowParam(const storage::Value& v) {
   }
 }
 
-// Runs statements on a connection through storage::ExecuteStmt and keeps their text.
+// Runs statements as the server does (query::ConnectionRunner) and keeps their text.
 class RecordingRunner : public SqlRunner {
  public:
-  explicit RecordingRunner(storage::Connection& conn) : conn_(conn) {}
+  explicit RecordingRunner(storage::Connection& conn) : inner_(conn, 32 << 20) {}
 
   Result<std::vector<query::Row>> Run(const std::string& sql,
                                       const std::vector<storage::Value>& params) override {
@@ -108,14 +72,9 @@ class RecordingRunner : public SqlRunner {
       entry += " " + ShowParam(p);
     }
     log_.push_back(std::move(entry));
-    std::vector<query::Row> rows;
-    CollectRows sink(rows);
-    QUARRY_ASSIGN_OR_RETURN(storage::StmtOutcome outcome,
-                            storage::ExecuteStmt(conn_, sql, params, {}, &sink));
-    changes_ = outcome.affected_row_count;
-    return rows;
+    return inner_.Run(sql, params);
   }
-  int64_t Changes() override { return changes_; }
+  int64_t Changes() override { return inner_.Changes(); }
 
   std::string TakeLog() {
     std::string out;
@@ -127,8 +86,7 @@ class RecordingRunner : public SqlRunner {
   }
 
  private:
-  storage::Connection& conn_;
-  int64_t changes_ = 0;
+  query::ConnectionRunner inner_;
   std::vector<std::string> log_;
 };
 
