@@ -99,32 +99,10 @@ bool IsPrefixPath(const std::string& prefix, const std::string& path) {
          (path.size() > prefix.size() && path.starts_with(prefix) && path[prefix.size()] == '.');
 }
 
-size_t Utf8Length(std::string_view text) {
-  size_t n = 0;
-  for (unsigned char c : text) {
-    n += (c & 0xC0) != 0x80 ? 1 : 0;
-  }
-  return n;
-}
-
-std::string JsonOfValue(const storage::Value& v) {
-  switch (v.type) {
-    case storage::Value::Type::kNull:
-      return "null";
-    case storage::Value::Type::kInteger:
-      return std::to_string(v.integer);
-    case storage::Value::Type::kFloat:
-      return json::serialize(json::value(v.real));
-    default:
-      return json::serialize(json::value(json::string_view(v.bytes)));
-  }
-}
-
 // This request's value for a parameter of the cached plan.
 Result<storage::Value> Bind(const CompileContext& ctx, const ParamSource& source,
                             const json::object& args, const storage::Value& constant) {
   using Kind = ParamSource::Kind;
-  using T = ParamSource::Transform;
   switch (source.kind) {
     case Kind::kConstant:
       return constant;
@@ -139,64 +117,7 @@ Result<storage::Value> Bind(const CompileContext& ctx, const ParamSource& source
     case Kind::kArg:
       break;
   }
-  const json::value& v = *At(args, source.name);
-  switch (source.transform) {
-    case T::kColumn:
-      return ColumnValue(ctx.schema, *source.field, v, source.name);
-    case T::kJsonScalar:
-      return JsonScalarValue(v);
-    case T::kJsonText:
-      return TextValue(json::serialize(v));
-    case T::kInListColumn:
-    case T::kInListJsonScalar:
-    case T::kInListJsonText: {
-      std::string list = "[";
-      const json::array& items = v.get_array();
-      size_t listed = 0;
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (items[i].is_null()) {
-          continue;  // a null item is in the SQL text (IS NULL), as the compiler writes it
-        }
-        storage::Value item;
-        if (source.transform == T::kInListColumn) {
-          QUARRY_ASSIGN_OR_RETURN(item, ColumnValue(ctx.schema, *source.field, items[i],
-                                                    JoinPath(source.name, std::to_string(i))));
-          if (item.type == storage::Value::Type::kBlob) {
-            return ArgError(source.name, "in/notIn do not take Blob values");
-          }
-        } else if (source.transform == T::kInListJsonScalar) {
-          item = JsonScalarValue(items[i]);
-        } else {
-          item = TextValue(json::serialize(items[i]));
-        }
-        list += (listed++ ? "," : "") + JsonOfValue(item);
-      }
-      return TextValue(list + "]");
-    }
-    case T::kLikePattern: {
-      std::string pattern;
-      for (char c : v.get_string()) {
-        if (c == '%' || c == '_' || c == '\\') {
-          pattern += '\\';
-        }
-        pattern += c;
-      }
-      return TextValue((source.like == 1 ? "" : "%") + pattern + (source.like == 2 ? "" : "%"));
-    }
-    case T::kText:
-      return TextValue(std::string(v.get_string()));
-    case T::kUtf8Length:
-      return IntValue(static_cast<int64_t>(Utf8Length(v.get_string())));
-    case T::kCount:
-      if (v.is_int64() && v.get_int64() >= 0) {
-        return IntValue(v.get_int64());
-      }
-      if (v.is_uint64()) {
-        return IntValue(std::numeric_limits<int64_t>::max());
-      }
-      return ArgError(source.name, "expected a non-negative integer, got " + json::serialize(v));
-  }
-  return Status(ErrorCode::kInternal, "unknown parameter transform");
+  return ArgumentValue(ctx.schema, source, *At(args, source.name));
 }
 
 std::string Key(const CompileContext& ctx, const schema::Model& model, ReadOp op,

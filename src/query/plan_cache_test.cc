@@ -85,6 +85,12 @@ TEST_F(PlanCacheTest, RepeatedShapeHitsWithNewValues) {
             R"([{"id":1},{"id":2}])");
   EXPECT_EQ(cache_.hits(), 2u);
   EXPECT_EQ(cache_.misses(), 2u);
+  // A null item is part of the shape (IS NULL in the SQL); the other items bind per request.
+  EXPECT_EQ(Find(service, R"({"where": {"title": {"in": ["a", null]}}, "select": {"id": true}})"),
+            R"([{"id":1}])");
+  EXPECT_EQ(Find(service, R"({"where": {"title": {"in": ["c", null]}}, "select": {"id": true}})"),
+            R"([{"id":3}])");
+  EXPECT_EQ(cache_.hits(), 3u);
 }
 
 TEST_F(PlanCacheTest, ValuesTheSqlDependsOnArePinned) {

@@ -68,6 +68,14 @@ std::optional<int64_t> ParseDecimal(std::string_view text) {
 
 }  // namespace
 
+size_t Utf8Length(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) {
+    n += (c & 0xC0) != 0x80 ? 1 : 0;
+  }
+  return n;
+}
+
 bool IsIsoDateTime(std::string_view t) {
   if (!Digits(t, 0, 4) || t.size() < 10 || t[4] != '-' || !Digits(t, 5, 2) || t[7] != '-' ||
       !Digits(t, 8, 2)) {
@@ -319,6 +327,92 @@ void OutputExpression(SqlBuilder& sql, const schema::Field& field, std::string_v
       sql << ")";
       return;
   }
+}
+
+namespace {
+
+// A SQL value as an item of the JSON array IN (SELECT value FROM json_each(?)) reads.
+std::string JsonListItem(const storage::Value& v) {
+  switch (v.type) {
+    case storage::Value::Type::kNull:
+      return "null";
+    case storage::Value::Type::kInteger:
+      return std::to_string(v.integer);
+    case storage::Value::Type::kFloat:
+      return boost::json::serialize(boost::json::value(v.real));
+    default:
+      return boost::json::serialize(boost::json::value(boost::json::string_view(v.bytes)));
+  }
+}
+
+}  // namespace
+
+Result<storage::Value> ArgumentValue(const schema::Schema& schema, const ParamSource& source,
+                                     const boost::json::value& json) {
+  using T = ParamSource::Transform;
+  const std::string& path = source.name;
+  switch (source.transform) {
+    case T::kColumn:
+      return ColumnValue(schema, *source.field, json, path);
+    case T::kJsonScalar:
+      return JsonScalarValue(json);
+    case T::kJsonText:
+      return TextValue(boost::json::serialize(json));
+    case T::kInListColumn:
+    case T::kInListJsonScalar:
+    case T::kInListJsonText: {
+      // A null item is not in the list: the SQL tests IS NULL for it instead, so NULL never
+      // reaches the IN list (where it would make every non-matching row unknown, not false).
+      std::string list = "[";
+      size_t listed = 0;
+      const boost::json::array& items = json.get_array();
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (items[i].is_null()) {
+          continue;
+        }
+        storage::Value item;
+        if (source.transform == T::kInListColumn) {
+          QUARRY_ASSIGN_OR_RETURN(
+              item, ColumnValue(schema, *source.field, items[i], path + "." + std::to_string(i)));
+          if (item.type == storage::Value::Type::kBlob) {
+            return Status(ErrorCode::kInvalidArgument, path + ": in/notIn do not take Blob values")
+                .WithPath(path);
+          }
+        } else if (source.transform == T::kInListJsonScalar) {
+          item = JsonScalarValue(items[i]);
+        } else {
+          item = TextValue(boost::json::serialize(items[i]));
+        }
+        list += (listed++ ? "," : "") + JsonListItem(item);
+      }
+      return TextValue(list + "]");
+    }
+    case T::kLikePattern: {
+      std::string pattern;
+      for (char c : json.get_string()) {
+        if (c == '%' || c == '_' || c == '\\') {
+          pattern += '\\';
+        }
+        pattern += c;
+      }
+      return TextValue((source.like == 1 ? "" : "%") + pattern + (source.like == 2 ? "" : "%"));
+    }
+    case T::kText:
+      return TextValue(std::string(json.get_string()));
+    case T::kUtf8Length:
+      return IntValue(static_cast<int64_t>(Utf8Length(json.get_string())));
+    case T::kCount:
+      if (json.is_int64() && json.get_int64() >= 0) {
+        return IntValue(json.get_int64());
+      }
+      if (json.is_uint64()) {
+        return IntValue(std::numeric_limits<int64_t>::max());
+      }
+      return Status(ErrorCode::kInvalidArgument,
+                    path + ": expected a non-negative integer, got " + boost::json::serialize(json))
+          .WithPath(path);
+  }
+  return Status(ErrorCode::kInternal, "unknown parameter transform");
 }
 
 }  // namespace quarry::query

@@ -42,6 +42,15 @@ std::string ExpectedValue(const schema::Schema& schema, const schema::Field& fie
 // (1/0) and null; arrays and objects as their JSON text.
 storage::Value JsonScalarValue(const boost::json::value& json);
 
+// The length of UTF-8 `text` in characters (code points).
+size_t Utf8Length(std::string_view text);
+
+// The value a request argument gives a parameter whose source is `source` (kind kArg): the one
+// conversion both the compiler and a cached plan (plan_cache.h) use, so a plan binds exactly
+// what compiling the request again would. Errors name `source.name`.
+Result<storage::Value> ArgumentValue(const schema::Schema& schema, const ParamSource& source,
+                                     const boost::json::value& json);
+
 // True when `text` reads as ISO-8601: YYYY-MM-DD, optionally followed by T or a space,
 // HH:MM[:SS[.fff]] and Z or ±HH:MM.
 bool IsIsoDateTime(std::string_view text);

@@ -23,19 +23,6 @@ bool IsOperatorKey(std::string_view key) {
   return false;
 }
 
-std::string JsonOfValue(const storage::Value& v) {
-  switch (v.type) {
-    case storage::Value::Type::kNull:
-      return "null";
-    case storage::Value::Type::kInteger:
-      return std::to_string(v.integer);
-    case storage::Value::Type::kFloat:
-      return json::serialize(json::value(v.real));
-    default:
-      return json::serialize(json::value(json::string_view(v.bytes)));
-  }
-}
-
 // The operand's SQL: the column, or a value inside a Json column.
 struct Operand {
   const schema::Field* field = nullptr;
@@ -247,13 +234,7 @@ class WhereCompiler {
 
   Result<storage::Value> Convert(const Operand& operand, const json::value& value,
                                  const std::string& path) {
-    if (operand.json_path) {
-      return JsonScalarValue(value);
-    }
-    if (IsJsonWhole(operand)) {
-      return TextValue(json::serialize(value));
-    }
-    return ColumnValue(ctx_.schema, *operand.field, value, path);
+    return ArgumentValue(ctx_.schema, ArgSource(operand, path), value);
   }
 
   // Where Convert's value came from, for plan_cache.h.
@@ -351,31 +332,18 @@ class WhereCompiler {
           return ArgError(sub, key + " takes an array of values");
         }
         // A null item matches NULL rows, as {field: null} does; the others go to SQLite as one
-        // JSON array, so that NULL never reaches the IN list (where it would make every
-        // non-matching row unknown instead of false).
-        std::string list = "[";
-        bool has_null = false;
-        size_t listed = 0;
-        const json::array& items = value.get_array();
-        for (size_t i = 0; i < items.size(); ++i) {
-          if (items[i].is_null()) {
-            has_null = true;
-            continue;
-          }
-          QUARRY_ASSIGN_OR_RETURN(storage::Value v,
-                                  Convert(operand, items[i], JoinPath(sub, std::to_string(i))));
-          if (v.type == storage::Value::Type::kBlob) {
-            return ArgError(sub, "in/notIn do not take Blob values");
-          }
-          list += (listed++ ? "," : "") + JsonOfValue(v);
-        }
-        list += "]";
+        // JSON array (ArgumentValue).
         ParamSource list_source = ArgSource(operand, sub);
         list_source.transform = list_source.transform == ParamSource::Transform::kJsonScalar
                                     ? ParamSource::Transform::kInListJsonScalar
                                 : list_source.transform == ParamSource::Transform::kJsonText
                                     ? ParamSource::Transform::kInListJsonText
                                     : ParamSource::Transform::kInListColumn;
+        const json::array& items = value.get_array();
+        const bool has_null = std::any_of(items.begin(), items.end(),
+                                          [](const json::value& v) { return v.is_null(); });
+        QUARRY_ASSIGN_OR_RETURN(storage::Value list,
+                                ArgumentValue(ctx_.schema, list_source, value));
         sql << "(";
         AppendOperand(sql, operand);
         if (key == "notIn") {
@@ -389,7 +357,7 @@ class WhereCompiler {
           }
           sql << " IN (SELECT value FROM json_each(";
         }
-        sql.Param(TextValue(list), list_source);
+        sql.Param(std::move(list), list_source);
         sql << ")))";
       } else if (key == "lt" || key == "lte" || key == "gt" || key == "gte") {
         if (value.is_null()) {
@@ -411,17 +379,11 @@ class WhereCompiler {
         ParamSource like_source{ParamSource::Kind::kArg, sub, ParamSource::Transform::kLikePattern};
         like_source.like = like;
         if (insensitive) {
-          std::string pattern;
-          for (char c : text) {
-            if (c == '%' || c == '_' || c == '\\') {
-              pattern += '\\';
-            }
-            pattern += c;
-          }
-          pattern = (key == "startsWith" ? "" : "%") + pattern + (key == "endsWith" ? "" : "%");
+          QUARRY_ASSIGN_OR_RETURN(storage::Value pattern,
+                                  ArgumentValue(ctx_.schema, like_source, value));
           AppendOperand(sql, operand);
           sql << " LIKE ";
-          sql.Param(TextValue(std::move(pattern)), like_source);
+          sql.Param(std::move(pattern), like_source);
           sql << " ESCAPE '\\'";
         } else if (key == "contains") {
           sql << "instr(";
@@ -462,16 +424,6 @@ class WhereCompiler {
     }
     sql << ")";
     return Status::Ok();
-  }
-
-  static size_t Utf8Length(std::string_view text) {
-    size_t n = 0;
-    for (unsigned char c : text) {
-      if ((c & 0xC0) != 0x80) {
-        ++n;
-      }
-    }
-    return n;
   }
 
   Status Relation(SqlBuilder& sql, const schema::Model& model, std::string_view alias,

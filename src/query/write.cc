@@ -40,14 +40,6 @@ bool IsText(const schema::Field& f) {
          f.type.scalar == schema::ScalarType::kText;
 }
 
-size_t Utf8Length(std::string_view text) {
-  size_t n = 0;
-  for (unsigned char c : text) {
-    n += (c & 0xC0) != 0x80 ? 1 : 0;
-  }
-  return n;
-}
-
 Status Refuse(const std::string& path, const schema::Field& field, const std::string& rule) {
   return Status(ErrorCode::kValidationFailed, path + ": '" + field.name + "' " + rule)
       .WithPath(path);
@@ -696,6 +688,21 @@ class Writer {
     }
   }
 
+  // One row of a bulk create (`op`): its data prepared for an insert; nested relation writes
+  // are refused (bulk operations write one table).
+  Status PrepareBulkRow(const schema::Model& model, const json::value& row, const std::string& path,
+                        std::string_view op, Prepared& prepared) {
+    if (!row.is_object()) {
+      return ArgError(path, "expected an object of field values");
+    }
+    QUARRY_RETURN_IF_ERROR(PrepareData(model, row.get_object(), true, path, prepared, nullptr));
+    if (!prepared.after.empty()) {
+      return ArgError(JoinPath(path, prepared.after[0].relation->name),
+                      std::string(op) + " does not take nested relation writes; use create");
+    }
+    return Status::Ok();
+  }
+
   // Appends RETURNING checks: the create policy (when `create`) and the write policies of the
   // fields written, each as a column after the primary key.
   int AppendChecks(SqlBuilder& sql, const schema::Model& model, const Prepared& prepared,
@@ -975,16 +982,8 @@ class Writer {
     const json::array& rows = data->get_array();
     for (size_t i = 0; i < rows.size(); ++i) {
       std::string path = JoinPath("data", std::to_string(i));
-      if (!rows[i].is_object()) {
-        return ArgError(path, "expected an object of field values");
-      }
       Prepared prepared;
-      QUARRY_RETURN_IF_ERROR(
-          PrepareData(model, rows[i].get_object(), true, path, prepared, nullptr));
-      if (!prepared.after.empty()) {
-        return ArgError(JoinPath(path, prepared.after[0].relation->name),
-                        "createMany does not take nested relation writes; use create");
-      }
+      QUARRY_RETURN_IF_ERROR(PrepareBulkRow(model, rows[i], path, "createMany", prepared));
       SqlBuilder sql = Insert(skip ? "INSERT OR IGNORE INTO " : "INSERT INTO ", model, prepared);
       SqlBuilder checks;
       int n = AppendChecks(checks, model, prepared, true);
@@ -1161,16 +1160,8 @@ class Writer {
     const std::string self = Quoted(model.table);
     for (size_t i = 0; i < rows.size(); ++i) {
       std::string path = JoinPath("data", std::to_string(i));
-      if (!rows[i].is_object()) {
-        return ArgError(path, "expected an object of field values");
-      }
       Prepared prepared;
-      QUARRY_RETURN_IF_ERROR(
-          PrepareData(model, rows[i].get_object(), true, path, prepared, nullptr));
-      if (!prepared.after.empty()) {
-        return ArgError(JoinPath(path, prepared.after[0].relation->name),
-                        "upsertMany does not take nested relation writes");
-      }
+      QUARRY_RETURN_IF_ERROR(PrepareBulkRow(model, rows[i], path, "upsertMany", prepared));
       // Which columns an existing row takes from the new one.
       std::vector<const schema::Field*> updated;
       const json::value* update = args.if_contains("update");
