@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
 
 #include <climits>
 #include <utility>
@@ -96,11 +97,14 @@ void RowToProto(const Row& row, hrana::Row* out) {
   }
 }
 
-// Parses a whole message from `body`; false when it is not one.
+// Parses a whole message from `body`; false when it is not one. The library's own log line
+// about a bad body (a string that is not UTF-8) is silenced: the caller answers the client with
+// its error, and a client must not be able to fill the server's log.
 bool ParseMessage(std::string_view body, google::protobuf::MessageLite& message) {
   if (body.size() > static_cast<size_t>(INT_MAX)) {
     return false;
   }
+  google::protobuf::LogSilencer quiet;
   return message.ParseFromArray(body.data(), static_cast<int>(body.size()));
 }
 

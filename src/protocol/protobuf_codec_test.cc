@@ -92,6 +92,19 @@ TEST(ProtobufCodecTest, BytesThatAreNoMessageAreRefusedWithTheMessageName) {
   EXPECT_EQ(cursor.status().message(), "request body: missing field \"batch\"");
 }
 
+TEST(ProtobufCodecTest, AStringThatIsNotUtf8IsRefusedQuietly) {
+  hrana::http::PipelineReqBody body;
+  *body.add_requests()->mutable_execute()->mutable_stmt()->mutable_sql() = "SELECT 'ok'";
+  std::string bytes = body.SerializeAsString();
+  bytes[bytes.find("ok")] = '\xff';
+  ::testing::internal::CaptureStderr();
+  auto parsed = ParseProtobufPipelineRequest(bytes);
+  std::string logged = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("not UTF-8"), std::string::npos);
+  EXPECT_EQ(logged, "") << "the library logged a client's bad body";
+}
+
 TEST(ProtobufCodecTest, ARequestOfAnUnknownKindIsRefused) {
   // Field 99 of StreamRequest: a kind a later spec might add, skipped by the parser.
   hrana::http::PipelineReqBody body;
