@@ -126,7 +126,8 @@ HttpConnection::~HttpConnection() {
 }
 
 Result<HttpResponse> HttpConnection::Send(std::string_view method, std::string_view target,
-                                          std::string_view body, std::string_view bearer_token) {
+                                          std::string_view body, std::string_view bearer_token,
+                                          std::string_view content_type) {
   bhttp::request<bhttp::string_body> request;
   request.method(bhttp::string_to_verb(method));
   request.target(target);
@@ -139,7 +140,7 @@ Result<HttpResponse> HttpConnection::Send(std::string_view method, std::string_v
     request.set(bhttp::field::authorization, "Bearer " + std::string(bearer_token));
   }
   if (!body.empty() || method == "POST") {
-    request.set(bhttp::field::content_type, "application/json");
+    request.set(bhttp::field::content_type, content_type);
     request.body() = std::string(body);
   }
   request.prepare_payload();

@@ -39,10 +39,12 @@ class HttpConnection {
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
-  // Sends one request; `bearer_token` empty sends no Authorization header. Returns the
-  // response whatever its status; a non-OK Status only for transport failures.
+  // Sends one request; `bearer_token` empty sends no Authorization header; a body (and any POST)
+  // is labelled `content_type`. Returns the response whatever its status; a non-OK Status only
+  // for transport failures.
   Result<HttpResponse> Send(std::string_view method, std::string_view target, std::string_view body,
-                            std::string_view bearer_token);
+                            std::string_view bearer_token,
+                            std::string_view content_type = "application/json");
 
  private:
   struct Impl;

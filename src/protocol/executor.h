@@ -1,17 +1,17 @@
 #pragma once
 
 // Statement execution on one connection: binding Hrana arguments, stepping, and handing rows
-// to a sink. Shared by the pipeline (rows collected into a JSON result), the cursor (rows
+// to a sink. Shared by the pipeline (rows collected into a StmtResult), the cursor (rows
 // streamed as entries) and the legacy API (plain JSON rows).
 
 #include <sqlite3.h>
 
-#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string_view>
 
 #include "common/status.h"
 #include "protocol/request.h"
+#include "protocol/response.h"
 #include "storage/connection.h"
 #include "storage/execute.h"
 
@@ -27,23 +27,7 @@ Result<StmtOutcome> ExecuteStmt(storage::Connection& conn, std::string_view sql,
                                 const StmtSpec& spec, RowSink& sink,
                                 size_t max_result_bytes = kDefaultMaxResultBytes);
 
-// {"params":[{"name":..}], "cols":[{"name","decltype"}], "is_explain", "is_readonly"}.
-Result<boost::json::object> DescribeSql(storage::Connection& conn, std::string_view sql);
-
-// Collects a statement's result as a Hrana StmtResult object.
-class JsonResultSink : public RowSink {
- public:
-  void Begin(sqlite3_stmt* stmt) override;
-  void Row(sqlite3_stmt* stmt) override;
-  boost::json::object Finish(const StmtOutcome& outcome);
-
- private:
-  boost::json::array cols_;
-  boost::json::array rows_;
-  int columns_ = 0;
-};
-
-// The `cols` array of a prepared statement.
-boost::json::array ColumnsJson(sqlite3_stmt* stmt);
+// The parameters and columns of one statement, and whether it is an EXPLAIN and read-only.
+Result<DescribeResult> DescribeSql(storage::Connection& conn, std::string_view sql);
 
 }  // namespace quarry::protocol

@@ -6,7 +6,9 @@
 #include "protocol/error_json.h"
 #include "protocol/executor.h"
 #include "protocol/json_body.h"
+#include "protocol/protobuf_codec.h"
 #include "protocol/request.h"
+#include "protocol/response_json.h"
 
 namespace quarry::protocol {
 namespace json = boost::json;
@@ -29,17 +31,35 @@ Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owne
   return stream;
 }
 
-json::value HranaService::Finish(std::unique_ptr<Stream> stream) {
+std::optional<std::string> HranaService::Finish(std::unique_ptr<Stream> stream) {
   if (stream->closed()) {
-    return nullptr;
+    return std::nullopt;
   }
-  return json::value(streams_.Park(std::move(stream)));
+  return streams_.Park(std::move(stream));
 }
 
-Result<std::string> HranaService::Pipeline(const StreamOwner& owner, std::string_view body) {
+namespace {
+
+Result<PipelineRequest> DecodePipeline(std::string_view body, Encoding encoding) {
+  if (encoding == Encoding::kProtobuf) {
+    return ParseProtobufPipelineRequest(body);
+  }
   QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
-  QUARRY_ASSIGN_OR_RETURN(PipelineRequest pipeline, ParsePipelineRequest(parsed));
-  return RunPipeline(owner, pipeline);
+  return ParsePipelineRequest(parsed);
+}
+
+std::string EncodePipeline(const PipelineResponse& response, Encoding encoding) {
+  return encoding == Encoding::kProtobuf ? PipelineResponseProtobufBody(response)
+                                         : PipelineResponseBody(response);
+}
+
+}  // namespace
+
+Result<std::string> HranaService::Pipeline(const StreamOwner& owner, std::string_view body,
+                                           Encoding encoding) {
+  QUARRY_ASSIGN_OR_RETURN(PipelineRequest pipeline, DecodePipeline(body, encoding));
+  QUARRY_ASSIGN_OR_RETURN(PipelineResponse response, RunPipeline(owner, pipeline));
+  return EncodePipeline(response, encoding);
 }
 
 bool HranaService::IsLoneGroupableWrite(const StreamOwner& owner,
@@ -51,19 +71,27 @@ bool HranaService::IsLoneGroupableWrite(const StreamOwner& owner,
          requests[1].type == Request::Type::kClose && sql::IsGroupableWrite(*requests[0].stmt.sql);
 }
 
-void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body, Completion done) {
-  auto parsed = ParseJsonBody(body);
-  if (!parsed.ok()) {
-    done(parsed.status());
-    return;
-  }
-  auto pipeline = ParsePipelineRequest(*parsed);
+void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body, Completion done,
+                                 Encoding encoding) {
+  auto pipeline = DecodePipeline(body, encoding);
   if (!pipeline.ok()) {
     done(pipeline.status());
     return;
   }
-  if (!IsLoneGroupableWrite(owner, *pipeline)) {
-    done(RunPipeline(owner, *pipeline));
+  RunPipelineAsync(owner, std::move(*pipeline),
+                   [encoding, done = std::move(done)](Result<PipelineResponse> response) {
+                     if (!response.ok()) {
+                       done(response.status());
+                       return;
+                     }
+                     done(EncodePipeline(*response, encoding));
+                   });
+}
+
+void HranaService::RunPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,
+                                    PipelineCompletion done) {
+  if (!IsLoneGroupableWrite(owner, pipeline)) {
+    done(RunPipeline(owner, pipeline));
     return;
   }
   auto db = resolve_(owner.ns);
@@ -73,11 +101,11 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
   }
   struct Write {
     StmtSpec stmt;
-    JsonResultSink sink;
+    StmtResultSink sink;
     Result<StmtOutcome> outcome = Status(ErrorCode::kInternal, "not executed");
   };
   auto write = std::make_shared<Write>();
-  write->stmt = std::move(pipeline->requests[0].stmt);
+  write->stmt = std::move(pipeline.requests[0].stmt);
   const StreamLimits& limits = streams_.limits();
   (*db)->SubmitGrouped(
       [write, access = owner.access, query_timeout = limits.query_timeout,
@@ -85,7 +113,7 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
         // Applied before each job's work: the group's connection may have served any client.
         QUARRY_RETURN_IF_ERROR(conn.SetAccess(auth::AccessModeFor(access)));
         conn.SetDeadline(std::chrono::steady_clock::now() + query_timeout);
-        write->sink = JsonResultSink();
+        write->sink = StmtResultSink();
         write->outcome =
             ExecuteStmt(conn, *write->stmt.sql, write->stmt, write->sink, max_result_bytes);
         conn.SetDeadline(std::chrono::steady_clock::time_point::max());
@@ -96,115 +124,119 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
           done(status);  // as for any request to a missing namespace: HTTP 404
           return;
         }
-        json::object result;
+        PipelineResponse response;
         if (status.ok()) {
-          json::object response{{"type", "execute"}};
-          response.emplace("result", write->sink.Finish(*write->outcome));
-          result = json::object{{"type", "ok"}, {"response", std::move(response)}};
+          StreamResponse execute;
+          execute.type = Request::Type::kExecute;
+          execute.execute = write->sink.Finish(*write->outcome);
+          response.results.emplace_back(std::move(execute));
         } else {
-          result = json::object{{"type", "error"}, {"error", ErrorJson(status)}};
+          response.results.emplace_back(std::move(status));
         }
-        json::array results{std::move(result),
-                            json::object{{"type", "ok"}, {"response", {{"type", "close"}}}}};
-        done(json::serialize(json::object{
-            {"baton", nullptr}, {"base_url", nullptr}, {"results", std::move(results)}}));
+        StreamResponse close;
+        close.type = Request::Type::kClose;
+        response.results.emplace_back(std::move(close));
+        done(std::move(response));
       });
 }
 
-Result<std::string> HranaService::RunPipeline(const StreamOwner& owner,
-                                              const PipelineRequest& pipeline) {
+Result<PipelineResponse> HranaService::RunPipeline(const StreamOwner& owner,
+                                                   const PipelineRequest& pipeline) {
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, pipeline.baton));
   stream->BeginResponse();
-  json::array results;
-  results.reserve(pipeline.requests.size());
+  PipelineResponse response;
+  response.results.reserve(pipeline.requests.size());
   for (const Request& request : pipeline.requests) {
-    json::object entry;
     if (stream->closed()) {
-      entry.emplace("type", "error");
-      entry.emplace("error", ErrorJson(Status(ErrorCode::kStreamClosed,
-                                              "the stream was closed by an earlier request")));
-    } else if (auto response = stream->Handle(request); response.ok()) {
-      entry.emplace("type", "ok");
-      entry.emplace("response", std::move(*response));
+      response.results.emplace_back(
+          Status(ErrorCode::kStreamClosed, "the stream was closed by an earlier request"));
     } else {
-      entry.emplace("type", "error");
-      entry.emplace("error", ErrorJson(response.status()));
+      response.results.push_back(stream->Handle(request));
     }
-    results.push_back(std::move(entry));
   }
-  json::object out;
-  out.emplace("baton", Finish(std::move(stream)));
-  out.emplace("base_url", nullptr);
-  out.emplace("results", std::move(results));
-  return json::serialize(out);
+  response.baton = Finish(std::move(stream));
+  return response;
 }
 
 namespace {
 
-// Writes cursor entries as newline-delimited JSON.
-class CursorWriter : public Stream::BatchObserver, public RowSink {
+// Turns a batch's steps into cursor entries.
+class CursorObserver : public Stream::BatchObserver, public RowSink {
  public:
+  explicit CursorObserver(CursorEntryWriter& out) : out_(out) {}
   RowSink& StepSink(size_t step) override {
-    step_ = step;
+    step_ = static_cast<uint32_t>(step);
     return *this;
   }
   void Begin(sqlite3_stmt* stmt) override {
     columns_ = sqlite3_column_count(stmt);
-    Emit(json::object{{"type", "step_begin"}, {"step", step_}, {"cols", ColumnsJson(stmt)}});
+    CursorEntry entry;
+    entry.kind = CursorEntry::Kind::kStepBegin;
+    entry.step = step_;
+    entry.cols = ColumnsOf(stmt);
+    out_.Write(entry);
   }
   void Row(sqlite3_stmt* stmt) override {
-    json::array row;
-    row.reserve(static_cast<size_t>(columns_));
+    CursorEntry entry;
+    entry.kind = CursorEntry::Kind::kRow;
+    entry.row.reserve(static_cast<size_t>(columns_));
     for (int i = 0; i < columns_; ++i) {
-      row.push_back(ColumnToJson(stmt, i));
+      entry.row.push_back(ColumnValue(stmt, i));
     }
-    Emit(json::object{{"type", "row"}, {"row", std::move(row)}});
+    out_.Write(entry);
   }
   void StepDone(size_t step, const Result<StmtOutcome>& outcome) override {
+    CursorEntry entry;
     if (outcome.ok()) {
-      Emit(json::object{
-          {"type", "step_end"},
-          {"affected_row_count", outcome->affected_row_count},
-          {"last_insert_rowid", outcome->last_insert_rowid
-                                    ? json::value(std::to_string(*outcome->last_insert_rowid))
-                                    : json::value(nullptr)}});
+      entry.kind = CursorEntry::Kind::kStepEnd;
+      entry.affected_row_count = outcome->affected_row_count;
+      entry.last_insert_rowid = outcome->last_insert_rowid;
     } else {
-      Emit(json::object{
-          {"type", "step_error"}, {"step", step}, {"error", ErrorJson(outcome.status())}});
+      entry.kind = CursorEntry::Kind::kStepError;
+      entry.step = static_cast<uint32_t>(step);
+      entry.error = outcome.status();
     }
+    out_.Write(entry);
   }
-  std::string Take() { return std::move(out_); }
 
  private:
-  void Emit(const json::object& entry) {
-    out_ += json::serialize(entry);
-    out_ += '\n';
-  }
-
-  std::string out_;
-  size_t step_ = 0;
+  CursorEntryWriter& out_;
+  uint32_t step_ = 0;
   int columns_ = 0;
 };
 
 }  // namespace
 
-Result<std::string> HranaService::Cursor(const StreamOwner& owner, std::string_view body) {
-  QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
-  QUARRY_ASSIGN_OR_RETURN(CursorRequest cursor, ParseCursorRequest(parsed));
+Result<CursorHead> HranaService::RunCursor(const StreamOwner& owner, const CursorRequest& cursor,
+                                           CursorEntryWriter& entries) {
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, cursor.baton));
   stream->BeginResponse();
-  CursorWriter writer;
-  std::string entries;
-  Status batch_status = stream->RunBatch(cursor.batch, writer);
-  entries = writer.Take();
+  CursorObserver observer(entries);
+  Status batch_status = stream->RunBatch(cursor.batch, observer);
   if (!batch_status.ok()) {
-    entries += json::serialize(json::object{{"type", "error"}, {"error", ErrorJson(batch_status)}});
-    entries += '\n';
+    CursorEntry entry;
+    entry.kind = CursorEntry::Kind::kError;
+    entry.error = batch_status;
+    entries.Write(entry);
   }
-  json::object head;
-  head.emplace("baton", Finish(std::move(stream)));
-  head.emplace("base_url", nullptr);
-  return json::serialize(head) + "\n" + entries;
+  CursorHead head;
+  head.baton = Finish(std::move(stream));
+  return head;
+}
+
+Result<std::string> HranaService::Cursor(const StreamOwner& owner, std::string_view body,
+                                         Encoding encoding) {
+  if (encoding == Encoding::kProtobuf) {
+    QUARRY_ASSIGN_OR_RETURN(CursorRequest cursor, ParseProtobufCursorRequest(body));
+    ProtobufCursorWriter writer;
+    QUARRY_ASSIGN_OR_RETURN(CursorHead head, RunCursor(owner, cursor, writer));
+    return writer.Body(head);
+  }
+  QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
+  QUARRY_ASSIGN_OR_RETURN(CursorRequest cursor, ParseCursorRequest(parsed));
+  JsonCursorWriter writer;
+  QUARRY_ASSIGN_OR_RETURN(CursorHead head, RunCursor(owner, cursor, writer));
+  return writer.Body(head);
 }
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "protocol/request.h"
+#include "protocol/response.h"
 #include "protocol/stream_manager.h"
 #include "storage/database.h"
 
@@ -22,34 +23,52 @@ namespace quarry::protocol {
 using DatabaseResolver =
     std::function<Result<std::shared_ptr<storage::Database>>(std::string_view ns)>;
 
+// How a request body and its answer are encoded: Hrana's JSON (`/v2`, `/v3`) or protobuf
+// (`/v3-protobuf`). Both run the same code; only decoding and encoding differ.
+enum class Encoding { kJson, kProtobuf };
+
 class HranaService {
  public:
   HranaService(DatabaseResolver resolve, StreamManager& streams)
       : resolve_(std::move(resolve)), streams_(streams) {}
 
-  // POST /v2/pipeline and /v3/pipeline.
-  Result<std::string> Pipeline(const StreamOwner& owner, std::string_view body);
+  // POST /v2/pipeline, /v3/pipeline (JSON) and /v3-protobuf/pipeline (protobuf).
+  Result<std::string> Pipeline(const StreamOwner& owner, std::string_view body,
+                               Encoding encoding = Encoding::kJson);
 
   // The same, but may complete later on another thread: an autocommit write sent on its own
   // (`[execute, close]` without a baton, the shape clients send for `execute()`) joins its
   // database's group commit without holding a thread while the group commits. `done` is
   // called exactly once.
   using Completion = std::function<void(Result<std::string>)>;
-  void PipelineAsync(const StreamOwner& owner, std::string_view body, Completion done);
+  void PipelineAsync(const StreamOwner& owner, std::string_view body, Completion done,
+                     Encoding encoding = Encoding::kJson);
   // POST /v3/cursor: newline-delimited JSON, first line {"baton","base_url"}, then entries.
-  Result<std::string> Cursor(const StreamOwner& owner, std::string_view body);
+  // POST /v3-protobuf/cursor: length-delimited messages, a CursorRespBody then CursorEntry's.
+  Result<std::string> Cursor(const StreamOwner& owner, std::string_view body,
+                             Encoding encoding = Encoding::kJson);
   // POST / with {"statements": [...]}: runs all statements in one transaction.
   Result<std::string> Legacy(const StreamOwner& owner, std::string_view body);
+
+  // The same work on decoded requests, for any transport and encoding. RunPipeline opens the
+  // stream (or takes the one of the baton), runs every request and parks or closes the stream;
+  // RunPipelineAsync may take the group commit path as PipelineAsync does.
+  Result<PipelineResponse> RunPipeline(const StreamOwner& owner, const PipelineRequest& pipeline);
+  using PipelineCompletion = std::function<void(Result<PipelineResponse>)>;
+  void RunPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,
+                        PipelineCompletion done);
+  // Runs a cursor's batch, handing each entry to `entries` as it is produced.
+  Result<CursorHead> RunCursor(const StreamOwner& owner, const CursorRequest& cursor,
+                               CursorEntryWriter& entries);
 
  private:
   // The stream for a request: the parked one named by `baton`, or a new one.
   Result<std::unique_ptr<Stream>> OpenStream(const StreamOwner& owner,
                                              const std::optional<std::string>& baton);
-  Result<std::string> RunPipeline(const StreamOwner& owner, const PipelineRequest& pipeline);
   // True when `pipeline` is a lone autocommit write that can go through group commit.
   bool IsLoneGroupableWrite(const StreamOwner& owner, const PipelineRequest& pipeline) const;
-  // Parks the stream unless it was closed; returns the baton to send (null when closed).
-  boost::json::value Finish(std::unique_ptr<Stream> stream);
+  // Parks the stream unless it was closed; returns the baton to send (none when closed).
+  std::optional<std::string> Finish(std::unique_ptr<Stream> stream);
 
   DatabaseResolver resolve_;
   StreamManager& streams_;

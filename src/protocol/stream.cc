@@ -1,14 +1,11 @@
 #include "protocol/stream.h"
 
-#include <boost/json.hpp>
 #include <cctype>
 
 #include "common/sql_statement.h"
-#include "protocol/error_json.h"
 #include "protocol/executor.h"
 
 namespace quarry::protocol {
-namespace json = boost::json;
 
 namespace {
 
@@ -41,7 +38,11 @@ bool Evaluate(const Condition& cond, const std::vector<std::optional<bool>>& ste
   return false;
 }
 
-json::object TypeOnly(const char* type) { return json::object{{"type", type}}; }
+StreamResponse TypeOnly(Request::Type type) {
+  StreamResponse response;
+  response.type = type;
+  return response;
+}
 
 }  // namespace
 
@@ -170,37 +171,34 @@ Status Stream::RunBatch(const BatchSpec& batch, BatchObserver& observer) {
 
 namespace {
 
-// Collects a batch request's step_results / step_errors.
-class JsonBatchObserver : public Stream::BatchObserver {
+// Collects a batch request's step results and errors.
+class BatchResultObserver : public Stream::BatchObserver {
  public:
-  explicit JsonBatchObserver(size_t steps) : results_(steps, nullptr), errors_(steps, nullptr) {}
+  explicit BatchResultObserver(size_t steps) {
+    result_.step_results.resize(steps);
+    result_.step_errors.resize(steps);
+  }
   RowSink& StepSink(size_t) override {
-    sink_ = JsonResultSink();
+    sink_ = StmtResultSink();
     return sink_;
   }
   void StepDone(size_t step, const Result<StmtOutcome>& outcome) override {
     if (outcome.ok()) {
-      results_[step] = sink_.Finish(*outcome);
+      result_.step_results[step] = sink_.Finish(*outcome);
     } else {
-      errors_[step] = ErrorJson(outcome.status());
+      result_.step_errors[step] = outcome.status();
     }
   }
-  json::object Finish() {
-    json::object result;
-    result.emplace("step_results", std::move(results_));
-    result.emplace("step_errors", std::move(errors_));
-    return result;
-  }
+  BatchResult Finish() { return std::move(result_); }
 
  private:
-  JsonResultSink sink_;
-  json::array results_;
-  json::array errors_;
+  StmtResultSink sink_;
+  BatchResult result_;
 };
 
 }  // namespace
 
-Result<json::object> Stream::Handle(const Request& request) {
+Result<StreamResponse> Stream::Handle(const Request& request) {
   if (transaction_timed_out_ && request.type != Request::Type::kClose) {
     return Status(ErrorCode::kTransactionTimeout,
                   "the transaction held the write lock longer than " +
@@ -214,21 +212,21 @@ Result<json::object> Stream::Handle(const Request& request) {
       // A stream's statements always run on its own connection (its temporary tables,
       // pragmas and changes() are the client's view); only stream-less lone writes are
       // grouped, in HranaService::PipelineAsync.
-      JsonResultSink sink;
+      StmtResultSink sink;
       Result<StmtOutcome> outcome = RunStmt(sql, request.stmt, sink);
       SettleAccess();
       if (!outcome.ok()) {
         return outcome.status();
       }
-      json::object response = TypeOnly("execute");
-      response.emplace("result", sink.Finish(*outcome));
+      StreamResponse response = TypeOnly(Request::Type::kExecute);
+      response.execute = sink.Finish(*outcome);
       return response;
     }
     case Request::Type::kBatch: {
-      JsonBatchObserver observer(request.batch.steps.size());
+      BatchResultObserver observer(request.batch.steps.size());
       QUARRY_RETURN_IF_ERROR(RunBatch(request.batch, observer));
-      json::object response = TypeOnly("batch");
-      response.emplace("result", observer.Finish());
+      StreamResponse response = TypeOnly(Request::Type::kBatch);
+      response.batch = observer.Finish();
       return response;
     }
     case Request::Type::kSequence: {
@@ -237,13 +235,12 @@ Result<json::object> Stream::Handle(const Request& request) {
       Status done = auth::ExplainDenial(storage::ExecuteScript(*conn_, sql));
       SettleAccess();
       QUARRY_RETURN_IF_ERROR(done);
-      return TypeOnly("sequence");
+      return TypeOnly(Request::Type::kSequence);
     }
     case Request::Type::kDescribe: {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql, ResolveSql(request.sql, request.sql_id));
-      QUARRY_ASSIGN_OR_RETURN(json::object described, DescribeSql(*conn_, sql));
-      json::object response = TypeOnly("describe");
-      response.emplace("result", std::move(described));
+      StreamResponse response = TypeOnly(Request::Type::kDescribe);
+      QUARRY_ASSIGN_OR_RETURN(response.describe, DescribeSql(*conn_, sql));
       return response;
     }
     case Request::Type::kStoreSql: {
@@ -266,20 +263,20 @@ Result<json::object> Stream::Handle(const Request& request) {
       }
       stored_sql_bytes_ += request.sql->size();
       stored_sql_.emplace(*request.sql_id, *request.sql);
-      return TypeOnly("store_sql");
+      return TypeOnly(Request::Type::kStoreSql);
     }
     case Request::Type::kCloseSql:
       if (auto it = stored_sql_.find(*request.sql_id); it != stored_sql_.end()) {
         stored_sql_bytes_ -= it->second.size();
         stored_sql_.erase(it);
       }
-      return TypeOnly("close_sql");
+      return TypeOnly(Request::Type::kCloseSql);
     case Request::Type::kClose:
       Close();
-      return TypeOnly("close");
+      return TypeOnly(Request::Type::kClose);
     case Request::Type::kGetAutocommit: {
-      json::object response = TypeOnly("get_autocommit");
-      response.emplace("is_autocommit", !conn_->InTransaction());
+      StreamResponse response = TypeOnly(Request::Type::kGetAutocommit);
+      response.is_autocommit = !conn_->InTransaction();
       return response;
     }
   }

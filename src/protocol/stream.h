@@ -4,7 +4,6 @@
 // life (so transactions span requests) and the SQL texts stored with store_sql. A stream is
 // used by one request at a time: StreamManager hands it out against a single-use baton.
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,6 +16,7 @@
 #include "common/status.h"
 #include "protocol/executor.h"
 #include "protocol/request.h"
+#include "protocol/response.h"
 #include "storage/database.h"
 
 namespace quarry::protocol {
@@ -85,9 +85,9 @@ class Stream {
   const StreamOwner& owner() const { return owner_; }
   storage::Connection& connection() { return *conn_; }
 
-  // Runs one request and returns its Hrana response object ({"type": ...}); a failure is the
-  // request's error, reported as a {"type":"error"} result by the caller.
-  Result<boost::json::object> Handle(const Request& request);
+  // Runs one request and returns its response; a failure is the request's error, which the
+  // caller reports as that request's error result.
+  Result<StreamResponse> Handle(const Request& request);
 
   // Runs a batch; used by the `batch` request and by cursors (with a row sink per step).
   // `on_step` gets each executed step's outcome or error, in order.

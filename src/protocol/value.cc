@@ -152,34 +152,66 @@ Result<Value> ValueFromJson(const json::value& jv, std::string_view where) {
   return value;
 }
 
-json::value ColumnToJson(sqlite3_stmt* stmt, int col) {
-  json::object out;
-  std::string scratch;
+Value ColumnValue(sqlite3_stmt* stmt, int col) {
+  Value value;
   switch (sqlite3_column_type(stmt, col)) {
-    case SQLITE_INTEGER: {
+    case SQLITE_INTEGER:
+      value.type = Value::Type::kInteger;
+      value.integer = sqlite3_column_int64(stmt, col);
+      break;
+    case SQLITE_FLOAT:
+      value.type = Value::Type::kFloat;
+      value.real = sqlite3_column_double(stmt, col);
+      break;
+    case SQLITE_TEXT: {
+      std::string scratch;
+      value.type = Value::Type::kText;
+      value.bytes = std::string(ColumnText(stmt, col, scratch));
+      break;
+    }
+    case SQLITE_BLOB: {
+      const char* data = static_cast<const char*>(sqlite3_column_blob(stmt, col));
+      value.type = Value::Type::kBlob;
+      value.bytes.assign(data, static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
+      break;
+    }
+    default:
+      break;
+  }
+  return value;
+}
+
+json::value ValueToJson(const Value& value) {
+  json::object out;
+  switch (value.type) {
+    case Value::Type::kInteger: {
       char buf[24];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), sqlite3_column_int64(stmt, col));
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value.integer);
       out.emplace("type", "integer");
       out.emplace("value", json::string_view(buf, static_cast<size_t>(end - buf)));
       break;
     }
-    case SQLITE_FLOAT:
+    case Value::Type::kFloat:
       out.emplace("type", "float");
-      out.emplace("value", FiniteForJson(sqlite3_column_double(stmt, col)));
+      out.emplace("value", FiniteForJson(value.real));
       break;
-    case SQLITE_TEXT:
+    case Value::Type::kText:
       out.emplace("type", "text");
-      out.emplace("value", ColumnText(stmt, col, scratch));
+      out.emplace("value", value.bytes);
       break;
-    case SQLITE_BLOB:
+    case Value::Type::kBlob:
       out.emplace("type", "blob");
-      out.emplace("base64", ColumnBlob(stmt, col));
+      out.emplace("base64", Base64Encode(value.bytes));
       break;
-    default:
+    case Value::Type::kNull:
       out.emplace("type", "null");
       break;
   }
   return out;
+}
+
+json::value ColumnToJson(sqlite3_stmt* stmt, int col) {
+  return ValueToJson(ColumnValue(stmt, col));
 }
 
 Result<Value> ValueFromPlainJson(const json::value& jv, std::string_view where) {

@@ -24,7 +24,13 @@ using storage::Value;
 
 // Parses a Hrana value; `where` names the field for error messages ("args[2]").
 Result<Value> ValueFromJson(const boost::json::value& json, std::string_view where);
-// Encodes column `col` of the current row of `stmt` as a Hrana value.
+// Column `col` of the current row of `stmt`. Text that is not valid UTF-8 has each invalid byte
+// replaced by U+FFFD (see SanitizeUtf8), so every encoding can carry it as a string.
+Value ColumnValue(sqlite3_stmt* stmt, int col);
+// Encodes a value as a Hrana JSON value. A float that is infinite is sent as the largest finite
+// double of its sign: JSON has no infinity.
+boost::json::value ValueToJson(const Value& value);
+// ValueToJson(ColumnValue(stmt, col)).
 boost::json::value ColumnToJson(sqlite3_stmt* stmt, int col);
 
 // Plain JSON (legacy `POST /` API): integers and floats as numbers, text as strings,

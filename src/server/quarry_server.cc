@@ -30,6 +30,13 @@ http::Response TextResponse(int status, std::string body) {
   return response;
 }
 
+http::Response ProtobufResponse(std::string body) {
+  http::Response response;
+  response.content_type = "application/x-protobuf";
+  response.body = std::move(body);
+  return response;
+}
+
 }  // namespace
 
 QuarryServer::QuarryServer(ServerConfig config) : config_(std::move(config)) { AddRoutes(); }
@@ -206,6 +213,38 @@ void QuarryServer::AddRoutes() {
          http::Response response = JsonResponse(200, std::move(*body));
          response.content_type = "text/plain";
          respond(std::move(response));
+       }});
+  // Hrana 3 with protobuf: the same service and routes as /v3, another encoding. Errors of the
+  // HTTP request itself (a malformed body, a refused token) are JSON bodies, as libSQL's
+  // clients read them whatever the encoding.
+  namespace_routes_.Add(
+      "GET", "/v3-protobuf",
+      {.needs_token = false,
+       .run = [](const http::Request&, const protocol::StreamOwner&,
+                 const http::Responder& respond) {
+         respond(TextResponse(200, "Hello, this is Quarry's Hrana over HTTP API 3 (protobuf)"));
+       }});
+  namespace_routes_.Add(
+      "POST", "/v3-protobuf/pipeline",
+      {.needs_token = true,
+       .run = [this](const http::Request& request, const protocol::StreamOwner& owner,
+                     const http::Responder& respond) {
+         hrana_->PipelineAsync(
+             owner, request.body,
+             [respond](Result<std::string> body) {
+               respond(body.ok() ? ProtobufResponse(std::move(*body))
+                                 : ErrorResponse(body.status()));
+             },
+             protocol::Encoding::kProtobuf);
+       }});
+  namespace_routes_.Add(
+      "POST", "/v3-protobuf/cursor",
+      {.needs_token = true,
+       .run = [this](const http::Request& request, const protocol::StreamOwner& owner,
+                     const http::Responder& respond) {
+         Result<std::string> body =
+             hrana_->Cursor(owner, request.body, protocol::Encoding::kProtobuf);
+         respond(body.ok() ? ProtobufResponse(std::move(*body)) : ErrorResponse(body.status()));
        }});
   namespace_routes_.Add(
       "POST", "/",

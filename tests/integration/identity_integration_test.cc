@@ -67,6 +67,8 @@ void ExpectEveryRawSqlDoorRefuses(const TestServer& server, const std::string& t
            Door{"POST", "/db/shop/v3/pipeline", kPipeline},
            Door{"POST", "/db/shop/v3/cursor",
                 R"({"baton": null, "batch": {"steps": [{"stmt": {"sql": "SELECT 1"}}]}})"},
+           Door{"POST", "/db/shop/v3-protobuf/pipeline", ""},  // an empty PipelineReqBody
+           Door{"POST", "/db/shop/v3-protobuf/cursor", ""},
            Door{"POST", "/db/shop/", R"({"statements": ["SELECT 1"]})"},
            Door{"POST", "/v2/pipeline", kPipeline},  // namespace from the x-namespace default
            Door{"GET", "/admin/v1/namespaces", ""},

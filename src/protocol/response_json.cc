@@ -1,0 +1,191 @@
+#include "protocol/response_json.h"
+
+#include <boost/json.hpp>
+
+#include "protocol/error_json.h"
+
+namespace quarry::protocol {
+namespace json = boost::json;
+
+namespace {
+
+json::value OptionalString(const std::optional<std::string>& text) {
+  return text ? json::value(*text) : json::value(nullptr);
+}
+
+json::value RowidJson(const std::optional<int64_t>& rowid) {
+  return rowid ? json::value(std::to_string(*rowid)) : json::value(nullptr);
+}
+
+json::array ColumnsJson(const std::vector<Column>& cols) {
+  json::array out;
+  out.reserve(cols.size());
+  for (const Column& col : cols) {
+    json::object item;
+    item.emplace("name", OptionalString(col.name));
+    item.emplace("decltype", OptionalString(col.decltype_name));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+json::array RowJson(const Row& row) {
+  json::array out;
+  out.reserve(row.size());
+  for (const Value& value : row) {
+    out.push_back(ValueToJson(value));
+  }
+  return out;
+}
+
+const char* TypeName(Request::Type type) {
+  switch (type) {
+    case Request::Type::kExecute:
+      return "execute";
+    case Request::Type::kBatch:
+      return "batch";
+    case Request::Type::kSequence:
+      return "sequence";
+    case Request::Type::kDescribe:
+      return "describe";
+    case Request::Type::kStoreSql:
+      return "store_sql";
+    case Request::Type::kCloseSql:
+      return "close_sql";
+    case Request::Type::kClose:
+      return "close";
+    case Request::Type::kGetAutocommit:
+      return "get_autocommit";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+json::object StmtResultJson(const StmtResult& result) {
+  json::array rows;
+  rows.reserve(result.rows.size());
+  for (const Row& row : result.rows) {
+    rows.push_back(RowJson(row));
+  }
+  json::object out;
+  out.emplace("cols", ColumnsJson(result.cols));
+  out.emplace("rows", std::move(rows));
+  out.emplace("affected_row_count", result.affected_row_count);
+  out.emplace("last_insert_rowid", RowidJson(result.last_insert_rowid));
+  out.emplace("rows_read", result.rows_read);
+  out.emplace("rows_written", result.rows_written);
+  out.emplace("query_duration_ms", result.query_duration_ms);
+  return out;
+}
+
+json::object BatchResultJson(const BatchResult& result) {
+  json::array results;
+  results.reserve(result.step_results.size());
+  for (const auto& step : result.step_results) {
+    results.push_back(step ? json::value(StmtResultJson(*step)) : json::value(nullptr));
+  }
+  json::array errors;
+  errors.reserve(result.step_errors.size());
+  for (const auto& error : result.step_errors) {
+    errors.push_back(error ? json::value(ErrorJson(*error)) : json::value(nullptr));
+  }
+  json::object out;
+  out.emplace("step_results", std::move(results));
+  out.emplace("step_errors", std::move(errors));
+  return out;
+}
+
+json::object DescribeResultJson(const DescribeResult& result) {
+  json::array params;
+  params.reserve(result.params.size());
+  for (const auto& name : result.params) {
+    params.push_back(json::object{{"name", OptionalString(name)}});
+  }
+  json::object out;
+  out.emplace("params", std::move(params));
+  out.emplace("cols", ColumnsJson(result.cols));
+  out.emplace("is_explain", result.is_explain);
+  out.emplace("is_readonly", result.is_readonly);
+  return out;
+}
+
+json::object StreamResponseJson(const StreamResponse& response) {
+  json::object out{{"type", TypeName(response.type)}};
+  switch (response.type) {
+    case Request::Type::kExecute:
+      out.emplace("result", StmtResultJson(response.execute));
+      break;
+    case Request::Type::kBatch:
+      out.emplace("result", BatchResultJson(response.batch));
+      break;
+    case Request::Type::kDescribe:
+      out.emplace("result", DescribeResultJson(response.describe));
+      break;
+    case Request::Type::kGetAutocommit:
+      out.emplace("is_autocommit", response.is_autocommit);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+json::object StreamResultJson(const StreamResult& result) {
+  json::object out;
+  if (result.ok()) {
+    out.emplace("type", "ok");
+    out.emplace("response", StreamResponseJson(*result));
+  } else {
+    out.emplace("type", "error");
+    out.emplace("error", ErrorJson(result.status()));
+  }
+  return out;
+}
+
+std::string PipelineResponseBody(const PipelineResponse& response) {
+  json::array results;
+  results.reserve(response.results.size());
+  for (const StreamResult& result : response.results) {
+    results.push_back(StreamResultJson(result));
+  }
+  json::object out;
+  out.emplace("baton", OptionalString(response.baton));
+  out.emplace("base_url", OptionalString(response.base_url));
+  out.emplace("results", std::move(results));
+  return json::serialize(out);
+}
+
+json::object CursorEntryJson(const CursorEntry& entry) {
+  switch (entry.kind) {
+    case CursorEntry::Kind::kStepBegin:
+      return json::object{
+          {"type", "step_begin"}, {"step", entry.step}, {"cols", ColumnsJson(entry.cols)}};
+    case CursorEntry::Kind::kRow:
+      return json::object{{"type", "row"}, {"row", RowJson(entry.row)}};
+    case CursorEntry::Kind::kStepEnd:
+      return json::object{{"type", "step_end"},
+                          {"affected_row_count", entry.affected_row_count},
+                          {"last_insert_rowid", RowidJson(entry.last_insert_rowid)}};
+    case CursorEntry::Kind::kStepError:
+      return json::object{
+          {"type", "step_error"}, {"step", entry.step}, {"error", ErrorJson(entry.error)}};
+    case CursorEntry::Kind::kError:
+      break;
+  }
+  return json::object{{"type", "error"}, {"error", ErrorJson(entry.error)}};
+}
+
+void JsonCursorWriter::Write(const CursorEntry& entry) {
+  entries_ += json::serialize(CursorEntryJson(entry));
+  entries_ += '\n';
+}
+
+std::string JsonCursorWriter::Body(const CursorHead& head) {
+  json::object line;
+  line.emplace("baton", OptionalString(head.baton));
+  line.emplace("base_url", OptionalString(head.base_url));
+  return json::serialize(line) + "\n" + entries_;
+}
+
+}  // namespace quarry::protocol
