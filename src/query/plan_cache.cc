@@ -283,16 +283,16 @@ Result<CompiledStatement> PlanCache::CompileStatement(CompileContext& ctx,
                                                       const StatementBuilder& build) {
   const std::string key = StatementKey(ctx, shape);
   if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
+    Count(true);
     QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
     QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
                             BindParams(ctx, *plan, args, slots));
-    Count(true);
     return CompiledStatement{plan->sql, std::move(params)};
   }
+  Count(false);
   std::vector<ParamSource> sources;
   std::vector<const schema::Model*> gated;
   QUARRY_ASSIGN_OR_RETURN(CompiledStatement statement, Build(ctx, slots, build, sources, gated));
-  Count(false);
   if (auto plan = MakePlan(statement.sql, statement.params, sources, shape.args, true)) {
     plan->gated = std::move(gated);
     Insert(key, std::move(plan));
@@ -304,6 +304,7 @@ Result<CompiledRead> PlanCache::CompileRead(CompileContext& ctx, const schema::M
                                             ReadOp op, const json::object& args) {
   const std::string key = Key(ctx, model, op, args);
   if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
+    Count(true);
     // In the order compiling checks them: gates, the page size, the values, the cursor.
     QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
     CompiledRead read = plan->read;
@@ -332,11 +333,10 @@ Result<CompiledRead> PlanCache::CompileRead(CompileContext& ctx, const schema::M
     read.sources = plan->sources;
     read.gated = plan->gated;
     read.params = std::move(params);
-    Count(true);
     return read;
   }
-  QUARRY_ASSIGN_OR_RETURN(CompiledRead read, query::CompileRead(ctx, model, op, args));
   Count(false);
+  QUARRY_ASSIGN_OR_RETURN(CompiledRead read, query::CompileRead(ctx, model, op, args));
   const json::value whole(args);
   if (auto plan = MakePlan(read.sql, read.params, read.sources, {{"", &whole}}, false)) {
     if (op == ReadOp::kFindManyCursor) {

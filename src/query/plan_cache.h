@@ -25,7 +25,9 @@
 // every time.
 //
 // Errors are never cached: a request whose values do not convert fails as compiling it would.
-// hits() and misses() count statements (a write of three statements counts three).
+// hits() counts statements served from a cached plan (also those whose values then fail to bind
+// or whose gate refuses this caller), misses() statements compiled (also those that fail); a
+// write of three statements counts three.
 // Thread-safe; bounded (least recently used shapes are dropped).
 
 #include <boost/json/object.hpp>

@@ -126,7 +126,8 @@ TEST_F(WritePlanTest, RepeatedCreateHitsAndBindsTheNewValues) {
                 R"({"data": {"id": 1, "title": " a ", "accountId": 5}, )" + shape + "}"),
             R"({"id":1,"title":"a","views":0})");
   const uint64_t misses = cache_.misses();
-  EXPECT_GT(misses, 0u);
+  EXPECT_EQ(misses, 2u);  // the INSERT and the read back
+  EXPECT_EQ(cache_.hits(), 0u);
   EXPECT_EQ(Run(service_, "create",
                 R"({"data": {"id": 2, "title": "  b  ", "accountId": 6}, )" + shape + "}"),
             R"({"id":2,"title":"b","views":0})");
@@ -134,7 +135,7 @@ TEST_F(WritePlanTest, RepeatedCreateHitsAndBindsTheNewValues) {
                 R"({"data": {"id": 3, "title": "c", "accountId": 5}, )" + shape + "}"),
             R"({"id":3,"title":"c","views":0})");
   EXPECT_EQ(cache_.misses(), misses);
-  EXPECT_EQ(cache_.hits(), 2 * misses);
+  EXPECT_EQ(cache_.hits(), 4u);
   EXPECT_EQ(Rows(), "1,a,draft,0,5;2,b,draft,0,6;3,c,draft,0,5");
 }
 
@@ -144,6 +145,7 @@ TEST_F(WritePlanTest, ValidatorsAndTransformsRunOnAHit) {
                 R"({"data": {"id": 1, "title": "ok", "accountId": 5}, )" + shape + "}"),
             R"({"title":"ok"})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(Run(service_, "create",
                 R"({"data": {"id": 2, "title": "   ", "accountId": 5}, )" + shape + "}"),
             "422 data.title: 'title' must be between 1 and 20 characters long (@length), got 0");
@@ -152,6 +154,7 @@ TEST_F(WritePlanTest, ValidatorsAndTransformsRunOnAHit) {
           .substr(0, 4),
       "409 ");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 1);  // the 422 came before any statement; the 409's INSERT
   EXPECT_EQ(Rows(), "1,ok,draft,0,5");
 }
 
@@ -160,11 +163,13 @@ TEST_F(WritePlanTest, CreatePolicyHoldsForAnotherCallerOnAHit) {
   EXPECT_EQ(Run(five_, "create", args),
             R"({"id":1,"title":"mine","status":"draft","views":0,"accountId":5})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(Run(six_, "create", R"({"data": {"id": 2, "title": "theirs", "accountId": 5}})"),
             "403 you may only post to your own account");
   EXPECT_EQ(Run(six_, "create", R"({"data": {"id": 2, "title": "own", "accountId": 6}})"),
             R"({"id":2,"title":"own","status":"draft","views":0,"accountId":6})");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 3);  // the refused INSERT; INSERT and read back
   EXPECT_EQ(Rows(), "1,mine,draft,0,5;2,own,draft,0,6");
 }
 
@@ -173,6 +178,7 @@ TEST_F(WritePlanTest, UpdateHitsBindsAndKeepsTheUpdatePolicy) {
   EXPECT_EQ(Run(five_, "update", R"({"where": {"id": 1}, "data": {"title": "x"}})"),
             R"({"id":1,"title":"x","status":"draft","views":0,"accountId":5})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(Run(five_, "update", R"({"where": {"id": 4}, "data": {"title": " y "}})"),
             R"({"id":4,"title":"y","status":"draft","views":0,"accountId":5})");
   // Post 2 is six's: for five it is as missing.
@@ -181,6 +187,7 @@ TEST_F(WritePlanTest, UpdateHitsBindsAndKeepsTheUpdatePolicy) {
   EXPECT_EQ(Run(six_, "update", R"({"where": {"id": 2}, "data": {"title": ""}})"),
             "422 data.title: 'title' must be between 1 and 20 characters long (@length), got 0");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 6);  // targets, UPDATE, read back; targets three times
   EXPECT_EQ(Rows(), "1,x,draft,0,5;2,b,draft,0,6;3,c,published,0,6;4,y,draft,0,5");
 }
 
@@ -191,10 +198,12 @@ TEST_F(WritePlanTest, AtomicUpdatesKeepTheirOperatorAndBindTheOperand) {
                 R"({"where": {"id": 1}, "data": {"views": {"increment": 2}})" + select),
             R"({"views":2})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(Run(service_, "update",
                 R"({"where": {"id": 1}, "data": {"views": {"increment": 3}})" + select),
             R"({"views":5})");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 3);
   // Another operator is another statement, though the arguments' skeleton is the same.
   EXPECT_EQ(Run(service_, "update",
                 R"({"where": {"id": 1}, "data": {"views": {"decrement": 4}})" + select),
@@ -215,11 +224,13 @@ TEST_F(WritePlanTest, UpsertHitsOnBothPaths) {
   EXPECT_EQ(Run(five_, "upsert", upsert(10, "new")), R"({"id":10,"title":"new"})");
   EXPECT_EQ(Run(five_, "upsert", upsert(10, "again")), R"({"id":10,"title":"again"})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(Run(five_, "upsert", upsert(11, "other")), R"({"id":11,"title":"other"})");
   EXPECT_EQ(Run(five_, "upsert", upsert(1, "old")), R"({"id":1,"title":"old"})");
   // Post 2 exists and is six's: left alone, answered as null, never created twice.
   EXPECT_EQ(Run(five_, "upsert", upsert(2, "taken")), "null");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 9);  // 3 creating, 4 updating, 2 finding no row to update
   EXPECT_EQ(Rows(),
             "1,old,draft,0,5;2,b,draft,0,6;3,c,published,0,6;4,d,draft,0,5;10,again,draft,0,5;"
             "11,other,draft,0,5");
@@ -229,9 +240,11 @@ TEST_F(WritePlanTest, DeleteHitsAndKeepsTheDeletePolicy) {
   Seed();
   EXPECT_EQ(Run(five_, "delete", R"({"where": {"id": 1}, "select": {"id": true}})"), R"({"id":1})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(Run(five_, "delete", R"({"where": {"id": 4}, "select": {"id": true}})"), R"({"id":4})");
   EXPECT_EQ(Run(five_, "delete", R"({"where": {"id": 2}, "select": {"id": true}})"), "null");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 4);  // targets, read back, DELETE; targets
   EXPECT_EQ(Rows(), "2,b,draft,0,6;3,c,published,0,6");
 }
 
@@ -263,6 +276,7 @@ TEST_F(WritePlanTest, UpdateManyAndDeleteManyHitWithNewWheres) {
   EXPECT_EQ(Run(five_, "updateMany", R"({"where": {"title": "a"}, "data": {"status": "x"}})"),
             R"({"count":1})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   // Five may update only its own posts: "b" is six's.
   EXPECT_EQ(Run(five_, "updateMany",
                 R"({"where": {"title": {"in": ["b", "d"]}}, "data": {"status": "y"}})"),
@@ -275,6 +289,7 @@ TEST_F(WritePlanTest, UpdateManyAndDeleteManyHitWithNewWheres) {
   const uint64_t after_delete = cache_.misses();
   EXPECT_EQ(Run(six_, "deleteMany", R"({"where": {"status": "x"}})"), R"({"count":0})");
   EXPECT_EQ(cache_.misses(), after_delete);
+  EXPECT_EQ(cache_.hits(), hits + 2);  // six's updateMany; the second deleteMany's targets
   EXPECT_EQ(Rows(), "1,a,x,0,5;2,b,z,0,6;4,d,y,0,5");
 }
 
@@ -284,6 +299,7 @@ TEST_F(WritePlanTest, ConnectBindsTheNewTarget) {
                 R"({"data": {"id": 1, "title": "a", "account": {"connect": {"id": 5}}})" + select),
             R"({"id":1,"accountId":5})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(Run(service_, "create",
                 R"({"data": {"id": 2, "title": "b", "account": {"connect": {"id": 6}}})" + select),
             R"({"id":2,"accountId":6})");
@@ -291,6 +307,7 @@ TEST_F(WritePlanTest, ConnectBindsTheNewTarget) {
                 R"({"data": {"id": 3, "title": "c", "account": {"connect": {"id": 7}}})" + select),
             "404 data.account.connect: no accounts row matches the connect");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 5);  // connect, referenced key, INSERT, read back; connect
   EXPECT_EQ(Rows(), "1,a,draft,0,5;2,b,draft,0,6");
 }
 
@@ -303,10 +320,12 @@ TEST_F(WritePlanTest, GatesOfTheReadBackAreCheckedForEachCaller) {
   EXPECT_EQ(Run(reader, "create", R"({"data": {"id": 1, "title": "a", "accountId": 5})" + shape),
             R"({"id":1,"account":{"id":5,"name":"five"}})");
   const uint64_t misses = cache_.misses();
+  const uint64_t hits = cache_.hits();
   EXPECT_EQ(
       Run(locked_out, "create", R"({"data": {"id": 2, "title": "b", "accountId": 5})" + shape),
       "403 model 'accounts' refuses read: @@gate needs level 1, the caller has 0");
   EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), hits + 2);  // the read back's plan was found, and its gate refused
   EXPECT_EQ(Rows(), "1,a,draft,0,5");
 }
 
