@@ -1,5 +1,6 @@
 #include "query/plan_cache.h"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 #include "query/policy_sql.h"
@@ -101,7 +102,8 @@ bool IsPrefixPath(const std::string& prefix, const std::string& path) {
 
 // This request's value for a parameter of the cached plan.
 Result<storage::Value> Bind(const CompileContext& ctx, const ParamSource& source,
-                            const json::object& args, const storage::Value& constant) {
+                            const json::object& args, const std::vector<storage::Value>& slots,
+                            const storage::Value& constant) {
   using Kind = ParamSource::Kind;
   switch (source.kind) {
     case Kind::kConstant:
@@ -112,6 +114,11 @@ Result<storage::Value> Bind(const CompileContext& ctx, const ParamSource& source
       auto it = ctx.identity.claims.find(source.name);
       return it == ctx.identity.claims.end() ? NullValue() : JsonScalarValue(it->value());
     }
+    case Kind::kSlot:
+      if (source.slot >= slots.size()) {
+        return Status(ErrorCode::kInternal, "a statement's slot has no value");
+      }
+      return slots[source.slot];
     case Kind::kUnknown:
       return Status(ErrorCode::kInternal, "a cached plan with a parameter of unknown source");
     case Kind::kArg:
@@ -120,78 +127,240 @@ Result<storage::Value> Bind(const CompileContext& ctx, const ParamSource& source
   return ArgumentValue(ctx.schema, source, *At(args, source.name));
 }
 
+// Whether a request's `args` repeat every value `plan` pinned.
+bool PinnedMatch(const CachedPlan& plan, const json::object& args) {
+  for (const auto& [path, value] : plan.pinned) {
+    if (*At(args, path) != value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The read gates `plan` passed, checked for this caller.
+Status CheckGates(const CompileContext& ctx, const CachedPlan& plan) {
+  for (const schema::Model* gated : plan.gated) {
+    QUARRY_RETURN_IF_ERROR(CheckGate(ctx, *gated, RowOperation::kRead));
+  }
+  return Status::Ok();
+}
+
+// This request's parameters for `plan`. With `later_slots`, slots past `slots` are left NULL
+// for the caller to bind.
+Result<std::vector<storage::Value>> BindParams(const CompileContext& ctx, const CachedPlan& plan,
+                                               const json::object& args,
+                                               const std::vector<storage::Value>& slots,
+                                               bool later_slots = false) {
+  std::vector<storage::Value> params;
+  params.reserve(plan.sources.size());
+  for (size_t i = 0; i < plan.sources.size(); ++i) {
+    const ParamSource& source = plan.sources[i];
+    if (later_slots && source.kind == ParamSource::Kind::kSlot && source.slot >= slots.size()) {
+      params.push_back(NullValue());
+      continue;
+    }
+    QUARRY_ASSIGN_OR_RETURN(storage::Value v, Bind(ctx, source, args, slots, plan.constants[i]));
+    params.push_back(std::move(v));
+  }
+  return params;
+}
+
+// A plan of a compiled statement, or null when it cannot be cached (a parameter of unknown
+// source, or -- with `trees` given -- an argument parameter outside the declared subtrees).
+// Pins the string and number leaves of `trees` that no parameter binds.
+std::shared_ptr<CachedPlan> MakePlan(
+    std::string sql, const std::vector<storage::Value>& params,
+    const std::vector<ParamSource>& sources,
+    const std::vector<std::pair<std::string, const json::value*>>& trees, bool trees_only) {
+  for (const ParamSource& s : sources) {
+    if (s.kind == ParamSource::Kind::kUnknown) {
+      return nullptr;
+    }
+    if (trees_only && s.kind == ParamSource::Kind::kArg &&
+        std::none_of(trees.begin(), trees.end(),
+                     [&](const auto& tree) { return IsPrefixPath(tree.first, s.name); })) {
+      return nullptr;
+    }
+  }
+  auto plan = std::make_shared<CachedPlan>();
+  plan->sql = std::move(sql);
+  plan->sources = sources;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    plan->constants.push_back(sources[i].kind == ParamSource::Kind::kConstant ? params[i]
+                                                                              : NullValue());
+  }
+  std::vector<std::pair<std::string, json::value>> leaves;
+  for (const auto& [path, tree] : trees) {
+    if (tree != nullptr) {
+      Leaves(*tree, path, leaves);
+    }
+  }
+  for (auto& [path, value] : leaves) {
+    bool bound = false;
+    for (const ParamSource& s : sources) {
+      bound = bound || (s.kind == ParamSource::Kind::kArg && IsPrefixPath(s.name, path));
+    }
+    if (!bound) {
+      plan->pinned.emplace_back(path, value);
+    }
+  }
+  return plan;
+}
+
 std::string Key(const CompileContext& ctx, const schema::Model& model, ReadOp op,
                 const json::object& args) {
-  std::string key = std::to_string(ctx.schema_generation);
+  std::string key = "r|" + std::to_string(ctx.schema_generation);
   key += '|';
   key += model.name;
   key += '|';
   key += std::to_string(static_cast<int>(op));
   key += ctx.identity.system() ? "|s|" : "|u|";
   Skeleton(json::value(args), key);
+  if (const json::value* cursor = args.if_contains("cursor");
+      op == ReadOp::kFindManyCursor && cursor != nullptr && !cursor->is_null()) {
+    key += "|cursor:" + CursorNulls(*cursor);
+  }
   return key;
+}
+
+std::string StatementKey(const CompileContext& ctx, const StatementShape& shape) {
+  std::string key = "w|" + std::to_string(ctx.schema_generation);
+  key += ctx.identity.system() ? "|s|" : "|u|";
+  key += shape.site;
+  for (const auto& [path, tree] : shape.args) {
+    key += '|';
+    key += path;
+    key += '=';
+    if (tree == nullptr) {
+      key += '-';
+    } else {
+      Skeleton(*tree, key);
+    }
+  }
+  return key;
+}
+
+// Builds a statement and binds its slots; `sources` receives where its parameters came from.
+Result<CompiledStatement> Build(CompileContext& ctx, const std::vector<storage::Value>& slots,
+                                const StatementBuilder& build, std::vector<ParamSource>& sources,
+                                std::vector<const schema::Model*>& gated) {
+  const size_t gates_before = ctx.read_gates.size();
+  SqlBuilder sql;
+  QUARRY_RETURN_IF_ERROR(build(sql));
+  gated.assign(ctx.read_gates.begin() + static_cast<std::ptrdiff_t>(gates_before),
+               ctx.read_gates.end());
+  CompiledStatement statement{sql.TakeSql(), sql.TakeParams()};
+  sources = sql.TakeSources();
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i].kind == ParamSource::Kind::kSlot) {
+      if (sources[i].slot >= slots.size()) {
+        return Status(ErrorCode::kInternal, "a statement's slot has no value");
+      }
+      statement.params[i] = slots[sources[i].slot];
+    }
+  }
+  return statement;
 }
 
 }  // namespace
 
+Result<CompiledStatement> CompileStatement(CompileContext& ctx, const StatementShape& shape,
+                                           const json::object& args,
+                                           const std::vector<storage::Value>& slots,
+                                           const StatementBuilder& build) {
+  if (ctx.plans != nullptr) {
+    return ctx.plans->CompileStatement(ctx, shape, args, slots, build);
+  }
+  std::vector<ParamSource> sources;
+  std::vector<const schema::Model*> gated;
+  return Build(ctx, slots, build, sources, gated);
+}
+
+Result<CompiledStatement> PlanCache::CompileStatement(CompileContext& ctx,
+                                                      const StatementShape& shape,
+                                                      const json::object& args,
+                                                      const std::vector<storage::Value>& slots,
+                                                      const StatementBuilder& build) {
+  const std::string key = StatementKey(ctx, shape);
+  if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
+    Count(true);
+    QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
+    QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
+                            BindParams(ctx, *plan, args, slots));
+    return CompiledStatement{plan->sql, std::move(params)};
+  }
+  Count(false);
+  std::vector<ParamSource> sources;
+  std::vector<const schema::Model*> gated;
+  QUARRY_ASSIGN_OR_RETURN(CompiledStatement statement, Build(ctx, slots, build, sources, gated));
+  if (auto plan = MakePlan(statement.sql, statement.params, sources, shape.args, true)) {
+    plan->gated = std::move(gated);
+    Insert(key, std::move(plan));
+  }
+  return statement;
+}
+
 Result<CompiledRead> PlanCache::CompileRead(CompileContext& ctx, const schema::Model& model,
                                             ReadOp op, const json::object& args) {
   const std::string key = Key(ctx, model, op, args);
-  if (std::shared_ptr<const CachedRead> plan = Find(key)) {
-    bool same = true;
-    for (const auto& [path, value] : plan->pinned) {
-      same = same && *At(args, path) == value;
+  if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
+    Count(true);
+    // In the order compiling checks them: gates, the page size, the values, the cursor.
+    QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
+    CompiledRead read = plan->read;
+    std::vector<storage::Value> slots;
+    if (op == ReadOp::kFindManyCursor) {
+      QUARRY_ASSIGN_OR_RETURN(read.page_size, CursorPageSize(args));
+      slots.push_back(CursorLimit(read.page_size));
     }
-    if (same) {
-      for (const schema::Model* gated : plan->read.gated) {
-        QUARRY_RETURN_IF_ERROR(CheckGate(ctx, *gated, RowOperation::kRead));
+    QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
+                            BindParams(ctx, *plan, args, slots, /*later_slots=*/true));
+    if (const json::value* cursor = args.if_contains("cursor");
+        op == ReadOp::kFindManyCursor && cursor != nullptr && !cursor->is_null()) {
+      QUARRY_ASSIGN_OR_RETURN(json::array keys,
+                              CursorKeys(ctx, *cursor, read.cursor_scope, read.cursor_keys));
+      for (size_t i = 0; i < plan->sources.size(); ++i) {
+        const ParamSource& source = plan->sources[i];
+        if (source.kind == ParamSource::Kind::kSlot && source.slot >= 1) {
+          if (source.slot > keys.size()) {
+            return Status(ErrorCode::kInternal, "a cached cursor read with too few keys");
+          }
+          params[i] = JsonScalarValue(keys[source.slot - 1]);
+        }
       }
-      CompiledRead read = plan->read;
-      read.params.reserve(read.sources.size());
-      for (size_t i = 0; i < read.sources.size(); ++i) {
-        QUARRY_ASSIGN_OR_RETURN(storage::Value v,
-                                Bind(ctx, read.sources[i], args, plan->constants[i]));
-        read.params.push_back(std::move(v));
-      }
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++hits_;
-      return read;
     }
+    read.sql = plan->sql;
+    read.sources = plan->sources;
+    read.gated = plan->gated;
+    read.params = std::move(params);
+    return read;
   }
+  Count(false);
   QUARRY_ASSIGN_OR_RETURN(CompiledRead read, query::CompileRead(ctx, model, op, args));
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++misses_;
-  }
-  bool cacheable = true;
-  for (const ParamSource& s : read.sources) {
-    cacheable = cacheable && s.kind != ParamSource::Kind::kUnknown;
-  }
-  if (cacheable) {
-    auto plan = std::make_shared<CachedRead>();
+  const json::value whole(args);
+  if (auto plan = MakePlan(read.sql, read.params, read.sources, {{"", &whole}}, false)) {
+    if (op == ReadOp::kFindManyCursor) {
+      // The page size and the cursor's keys are slots, bound for every request.
+      std::erase_if(plan->pinned, [](const auto& pin) {
+        return IsPrefixPath("limit", pin.first) || IsPrefixPath("cursor", pin.first);
+      });
+    }
+    plan->gated = read.gated;
     plan->read = read;
+    plan->read.sql.clear();
     plan->read.params.clear();
-    for (size_t i = 0; i < read.sources.size(); ++i) {
-      plan->constants.push_back(
-          read.sources[i].kind == ParamSource::Kind::kConstant ? read.params[i] : NullValue());
-    }
-    std::vector<std::pair<std::string, json::value>> leaves;
-    Leaves(json::value(args), "", leaves);
-    for (auto& [path, value] : leaves) {
-      bool bound = false;
-      for (const ParamSource& s : read.sources) {
-        bound = bound || (s.kind == ParamSource::Kind::kArg && IsPrefixPath(s.name, path));
-      }
-      if (!bound) {
-        plan->pinned.emplace_back(path, value);
-      }
-    }
+    plan->read.sources.clear();
     Insert(key, std::move(plan));
   }
   return read;
 }
 
-std::shared_ptr<const CachedRead> PlanCache::Find(const std::string& key) {
+void PlanCache::Count(bool hit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++(hit ? hits_ : misses_);
+}
+
+std::shared_ptr<const CachedPlan> PlanCache::Find(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = index_.find(key);
   if (it == index_.end()) {
@@ -201,7 +370,7 @@ std::shared_ptr<const CachedRead> PlanCache::Find(const std::string& key) {
   return it->second->second;
 }
 
-void PlanCache::Insert(const std::string& key, std::shared_ptr<const CachedRead> plan) {
+void PlanCache::Insert(const std::string& key, std::shared_ptr<const CachedPlan> plan) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = index_.find(key);
   if (it != index_.end()) {

@@ -1,21 +1,39 @@
 #pragma once
 
-// PlanCache: compiled reads kept per request shape, so a repeated shape costs no compile.
+// PlanCache: compiled statements kept per request shape, so a repeated shape costs no compile.
 //
-// The key is (schema generation, model, operation, caller kind, the arguments' skeleton): the
-// argument JSON with every string and number replaced by its type, booleans and nulls kept
+// Reads: the key is (schema generation, model, operation, caller kind, the arguments' skeleton):
+// the argument JSON with every string and number replaced by its type, booleans and nulls kept
 // (they change the SQL: `select: {x: true}`, `{x: null}` is IS NULL). A cached plan holds the
 // SQL, where each parameter comes from (ParamSource: a path into the arguments with how to
 // convert it, a claim, now(), a constant), the strings and numbers the SQL text depends on
 // ("asc", a window's field name, ...) which a request must repeat exactly to use it, and the
 // models whose @@gate the read passes (checked again for each caller). A read with a parameter
-// of unknown source (a cursor, $raw) is never cached. Errors are never cached: a request whose
-// values do not convert fails as compiling it would.
+// of unknown source ($raw) is never cached. findManyCursor reads are cached with their cursor:
+// the page size and the cursor are checked again for every request (signature, query, keys) and
+// the cursor's keys bound as parameters; which keys are null is part of the shape (the SQL tests
+// IS NULL for them).
+//
+// Writes issue a few statements each; every one goes through CompileStatement, keyed by (schema
+// generation, caller kind, the statement's site -- its place in the writer plus whatever else
+// its text depends on, such as the columns written -- and the skeletons of the argument
+// subtrees it reads, such as `where` or `select`). Values the writer computes (column values
+// after transforms and validators, primary keys found by an earlier statement, stamps) are
+// slots (ParamSource::kSlot) bound each time; only strings and numbers inside the declared
+// subtrees are pinned, so new `data` values reuse the plan. The writer's per-request work that
+// is not compiling (transforms, validators, defaults, checking RETURNING policy results) runs
+// every time.
+//
+// Errors are never cached: a request whose values do not convert fails as compiling it would.
+// hits() counts statements served from a cached plan (also those whose values then fail to bind
+// or whose gate refuses this caller), misses() statements compiled (also those that fail); a
+// write of three statements counts three.
 // Thread-safe; bounded (least recently used shapes are dropped).
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -30,11 +48,45 @@
 
 namespace quarry::query {
 
-struct CachedRead {
-  CompiledRead read;                      // params empty; sources filled
+// A cached statement: its text, where its parameters come from, what a request must repeat.
+struct CachedPlan {
+  std::string sql;
+  std::vector<ParamSource> sources;
   std::vector<storage::Value> constants;  // per parameter: its value when kConstant
   std::vector<std::pair<std::string, boost::json::value>> pinned;  // path -> exact value
+  std::vector<const schema::Model*> gated;  // models whose read @@gate the statement passed
+  CompiledRead read;  // reads: the rest of the compiled read (sql, params, sources empty)
 };
+
+// Where a write's statement sits and what its text depends on (see CompileStatement).
+struct StatementShape {
+  // The statement's place in the writer with everything else its text depends on beyond the
+  // argument subtrees below (the columns written, atomic-update operators, ...).
+  std::string site;
+  // The argument subtrees the text depends on, by their dotted path in the operation's
+  // arguments ("where", "select", "data.author.connect"); null when absent.
+  std::vector<std::pair<std::string, const boost::json::value*>> args;
+};
+
+// A statement ready to run.
+struct CompiledStatement {
+  std::string sql;
+  std::vector<storage::Value> params;
+};
+
+// Builds a write's statement. It binds request values only through ParamSource-carrying
+// helpers (kArg, kClaim, kNow, kConstant) and the writer's own values only as slots
+// (SqlBuilder::Slot); anything else (kUnknown) makes the statement uncacheable.
+using StatementBuilder = std::function<Status(SqlBuilder&)>;
+
+// The statement for `shape`, with kArg parameters bound from `args` (the operation's arguments)
+// and kSlot parameters from `slots`: from ctx.plans when the shape was built before, else built
+// by `build` (and kept when ctx.plans is set and the statement is cacheable). The read @@gates
+// `build` passes are checked again on a hit, for this caller.
+Result<CompiledStatement> CompileStatement(CompileContext& ctx, const StatementShape& shape,
+                                           const boost::json::object& args,
+                                           const std::vector<storage::Value>& slots,
+                                           const StatementBuilder& build);
 
 class PlanCache {
  public:
@@ -45,16 +97,23 @@ class PlanCache {
   Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model, ReadOp op,
                                    const boost::json::object& args);
 
+  // See the free function CompileStatement, which calls this when ctx.plans is set.
+  Result<CompiledStatement> CompileStatement(CompileContext& ctx, const StatementShape& shape,
+                                             const boost::json::object& args,
+                                             const std::vector<storage::Value>& slots,
+                                             const StatementBuilder& build);
+
   uint64_t hits() const;
   uint64_t misses() const;
 
  private:
-  std::shared_ptr<const CachedRead> Find(const std::string& key);
-  void Insert(const std::string& key, std::shared_ptr<const CachedRead> plan);
+  std::shared_ptr<const CachedPlan> Find(const std::string& key);
+  void Insert(const std::string& key, std::shared_ptr<const CachedPlan> plan);
+  void Count(bool hit);
 
   const size_t capacity_;
   mutable std::mutex mutex_;
-  std::list<std::pair<std::string, std::shared_ptr<const CachedRead>>> lru_;  // GUARDED_BY
+  std::list<std::pair<std::string, std::shared_ptr<const CachedPlan>>> lru_;  // GUARDED_BY
   std::unordered_map<std::string, decltype(lru_)::iterator> index_;           // GUARDED_BY
   uint64_t hits_ = 0;                                                         // GUARDED_BY
   uint64_t misses_ = 0;                                                       // GUARDED_BY

@@ -26,6 +26,7 @@ model posts {
   title     Text
   accountId Integer
   status    Text    @default("draft")
+  score     Integer?
 
   @@allow('read', status == 'published' || accountId == auth().accountId)
 }
@@ -46,8 +47,9 @@ class PlanCacheTest : public ::testing::Test {
       ASSERT_TRUE(conn_->Exec(ddl).ok());
     }
     ASSERT_TRUE(conn_
-                    ->Exec("INSERT INTO posts VALUES (1, 'a', 5, 'draft'), (2, 'b', 6, 'draft'),"
-                           " (3, 'c', 6, 'published'), (4, 'd', 5, 'published')")
+                    ->Exec("INSERT INTO posts (id, title, accountId, status, score) VALUES"
+                           " (1, 'a', 5, 'draft', NULL), (2, 'b', 6, 'draft', 20),"
+                           " (3, 'c', 6, 'published', NULL), (4, 'd', 5, 'published', 40)")
                     .ok());
   }
   void TearDown() override {
@@ -58,14 +60,37 @@ class PlanCacheTest : public ::testing::Test {
     std::filesystem::remove(path_.string() + "-shm", ec);
   }
 
-  // Runs findMany through the cache as `identity`; the result's JSON text or the error message.
-  std::string Find(const Identity& identity, const std::string& args) {
-    CompileContext ctx{schema_, identity, "2024-01-01T00:00:00.000Z", nullptr};
+  // Runs `op` (findMany) through the cache as `identity`; the result's JSON text or the error
+  // message.
+  std::string Find(const Identity& identity, const std::string& args,
+                   const std::string& op = "findMany") {
+    CompileContext ctx{schema_, identity, "2024-01-01T00:00:00.000Z",
+                       [](std::string_view payload) { return "mac of " + std::string(payload); }};
     ctx.plans = &cache_;
     ctx.schema_generation = 1;
     ConnectionRunner runner(*conn_, 1 << 20);
-    auto result = RunOperation(ctx, "posts", "findMany", json::parse(args), runner);
+    auto result = RunOperation(ctx, "posts", op, json::parse(args), runner);
     return result.ok() ? *result : "error: " + result.status().message();
+  }
+
+  // One findManyCursor page as "ids|nextCursor" ("1,2|<cursor>", "3|null"), or the error.
+  std::string Page(const std::string& args) {
+    std::string result = Find(Identity::Service(true), args, "findManyCursor");
+    if (result.starts_with("error: ")) {
+      return result;
+    }
+    json::value page = json::parse(result);
+    std::string ids;
+    for (const json::value& item : page.at("items").as_array()) {
+      ids += (ids.empty() ? "" : ",") + json::serialize(item.at("id"));
+    }
+    const json::value& next = page.at("nextCursor");
+    return ids + "|" + (next.is_null() ? "null" : std::string(next.as_string()));
+  }
+  // The arguments of a page after `page` (a Page result) with `shape`'s other arguments.
+  static std::string After(const std::string& page, const std::string& shape) {
+    std::string cursor = page.substr(page.find('|') + 1);
+    return "{" + shape + R"(, "cursor": ")" + cursor + R"("})";
   }
 
   schema::Schema schema_;
@@ -123,12 +148,54 @@ TEST_F(PlanCacheTest, ClaimsBindPerCaller) {
 TEST_F(PlanCacheTest, BadValuesOnAHitFailAsCompilingWould) {
   Identity service = Identity::Service(true);
   EXPECT_EQ(Find(service, R"({"where": {"id": 1}, "limit": 1})"),
-            R"([{"id":1,"title":"a","accountId":5,"status":"draft"}])");
+            R"([{"id":1,"title":"a","accountId":5,"status":"draft","score":null}])");
   EXPECT_EQ(Find(service, R"({"where": {"id": "x"}, "limit": 1})"),
             "error: where.id: expected an integer (a number, or a decimal string past 2^53), "
             "got \"x\"");
   EXPECT_EQ(Find(service, R"({"where": {"id": 1}, "limit": -3})"),
             "error: limit: expected a non-negative integer, got -3");
+}
+
+TEST_F(PlanCacheTest, CursorPagesHitWithTheirOwnKeysAndPageSize) {
+  const std::string shape = R"("orderBy": {"id": "asc"}, "select": {"id": true})";
+  std::string first = Page("{" + shape + R"(, "limit": 1})");
+  EXPECT_EQ(first.substr(0, 2), "1|");
+  std::string second = Page(After(first, shape + R"(, "limit": 1)"));
+  EXPECT_EQ(second.substr(0, 2), "2|");
+  const uint64_t misses = cache_.misses();
+  EXPECT_EQ(misses, 2u);  // the first page, and pages after a cursor
+  std::string third = Page(After(second, shape + R"(, "limit": 1)"));
+  EXPECT_EQ(third.substr(0, 2), "3|");
+  // Another page size binds on the same plan.
+  EXPECT_EQ(Page(After(first, shape + R"(, "limit": 3)")), "2,3,4|null");
+  EXPECT_EQ(Page("{" + shape + R"(, "limit": 2})").substr(0, 4), "1,2|");
+  EXPECT_EQ(cache_.misses(), misses);
+  EXPECT_EQ(cache_.hits(), 3u);
+  // The cursor is verified on a hit, and the page size checked.
+  std::string altered = After(second, shape + R"(, "limit": 1)");
+  altered[altered.rfind('.') + 1] ^= 1;
+  EXPECT_EQ(Page(altered), "error: cursor: not a cursor this server issued (or it was altered)");
+  EXPECT_EQ(Page(After(second, shape + R"(, "limit": 0)")),
+            "error: limit: a page holds at least one row");
+  EXPECT_EQ(Page(After(second, shape + R"(, "limit": -1)")),
+            "error: limit: expected a non-negative integer, got -1");
+  EXPECT_EQ(cache_.misses(), misses);
+}
+
+TEST_F(PlanCacheTest, CursorKeysThatAreNullAreAnotherShape) {
+  // Nulls sort first: 1 (null), 3 (null), 2 (20), 4 (40).
+  const std::string shape = R"("orderBy": {"score": "asc"}, "select": {"id": true}, "limit": 1)";
+  std::string first = Page("{" + shape + "}");
+  EXPECT_EQ(first.substr(0, 2), "1|");
+  std::string second = Page(After(first, shape));  // after (null, 1)
+  EXPECT_EQ(second.substr(0, 2), "3|");
+  const uint64_t misses = cache_.misses();
+  std::string third = Page(After(second, shape));  // after (null, 3): the same plan
+  EXPECT_EQ(third.substr(0, 2), "2|");
+  EXPECT_EQ(cache_.misses(), misses);
+  std::string fourth = Page(After(third, shape));  // after (20, 2): no null key
+  EXPECT_EQ(fourth, "4|null");
+  EXPECT_EQ(cache_.misses(), misses + 1);
 }
 
 }  // namespace

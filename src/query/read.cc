@@ -630,6 +630,69 @@ Result<std::optional<int64_t>> CountArg(const json::object& args, std::string_vi
                   "expected a non-negative integer, got " + json::serialize(*v));
 }
 
+Result<int64_t> CursorPageSize(const json::object& args) {
+  QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, CountArg(args, "limit", ""));
+  if (limit && *limit == 0) {
+    return ArgError("limit", "a page holds at least one row");
+  }
+  return limit.value_or(kDefaultPageSize);
+}
+
+storage::Value CursorLimit(int64_t page_size) {
+  // One row more than a page tells whether another follows; a page of 2^63 - 1 rows (a limit
+  // past it reads as that) is all rows, and adding one would overflow.
+  return IntValue(page_size == std::numeric_limits<int64_t>::max() ? page_size : page_size + 1);
+}
+
+Result<json::array> CursorKeys(const CompileContext& ctx, const json::value& cursor,
+                               std::string_view scope, size_t count) {
+  if (!cursor.is_string()) {
+    return ArgError("cursor", "expected the nextCursor string of an earlier page");
+  }
+  std::string_view text = cursor.get_string();
+  size_t dot = text.find('.');
+  auto payload =
+      dot == std::string_view::npos ? Result<std::string>(Status()) : Decode(text.substr(0, dot));
+  if (dot == std::string_view::npos || !payload.ok() ||
+      Base64UrlEncode(ctx.sign_cursor(*payload)) != text.substr(dot + 1)) {
+    return ArgError("cursor", "not a cursor this server issued (or it was altered)");
+  }
+  json::error_code ec;
+  json::value parsed = json::parse(*payload, ec);
+  if (ec || !parsed.is_object() || !parsed.get_object().contains("s") ||
+      !parsed.get_object().contains("k") || !parsed.get_object().at("k").is_array()) {
+    return ArgError("cursor", "malformed cursor");
+  }
+  if (parsed.get_object().at("s") != json::value(json::string_view(scope))) {
+    return ArgError("cursor", "the cursor belongs to a query with another model or orderBy");
+  }
+  json::array keys = std::move(parsed.get_object().at("k").get_array());
+  if (keys.size() != count) {
+    return ArgError("cursor", "malformed cursor");
+  }
+  return keys;
+}
+
+std::string CursorNulls(const json::value& cursor) {
+  if (!cursor.is_string()) {
+    return "?";
+  }
+  std::string_view text = cursor.get_string();
+  auto payload = Decode(text.substr(0, text.find('.')));
+  json::error_code ec;
+  json::value parsed = payload.ok() ? json::parse(*payload, ec) : json::value();
+  const json::value* keys =
+      !ec && parsed.is_object() ? parsed.get_object().if_contains("k") : nullptr;
+  if (keys == nullptr || !keys->is_array()) {
+    return "?";
+  }
+  std::string nulls;
+  for (const json::value& key : keys->get_array()) {
+    nulls += key.is_null() ? '0' : 'v';
+  }
+  return nulls;
+}
+
 Result<bool> BoolArg(const json::object& args, std::string_view key, bool fallback,
                      const std::string& path) {
   const json::value* v = args.if_contains(key);
@@ -891,11 +954,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       break;
     }
     case ReadOp::kFindManyCursor: {
-      QUARRY_ASSIGN_OR_RETURN(std::optional<int64_t> limit, CountArg(args, "limit", path));
-      read.page_size = limit.value_or(kDefaultPageSize);
-      if (read.page_size == 0) {
-        return ArgError("limit", "a page holds at least one row");
-      }
+      QUARRY_ASSIGN_OR_RETURN(read.page_size, CursorPageSize(args));
       QUARRY_ASSIGN_OR_RETURN(
           std::vector<OrderTerm> terms,
           ParseOrderBy(ctx, model, alias, args.if_contains("orderBy"), "orderBy"));
@@ -934,6 +993,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
         scope += "|" + pk->name + (tie.desc ? ":d" : ":a");
       }
       read.cursor_scope = scope;
+      read.cursor_keys = terms.size();
       sql << "SELECT ";
       QUARRY_RETURN_IF_ERROR(AppendRowJson(ctx, sql, model, alias, select, include, true, ""));
       // The sort keys as the ORDER BY sees them: a field readable only on some rows is NULL on
@@ -947,30 +1007,15 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       QUARRY_RETURN_IF_ERROR(from_where(sql, alias));
       if (const json::value* cursor = args.if_contains("cursor");
           cursor != nullptr && !cursor->is_null()) {
-        if (!cursor->is_string()) {
-          return ArgError("cursor", "expected the nextCursor string of an earlier page");
-        }
-        std::string_view text = cursor->get_string();
-        size_t dot = text.find('.');
-        auto payload = dot == std::string_view::npos ? Result<std::string>(Status())
-                                                     : Decode(text.substr(0, dot));
-        if (dot == std::string_view::npos || !payload.ok() ||
-            Base64UrlEncode(ctx.sign_cursor(*payload)) != text.substr(dot + 1)) {
-          return ArgError("cursor", "not a cursor this server issued (or it was altered)");
-        }
-        json::error_code ec;
-        json::value parsed = json::parse(*payload, ec);
-        if (ec || !parsed.is_object() || !parsed.get_object().contains("s") ||
-            !parsed.get_object().contains("k") || !parsed.get_object().at("k").is_array()) {
-          return ArgError("cursor", "malformed cursor");
-        }
-        if (parsed.get_object().at("s") != json::value(json::string_view(scope))) {
-          return ArgError("cursor", "the cursor belongs to a query with another model or orderBy");
-        }
-        const json::array& keys = parsed.get_object().at("k").get_array();
-        if (keys.size() != terms.size()) {
-          return ArgError("cursor", "malformed cursor");
-        }
+        QUARRY_ASSIGN_OR_RETURN(const json::array keys,
+                                CursorKeys(ctx, *cursor, scope, terms.size()));
+        // The keys are slots 1.. (the limit is slot 0): a cached plan binds another cursor's.
+        auto key = [&](size_t i) {
+          ParamSource source;
+          source.kind = ParamSource::Kind::kSlot;
+          source.slot = 1 + i;
+          return source;
+        };
         // Rows after the cursor's. When every key is a required field sorted the same way,
         // a row-value comparison (k0, k1, ...) > (?, ?, ...), which SQLite answers with an
         // index range: a page costs the same wherever it is.
@@ -988,7 +1033,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
           sql << (terms[0].desc ? ") < (" : ") > (");
           for (size_t i = 0; i < terms.size(); ++i) {
             sql << (i ? ", " : "");
-            sql.Param(JsonScalarValue(keys[i]));
+            sql.Param(JsonScalarValue(keys[i]), key(i));
           }
           sql << ")";
         } else {
@@ -1003,7 +1048,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
                 sql << " IS NULL";
               } else {
                 sql << " = ";
-                sql.Param(JsonScalarValue(keys[j]));
+                sql.Param(JsonScalarValue(keys[j]), key(j));
               }
             }
             const OrderTerm& t = terms[i];
@@ -1020,7 +1065,7 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
               sql << "(";
               sql.Append(t.expr);
               sql << (t.desc ? " < " : " > ");
-              sql.Param(JsonScalarValue(keys[i]));
+              sql.Param(JsonScalarValue(keys[i]), key(i));
               if (!nulls_first) {
                 sql << " OR ";
                 sql.Append(t.expr);
@@ -1035,11 +1080,10 @@ Result<CompiledRead> CompileRead(CompileContext& ctx, const schema::Model& model
       }
       AppendTerms(sql, terms);
       sql << " LIMIT ";
-      // One row more than a page tells whether another follows; a page of 2^63 - 1 rows (a
-      // limit past it reads as that) is all rows, and adding one would overflow.
-      sql.Param(IntValue(read.page_size == std::numeric_limits<int64_t>::max()
-                             ? read.page_size
-                             : read.page_size + 1));
+      ParamSource limit_source;
+      limit_source.kind = ParamSource::Kind::kSlot;
+      limit_source.slot = 0;
+      sql.Param(CursorLimit(read.page_size), limit_source);
       break;
     }
   }

@@ -9,6 +9,7 @@
 // caller may read (403 otherwise; no Blob fields), and a field readable on some rows only is a
 // NULL sort key on the others.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
@@ -43,6 +44,7 @@ struct CompiledRead {
   std::vector<const schema::Model*> gated;  // models whose read @@gate the request passed
   int64_t page_size = 0;     // findManyCursor: rows per page (the statement asks for one more)
   std::string cursor_scope;  // findManyCursor: what a cursor of this query is bound to
+  size_t cursor_keys = 0;    // findManyCursor: how many sort keys its cursors carry
 };
 
 // Compiles `args` (the operation's JSON arguments) for `model`. kInvalidArgument naming the
@@ -87,6 +89,17 @@ void AppendOrderDirection(SqlBuilder& sql, const OrderDirection& dir);
 
 // Appends " LIMIT ? OFFSET ?" from args' limit and offset (nothing when neither is given).
 Status AppendLimitOffset(SqlBuilder& sql, const boost::json::object& args, const std::string& path);
+
+// findManyCursor's per-request values, for a cached plan (plan_cache.h) to bind them as
+// compiling would: the parameter slot 0 is CursorLimit(CursorPageSize(args)), slots 1.. the keys
+// of args' cursor (CursorKeys: verified, for a query of `scope` with `count` sort keys).
+// CursorNulls is which keys of an unverified cursor are null ('0') or not ('v'), "?" when it
+// does not decode: the statement's text depends on it.
+Result<int64_t> CursorPageSize(const boost::json::object& args);
+storage::Value CursorLimit(int64_t page_size);
+Result<boost::json::array> CursorKeys(const CompileContext& ctx, const boost::json::value& cursor,
+                                      std::string_view scope, size_t count);
+std::string CursorNulls(const boost::json::value& cursor);
 
 // Reads an optional non-negative integer argument.
 Result<std::optional<int64_t>> CountArg(const boost::json::object& args, std::string_view key,

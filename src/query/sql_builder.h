@@ -20,7 +20,9 @@ namespace quarry::query {
 
 // Where a bound parameter's value comes from, so a cached plan (plan_cache.h) can bind a new
 // request's values without compiling it again. kUnknown marks a value the plan cannot recompute:
-// a statement holding one is not cached.
+// a statement holding one is not cached. kSlot is a value the statement's issuer computes itself
+// (a write's prepared column values, primary keys found by an earlier statement, stamps) and
+// supplies each time it issues the statement: the `slot`-th of those values.
 struct ParamSource {
   enum class Kind {
     kUnknown,
@@ -28,6 +30,7 @@ struct ParamSource {
     kClaim,     // the caller's claim `name` (NULL when missing)
     kNow,       // the request's now()
     kArg,       // computed from the argument at `path` by `transform`
+    kSlot,      // the issuer's value number `slot`
   };
   enum class Transform {
     kColumn,        // ColumnValue of `field`
@@ -47,6 +50,7 @@ struct ParamSource {
   const schema::Field* field = nullptr;
   int like = 0;
   int64_t missing = -1;  // kCount: the value when the argument is absent
+  size_t slot = 0;       // kSlot: which of the issuer's values
 };
 
 storage::Value NullValue();
@@ -67,6 +71,14 @@ class SqlBuilder {
     params_.push_back(std::move(value));
     sources_.push_back(std::move(source));
     return *this;
+  }
+  // Appends `?` for the issuer's value number `slot` (ParamSource::kSlot); the value is bound
+  // when the statement is issued (plan_cache.h, CompileStatement), never while building it.
+  SqlBuilder& Slot(size_t slot) {
+    ParamSource source;
+    source.kind = ParamSource::Kind::kSlot;
+    source.slot = slot;
+    return Param(NullValue(), std::move(source));
   }
   // Appends a quoted identifier.
   SqlBuilder& Ident(std::string_view name);

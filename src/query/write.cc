@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "common/random.h"
+#include "query/plan_cache.h"
 #include "query/policy_sql.h"
 #include "query/read.h"
 #include "query/values.h"
@@ -276,8 +277,8 @@ Status MapWriteError(const schema::Model& model, Status status, const std::strin
 
 struct Assignment {
   const schema::Field* field = nullptr;
-  SqlBuilder value;  // SQL for the new value (a parameter, or `col + ?` for atomic updates)
-  std::optional<storage::Value> known;  // the value itself when it is a plain parameter
+  storage::Value value;      // the new value, or an atomic update's operand
+  const char* op = nullptr;  // an atomic update's operator (" + ", ...); null: `value` itself
 };
 
 // A relation write to do after the row exists (children that point at it).
@@ -306,14 +307,56 @@ std::string KeyList(const std::vector<storage::Value>& pks) {
   return json::serialize(list);
 }
 
-// `<verb> "table" (columns) VALUES (values)`, or DEFAULT VALUES; takes the prepared values.
-SqlBuilder Insert(std::string_view verb, const schema::Model& model, Prepared& prepared) {
-  SqlBuilder sql;
+// What the text of a statement writing `prepared.columns` depends on besides its place: the
+// fields in order, with their atomic-update operators (the plan cache's site, plan_cache.h).
+std::string ColumnsSite(const Prepared& prepared) {
+  std::string site;
+  for (const Assignment& a : prepared.columns) {
+    site += a.field->name;
+    site += a.op != nullptr ? a.op : "";
+    site += ',';
+  }
+  return site;
+}
+
+// The columns' values, slot i for column i (SqlBuilder::Slot).
+std::vector<storage::Value> ColumnSlots(const Prepared& prepared) {
+  std::vector<storage::Value> slots;
+  slots.reserve(prepared.columns.size());
+  for (const Assignment& a : prepared.columns) {
+    slots.push_back(a.value);
+  }
+  return slots;
+}
+
+// Appends column i's new value: slot i, or `"table"."column" <op> slot i` for atomic updates.
+void AppendValue(SqlBuilder& sql, const schema::Model& model, const Prepared& prepared, size_t i) {
+  const Assignment& a = prepared.columns[i];
+  if (a.op != nullptr) {
+    sql.Column(Quoted(model.table), a.field->column);
+    sql << a.op;
+  }
+  sql.Slot(i);
+}
+
+// Appends `"column" = <value>, ...` for the prepared columns.
+void AppendAssignments(SqlBuilder& sql, const schema::Model& model, const Prepared& prepared) {
+  for (size_t i = 0; i < prepared.columns.size(); ++i) {
+    sql << (i ? ", " : "");
+    sql.Ident(prepared.columns[i].field->column);
+    sql << " = ";
+    AppendValue(sql, model, prepared, i);
+  }
+}
+
+// `<verb> "table" (columns) VALUES (slots)`, or DEFAULT VALUES.
+void AppendInsert(SqlBuilder& sql, std::string_view verb, const schema::Model& model,
+                  const Prepared& prepared) {
   sql << verb;
   sql.Ident(model.table);
   if (prepared.columns.empty()) {
     sql << " DEFAULT VALUES";
-    return sql;
+    return;
   }
   sql << " (";
   for (size_t i = 0; i < prepared.columns.size(); ++i) {
@@ -323,17 +366,20 @@ SqlBuilder Insert(std::string_view verb, const schema::Model& model, Prepared& p
   sql << ") VALUES (";
   for (size_t i = 0; i < prepared.columns.size(); ++i) {
     sql << (i ? ", " : "");
-    sql.Append(std::move(prepared.columns[i].value));
+    AppendValue(sql, model, prepared, i);
   }
   sql << ")";
-  return sql;
 }
+
+// The argument subtrees a statement's text depends on (StatementShape::args).
+using Trees = std::vector<std::pair<std::string, const json::value*>>;
 
 class Writer {
  public:
   Writer(CompileContext& ctx, SqlRunner& runner) : ctx_(ctx), runner_(runner) {}
 
   Result<std::string> Run(const schema::Model& model, WriteOp op, const json::object& args) {
+    args_ = &args;
     switch (op) {
       case WriteOp::kCreate:
         return Create(model, args);
@@ -362,9 +408,17 @@ class Writer {
   }
 
  private:
-  Result<std::vector<Row>> Exec(const schema::Model& model, SqlBuilder sql,
-                                const std::string& data_path) {
-    auto rows = runner_.Run(sql.sql(), sql.params());
+  // Runs one statement of this write on `model`, built by `build` or taken from the plan cache
+  // (plan_cache.h, CompileStatement): `site` names its place in the writer with whatever else
+  // its text depends on beyond `trees` (the argument subtrees it reads); `slots` are the values
+  // `build` binds with SqlBuilder::Slot. SQL errors are reported against `data_path`.
+  Result<std::vector<Row>> Exec(const schema::Model& model, std::string_view site, Trees trees,
+                                const std::vector<storage::Value>& slots,
+                                const std::string& data_path, const StatementBuilder& build) {
+    StatementShape shape{model.name + "|" + std::string(site), std::move(trees)};
+    QUARRY_ASSIGN_OR_RETURN(CompiledStatement statement,
+                            CompileStatement(ctx_, shape, *args_, slots, build));
+    auto rows = runner_.Run(statement.sql, statement.params);
     if (!rows.ok()) {
       return MapWriteError(model, rows.status(), data_path);
     }
@@ -403,10 +457,8 @@ class Writer {
       if (!operand.is_number()) {
         return ArgError(sub, key + " takes a number");
       }
-      QUARRY_ASSIGN_OR_RETURN(storage::Value v, ScalarValue(ctx_.schema, field, operand, sub));
-      a.value.Column(Quoted(model.table), field.column);
-      a.value << op;
-      a.value.Param(std::move(v));
+      QUARRY_ASSIGN_OR_RETURN(a.value, ScalarValue(ctx_.schema, field, operand, sub));
+      a.op = op;
       return a;
     }
     if (value.is_null() && !field.type.optional) {
@@ -414,16 +466,14 @@ class Writer {
     }
     QUARRY_ASSIGN_OR_RETURN(storage::Value v, ColumnValue(ctx_.schema, field, value, path));
     QUARRY_RETURN_IF_ERROR(ApplyRules(field, v, path));
-    a.known = v;
-    a.value.Param(std::move(v));
+    a.value = std::move(v);
     return a;
   }
 
   static Assignment Known(const schema::Field& field, storage::Value v) {
     Assignment a;
     a.field = &field;
-    a.known = v;
-    a.value.Param(std::move(v));
+    a.value = std::move(v);
     return a;
   }
 
@@ -446,19 +496,25 @@ class Writer {
   // The referenced fields' values of the row of `model` with primary key `pk`.
   Result<Row> ReferencedValues(const schema::Model& model, const std::vector<std::string>& refs,
                                const storage::Value& pk) {
-    SqlBuilder sql;
-    sql << "SELECT ";
-    for (size_t i = 0; i < refs.size(); ++i) {
-      sql << (i ? ", " : "");
-      sql.Ident(model.FindField(refs[i])->column);
+    std::string site = "refs:";
+    for (const std::string& ref : refs) {
+      site += ref + ",";
     }
-    sql << " FROM ";
-    sql.Ident(model.table);
-    sql << " WHERE ";
-    sql.Ident(model.PrimaryKey()->column);
-    sql << " = ";
-    sql.Param(pk);
-    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(model, std::move(sql), ""));
+    auto build = [&](SqlBuilder& sql) {
+      sql << "SELECT ";
+      for (size_t i = 0; i < refs.size(); ++i) {
+        sql << (i ? ", " : "");
+        sql.Ident(model.FindField(refs[i])->column);
+      }
+      sql << " FROM ";
+      sql.Ident(model.table);
+      sql << " WHERE ";
+      sql.Ident(model.PrimaryKey()->column);
+      sql << " = ";
+      sql.Slot(0);
+      return Status::Ok();
+    };
+    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(model, site, {}, {pk}, "", build));
     if (rows.empty()) {
       return Status(ErrorCode::kInternal, "a row just written is missing");
     }
@@ -472,18 +528,21 @@ class Writer {
     if (!where.is_object()) {
       return ArgError(path, "connect takes a where naming one row, such as {\"id\": 5}");
     }
-    std::string alias = ctx_.NewAlias();
-    SqlBuilder sql;
-    sql << "SELECT ";
-    sql.Column(alias, target.PrimaryKey()->column);
-    sql << " FROM ";
-    sql.Ident(target.table);
-    sql << " AS " << alias << " WHERE ";
-    AppendReadScope(ctx_, sql, target, alias);
-    sql << " AND ";
-    QUARRY_RETURN_IF_ERROR(AppendWhere(ctx_, sql, target, alias, &where, path));
-    sql << " LIMIT 2";
-    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(target, std::move(sql), path));
+    auto build = [&](SqlBuilder& sql) {
+      std::string alias = ctx_.NewAlias();
+      sql << "SELECT ";
+      sql.Column(alias, target.PrimaryKey()->column);
+      sql << " FROM ";
+      sql.Ident(target.table);
+      sql << " AS " << alias << " WHERE ";
+      AppendReadScope(ctx_, sql, target, alias);
+      sql << " AND ";
+      QUARRY_RETURN_IF_ERROR(AppendWhere(ctx_, sql, target, alias, &where, path));
+      sql << " LIMIT 2";
+      return Status::Ok();
+    };
+    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                            Exec(target, "connect", {{path, &where}}, {}, path, build));
     if (rows.size() != 1) {
       return Status(ErrorCode::kNotFound, path + ": " + (rows.empty() ? "no " : "more than one ") +
                                               target.name + " row matches the connect")
@@ -573,7 +632,7 @@ class Writer {
     }
     if (forced != nullptr) {
       for (const Assignment& a : *forced) {
-        prepared.columns.push_back(Known(*a.field, *a.known));
+        prepared.columns.push_back(Known(*a.field, a.value));
       }
     }
     auto written = [&](const schema::Field& f) {
@@ -622,8 +681,8 @@ class Writer {
           }
         }
         std::optional<storage::Value> value;
-        if (given != nullptr && given->known) {
-          value = *given->known;
+        if (given != nullptr && given->op == nullptr) {
+          value = given->value;
         } else if (given == nullptr) {
           // The sibling takes its own default, computed here so both fields get the same value.
           QUARRY_ASSIGN_OR_RETURN(value, DefaultOf(*sibling));
@@ -761,11 +820,15 @@ class Writer {
     QUARRY_RETURN_IF_ERROR(CheckGate(ctx_, model, RowOperation::kCreate));
     Prepared prepared;
     QUARRY_RETURN_IF_ERROR(PrepareData(model, data, true, path, prepared, forced));
-    SqlBuilder sql = Insert("INSERT INTO ", model, prepared);
-    sql << " RETURNING ";
-    sql.Column(Quoted(model.table), model.PrimaryKey()->column);
-    AppendChecks(sql, model, prepared, true);
-    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(model, std::move(sql), path));
+    auto build = [&](SqlBuilder& sql) {
+      AppendInsert(sql, "INSERT INTO ", model, prepared);
+      sql << " RETURNING ";
+      sql.Column(Quoted(model.table), model.PrimaryKey()->column);
+      AppendChecks(sql, model, prepared, true);
+      return Status::Ok();
+    };
+    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(model, "insert:" + ColumnsSite(prepared),
+                                                        {}, ColumnSlots(prepared), path, build));
     QUARRY_RETURN_IF_ERROR(VerifyChecks(model, rows, 1, true, prepared, path));
     storage::Value pk = rows.at(0).at(0);
     QUARRY_RETURN_IF_ERROR(RunNested(model, pk, prepared.after));
@@ -823,22 +886,31 @@ class Writer {
                                           : JoinPath(n.path, "connect");
           QUARRY_ASSIGN_OR_RETURN(storage::Value child_pk, ConnectTarget(child, *items[i], sub));
           QUARRY_RETURN_IF_ERROR(CheckGate(ctx_, child, RowOperation::kUpdate));
-          SqlBuilder sql;
-          const std::string self = Quoted(child.table);
-          sql << "UPDATE " << self << " SET ";
-          for (size_t k = 0; k < forced.size(); ++k) {
-            sql << (k ? ", " : "");
-            sql.Ident(forced[k].field->column);
-            sql << " = ";
-            sql.Param(*forced[k].known);
+          std::string site = "connectUpdate:";
+          std::vector<storage::Value> slots;
+          for (const Assignment& a : forced) {
+            site += a.field->name + ",";
+            slots.push_back(a.value);
           }
-          sql << " WHERE ";
-          sql.Column(self, child.PrimaryKey()->column);
-          sql << " = ";
-          sql.Param(child_pk);
-          sql << " AND ";
-          AppendRowPolicy(ctx_, sql, child, self, RowOperation::kUpdate);
-          QUARRY_RETURN_IF_ERROR(Exec(child, std::move(sql), sub).status());
+          slots.push_back(child_pk);
+          auto build = [&](SqlBuilder& sql) {
+            const std::string self = Quoted(child.table);
+            sql << "UPDATE " << self << " SET ";
+            for (size_t k = 0; k < forced.size(); ++k) {
+              sql << (k ? ", " : "");
+              sql.Ident(forced[k].field->column);
+              sql << " = ";
+              sql.Slot(k);
+            }
+            sql << " WHERE ";
+            sql.Column(self, child.PrimaryKey()->column);
+            sql << " = ";
+            sql.Slot(forced.size());
+            sql << " AND ";
+            AppendRowPolicy(ctx_, sql, child, self, RowOperation::kUpdate);
+            return Status::Ok();
+          };
+          QUARRY_RETURN_IF_ERROR(Exec(child, site, {}, slots, sub, build).status());
           if (runner_.Changes() != 1) {
             return Status(ErrorCode::kForbidden,
                           sub + ": " + RefusalMessage(child, RowOperation::kUpdate))
@@ -868,21 +940,25 @@ class Writer {
     if (include != nullptr && !include->is_object() && !include->is_null()) {
       return ArgError("include", "expected an object");
     }
-    std::string alias = ctx_.NewAlias();
-    SqlBuilder sql;
-    sql << "SELECT ";
-    QUARRY_RETURN_IF_ERROR(AppendRowJson(
-        ctx_, sql, model, alias, select && select->is_object() ? &select->get_object() : nullptr,
-        include && include->is_object() ? &include->get_object() : nullptr, false, ""));
-    sql << " FROM ";
-    sql.Ident(model.table);
-    sql << " AS " << alias << " WHERE ";
-    sql.Column(alias, model.PrimaryKey()->column);
-    sql << " = ";
-    sql.Param(pk);
-    sql << " AND ";
-    AppendReadScope(ctx_, sql, model, alias, with_deleted);
-    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(model, std::move(sql), ""));
+    auto build = [&](SqlBuilder& sql) {
+      std::string alias = ctx_.NewAlias();
+      sql << "SELECT ";
+      QUARRY_RETURN_IF_ERROR(AppendRowJson(
+          ctx_, sql, model, alias, select && select->is_object() ? &select->get_object() : nullptr,
+          include && include->is_object() ? &include->get_object() : nullptr, false, ""));
+      sql << " FROM ";
+      sql.Ident(model.table);
+      sql << " AS " << alias << " WHERE ";
+      sql.Column(alias, model.PrimaryKey()->column);
+      sql << " = ";
+      sql.Slot(0);
+      sql << " AND ";
+      AppendReadScope(ctx_, sql, model, alias, with_deleted);
+      return Status::Ok();
+    };
+    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                            Exec(model, with_deleted ? "readback:deleted" : "readback",
+                                 {{"select", select}, {"include", include}}, {pk}, "", build));
     return rows.empty() ? std::string("null") : std::move(rows[0][0].bytes);
   }
 
@@ -933,27 +1009,36 @@ class Writer {
   Result<std::vector<storage::Value>> Targets(const schema::Model& model, const json::object& args,
                                               RowOperation op, std::optional<int64_t> limit,
                                               bool deleted_rows) {
-    std::string alias = ctx_.NewAlias();
-    SqlBuilder sql;
-    sql << "SELECT ";
-    sql.Column(alias, model.PrimaryKey()->column);
-    sql << " FROM ";
-    sql.Ident(model.table);
-    sql << " AS " << alias << " WHERE ";
-    AppendRowPolicy(ctx_, sql, model, alias, op);
-    if (const schema::Field* deleted_at = SoftDeleteField(model)) {
+    const json::value* where = args.if_contains("where");
+    auto build = [&](SqlBuilder& sql) {
+      std::string alias = ctx_.NewAlias();
+      sql << "SELECT ";
+      sql.Column(alias, model.PrimaryKey()->column);
+      sql << " FROM ";
+      sql.Ident(model.table);
+      sql << " AS " << alias << " WHERE ";
+      AppendRowPolicy(ctx_, sql, model, alias, op);
+      if (const schema::Field* deleted_at = SoftDeleteField(model)) {
+        sql << " AND ";
+        sql.Column(alias, deleted_at->column);
+        sql << (deleted_rows ? " IS NOT NULL" : " IS NULL");
+      }
       sql << " AND ";
-      sql.Column(alias, deleted_at->column);
-      sql << (deleted_rows ? " IS NOT NULL" : " IS NULL");
-    }
-    sql << " AND ";
-    QUARRY_RETURN_IF_ERROR(
-        AppendWhere(ctx_, sql, model, alias, args.if_contains("where"), "where"));
+      QUARRY_RETURN_IF_ERROR(AppendWhere(ctx_, sql, model, alias, where, "where"));
+      if (limit) {
+        sql << " LIMIT ";
+        sql.Slot(0);
+      }
+      return Status::Ok();
+    };
+    std::string site = std::string("targets:") + RowOperationName(op) +
+                       (deleted_rows ? ":deleted" : "") + (limit ? ":limit" : "");
+    std::vector<storage::Value> slots;
     if (limit) {
-      sql << " LIMIT ";
-      sql.Param(IntValue(*limit));
+      slots.push_back(IntValue(*limit));
     }
-    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(model, std::move(sql), "where"));
+    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                            Exec(model, site, {{"where", where}}, slots, "where", build));
     std::vector<storage::Value> pks;
     for (Row& r : rows) {
       pks.push_back(std::move(r[0]));
@@ -984,14 +1069,18 @@ class Writer {
       std::string path = JoinPath("data", std::to_string(i));
       Prepared prepared;
       QUARRY_RETURN_IF_ERROR(PrepareBulkRow(model, rows[i], path, "createMany", prepared));
-      SqlBuilder sql = Insert(skip ? "INSERT OR IGNORE INTO " : "INSERT INTO ", model, prepared);
-      SqlBuilder checks;
-      int n = AppendChecks(checks, model, prepared, true);
-      if (n > 0) {
-        sql << " RETURNING 1";
-        sql.Append(std::move(checks));
-      }
-      QUARRY_ASSIGN_OR_RETURN(std::vector<Row> result, Exec(model, std::move(sql), path));
+      auto build = [&](SqlBuilder& sql) {
+        AppendInsert(sql, skip ? "INSERT OR IGNORE INTO " : "INSERT INTO ", model, prepared);
+        SqlBuilder checks;
+        if (AppendChecks(checks, model, prepared, true) > 0) {
+          sql << " RETURNING 1";
+          sql.Append(std::move(checks));
+        }
+        return Status::Ok();
+      };
+      std::string site = (skip ? "insertMany:ignore:" : "insertMany:") + ColumnsSite(prepared);
+      QUARRY_ASSIGN_OR_RETURN(std::vector<Row> result,
+                              Exec(model, site, {}, ColumnSlots(prepared), path, build));
       QUARRY_RETURN_IF_ERROR(VerifyChecks(model, result, 1, true, prepared, path));
       count += runner_.Changes();
     }
@@ -1009,26 +1098,26 @@ class Writer {
     const std::string self = Quoted(model.table);
     int64_t changed = 0;
     if (!prepared.columns.empty()) {
-      SqlBuilder sql;
-      sql << "UPDATE " << self << " SET ";
-      for (size_t i = 0; i < prepared.columns.size(); ++i) {
-        sql << (i ? ", " : "");
-        sql.Ident(prepared.columns[i].field->column);
-        sql << " = ";
-        sql.Append(std::move(prepared.columns[i].value));
-      }
-      sql << " WHERE ";
-      sql.Column(self, model.PrimaryKey()->column);
-      sql << " IN (SELECT value FROM json_each(";
-      sql.Param(TextValue(KeyList(pks)));
-      sql << "))";
-      SqlBuilder checks;
-      int n = AppendChecks(checks, model, prepared, false);
-      if (n > 0) {
-        sql << " RETURNING 1";
-        sql.Append(std::move(checks));
-      }
-      QUARRY_ASSIGN_OR_RETURN(std::vector<Row> result, Exec(model, std::move(sql), path));
+      std::vector<storage::Value> slots = ColumnSlots(prepared);
+      slots.push_back(TextValue(KeyList(pks)));
+      auto build = [&](SqlBuilder& sql) {
+        sql << "UPDATE " << self << " SET ";
+        AppendAssignments(sql, model, prepared);
+        sql << " WHERE ";
+        sql.Column(self, model.PrimaryKey()->column);
+        sql << " IN (SELECT value FROM json_each(";
+        sql.Slot(prepared.columns.size());
+        sql << "))";
+        SqlBuilder checks;
+        if (AppendChecks(checks, model, prepared, false) > 0) {
+          sql << " RETURNING 1";
+          sql.Append(std::move(checks));
+        }
+        return Status::Ok();
+      };
+      QUARRY_ASSIGN_OR_RETURN(
+          std::vector<Row> result,
+          Exec(model, "update:" + ColumnsSite(prepared), {}, slots, path, build));
       QUARRY_RETURN_IF_ERROR(VerifyChecks(model, result, 1, false, prepared, path));
       changed = runner_.Changes();
     } else {
@@ -1068,30 +1157,30 @@ class Writer {
     if (prepared.columns.empty()) {
       return std::string("{\"count\":0}");
     }
-    const std::string self = Quoted(model.table);
-    SqlBuilder sql;
-    sql << "UPDATE " << self << " SET ";
-    for (size_t i = 0; i < prepared.columns.size(); ++i) {
-      sql << (i ? ", " : "");
-      sql.Ident(prepared.columns[i].field->column);
-      sql << " = ";
-      sql.Append(std::move(prepared.columns[i].value));
-    }
-    sql << " WHERE ";
-    AppendRowPolicy(ctx_, sql, model, self, RowOperation::kUpdate);
-    if (const schema::Field* deleted_at = SoftDeleteField(model)) {
+    const json::value* where = args.if_contains("where");
+    auto build = [&](SqlBuilder& sql) {
+      const std::string self = Quoted(model.table);
+      sql << "UPDATE " << self << " SET ";
+      AppendAssignments(sql, model, prepared);
+      sql << " WHERE ";
+      AppendRowPolicy(ctx_, sql, model, self, RowOperation::kUpdate);
+      if (const schema::Field* deleted_at = SoftDeleteField(model)) {
+        sql << " AND ";
+        sql.Column(self, deleted_at->column);
+        sql << " IS NULL";
+      }
       sql << " AND ";
-      sql.Column(self, deleted_at->column);
-      sql << " IS NULL";
-    }
-    sql << " AND ";
-    QUARRY_RETURN_IF_ERROR(AppendWhere(ctx_, sql, model, self, args.if_contains("where"), "where"));
-    SqlBuilder checks;
-    if (AppendChecks(checks, model, prepared, false) > 0) {
-      sql << " RETURNING 1";
-      sql.Append(std::move(checks));
-    }
-    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> result, Exec(model, std::move(sql), "data"));
+      QUARRY_RETURN_IF_ERROR(AppendWhere(ctx_, sql, model, self, where, "where"));
+      SqlBuilder checks;
+      if (AppendChecks(checks, model, prepared, false) > 0) {
+        sql << " RETURNING 1";
+        sql.Append(std::move(checks));
+      }
+      return Status::Ok();
+    };
+    QUARRY_ASSIGN_OR_RETURN(std::vector<Row> result,
+                            Exec(model, "updateMany:" + ColumnsSite(prepared), {{"where", where}},
+                                 ColumnSlots(prepared), "data", build));
     QUARRY_RETURN_IF_ERROR(VerifyChecks(model, result, 1, false, prepared, "data"));
     return "{\"count\":" + std::to_string(runner_.Changes()) + "}";
   }
@@ -1106,7 +1195,10 @@ class Writer {
     // may not update is left alone and answered as null, never created twice.
     CompileContext system_ctx{ctx_.schema, system_identity_, ctx_.now, ctx_.sign_cursor,
                               ctx_.next_alias};
+    system_ctx.plans = ctx_.plans;
+    system_ctx.schema_generation = ctx_.schema_generation;
     Writer probe(system_ctx, runner_);
+    probe.args_ = args_;
     QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> existing,
                             probe.Targets(model, args, RowOperation::kRead, 1, false));
     ctx_.next_alias = system_ctx.next_alias;
@@ -1180,31 +1272,43 @@ class Writer {
           updated.push_back(a.field);
         }
       }
-      SqlBuilder sql = Insert("INSERT INTO ", model, prepared);
-      sql << " ON CONFLICT (";
-      for (size_t k = 0; k < target.size(); ++k) {
-        sql << (k ? ", " : "");
-        sql.Ident(target[k]->column);
-      }
-      if (updated.empty()) {
-        sql << ") DO NOTHING";
-      } else {
-        sql << ") DO UPDATE SET ";
-        for (size_t k = 0; k < updated.size(); ++k) {
+      auto build = [&](SqlBuilder& sql) {
+        AppendInsert(sql, "INSERT INTO ", model, prepared);
+        sql << " ON CONFLICT (";
+        for (size_t k = 0; k < target.size(); ++k) {
           sql << (k ? ", " : "");
-          sql.Ident(updated[k]->column);
-          sql << " = excluded.";
-          sql.Ident(updated[k]->column);
+          sql.Ident(target[k]->column);
         }
-        sql << " WHERE ";
-        AppendRowPolicy(ctx_, sql, model, self, RowOperation::kUpdate);
+        if (updated.empty()) {
+          sql << ") DO NOTHING";
+        } else {
+          sql << ") DO UPDATE SET ";
+          for (size_t k = 0; k < updated.size(); ++k) {
+            sql << (k ? ", " : "");
+            sql.Ident(updated[k]->column);
+            sql << " = excluded.";
+            sql.Ident(updated[k]->column);
+          }
+          sql << " WHERE ";
+          AppendRowPolicy(ctx_, sql, model, self, RowOperation::kUpdate);
+        }
+        SqlBuilder checks;
+        if (AppendChecks(checks, model, prepared, true) > 0) {
+          sql << " RETURNING 1";
+          sql.Append(std::move(checks));
+        }
+        return Status::Ok();
+      };
+      std::string site = "upsertMany:" + ColumnsSite(prepared) + "|on:";
+      for (const schema::Field* f : target) {
+        site += f->name + ",";
       }
-      SqlBuilder checks;
-      if (AppendChecks(checks, model, prepared, true) > 0) {
-        sql << " RETURNING 1";
-        sql.Append(std::move(checks));
+      site += "|set:";
+      for (const schema::Field* f : updated) {
+        site += f->name + ",";
       }
-      QUARRY_ASSIGN_OR_RETURN(std::vector<Row> result, Exec(model, std::move(sql), path));
+      QUARRY_ASSIGN_OR_RETURN(std::vector<Row> result,
+                              Exec(model, site, {}, ColumnSlots(prepared), path, build));
       QUARRY_RETURN_IF_ERROR(VerifyChecks(model, result, 1, true, prepared, path));
       count += runner_.Changes();
     }
@@ -1221,18 +1325,22 @@ class Writer {
     }
     const schema::Field* deleted_at = SoftDeleteField(model);
     const std::string self = Quoted(model.table);
-    std::string pk_list = KeyList(pks);
-    SqlBuilder sql;
-    sql << "UPDATE " << self << " SET ";
-    sql.Ident(deleted_at->column);
-    sql << " = ";
-    sql.Param(restore ? NullValue() : stamp);
-    sql << " WHERE ";
-    sql.Column(self, model.PrimaryKey()->column);
-    sql << " IN (SELECT value FROM json_each(";
-    sql.Param(TextValue(pk_list));
-    sql << "))";
-    QUARRY_RETURN_IF_ERROR(Exec(model, std::move(sql), "").status());
+    const storage::Value pk_list = TextValue(KeyList(pks));
+    auto build = [&](SqlBuilder& sql) {
+      sql << "UPDATE " << self << " SET ";
+      sql.Ident(deleted_at->column);
+      sql << " = ";
+      sql.Slot(0);
+      sql << " WHERE ";
+      sql.Column(self, model.PrimaryKey()->column);
+      sql << " IN (SELECT value FROM json_each(";
+      sql.Slot(1);
+      sql << "))";
+      return Status::Ok();
+    };
+    QUARRY_RETURN_IF_ERROR(
+        Exec(model, "softDelete", {}, {restore ? NullValue() : stamp, pk_list}, "", build)
+            .status());
     if (!model.soft_delete_cascade) {
       return Status::Ok();
     }
@@ -1246,30 +1354,34 @@ class Writer {
             f.relation->target_model != model.name) {
           continue;
         }
-        std::string alias = ctx_.NewAlias();
-        std::string parent = ctx_.NewAlias();
-        SqlBuilder find;
-        find << "SELECT ";
-        find.Column(alias, child.PrimaryKey()->column);
-        find << " FROM ";
-        find.Ident(child.table);
-        find << " AS " << alias << " JOIN ";
-        find.Ident(model.table);
-        find << " AS " << parent << " ON ";
-        JoinCondition(ctx_, find, child, f, alias, parent);
-        find << " WHERE ";
-        find.Column(parent, model.PrimaryKey()->column);
-        find << " IN (SELECT value FROM json_each(";
-        find.Param(TextValue(pk_list));
-        find << ")) AND ";
-        find.Column(alias, child_deleted->column);
-        if (restore) {
-          find << " = ";
-          find.Param(stamp);
-        } else {
-          find << " IS NULL";
-        }
-        QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows, Exec(child, std::move(find), ""));
+        auto build = [&](SqlBuilder& find) {
+          std::string alias = ctx_.NewAlias();
+          std::string parent = ctx_.NewAlias();
+          find << "SELECT ";
+          find.Column(alias, child.PrimaryKey()->column);
+          find << " FROM ";
+          find.Ident(child.table);
+          find << " AS " << alias << " JOIN ";
+          find.Ident(model.table);
+          find << " AS " << parent << " ON ";
+          JoinCondition(ctx_, find, child, f, alias, parent);
+          find << " WHERE ";
+          find.Column(parent, model.PrimaryKey()->column);
+          find << " IN (SELECT value FROM json_each(";
+          find.Slot(0);
+          find << ")) AND ";
+          find.Column(alias, child_deleted->column);
+          if (restore) {
+            find << " = ";
+            find.Slot(1);
+          } else {
+            find << " IS NULL";
+          }
+          return Status::Ok();
+        };
+        std::string site = "cascade:" + model.name + "." + f.name + (restore ? ":restore" : "");
+        QUARRY_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                                Exec(child, site, {}, {pk_list, stamp}, "", build));
         std::vector<storage::Value> child_pks;
         for (Row& r : rows) {
           child_pks.push_back(std::move(r[0]));
@@ -1281,15 +1393,17 @@ class Writer {
   }
 
   Status HardDelete(const schema::Model& model, const std::vector<storage::Value>& pks) {
-    SqlBuilder sql;
-    sql << "DELETE FROM ";
-    sql.Ident(model.table);
-    sql << " WHERE ";
-    sql.Ident(model.PrimaryKey()->column);
-    sql << " IN (SELECT value FROM json_each(";
-    sql.Param(TextValue(KeyList(pks)));
-    sql << "))";
-    return Exec(model, std::move(sql), "where").status();
+    auto build = [&](SqlBuilder& sql) {
+      sql << "DELETE FROM ";
+      sql.Ident(model.table);
+      sql << " WHERE ";
+      sql.Ident(model.PrimaryKey()->column);
+      sql << " IN (SELECT value FROM json_each(";
+      sql.Slot(0);
+      sql << "))";
+      return Status::Ok();
+    };
+    return Exec(model, "delete", {}, {TextValue(KeyList(pks))}, "where", build).status();
   }
 
   Result<std::string> Delete(const schema::Model& model, const json::object& args, bool soft) {
@@ -1336,16 +1450,19 @@ class Writer {
     std::string out = "[";
     // Each row restores its own cascade: children removed at the row's own instant.
     for (size_t i = 0; i < pks.size(); ++i) {
-      SqlBuilder stamp_sql;
-      stamp_sql << "SELECT ";
-      stamp_sql.Ident(SoftDeleteField(model)->column);
-      stamp_sql << " FROM ";
-      stamp_sql.Ident(model.table);
-      stamp_sql << " WHERE ";
-      stamp_sql.Ident(model.PrimaryKey()->column);
-      stamp_sql << " = ";
-      stamp_sql.Param(pks[i]);
-      QUARRY_ASSIGN_OR_RETURN(std::vector<Row> stamp, Exec(model, std::move(stamp_sql), ""));
+      auto build = [&](SqlBuilder& sql) {
+        sql << "SELECT ";
+        sql.Ident(SoftDeleteField(model)->column);
+        sql << " FROM ";
+        sql.Ident(model.table);
+        sql << " WHERE ";
+        sql.Ident(model.PrimaryKey()->column);
+        sql << " = ";
+        sql.Slot(0);
+        return Status::Ok();
+      };
+      QUARRY_ASSIGN_OR_RETURN(std::vector<Row> stamp,
+                              Exec(model, "stamp", {}, {pks[i]}, "", build));
       QUARRY_RETURN_IF_ERROR(SoftDelete(model, {pks[i]}, true, stamp.at(0).at(0)));
     }
     for (size_t i = 0; i < pks.size(); ++i) {
@@ -1359,6 +1476,7 @@ class Writer {
 
   CompileContext& ctx_;
   SqlRunner& runner_;
+  const json::object* args_ = nullptr;  // the operation's arguments (Run's)
   const Identity system_identity_ = Identity::Service(true);
 };
 
