@@ -245,6 +245,13 @@ cpu_busy() {
   awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
 }
 
+# run_timed FILE CMD...: CMD, with its user and system CPU seconds written to FILE by GNU time
+# when /usr/bin/time exists (the `time` package; wrk's own CPU use, W_WRK_CPU).
+run_timed() {
+  local f=$1
+  shift
+  if [[ -x /usr/bin/time ]]; then /usr/bin/time -f '%U %S' -o "$f" "$@"; else "$@"; fi
+}
 # The load generator's command prefix and thread count; the per-core scenarios pin wrk to one
 # CPU with `taskset -c N` and give it one thread.
 WRK_PREFIX=()
@@ -252,7 +259,8 @@ WRK_THREADS=$THREADS
 
 # run_wrk SCRIPT PORT TAG SERVER_PID [PATH [VAR=VALUE...]] -> sets W_RPS W_P99 W_ERR
 # W_CPU (server CPU microseconds per request), W_CSW (server context switches per request),
-# W_LOAD_BUSY / W_SERVER_BUSY (% busy of CPUs LOAD_CPU / SERVER_CPU over the measured
+# W_WRK_CPU (wrk's own CPU time in % of one core), W_LOAD_BUSY / W_SERVER_BUSY (% busy of
+# CPUs LOAD_CPU / SERVER_CPU over the measured
 # window) and W_FOREIGN (% of SERVER_CPU busy with something other than the server: other
 # processes, or wrk when it is not pinned); raw output in $TMP/TAG.wrk. PATH defaults to
 # /v2/pipeline; the VAR=VALUE pairs are the load script's environment (BENCH_BODY_FILE,
@@ -270,8 +278,9 @@ run_wrk() {
   x0=$(ctx_switches "$spid")
   read -r lb0 lt0 < <(cpu_busy "$LOAD_CPU")
   read -r sb0 st0 < <(cpu_busy "$SERVER_CPU")
-  fg env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" \
-    --timeout 10s --latency -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.wrk" 2>&1 || true
+  rm -f "$TMP/$tag.time"
+  fg run_timed "$TMP/$tag.time" env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" \
+    -d"${DURATION}s" --timeout 10s --latency -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.wrk" 2>&1 || true
   c1=$(cpu_ticks "$spid")
   x1=$(ctx_switches "$spid")
   read -r lb1 lt1 < <(cpu_busy "$LOAD_CPU")
@@ -281,11 +290,13 @@ run_wrk() {
   if [[ -z "$line" ]]; then
     log "wrk produced no result for $tag:"
     sed 's/^/    /' "$TMP/$tag.wrk"
-    W_RPS=0 W_P99=0 W_ERR=-1 W_CPU=0 W_CSW=0 W_LOAD_BUSY=0 W_SERVER_BUSY=0 W_FOREIGN=0
+    W_RPS=0 W_P99=0 W_ERR=-1 W_CPU=0 W_CSW=0 W_WRK_CPU=0 W_LOAD_BUSY=0 W_SERVER_BUSY=0 W_FOREIGN=0
     return
   fi
   W_CSW=$(awk -v x=$((x1 - x0)) -v n="$(field "$line" requests)" \
     'BEGIN { if (n > 0) printf "%.2f", x / n; else print 0 }')
+  W_WRK_CPU=$(awk -v d="$DURATION" 'END { if (NF == 2) printf "%.0f", ($1 + $2) / d * 100 }' "$TMP/$tag.time" 2>/dev/null || true)
+  W_WRK_CPU=${W_WRK_CPU:-?}
   W_LOAD_BUSY=$(awk -v b=$((lb1 - lb0)) -v t=$((lt1 - lt0)) 'BEGIN { printf "%.0f", (t > 0) ? 100 * b / t : 0 }')
   W_SERVER_BUSY=$(awk -v b=$((sb1 - sb0)) -v t=$((st1 - st0)) 'BEGIN { printf "%.0f", (t > 0) ? 100 * b / t : 0 }')
   W_FOREIGN=$(awk -v b=$((sb1 - sb0)) -v t=$((st1 - st0)) -v s=$((c1 - c0)) \
@@ -506,7 +517,7 @@ PC_FMT='%-42s %9s %10s %10s %9s %8s %13s %6s'
 pc_row() {
   # shellcheck disable=SC2059
   PC_ROWS+=("$(printf "$PC_FMT" "$1" "$(printf '%.0f' "$W_RPS")" "$(printf '%.2f ms' "$W_P99")" \
-    "$W_CPU" "$W_CSW" "${W_LOAD_BUSY}%" "${W_FOREIGN}%" "$W_ERR")")
+    "$W_CPU" "$W_CSW" "${W_WRK_CPU}%" "${W_FOREIGN}%" "$W_ERR")")
   if ((W_FOREIGN > 10)); then
     PC_BUSY_RUNS=$((PC_BUSY_RUNS + 1))
     ((W_FOREIGN > PC_BUSY_MAX)) && PC_BUSY_MAX=$W_FOREIGN
@@ -1063,13 +1074,13 @@ if [[ ${#PC_ROWS[@]} -gt 0 ]]; then
   echo
   echo "== Per core (issue 8): $PC_HEADER"
   # shellcheck disable=SC2059
-  printf "$PC_FMT\n" "scenario: server" "req/s" "p99" "CPU us/req" "ctxsw/req" "load CPU" "others on srv" errors
+  printf "$PC_FMT\n" "scenario: server" "req/s" "p99" "CPU us/req" "ctxsw/req" "wrk CPU" "others on srv" errors
   for r in "${PC_ROWS[@]}"; do echo "$r"; done
   for v in "${PC_VERDICTS[@]:-}"; do [[ -n "$v" ]] && echo "$v"; done
   if ((PC_BUSY_RUNS > 0)); then
     echo "WARNING: in $PC_BUSY_RUNS of the ${#PC_ROWS[@]} per-core runs other processes took more than 10% of CPU $SERVER_CPU (up to ${PC_BUSY_MAX}%): the server shared its core, so its CPU/request is inflated (cache and scheduler) and its req/s low"
   fi
-  echo "CPU us/req = the server's CPU time (user+system, all threads, /proc/PID/stat) per request; ctxsw/req = its threads' voluntary+involuntary context switches per request; load CPU = how busy wrk's CPU was (100% = the load generator is the limit); others on srv = share of the server's CPU used by other processes"
+  echo "CPU us/req = the server's CPU time (user+system, all threads, /proc/PID/stat) per request; ctxsw/req = its threads' voluntary+involuntary context switches per request; wrk CPU = wrk's own CPU time over the run, in % of one core (near 100% = the load generator is the limit, so compare CPU/request rather than req/s); others on srv = share of the server's CPU used by other processes"
 fi
 for n in "${NOTES[@]:-}"; do [[ -n "$n" ]] && echo "note: $n"; done
 echo "errors = $QLABEL/baseline: non-200 + Hrana error results + socket errors during the measured run"
