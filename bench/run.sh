@@ -692,9 +692,9 @@ if has percore_select || has percore_insert || has read_under_write; then
       fi
       # ruw KIND NAME PORT: reads alone and under the writer on the server just started.
       ruw() {
-        local kind=$1 name=$2 port=$3 spid=$SERVER_PID wpid wline alone
+        local kind=$1 name=$2 port=$3 spid=$SERVER_PID wpid wline alone alone_rps
         run_wrk point_select "$port" "read_under_write.$name.alone" "$spid" /v2/pipeline KV_ROWS="$PERCORE_ROWS"
-        alone=$W_P99
+        alone=$W_P99 alone_rps=$W_RPS
         pc_row "reads alone: $kind"
         env "${WRK_PREFIX[@]}" wrk -t1 -c"$WRITER_CONNECTIONS" -d"$((WARMUP + DURATION + 2))s" --latency \
           -s "$BENCH_DIR/wrk/insert.lua" "http://127.0.0.1:$port/v2/pipeline" >"$TMP/ruw.$name.writer.wrk" 2>&1 &
@@ -707,7 +707,7 @@ if has percore_select || has percore_insert || has read_under_write; then
         wline=$(grep '^BENCH_RESULT' "$TMP/ruw.$name.writer.wrk" ||
           echo "BENCH_RESULT requests=0 rps=0 p99_ms=0 non200=0 hrana_errors=0 socket_errors=-1")
         RUW_RATIO=$(xr "$W_P99" "$alone")
-        RUW_LINE="$kind: reads' p99 $(printf '%.2f' "$alone") ms alone, $(printf '%.2f' "$W_P99") ms with the writer (${RUW_RATIO}x); writer $(printf '%.0f' "$(field "$wline" rps)") commits/s, its p99 $(field "$wline" p99_ms) ms, errors $(($(field "$wline" non200) + $(field "$wline" hrana_errors) + $(field "$wline" socket_errors)))"
+        RUW_LINE="$kind: reads' p99 $(printf '%.2f' "$alone") ms alone, $(printf '%.2f' "$W_P99") ms with the writer (${RUW_RATIO}x), reads/s with the writer $(xr "$W_RPS" "$alone_rps")x alone; writer $(printf '%.0f' "$(field "$wline" rps)") commits/s, its p99 $(field "$wline" p99_ms) ms, errors $(($(field "$wline" non200) + $(field "$wline" hrana_errors) + $(field "$wline" socket_errors)))"
       }
       log "per core: reads while a durable writer runs ($fsync_note)"
       SERVER_PREFIX=("${pre[@]}")
