@@ -593,6 +593,7 @@ if has percore_select || has percore_insert || has read_under_write; then
       stop_pid "$BP" pc-bare
     fi
 
+    if has percore_select || has percore_insert; then
     log "per core: Node baseline"
     start_baseline "$BASELINE_PORT" pc-baseline
     BPID=$SERVER_PID
@@ -628,6 +629,7 @@ if has percore_select || has percore_insert || has read_under_write; then
       pc_row "insert: $QLABEL (default durability)"
     fi
     stop_pid "$QPID" pc-quarry
+    fi
 
     if has percore_select; then
       if [[ "$STANDIN" == 1 ]]; then
