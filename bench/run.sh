@@ -371,6 +371,13 @@ if ! command -v curl >/dev/null; then
     { need_root apt-get update >/dev/null && need_root apt-get install -y curl >/dev/null; } ||
     die "could not install curl"
 fi
+if [[ ! -x /usr/bin/time ]]; then
+  # GNU time measures wrk's own CPU in the per-core scenarios; without it that column says "?".
+  log "installing time"
+  need_root apt-get install -y time >/dev/null 2>&1 ||
+    { need_root apt-get update >/dev/null && need_root apt-get install -y time >/dev/null; } ||
+    log "could not install time; wrk's CPU is not reported"
+fi
 command -v node >/dev/null || die "node is required (Node.js 20+)"
 
 # Baseline dependencies: `npm ci` unless the locked better-sqlite3 is already
