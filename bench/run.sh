@@ -12,12 +12,18 @@
 #   WARMUP=2        seconds of unmeasured wrk load before each measured run
 #   THREADS=2 CONNECTIONS=64
 #   QUARRY_PORT=28080 BASELINE_PORT=28081 (the next free ports are used if busy)
-#   SCENARIOS="point_select insert durable_insert memory data_find_unique
-#             data_include data_keyset"
+#   SCENARIOS="point_select insert durable_insert percore_select percore_insert
+#             read_under_write memory data_find_unique data_include data_keyset"
 #   NAMESPACES=10000 NS_CONCURRENCY=16   (memory scenario)
 #   DATA_ROWS=100000 KEYSET_ROWS=1000000 KEYSET_PAGE=10000 KEYSET_LIMIT=50
 #                   (data API scenarios: posts rows; events rows, the deep page
 #                   and its size)
+#   SERVER_CPU=1 LOAD_CPU=0 PERCORE_THREADS=1 PERCORE_ROWS=100000
+#                   (per-core scenarios: the CPU the server is pinned to, the CPU wrk
+#                   is pinned to, wrk's threads there, kv rows)
+#   SLOW_FSYNC_MS=10 WRITER_CONNECTIONS=4   (read_under_write: every fsync of the durable
+#                   servers takes at least this long, 0 = the disk's own; the writer's
+#                   connections)
 #   QUARRY_EXTRA_ARGS   extra arguments for `quarry serve`
 #   QUARRY_TOKEN    sent as a Bearer token by the load clients of the SQL
 #                   scenarios (Quarry is started with --no-auth for them anyway;
@@ -39,7 +45,14 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 QUARRY_PORT=${QUARRY_PORT:-28080}
 BASELINE_PORT=${BASELINE_PORT:-28081}
-SCENARIOS=${SCENARIOS:-"point_select insert durable_insert memory data_find_unique data_include data_keyset"}
+SCENARIOS=${SCENARIOS:-"point_select insert durable_insert percore_select percore_insert read_under_write memory data_find_unique data_include data_keyset"}
+SERVER_CPU=${SERVER_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+PERCORE_THREADS=${PERCORE_THREADS:-1}
+PERCORE_ROWS=${PERCORE_ROWS:-100000}
+SLOW_FSYNC_MS=${SLOW_FSYNC_MS:-10}
+WRITER_CONNECTIONS=${WRITER_CONNECTIONS:-4}
+BARE_PORT=${BARE_PORT:-28082}
 NAMESPACES=${NAMESPACES:-10000}
 NS_CONCURRENCY=${NS_CONCURRENCY:-16}
 DATA_ROWS=${DATA_ROWS:-100000}
@@ -139,12 +152,15 @@ wait_ready() {
 }
 
 SERVER_PID=
+# Prepended to every server command line (the per-core scenarios set it to `taskset -c N`
+# and, for the slow-disk run, `env LD_PRELOAD=...`); empty otherwise.
+SERVER_PREFIX=()
 # start_baseline PORT NAME [--durable]
 start_baseline() {
   local port=$1 name=$2
   shift 2
   mkdir -p "$TMP/$name"
-  node "$BENCH_DIR/baseline/server.mjs" --port "$port" --db "$TMP/$name/baseline.db" "$@" \
+  "${SERVER_PREFIX[@]}" node "$BENCH_DIR/baseline/server.mjs" --port "$port" --db "$TMP/$name/baseline.db" "$@" \
     >"$TMP/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -170,7 +186,7 @@ start_quarry() {
   fi
   mkdir -p "$TMP/$name"
   # shellcheck disable=SC2086
-  "$QUARRY_BIN" serve --listen "127.0.0.1:$port" --data "$TMP/$name" $auth --log-level "$level" "$@" \
+  "${SERVER_PREFIX[@]}" "$QUARRY_BIN" serve --listen "127.0.0.1:$port" --data "$TMP/$name" $auth --log-level "$level" "$@" \
     $QUARRY_EXTRA_ARGS >"$TMP/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -190,22 +206,26 @@ post() {
   curl -sS --max-time 120 -H 'Content-Type: application/json' "${auth[@]}" --data-binary "$2" "$1"
 }
 
-SEED_JSON='{"baton":null,"requests":[
+# seed_json ROWS -> the pipeline creating kv (ids 1..ROWS, values 'value-<id>') and an empty log.
+seed_json() {
+  printf '%s' '{"baton":null,"requests":[
  {"type":"execute","stmt":{"sql":"CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, v TEXT)"}},
  {"type":"execute","stmt":{"sql":"CREATE TABLE IF NOT EXISTS log(id INTEGER PRIMARY KEY, v TEXT)"}},
- {"type":"execute","stmt":{"sql":"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<'$KV_ROWS') INSERT INTO kv SELECT x, '"'value-'"'||x FROM c"}},
+ {"type":"execute","stmt":{"sql":"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<'"$1"') INSERT INTO kv SELECT x, '"'value-'"'||x FROM c"}},
  {"type":"close"}]}'
+}
 CHECK_JSON='{"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT count(*) FROM kv"}},{"type":"close"}]}'
 
-# seed PORT WHO: same schema and rows in both servers (namespace "default").
+# seed PORT WHO [ROWS [TOKEN]]: same schema and rows in both servers (namespace "default");
+# ROWS defaults to KV_ROWS, TOKEN to $QUARRY_TOKEN.
 seed() {
-  local url="http://127.0.0.1:$1/v2/pipeline" who=$2 r
-  r=$(post "$url" "$SEED_JSON") || die "seeding $who failed (curl)"
+  local url="http://127.0.0.1:$1/v2/pipeline" who=$2 rows=${3:-$KV_ROWS} tok=${4:-} r
+  r=$(post "$url" "$(seed_json "$rows")" "$tok") || die "seeding $who failed (curl)"
   if [[ "$r" == *'"type":"error"'* || "$r" != *'"results"'* ]]; then
     die "seeding $who failed: ${r:0:400}"
   fi
-  r=$(post "$url" "$CHECK_JSON") || die "checking $who failed (curl)"
-  [[ "$r" == *"\"value\":\"$KV_ROWS\""* ]] || die "$who: kv does not hold $KV_ROWS rows: ${r:0:400}"
+  r=$(post "$url" "$CHECK_JSON" "$tok") || die "checking $who failed (curl)"
+  [[ "$r" == *"\"value\":\"$rows\""* ]] || die "$who: kv does not hold $rows rows: ${r:0:400}"
 }
 
 # cpu_ticks PID: user+system CPU time of a process (all threads), in ticks.
@@ -214,30 +234,73 @@ cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
+# ctx_switches PID: voluntary + involuntary context switches of all the process's threads
+# (/proc/PID/status counts only the thread it names, so every task is summed).
+ctx_switches() {
+  cat /proc/"$1"/task/*/status 2>/dev/null |
+    awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
+# cpu_busy CPU -> "BUSY TOTAL" ticks of one CPU from /proc/stat (busy excludes idle and iowait).
+cpu_busy() {
+  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat
+}
+
+# run_timed FILE CMD...: CMD, with its user and system CPU seconds written to FILE by GNU time
+# when /usr/bin/time exists (the `time` package; wrk's own CPU use, W_WRK_CPU).
+run_timed() {
+  local f=$1
+  shift
+  if [[ -x /usr/bin/time ]]; then /usr/bin/time -f '%U %S' -o "$f" "$@"; else "$@"; fi
+}
+# The load generator's command prefix and thread count; the per-core scenarios pin wrk to one
+# CPU with `taskset -c N` and give it one thread.
+WRK_PREFIX=()
+WRK_THREADS=$THREADS
+
 # run_wrk SCRIPT PORT TAG SERVER_PID [PATH [VAR=VALUE...]] -> sets W_RPS W_P99 W_ERR
-# W_CPU (server CPU microseconds per request); raw output in $TMP/TAG.wrk. PATH defaults to
+# W_CPU (server CPU microseconds per request), W_CSW (server context switches per request),
+# W_WRK_CPU (wrk's own CPU time in % of one core), W_LOAD_BUSY / W_SERVER_BUSY (% busy of
+# CPUs LOAD_CPU / SERVER_CPU over the measured
+# window) and W_FOREIGN (% of SERVER_CPU busy with something other than the server: other
+# processes, or wrk when it is not pinned); raw output in $TMP/TAG.wrk. PATH defaults to
 # /v2/pipeline; the VAR=VALUE pairs are the load script's environment (BENCH_BODY_FILE,
-# QUARRY_TOKEN, ...).
+# QUARRY_TOKEN, KV_ROWS, ...).
 run_wrk() {
   local script=$1 port=$2 tag=$3 spid=$4 url="http://127.0.0.1:$2${5:-/v2/pipeline}" line c0 c1
+  local x0 x1 lb0 lt0 lb1 lt1 sb0 st0 sb1 st1
   shift 4
   if [[ $# -gt 0 ]]; then shift; fi
   if [[ "$WARMUP" -gt 0 ]]; then
-    fg env "$@" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/wrk/$script.lua" \
-      "$url" >"$TMP/$tag.warmup" 2>&1 || true
+    fg env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" \
+      -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.warmup" 2>&1 || true
   fi
   c0=$(cpu_ticks "$spid")
-  fg env "$@" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
-    -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.wrk" 2>&1 || true
+  x0=$(ctx_switches "$spid")
+  read -r lb0 lt0 < <(cpu_busy "$LOAD_CPU")
+  read -r sb0 st0 < <(cpu_busy "$SERVER_CPU")
+  rm -f "$TMP/$tag.time"
+  fg run_timed "$TMP/$tag.time" env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" \
+    -d"${DURATION}s" --timeout 10s --latency -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.wrk" 2>&1 || true
   c1=$(cpu_ticks "$spid")
+  x1=$(ctx_switches "$spid")
+  read -r lb1 lt1 < <(cpu_busy "$LOAD_CPU")
+  read -r sb1 st1 < <(cpu_busy "$SERVER_CPU")
   cp "$TMP/$tag.wrk" "$RESULTS_DIR/$tag.wrk.txt"
   line=$(grep '^BENCH_RESULT' "$TMP/$tag.wrk" || true)
   if [[ -z "$line" ]]; then
     log "wrk produced no result for $tag:"
     sed 's/^/    /' "$TMP/$tag.wrk"
-    W_RPS=0 W_P99=0 W_ERR=-1 W_CPU=0
+    W_RPS=0 W_P99=0 W_ERR=-1 W_CPU=0 W_CSW=0 W_WRK_CPU=0 W_LOAD_BUSY=0 W_SERVER_BUSY=0 W_FOREIGN=0
     return
   fi
+  W_CSW=$(awk -v x=$((x1 - x0)) -v n="$(field "$line" requests)" \
+    'BEGIN { if (n > 0) printf "%.2f", x / n; else print 0 }')
+  W_WRK_CPU=$(awk -v d="$DURATION" 'END { if (NF == 2) printf "%.0f", ($1 + $2) / d * 100 }' "$TMP/$tag.time" 2>/dev/null || true)
+  W_WRK_CPU=${W_WRK_CPU:-?}
+  W_LOAD_BUSY=$(awk -v b=$((lb1 - lb0)) -v t=$((lt1 - lt0)) 'BEGIN { printf "%.0f", (t > 0) ? 100 * b / t : 0 }')
+  W_SERVER_BUSY=$(awk -v b=$((sb1 - sb0)) -v t=$((st1 - st0)) 'BEGIN { printf "%.0f", (t > 0) ? 100 * b / t : 0 }')
+  W_FOREIGN=$(awk -v b=$((sb1 - sb0)) -v t=$((st1 - st0)) -v s=$((c1 - c0)) \
+    'BEGIN { f = (t > 0) ? 100 * (b - s) / t : 0; printf "%.0f", (f > 0) ? f : 0 }')
   W_RPS=$(field "$line" rps)
   W_P99=$(field "$line" p99_ms)
   W_ERR=$(($(field "$line" non200) + $(field "$line" hrana_errors) + $(field "$line" socket_errors)))
@@ -245,6 +308,18 @@ run_wrk() {
     'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print 0 }')
   log "  $tag: $(printf '%.0f' "$W_RPS") req/s, p99 ${W_P99} ms, errors $W_ERR," \
     "server CPU $(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v d="$DURATION" 'BEGIN { printf "%.0f%%", t / hz / d * 100 }'), ${W_CPU} us/request"
+}
+
+# json_quote < TEXT -> TEXT as one JSON string.
+json_quote() { node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0, "utf8")))'; }
+
+# jget EXPR < JSON -> EXPR evaluated over the parsed input `d`: a string as is, anything else
+# as JSON, nothing for null/undefined, unparsable input or a failing EXPR.
+jget() {
+  node -e '
+    let r;
+    try { r = new Function("d", "return (" + process.argv[1] + ")")(JSON.parse(require("fs").readFileSync(0, "utf8"))); } catch { r = undefined; }
+    if (r !== undefined && r !== null) process.stdout.write(typeof r === "string" ? r : JSON.stringify(r));' "$1"
 }
 
 # field "k1=v1 k2=v2" KEY
@@ -279,6 +354,8 @@ free_port() {
 }
 QUARRY_PORT=$(free_port "$QUARRY_PORT")
 BASELINE_PORT=$(free_port "$BASELINE_PORT" "$QUARRY_PORT")
+BARE_PORT=$(free_port "$BARE_PORT" "$BASELINE_PORT")
+[[ "$BARE_PORT" == "$QUARRY_PORT" ]] && BARE_PORT=$(free_port $((BARE_PORT + 1)) "$BASELINE_PORT")
 
 need_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
@@ -293,6 +370,13 @@ if ! command -v curl >/dev/null; then
   need_root apt-get install -y curl >/dev/null 2>&1 ||
     { need_root apt-get update >/dev/null && need_root apt-get install -y curl >/dev/null; } ||
     die "could not install curl"
+fi
+if [[ ! -x /usr/bin/time ]]; then
+  # GNU time measures wrk's own CPU in the per-core scenarios; without it that column says "?".
+  log "installing time"
+  need_root apt-get install -y time >/dev/null 2>&1 ||
+    { need_root apt-get update >/dev/null && need_root apt-get install -y time >/dev/null; } ||
+    log "could not install time; wrk's CPU is not reported"
 fi
 command -v node >/dev/null || die "node is required (Node.js 20+)"
 
@@ -424,6 +508,241 @@ if has durable_insert; then
   add_row "durable insert" "${q[0]}" "$W_RPS" "${q[1]}" "$W_P99" "${q[2]}" "$W_ERR" "${q[3]}" "$W_CPU" ">=5x" "$met"
 fi
 
+# ------------------------------------------------------------- per core --
+
+# Issue 8's per-core figures: the server pinned to CPU SERVER_CPU and wrk (PERCORE_THREADS
+# threads) to CPU LOAD_CPU, so they never share a core; the figure to compare is the server's
+# CPU time per request (all its threads, /proc/PID/stat), with its context switches per
+# request. Point selects on PERCORE_ROWS rows against (a) a bare C epoll server with one
+# prepared statement (bench/baseline/bare_epoll.c, the limit), (b) the Node baseline,
+# (c) Quarry --no-auth, (d) Quarry with a token; autocommit and durable inserts against the
+# Node baseline; reads' p99 while a durable writer runs on a slow disk.
+PC_ROWS=()
+PC_VERDICTS=()
+PC_FMT='%-42s %9s %10s %10s %9s %8s %13s %6s'
+# pc_row LABEL: the last run_wrk's figures as one row of the per-core table.
+pc_row() {
+  # shellcheck disable=SC2059
+  PC_ROWS+=("$(printf "$PC_FMT" "$1" "$(printf '%.0f' "$W_RPS")" "$(printf '%.2f ms' "$W_P99")" \
+    "$W_CPU" "$W_CSW" "${W_WRK_CPU}%" "${W_FOREIGN}%" "$W_ERR")")
+  if ((W_FOREIGN > 10)); then
+    PC_BUSY_RUNS=$((PC_BUSY_RUNS + 1))
+    ((W_FOREIGN > PC_BUSY_MAX)) && PC_BUSY_MAX=$W_FOREIGN
+  fi
+  return 0
+}
+PC_BUSY_RUNS=0
+PC_BUSY_MAX=0
+# xr A B -> A / B with two decimals; 0 when B is 0.
+xr() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }'; }
+# yes_if_le A B / yes_if_ge A B -> "yes" when A > 0 and A <= B (>= B), else "no".
+yes_if_le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > 0 && a <= b) ? "yes" : "no" }'; }
+yes_if_ge() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > 0 && a >= b) ? "yes" : "no" }'; }
+
+probe_json() {
+  printf '{"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT id, v FROM kv WHERE id = ?","args":[{"type":"integer","value":"%s"}]}},{"type":"close"}]}' "$1"
+}
+# probe_rows PORT [TOKEN] -> the rows one point select of id 4242 answers, as JSON.
+probe_rows() {
+  post "http://127.0.0.1:$1/v2/pipeline" "$(probe_json 4242)" "${2:-}" | jget 'd.results[0].response.result.rows'
+}
+
+# build_c SRC OUT GCC_ARGS...: compiled with gcc -O2 (Debian's gcc and libsqlite3-dev).
+build_c() {
+  local src=$1 out=$2
+  shift 2
+  gcc -O2 -Wall -o "$out" "$src" "$@" >"$TMP/gcc.log" 2>&1 || { sed 's/^/    /' "$TMP/gcc.log"; return 1; }
+}
+
+BARE_BIN=$TMP/bare_epoll
+# start_bare PORT NAME ROWS: the bare C server on its own database holding kv of ROWS rows.
+start_bare() {
+  mkdir -p "$TMP/$2"
+  "${SERVER_PREFIX[@]}" "$BARE_BIN" --port "$1" --db "$TMP/$2/bare.db" --rows "$3" >"$TMP/$2.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  wait_ready "$SERVER_PID" "$TMP/$2.log" || die "the bare C server ($2) did not start"
+}
+
+# mint_token NAME -> a rw token for namespace default of the Quarry whose data folder is NAME.
+mint_token() { "$QUARRY_BIN" token create --data "$TMP/$1" --db default --access rw; }
+
+PC_HEADER=
+if has percore_select || has percore_insert || has read_under_write; then
+  if (($(nproc) < 2)); then
+    NOTES+=("per-core scenarios: skipped (they need 2 CPUs, this machine has $(nproc))")
+  elif ! command -v taskset >/dev/null; then
+    NOTES+=("per-core scenarios: skipped (taskset is missing; it comes with util-linux)")
+  else
+    if ! command -v gcc >/dev/null || [[ ! -f /usr/include/sqlite3.h ]]; then
+      log "installing gcc and libsqlite3-dev"
+      need_root apt-get install -y gcc libsqlite3-dev >/dev/null 2>&1 ||
+        { need_root apt-get update >/dev/null && need_root apt-get install -y gcc libsqlite3-dev >/dev/null; } ||
+        die "could not install gcc and libsqlite3-dev"
+    fi
+    build_c "$BENCH_DIR/baseline/bare_epoll.c" "$BARE_BIN" -lsqlite3 || die "could not build bare_epoll.c"
+    PC_HEADER="server pinned to CPU $SERVER_CPU, wrk -t$PERCORE_THREADS -c$CONNECTIONS pinned to CPU $LOAD_CPU (taskset); kv of $PERCORE_ROWS rows; ${DURATION}s measured after ${WARMUP}s warm-up"
+    SERVER_PREFIX=(taskset -c "$SERVER_CPU")
+    WRK_PREFIX=(taskset -c "$LOAD_CPU")
+    WRK_THREADS=$PERCORE_THREADS
+    QTOKEN_AUTH=
+
+    pc_b=() pc_n=() pc_q=() pc_a=() pc_bi=() pc_qi=()
+    if has percore_select; then
+      log "per core: point select, bare C epoll (the limit)"
+      start_bare "$BARE_PORT" pc-bare "$PERCORE_ROWS"
+      BP=$SERVER_PID
+      BARE_ROWS=$(probe_rows "$BARE_PORT")
+      [[ "$BARE_ROWS" == *'"value-4242"'* ]] || die "bare C server: the probe of id 4242 answered '$BARE_ROWS'"
+      run_wrk point_select "$BARE_PORT" percore_select.bare "$BP" /v2/pipeline KV_ROWS="$PERCORE_ROWS"
+      pc_b=("$W_RPS" "$W_P99" "$W_CPU")
+      pc_row "point select: bare C epoll (limit)"
+      stop_pid "$BP" pc-bare
+    fi
+
+    if has percore_select || has percore_insert; then
+    log "per core: Node baseline"
+    start_baseline "$BASELINE_PORT" pc-baseline
+    BPID=$SERVER_PID
+    seed "$BASELINE_PORT" pc-baseline "$PERCORE_ROWS"
+    if has percore_select; then
+      [[ "$(probe_rows "$BASELINE_PORT")" == "$BARE_ROWS" ]] ||
+        NOTES+=("per core: the Node baseline's answer to the probe differs from the bare server's")
+      run_wrk point_select "$BASELINE_PORT" percore_select.baseline "$BPID" /v2/pipeline KV_ROWS="$PERCORE_ROWS"
+      pc_n=("$W_RPS" "$W_P99" "$W_CPU")
+      pc_row "point select: Node node:http+better-sqlite3"
+    fi
+    if has percore_insert; then
+      run_wrk insert "$BASELINE_PORT" percore_insert.baseline "$BPID"
+      pc_bi=("$W_RPS" "$W_P99" "$W_CPU")
+      pc_row "insert: Node (synchronous=NORMAL)"
+    fi
+    stop_pid "$BPID" pc-baseline
+
+    log "per core: $QLABEL --no-auth"
+    start_quarry "$QUARRY_PORT" pc-quarry
+    QPID=$SERVER_PID
+    seed "$QUARRY_PORT" pc-quarry "$PERCORE_ROWS"
+    if has percore_select; then
+      [[ "$(probe_rows "$QUARRY_PORT")" == "$BARE_ROWS" ]] ||
+        NOTES+=("per core: $QLABEL's answer to the probe differs from the bare server's")
+      run_wrk point_select "$QUARRY_PORT" percore_select.quarry "$QPID" /v2/pipeline KV_ROWS="$PERCORE_ROWS"
+      pc_q=("$W_RPS" "$W_P99" "$W_CPU")
+      pc_row "point select: $QLABEL --no-auth"
+    fi
+    if has percore_insert; then
+      run_wrk insert "$QUARRY_PORT" percore_insert.quarry "$QPID"
+      pc_qi=("$W_RPS" "$W_P99" "$W_CPU")
+      pc_row "insert: $QLABEL (default durability)"
+    fi
+    stop_pid "$QPID" pc-quarry
+    fi
+
+    if has percore_select; then
+      if [[ "$STANDIN" == 1 ]]; then
+        NOTES+=("per core, token auth: skipped (the stand-in has no auth)")
+      else
+        log "per core: $QLABEL with token auth"
+        start_quarry "$QUARRY_PORT" pc-quarry-auth --with-auth
+        QPID=$SERVER_PID
+        QTOKEN_AUTH=$(mint_token pc-quarry-auth) || die "could not mint a token for pc-quarry-auth"
+        seed "$QUARRY_PORT" pc-quarry-auth "$PERCORE_ROWS" "$QTOKEN_AUTH"
+        run_wrk point_select "$QUARRY_PORT" percore_select.quarry_auth "$QPID" /v2/pipeline \
+          KV_ROWS="$PERCORE_ROWS" QUARRY_TOKEN="$QTOKEN_AUTH"
+        pc_a=("$W_RPS" "$W_P99" "$W_CPU")
+        pc_row "point select: $QLABEL, token auth"
+        stop_pid "$QPID" pc-quarry-auth
+      fi
+      r1=$(xr "${pc_q[2]}" "${pc_b[2]}")
+      r2=$(xr "${pc_n[2]}" "${pc_q[2]}")
+      PC_VERDICTS+=("point select: $QLABEL CPU/request = ${r1}x the bare limit's (goal <= 1.6x: $(yes_if_le "$r1" 1.6)); Node's CPU/request = ${r2}x $QLABEL's (goal >= 1.7x: $(yes_if_ge "$r2" 1.7)); $QLABEL p99 $(printf '%.2f' "${pc_q[1]}") ms (goal <= 2 ms: $(yes_if_le "${pc_q[1]}" 2)); req/s $(xr "${pc_q[0]}" "${pc_b[0]}")x bare, $(xr "${pc_q[0]}" "${pc_n[0]}")x Node")
+      if [[ ${#pc_a[@]} -gt 0 ]]; then
+        r3=$(xr "${pc_a[2]}" "${pc_q[2]}")
+        PC_VERDICTS+=("token auth: CPU/request ${r3}x --no-auth's (goal <= 1.10x: $(yes_if_le "$r3" 1.10)); req/s $(xr "${pc_a[0]}" "${pc_q[0]}")x, p99 $(printf '%.2f' "${pc_a[1]}") ms")
+      fi
+    fi
+    if has percore_insert; then
+      r1=$(xr "${pc_qi[0]}" "${pc_bi[0]}")
+      PC_VERDICTS+=("autocommit insert: $QLABEL req/s ${r1}x Node's (goal >= 1.5x: $(yes_if_ge "$r1" 1.5)); CPU/request $(xr "${pc_qi[2]}" "${pc_bi[2]}")x Node's")
+      log "per core: durable inserts (Node synchronous=FULL: one fsync per commit)"
+      if [[ "$HAS_DURABLE" == 1 ]]; then
+        start_quarry "$QUARRY_PORT" pc-quarry-durable --durable
+        QPID=$SERVER_PID
+        seed "$QUARRY_PORT" pc-quarry-durable "$KV_ROWS"
+        run_wrk insert "$QUARRY_PORT" percore_durable.quarry "$QPID"
+        pc_qd=("$W_RPS" "$W_P99" "$W_CPU")
+        pc_row "durable insert: $QLABEL --durable"
+        stop_pid "$QPID" pc-quarry-durable
+      else
+        pc_qd=(0 0 0)
+        NOTES+=("per core, durable insert: '$QUARRY_BIN serve --help' does not list --durable; Quarry side skipped")
+      fi
+      start_baseline "$BASELINE_PORT" pc-baseline-durable --durable
+      BPID=$SERVER_PID
+      seed "$BASELINE_PORT" pc-baseline-durable "$KV_ROWS"
+      run_wrk insert "$BASELINE_PORT" percore_durable.baseline "$BPID"
+      pc_row "durable insert: Node --durable (fsync/commit)"
+      stop_pid "$BPID" pc-baseline-durable
+      r1=$(xr "${pc_qd[0]}" "$W_RPS")
+      PC_VERDICTS+=("durable insert: $QLABEL --durable req/s ${r1}x one-fsync-per-commit Node's (goal >= 5x: $(yes_if_ge "$r1" 5))")
+    fi
+
+    if has read_under_write; then
+      # Reads alone, then the same reads while WRITER_CONNECTIONS connections insert
+      # (autocommit, durable), both wrk pinned to LOAD_CPU. With SLOW_FSYNC_MS > 0 every fsync
+      # of the server takes at least that long (bench/baseline/slow_fsync.c, LD_PRELOAD).
+      fsync_note="the disk's own fsync"
+      pre=(taskset -c "$SERVER_CPU")
+      if awk -v m="$SLOW_FSYNC_MS" 'BEGIN { exit !(m > 0) }'; then
+        build_c "$BENCH_DIR/baseline/slow_fsync.c" "$TMP/slow_fsync.so" -shared -fPIC -ldl ||
+          die "could not build slow_fsync.c"
+        pre=(env LD_PRELOAD="$TMP/slow_fsync.so" SLOW_FSYNC_MS="$SLOW_FSYNC_MS" taskset -c "$SERVER_CPU")
+        fsync_note="every fsync >= $SLOW_FSYNC_MS ms (slow_fsync.so)"
+      fi
+      # ruw KIND NAME PORT: reads alone and under the writer on the server just started.
+      ruw() {
+        local kind=$1 name=$2 port=$3 spid=$SERVER_PID wpid wline alone alone_rps
+        run_wrk point_select "$port" "read_under_write.$name.alone" "$spid" /v2/pipeline KV_ROWS="$PERCORE_ROWS"
+        alone=$W_P99 alone_rps=$W_RPS
+        pc_row "reads alone: $kind"
+        env "${WRK_PREFIX[@]}" wrk -t1 -c"$WRITER_CONNECTIONS" -d"$((WARMUP + DURATION + 2))s" --latency \
+          -s "$BENCH_DIR/wrk/insert.lua" "http://127.0.0.1:$port/v2/pipeline" >"$TMP/ruw.$name.writer.wrk" 2>&1 &
+        wpid=$!
+        PIDS+=("$wpid")
+        run_wrk point_select "$port" "read_under_write.$name.with_writer" "$spid" /v2/pipeline KV_ROWS="$PERCORE_ROWS"
+        pc_row "reads + durable writer: $kind"
+        wait "$wpid" || true
+        cp "$TMP/ruw.$name.writer.wrk" "$RESULTS_DIR/read_under_write.$name.writer.wrk.txt"
+        wline=$(grep '^BENCH_RESULT' "$TMP/ruw.$name.writer.wrk" ||
+          echo "BENCH_RESULT requests=0 rps=0 p99_ms=0 non200=0 hrana_errors=0 socket_errors=-1")
+        RUW_RATIO=$(xr "$W_P99" "$alone")
+        RUW_LINE="$kind: reads' p99 $(printf '%.2f' "$alone") ms alone, $(printf '%.2f' "$W_P99") ms with the writer (${RUW_RATIO}x), reads/s with the writer $(xr "$W_RPS" "$alone_rps")x alone; writer $(printf '%.0f' "$(field "$wline" rps)") commits/s, its p99 $(field "$wline" p99_ms) ms, errors $(($(field "$wline" non200) + $(field "$wline" hrana_errors) + $(field "$wline" socket_errors)))"
+      }
+      log "per core: reads while a durable writer runs ($fsync_note)"
+      SERVER_PREFIX=("${pre[@]}")
+      if [[ "$HAS_DURABLE" == 1 ]]; then
+        start_quarry "$QUARRY_PORT" ruw-quarry --durable
+        seed "$QUARRY_PORT" ruw-quarry "$PERCORE_ROWS"
+        ruw "$QLABEL --durable" quarry "$QUARRY_PORT"
+        q_ratio=$RUW_RATIO q_line=$RUW_LINE
+        stop_pid "$SERVER_PID" ruw-quarry
+      else
+        q_ratio=0 q_line="$QLABEL: no --durable, skipped"
+      fi
+      start_baseline "$BASELINE_PORT" ruw-baseline --durable
+      seed "$BASELINE_PORT" ruw-baseline "$PERCORE_ROWS"
+      ruw "Node --durable" baseline "$BASELINE_PORT"
+      stop_pid "$SERVER_PID" ruw-baseline
+      PC_VERDICTS+=("reads under a durable writer ($WRITER_CONNECTIONS connections, $fsync_note): $q_line; goal: a slow fsync never stalls other connections' reads, i.e. p99 with the writer <= 1.5x alone: $(yes_if_le "$q_ratio" 1.5)")
+      PC_VERDICTS+=("  baseline, $RUW_LINE")
+      SERVER_PREFIX=(taskset -c "$SERVER_CPU")
+    fi
+    SERVER_PREFIX=()
+    WRK_PREFIX=()
+    WRK_THREADS=$THREADS
+  fi
+fi
+
 # --------------------------------------------------------------- memory --
 
 MEM_LINE=
@@ -507,18 +826,6 @@ model events {
   payload Text
 }'
 DATA_USER='{"id":1,"accountId":5}'
-
-# json_quote < TEXT -> TEXT as one JSON string.
-json_quote() { node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0, "utf8")))'; }
-
-# jget EXPR < JSON -> EXPR evaluated over the parsed input `d`: a string as is, anything else
-# as JSON, nothing for null/undefined, unparsable input or a failing EXPR.
-jget() {
-  node -e '
-    let r;
-    try { r = new Function("d", "return (" + process.argv[1] + ")")(JSON.parse(require("fs").readFileSync(0, "utf8"))); } catch { r = undefined; }
-    if (r !== undefined && r !== null) process.stdout.write(typeof r === "string" ? r : JSON.stringify(r));' "$1"
-}
 
 # sql_args SQL REGEX VALUE [REGEX VALUE...] -> the Hrana `args` members (comma-separated) for
 # the `?` placeholders of SQL, in order: each takes the VALUE of the first REGEX that matches
@@ -772,6 +1079,18 @@ if [[ "$B_RSS_PS" != 0 || "$Q_RSS_PS" != 0 ]]; then
 fi
 [[ -n "$MEM_LINE" ]] && echo "$MEM_LINE"
 for n in "${DATA_LEGEND[@]:-}"; do [[ -n "$n" ]] && echo "$n"; done
+if [[ ${#PC_ROWS[@]} -gt 0 ]]; then
+  echo
+  echo "== Per core (issue 8): $PC_HEADER"
+  # shellcheck disable=SC2059
+  printf "$PC_FMT\n" "scenario: server" "req/s" "p99" "CPU us/req" "ctxsw/req" "wrk CPU" "others on srv" errors
+  for r in "${PC_ROWS[@]}"; do echo "$r"; done
+  for v in "${PC_VERDICTS[@]:-}"; do [[ -n "$v" ]] && echo "$v"; done
+  if ((PC_BUSY_RUNS > 0)); then
+    echo "WARNING: in $PC_BUSY_RUNS of the ${#PC_ROWS[@]} per-core runs other processes took more than 10% of CPU $SERVER_CPU (up to ${PC_BUSY_MAX}%): the server shared its core, so its CPU/request is inflated (cache and scheduler) and its req/s low"
+  fi
+  echo "CPU us/req = the server's CPU time (user+system, all threads, /proc/PID/stat) per request; ctxsw/req = its threads' voluntary+involuntary context switches per request; wrk CPU = wrk's own CPU time over the run, in % of one core (near 100% = the load generator is the limit, so compare CPU/request rather than req/s); others on srv = share of the server's CPU used by other processes"
+fi
 for n in "${NOTES[@]:-}"; do [[ -n "$n" ]] && echo "note: $n"; done
 echo "errors = $QLABEL/baseline: non-200 + Hrana error results + socket errors during the measured run"
 echo "CPU us/req = $QLABEL/baseline server CPU time (user+system, all threads) per request; wrk shares the 2 cores"
