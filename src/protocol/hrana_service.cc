@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/sql_statement.h"
+#include "protocol/cursor_writer.h"
 #include "protocol/error_json.h"
 #include "protocol/executor.h"
 #include "protocol/json_body.h"
@@ -11,16 +12,20 @@
 namespace quarry::protocol {
 namespace json = boost::json;
 
+Result<std::unique_ptr<Stream>> HranaService::NewStream(const StreamOwner& owner) {
+  QUARRY_ASSIGN_OR_RETURN(StreamSlot slot, streams_.Reserve(owner));
+  QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
+  QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire(auth::AccessModeFor(owner.access)));
+  return std::make_unique<Stream>(owner, std::move(lease), streams_.limits(), std::move(slot));
+}
+
 Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owner,
                                                          const std::optional<std::string>& baton) {
   std::unique_ptr<Stream> stream;
   if (baton) {
     QUARRY_ASSIGN_OR_RETURN(stream, streams_.Take(*baton, owner));
   } else {
-    QUARRY_ASSIGN_OR_RETURN(StreamSlot slot, streams_.Reserve(owner));
-    QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
-    QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire(auth::AccessModeFor(owner.access)));
-    stream = std::make_unique<Stream>(owner, std::move(lease), streams_.limits(), std::move(slot));
+    QUARRY_ASSIGN_OR_RETURN(stream, NewStream(owner));
   }
   Status usable = stream->CheckUsable();
   if (!usable.ok()) {
@@ -139,68 +144,17 @@ Result<std::string> HranaService::RunPipeline(const StreamOwner& owner,
   return json::serialize(out);
 }
 
-namespace {
-
-// Writes cursor entries as newline-delimited JSON.
-class CursorWriter : public Stream::BatchObserver, public RowSink {
- public:
-  RowSink& StepSink(size_t step) override {
-    step_ = step;
-    return *this;
-  }
-  void Begin(sqlite3_stmt* stmt) override {
-    columns_ = sqlite3_column_count(stmt);
-    Emit(json::object{{"type", "step_begin"}, {"step", step_}, {"cols", ColumnsJson(stmt)}});
-  }
-  void Row(sqlite3_stmt* stmt) override {
-    json::array row;
-    row.reserve(static_cast<size_t>(columns_));
-    for (int i = 0; i < columns_; ++i) {
-      row.push_back(ColumnToJson(stmt, i));
-    }
-    Emit(json::object{{"type", "row"}, {"row", std::move(row)}});
-  }
-  void StepDone(size_t step, const Result<StmtOutcome>& outcome) override {
-    if (outcome.ok()) {
-      Emit(json::object{
-          {"type", "step_end"},
-          {"affected_row_count", outcome->affected_row_count},
-          {"last_insert_rowid", outcome->last_insert_rowid
-                                    ? json::value(std::to_string(*outcome->last_insert_rowid))
-                                    : json::value(nullptr)}});
-    } else {
-      Emit(json::object{
-          {"type", "step_error"}, {"step", step}, {"error", ErrorJson(outcome.status())}});
-    }
-  }
-  std::string Take() { return std::move(out_); }
-
- private:
-  void Emit(const json::object& entry) {
-    out_ += json::serialize(entry);
-    out_ += '\n';
-  }
-
-  std::string out_;
-  size_t step_ = 0;
-  int columns_ = 0;
-};
-
-}  // namespace
-
 Result<std::string> HranaService::Cursor(const StreamOwner& owner, std::string_view body) {
   QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
   QUARRY_ASSIGN_OR_RETURN(CursorRequest cursor, ParseCursorRequest(parsed));
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, cursor.baton));
   stream->BeginResponse();
-  CursorWriter writer;
   std::string entries;
-  Status batch_status = stream->RunBatch(cursor.batch, writer);
-  entries = writer.Take();
-  if (!batch_status.ok()) {
-    entries += json::serialize(json::object{{"type", "error"}, {"error", ErrorJson(batch_status)}});
+  CursorWriter writer([&entries](json::object entry) {
+    entries += json::serialize(entry);
     entries += '\n';
-  }
+  });
+  writer.Run(*stream, cursor.batch);
   json::object head;
   head.emplace("baton", Finish(std::move(stream)));
   head.emplace("base_url", nullptr);

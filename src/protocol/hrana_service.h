@@ -27,6 +27,11 @@ class HranaService {
   HranaService(DatabaseResolver resolve, StreamManager& streams)
       : resolve_(std::move(resolve)), streams_(streams) {}
 
+  // A new stream of `owner` (Hrana over WebSocket's open_stream): a place within the stream
+  // limits, then a connection of the namespace. Blocks on SQLite.
+  Result<std::unique_ptr<Stream>> NewStream(const StreamOwner& owner);
+  StreamManager& streams() { return streams_; }
+
   // POST /v2/pipeline and /v3/pipeline.
   Result<std::string> Pipeline(const StreamOwner& owner, std::string_view body);
 
