@@ -109,8 +109,7 @@ void WsSession::Violate(WsViolation violation, Actions& actions) {
 }
 
 void WsSession::Perform(Actions& actions) {
-  // Frames first: a hello_ok must leave before any response of the requests it let through,
-  // and those start answering as soon as their tasks are on the executor.
+  // Frames first: they answer the message that led to these tasks, which may answer more.
   for (const ServerMsg& msg : actions.send) {
     Send(msg);
   }
@@ -190,8 +189,10 @@ void WsSession::OnHelloDone(Result<WsAdmission> admission) {
       Violate(PolicyViolation("hello refused: " + admission.status().message()), actions);
     } else {
       admission_ = std::move(*admission);
+      // Sent under the lock: once admission_ is set, a request arriving on the I/O thread may
+      // be answered at once, and hello_ok must reach the socket's queue before that answer.
       reply.type = ServerMsg::Type::kHelloOk;
-      actions.send.push_back(std::move(reply));
+      Send(reply);
       // The messages that waited for this hello, in order, up to the next hello.
       while (!pending_.empty() && !hello_running_ && !closed_) {
         ClientMsg next = std::move(pending_.front());

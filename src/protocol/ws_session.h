@@ -53,7 +53,9 @@ using WsAuthenticator = std::function<Result<WsAdmission>(const std::optional<st
 // Runs a task that may block (SQLite, token checks) off the I/O thread.
 using WsExecutor = std::function<void(std::function<void()>)>;
 
-// Where a session's frames go. Thread-safe; calls after the socket closed are ignored.
+// Where a session's frames go. Thread-safe; calls after the socket closed are ignored. The
+// session may call it with its own lock held: it must queue the frame and return, never call
+// back into the session.
 class WsOutput {
  public:
   virtual ~WsOutput() = default;
@@ -137,6 +139,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void CloseLocked(Actions& actions);
   void Perform(Actions& actions);
   void Respond(int32_t request_id, Result<boost::json::object> response);
+  // Encodes `msg` and hands it to the output; with or without mutex_ held.
   void Send(const ServerMsg& msg);
   // The SQL of sql/sql_id, resolved against the connection's texts. Requires mutex_.
   Status ResolveSql(std::optional<std::string>& sql, std::optional<int64_t>& sql_id);
