@@ -33,6 +33,7 @@ class WsClient {
     std::string target = "/";
     std::string subprotocols = "hrana3";  // empty: no Sec-WebSocket-Protocol header
     std::vector<std::pair<std::string, std::string>> headers;
+    std::string host;  // the Host header; empty: 127.0.0.1:<port>
   };
   explicit WsClient(uint16_t port) : WsClient(port, Options{}) {}
   WsClient(uint16_t port, Options options) : ws_(ioc_) {
@@ -54,7 +55,8 @@ class WsClient {
       }
     }));
     ws_.read_message_max(64 << 20);
-    ws_.handshake(response_, "127.0.0.1:" + std::to_string(port), options.target, ec);
+    std::string host = options.host.empty() ? "127.0.0.1:" + std::to_string(port) : options.host;
+    ws_.handshake(response_, host, options.target, ec);
     if (ec) {
       error_ = "handshake: " + ec.message();
     }
@@ -229,6 +231,26 @@ TEST(WebSocketTest, UpgradeUsesTheHttpPathsAndNamespaces) {
   EXPECT_EQ(ErrorCodeOf(refused), "FORBIDDEN");
   EXPECT_NE(json::serialize(refused).find("'shop'"), std::string::npos) << json::serialize(refused);
   EXPECT_TRUE(by_header.ReadUntilClosed());
+}
+
+TEST(WebSocketTest, HostUnderTheBaseDomainSelectsTheNamespace) {
+  TestServer server([](server::ServerConfig& config) { config.base_domain = "db.test"; });
+  ASSERT_TRUE(server.ok()) << server.error();
+  ASSERT_EQ(server.Admin("POST", "/namespaces", R"({"name":"shop"})"), 201);
+  WsClient shop(server.port(), {.host = "shop.db.test:443"});
+  ASSERT_TRUE(shop.ok()) << shop.error();
+  shop.Hello(NamespaceToken(server, "shop"));
+  shop.Request(1, Open(1));
+  shop.Request(2, Execute(1, "CREATE TABLE in_shop (v)"));
+  EXPECT_EQ(TypeOf(shop.Read()), "hello_ok");
+  auto r = shop.ReadResponses(2);
+  EXPECT_EQ(TypeOf(r[2]), "response_ok") << json::serialize(r[2]);
+  WsClient by_path(server.port(), {.target = "/db/shop/"});
+  by_path.Hello(server.AdminToken());
+  by_path.Request(1, Open(1));
+  by_path.Request(2, Execute(1, "SELECT count(*) FROM in_shop"));
+  EXPECT_EQ(TypeOf(by_path.Read()), "hello_ok");
+  EXPECT_EQ(FirstValue(by_path.ReadResponses(2)[2]), R"("0")");
 }
 
 TEST(WebSocketTest, HelloChecksTheTokenAndALaterHelloReauthenticates) {
