@@ -93,6 +93,11 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "The claim of the provider's tokens that lists the namespaces they reach: \"*\" "
                   "or an array of names")
       ->capture_default_str();
+  cmd->add_option("--ws-max-outstanding-requests", config->ws_max_outstanding_requests,
+                  "Hrana over WebSocket: requests one socket may have unanswered before the "
+                  "server stops reading it (TCP backpressure)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--workers", config->worker_threads, "Threads doing database work")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -1,8 +1,9 @@
 #pragma once
 
-// Server: the HTTP/1.1 listener. Parses requests with Beast, enforces size limits, answers
-// CORS preflights, and hands each request to the Handler. Network I/O runs on its own
-// threads; handlers must hand blocking work elsewhere.
+// Server: HTTP/1.1 and WebSocket on one port. Parses requests with Beast, enforces size limits,
+// answers CORS preflights, and hands each request to the Handler; an upgrade request goes to
+// the UpgradeHandler, and an accepted socket's messages to the WebSocketHandler it names.
+// Network I/O runs on its own threads; handlers must hand blocking work elsewhere.
 
 #include <chrono>
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "common/status.h"
 #include "http/message.h"
+#include "http/websocket.h"
 
 namespace quarry::http {
 
@@ -24,11 +26,18 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{60'000};
   // How long writing one response may take.
   std::chrono::milliseconds write_timeout{60'000};
+  // A WebSocket that sends nothing for half of this is pinged; one silent for all of it (no
+  // pong either) is closed.
+  std::chrono::milliseconds websocket_idle_timeout{60'000};
+  // Answers queued on one WebSocket, not yet written, past which it is not read (a client that
+  // does not read its answers stops being served rather than growing the queue).
+  size_t websocket_max_queued_messages = 256;
 };
 
 class Server {
  public:
-  Server(ServerOptions options, Handler handler);
+  // Without `upgrade`, upgrade requests are handed to `handler` as any other request.
+  Server(ServerOptions options, Handler handler, UpgradeHandler upgrade = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -41,7 +50,8 @@ class Server {
   void Run();
   // Stops accepting new connections; requests on open ones are still served. Any thread.
   void StopAccepting();
-  // Stops accepting and ends Run(); any thread. Responses not yet written are dropped.
+  // Stops accepting and ends Run(); any thread. Responses not yet written are dropped, and
+  // WebSockets are dropped without a closing handshake.
   void Stop();
   // Requests handed to the handler whose response has not been written (or failed to write)
   // yet. After StopAccepting, waiting for this to reach 0 lets every answer reach its client.

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/sql_statement.h"
+#include "protocol/cursor_writer.h"
 #include "protocol/error_json.h"
 #include "protocol/executor.h"
 #include "protocol/json_body.h"
@@ -13,16 +14,20 @@
 namespace quarry::protocol {
 namespace json = boost::json;
 
+Result<std::unique_ptr<Stream>> HranaService::NewStream(const StreamOwner& owner) {
+  QUARRY_ASSIGN_OR_RETURN(StreamSlot slot, streams_.Reserve(owner));
+  QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
+  QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire(auth::AccessModeFor(owner.access)));
+  return std::make_unique<Stream>(owner, std::move(lease), streams_.limits(), std::move(slot));
+}
+
 Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owner,
                                                          const std::optional<std::string>& baton) {
   std::unique_ptr<Stream> stream;
   if (baton) {
     QUARRY_ASSIGN_OR_RETURN(stream, streams_.Take(*baton, owner));
   } else {
-    QUARRY_ASSIGN_OR_RETURN(StreamSlot slot, streams_.Reserve(owner));
-    QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
-    QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire(auth::AccessModeFor(owner.access)));
-    stream = std::make_unique<Stream>(owner, std::move(lease), streams_.limits(), std::move(slot));
+    QUARRY_ASSIGN_OR_RETURN(stream, NewStream(owner));
   }
   Status usable = stream->CheckUsable();
   if (!usable.ok()) {
@@ -158,67 +163,11 @@ Result<PipelineResponse> HranaService::RunPipeline(const StreamOwner& owner,
   return response;
 }
 
-namespace {
-
-// Turns a batch's steps into cursor entries.
-class CursorObserver : public Stream::BatchObserver, public RowSink {
- public:
-  explicit CursorObserver(CursorEntryWriter& out) : out_(out) {}
-  RowSink& StepSink(size_t step) override {
-    step_ = static_cast<uint32_t>(step);
-    return *this;
-  }
-  void Begin(sqlite3_stmt* stmt) override {
-    columns_ = sqlite3_column_count(stmt);
-    CursorEntry entry;
-    entry.kind = CursorEntry::Kind::kStepBegin;
-    entry.step = step_;
-    entry.cols = ColumnsOf(stmt);
-    out_.Write(entry);
-  }
-  void Row(sqlite3_stmt* stmt) override {
-    CursorEntry entry;
-    entry.kind = CursorEntry::Kind::kRow;
-    entry.row.reserve(static_cast<size_t>(columns_));
-    for (int i = 0; i < columns_; ++i) {
-      entry.row.push_back(ColumnValue(stmt, i));
-    }
-    out_.Write(entry);
-  }
-  void StepDone(size_t step, const Result<StmtOutcome>& outcome) override {
-    CursorEntry entry;
-    if (outcome.ok()) {
-      entry.kind = CursorEntry::Kind::kStepEnd;
-      entry.affected_row_count = outcome->affected_row_count;
-      entry.last_insert_rowid = outcome->last_insert_rowid;
-    } else {
-      entry.kind = CursorEntry::Kind::kStepError;
-      entry.step = static_cast<uint32_t>(step);
-      entry.error = outcome.status();
-    }
-    out_.Write(entry);
-  }
-
- private:
-  CursorEntryWriter& out_;
-  uint32_t step_ = 0;
-  int columns_ = 0;
-};
-
-}  // namespace
-
 Result<CursorHead> HranaService::RunCursor(const StreamOwner& owner, const CursorRequest& cursor,
                                            CursorEntryWriter& entries) {
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, cursor.baton));
   stream->BeginResponse();
-  CursorObserver observer(entries);
-  Status batch_status = stream->RunBatch(cursor.batch, observer);
-  if (!batch_status.ok()) {
-    CursorEntry entry;
-    entry.kind = CursorEntry::Kind::kError;
-    entry.error = batch_status;
-    entries.Write(entry);
-  }
+  CursorWriter(entries).Run(*stream, cursor.batch);
   CursorHead head;
   head.baton = Finish(std::move(stream));
   return head;

@@ -32,6 +32,11 @@ class HranaService {
   HranaService(DatabaseResolver resolve, StreamManager& streams)
       : resolve_(std::move(resolve)), streams_(streams) {}
 
+  // A new stream of `owner` (Hrana over WebSocket's open_stream): a place within the stream
+  // limits, then a connection of the namespace. Blocks on SQLite.
+  Result<std::unique_ptr<Stream>> NewStream(const StreamOwner& owner);
+  StreamManager& streams() { return streams_; }
+
   // POST /v2/pipeline, /v3/pipeline (JSON) and /v3-protobuf/pipeline (protobuf).
   Result<std::string> Pipeline(const StreamOwner& owner, std::string_view body,
                                Encoding encoding = Encoding::kJson);

@@ -158,6 +158,8 @@ Result<Condition> ParseCondition(const json::value& jv, const std::string& where
   return cond;
 }
 
+}  // namespace
+
 Result<BatchSpec> ParseBatch(const json::value& jv, const std::string& where) {
   QUARRY_ASSIGN_OR_RETURN(const json::object* obj, AsObject(jv, where));
   QUARRY_ASSIGN_OR_RETURN(const json::value* steps, Field(*obj, "steps", json::kind::array, where));
@@ -243,6 +245,8 @@ Result<Request> ParseRequest(const json::value& jv, const std::string& where) {
   }
   return req;
 }
+
+namespace {
 
 Result<const json::object*> BodyObject(const json::value& body) {
   return AsObject(body, "request body");

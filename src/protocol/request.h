@@ -73,6 +73,11 @@ struct LegacyRequest {
 };
 
 Result<PipelineRequest> ParsePipelineRequest(const boost::json::value& body);
+// One request of a pipeline (also the stream requests of Hrana over WebSocket, which share their
+// shape); `where` names it in error messages ("requests[2]").
+Result<Request> ParseRequest(const boost::json::value& json, const std::string& where);
+// A Batch ({"steps": [...]}).
+Result<BatchSpec> ParseBatch(const boost::json::value& json, const std::string& where);
 Result<CursorRequest> ParseCursorRequest(const boost::json::value& body);
 Result<LegacyRequest> ParseLegacyRequest(const boost::json::value& body);
 

@@ -23,11 +23,14 @@ StreamManager::~StreamManager() {
     expiry_thread_.join();
   }
   decltype(parked_) closing;
+  decltype(held_) closing_held;
   {
     std::lock_guard lock(mutex_);
     closing.swap(parked_);
+    closing_held.swap(held_);
   }
   closing.clear();  // streams free their slots, which takes the lock
+  closing_held.clear();
 }
 
 Result<std::unique_ptr<Stream>> StreamManager::Take(const std::string& baton,
@@ -53,6 +56,25 @@ std::string StreamManager::Park(std::unique_ptr<Stream> stream) {
   std::lock_guard lock(mutex_);
   parked_.emplace(baton, std::move(stream));
   return baton;
+}
+
+uint64_t StreamManager::Hold(std::unique_ptr<Stream> stream) {
+  stream->MarkParked(clock_.Now());
+  std::lock_guard lock(mutex_);
+  uint64_t key = next_held_key_++;
+  held_.emplace(key, std::move(stream));
+  return key;
+}
+
+std::unique_ptr<Stream> StreamManager::TakeHeld(uint64_t key) {
+  std::lock_guard lock(mutex_);
+  auto it = held_.find(key);
+  if (it == held_.end()) {
+    return nullptr;
+  }
+  std::unique_ptr<Stream> stream = std::move(it->second);
+  held_.erase(it);
+  return stream;
 }
 
 Result<StreamSlot> StreamManager::Reserve(const StreamOwner& owner) {
@@ -122,6 +144,9 @@ void StreamManager::ExpireNow() {
       }
       stream.ExpireTransactionIfDue(now);
       ++it;
+    }
+    for (auto& [key, stream] : held_) {
+      stream->ExpireTransactionIfDue(now);
     }
   }
   // Closing rolls back; done outside the lock so batons stay usable meanwhile.

@@ -4,7 +4,8 @@
 // stream: each response carries a fresh one and the one it answered is dead. Streams idle
 // past the limit are closed (rolling back their transaction), and a parked stream holding the
 // write lock past the transaction limit is rolled back, so one client cannot freeze a
-// database. Thread-safe; a background thread does the expiry.
+// database. Streams held by a connection (Hold) only have their write lock timed. Thread-safe;
+// a background thread does the expiry.
 
 #include <chrono>
 #include <condition_variable>
@@ -37,6 +38,14 @@ class StreamManager {
   // Parks a stream and returns its new baton.
   std::string Park(std::unique_ptr<Stream> stream);
 
+  // Streams a connection keeps between its requests (Hrana over WebSocket): never closed for
+  // idling, since the socket's life bounds them, but rolled back like parked streams when they
+  // hold the write lock past the transaction limit. Hold returns the key TakeHeld wants; the
+  // stream is not reachable by any baton.
+  uint64_t Hold(std::unique_ptr<Stream> stream);
+  // The held stream of `key`, or nullptr when there is none.
+  std::unique_ptr<Stream> TakeHeld(uint64_t key);
+
   // Claims a place for one more open stream of `owner`, within the limits on all streams, the
   // namespace's and the token's; it is freed when the slot is destroyed (with its stream).
   // kTooManyStreams names the share that is full.
@@ -59,6 +68,8 @@ class StreamManager {
   std::unordered_map<std::string, size_t> open_per_ns_;              // GUARDED_BY(mutex_)
   std::unordered_map<std::string, size_t> open_per_token_;           // GUARDED_BY(mutex_)
   std::unordered_map<std::string, std::unique_ptr<Stream>> parked_;  // GUARDED_BY(mutex_)
+  std::unordered_map<uint64_t, std::unique_ptr<Stream>> held_;       // GUARDED_BY(mutex_)
+  uint64_t next_held_key_ = 1;                                       // GUARDED_BY(mutex_)
   bool stopping_ = false;                                            // GUARDED_BY(mutex_)
   std::condition_variable wake_;
   std::thread expiry_thread_;

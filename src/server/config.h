@@ -36,6 +36,8 @@ struct ServerConfig {
   std::chrono::milliseconds stream_idle_timeout{10'000};
   std::chrono::milliseconds transaction_timeout{5'000};
   std::chrono::milliseconds query_timeout{30'000};
+  // Hrana over WebSocket: requests one socket may have unanswered before it is no longer read.
+  size_t ws_max_outstanding_requests = 128;
   size_t worker_threads = 16;  // threads doing SQLite work
   int io_threads = 2;
   // spdlog level name: trace, debug, info, warn, error, critical, off. At info, one line per

@@ -43,9 +43,12 @@ QuarryServer::QuarryServer(ServerConfig config) : config_(std::move(config)) { A
 
 QuarryServer::~QuarryServer() {
   // Workers first: their queued tasks finish against a live engine and post their responses
-  // to the (stopped, still existing) I/O loop. Then the listener, which drops those.
+  // to the (stopped, still existing) I/O loop. Then the listener, which drops those (and the
+  // WebSockets, whose streams are then released inline).
+  socket_pool_.store(nullptr);
   workers_.reset();
   http_.reset();
+  websockets_.reset();
   hrana_.reset();
   admin_.reset();
   tokens_.reset();
@@ -110,6 +113,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   server->hrana_ = std::make_unique<protocol::HranaService>(
       [store](std::string_view ns) { return store->Get(ns); }, *server->streams_);
   server->workers_ = std::make_unique<ThreadPool>(cfg.worker_threads);
+  server->socket_pool_.store(server->workers_.get());
   server->schemas_ = std::make_unique<SchemaRegistry>(
       *server->store_, [](sqlite3* db) { return schema::LoadRecordedSchema(db); });
   SchemaRegistry* schemas = server->schemas_.get();
@@ -125,10 +129,22 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   http_options.max_body_bytes = cfg.max_body_bytes;
   http_options.io_threads = cfg.io_threads;
   QuarryServer* self = server.get();
+  server->websockets_ = std::make_unique<HranaWebSockets>(
+      server->config_, *server->hrana_, *server->tokens_,
+      [self](std::function<void()> task) {
+        if (ThreadPool* pool = self->socket_pool_.load()) {
+          pool->Submit(std::move(task));
+        } else {
+          task();
+        }
+      },
+      *cfg.stream_clock);
   server->http_ = std::make_unique<http::Server>(
-      http_options, [self](http::Request request, http::Responder respond) {
+      http_options,
+      [self](http::Request request, http::Responder respond) {
         self->Handle(std::move(request), std::move(respond));
-      });
+      },
+      [self](const http::Request& request) { return self->websockets_->Upgrade(request); });
   return server;
 }
 

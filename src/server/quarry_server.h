@@ -3,7 +3,8 @@
 // QuarryServer: wires the engine to the transport. It owns the data folder (NamespaceStore),
 // the signing key and the external issuer (--jwks), the token verifier, the Hrana streams, the
 // database thread pool and the HTTP listener, and routes each request: namespace resolution,
-// token check, then Hrana or the admin API.
+// token check, then Hrana or the admin API. WebSocket upgrades on the same paths go to
+// HranaWebSockets.
 //
 // Network threads only parse and route; every handler that touches SQLite or verifies a
 // token runs on the worker pool.
@@ -23,6 +24,7 @@
 #include "server/admin_api.h"
 #include "server/config.h"
 #include "server/data_api.h"
+#include "server/hrana_websocket.h"
 #include "server/router.h"
 #include "server/routes.h"
 #include "server/schema_changes.h"
@@ -90,6 +92,10 @@ class QuarryServer {
   // The data API's routes, under a namespace: /v1/query, /v1/transaction, /v1/{model}/{op}.
   Router<DataApi::Kind> data_routes_;
   std::unique_ptr<ThreadPool> workers_;
+  // The pool as WebSocket sessions reach it: null once the pool is gone (teardown), when their
+  // last tasks (releasing streams) run inline instead.
+  std::atomic<ThreadPool*> socket_pool_{nullptr};
+  std::unique_ptr<HranaWebSockets> websockets_;
   std::unique_ptr<http::Server> http_;
 };
 

@@ -21,6 +21,12 @@ export const QUARRY_BIN =
     '../../build/src/cli/quarry');
 
 const HOST = '127.0.0.1';
+// The transport the suite's clients use: 'http' (Hrana over HTTP) or 'ws' (Hrana over
+// WebSocket). `npm test` runs the client tests once with each (see package.json).
+export const TRANSPORT = process.env.QUARRY_COMPAT_TRANSPORT || 'http';
+if (!['http', 'ws'].includes(TRANSPORT)) {
+  throw new Error(`QUARRY_COMPAT_TRANSPORT must be http or ws, not ${TRANSPORT}`);
+}
 const liveServers = new Set();
 
 process.on('exit', () => {
@@ -78,6 +84,8 @@ export async function startServer({ noAuth = false, args = [], startTimeoutMs = 
   const server = {
     proc, port, dataDir, noAuth, ownsDataDir: existingDir === undefined,
     origin: `http://${listen}`,
+    // Where the libSQL clients point: http:// or ws:// after TRANSPORT.
+    clientOrigin: `${TRANSPORT}://${listen}`,
     get output() { return output; },
   };
   liveServers.add(server);
@@ -125,9 +133,9 @@ export async function startServer({ noAuth = false, args = [], startTimeoutMs = 
 
   /** Mint a token through the CLI. */
   server.token = (opts) => cliToken(dataDir, opts);
-  /** libsql client for namespace `ns` (undefined = root URL → "default"). */
+  /** libsql client for namespace `ns` (undefined = root URL → "default"), over TRANSPORT. */
   server.client = (ns, opts = {}) => {
-    const url = ns === undefined ? `${server.origin}/` : `${server.origin}/db/${ns}/`;
+    const url = ns === undefined ? `${server.clientOrigin}/` : `${server.clientOrigin}/db/${ns}/`;
     const authToken = 'authToken' in opts ? opts.authToken : server.adminToken;
     return createClient({ url, ...opts, authToken });
   };
