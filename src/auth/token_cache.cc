@@ -2,20 +2,25 @@
 
 namespace quarry::auth {
 
+std::optional<Result<Claims>> TokenCache::VerifyCached(std::string_view jwt, int64_t now_unix) {
+  std::lock_guard lock(mutex_);
+  auto it = verified_.find(std::string(jwt));
+  if (it == verified_.end()) {
+    return std::nullopt;
+  }
+  const Claims& claims = it->second;
+  if (claims.ExpiredAt(now_unix)) {
+    return Result<Claims>(Status(ErrorCode::kUnauthorized, "token expired"));
+  }
+  if (claims.NotYetValidAt(now_unix)) {
+    return Result<Claims>(Status(ErrorCode::kUnauthorized, "token not yet valid"));
+  }
+  return Result<Claims>(claims);
+}
+
 Result<Claims> TokenCache::Verify(std::string_view jwt, int64_t now_unix) {
-  {
-    std::lock_guard lock(mutex_);
-    auto it = verified_.find(std::string(jwt));
-    if (it != verified_.end()) {
-      const Claims& claims = it->second;
-      if (claims.ExpiredAt(now_unix)) {
-        return Status(ErrorCode::kUnauthorized, "token expired");
-      }
-      if (claims.NotYetValidAt(now_unix)) {
-        return Status(ErrorCode::kUnauthorized, "token not yet valid");
-      }
-      return claims;
-    }
+  if (std::optional<Result<Claims>> cached = VerifyCached(jwt, now_unix)) {
+    return std::move(*cached);
   }
   Result<Claims> claims = VerifyUncached(jwt, now_unix);
   if (claims.ok()) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,6 +38,9 @@ class TokenCache {
   // The claims of `jwt` at `now_unix`, from whichever verifier it belongs to (see above), with
   // that verifier's contract: kUnauthorized naming the failed check.
   Result<Claims> Verify(std::string_view jwt, int64_t now_unix);
+  // The same when `jwt` was verified before; nullopt when it would have to be verified now
+  // (which may block on fetching an issuer's keys).
+  std::optional<Result<Claims>> VerifyCached(std::string_view jwt, int64_t now_unix);
 
  private:
   Result<Claims> VerifyUncached(std::string_view jwt, int64_t now_unix);

@@ -98,13 +98,19 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "server stops reading it (TCP backpressure)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  auto inline_budget = std::make_shared<int64_t>(config->inline_read_budget.count());
+  cmd->add_option("--inline-read-budget-us", *inline_budget,
+                  "A lone Hrana read runs on the network thread that received it when it "
+                  "finishes within this many microseconds (else on a worker); 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000}));
   cmd->add_option("--workers", config->worker_threads, "Threads doing database work")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--io-threads", config->io_threads, "Threads doing network I/O")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->callback([config, listen, durations, &exit_code] {
+  cmd->callback([config, listen, durations, inline_budget, &exit_code] {
     Status parsed = server::ParseListen(*listen, *config);
     if (!parsed.ok()) {
       throw CLI::ValidationError("--listen", parsed.message());
@@ -112,6 +118,7 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
     config->stream_idle_timeout = std::chrono::milliseconds((*durations)[0]);
     config->transaction_timeout = std::chrono::milliseconds((*durations)[1]);
     config->query_timeout = std::chrono::milliseconds((*durations)[2]);
+    config->inline_read_budget = std::chrono::microseconds(*inline_budget);
     exit_code.value = server::ServeMain(*config);
   });
 }

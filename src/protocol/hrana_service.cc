@@ -93,6 +93,74 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
                    });
 }
 
+std::optional<Result<PipelineResponse>> HranaService::TryRunInlineRead(
+    const StreamOwner& owner, const PipelineRequest& pipeline, std::chrono::microseconds budget) {
+  const auto& requests = pipeline.requests;
+  bool lone_read = find_open_ && budget.count() > 0 && !pipeline.baton && requests.size() == 2 &&
+                   requests[0].type == Request::Type::kExecute &&
+                   requests[0].stmt.sql.has_value() && requests[1].type == Request::Type::kClose &&
+                   sql::FirstKeyword(*requests[0].stmt.sql) == "SELECT";
+  if (!lone_read) {
+    return std::nullopt;
+  }
+  std::shared_ptr<storage::Database> db = find_open_(owner.ns);
+  if (db == nullptr) {
+    return std::nullopt;
+  }
+  std::optional<Result<storage::ConnectionLease>> lease =
+      db->TryAcquireIdle(auth::AccessModeFor(owner.access));
+  if (!lease || !lease->ok()) {
+    return std::nullopt;  // the pool's path reports a failure to apply the access mode
+  }
+  Result<StreamSlot> slot = streams_.Reserve(owner);
+  if (!slot.ok()) {
+    return Result<PipelineResponse>(slot.status());
+  }
+  StreamLimits limits = streams_.limits();
+  limits.query_timeout = std::min<std::chrono::milliseconds>(
+      limits.query_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                budget + std::chrono::microseconds(999)));
+  Stream stream(owner, std::move(**lease), limits, std::move(*slot));
+  stream.BeginResponse();
+  PipelineResponse response;
+  response.results.reserve(requests.size());
+  for (const Request& request : requests) {
+    Result<StreamResponse> handled = stream.Handle(request);
+    if (!handled.ok() && handled.status().code() == ErrorCode::kQueryTimeout) {
+      return std::nullopt;  // longer than the budget: the pool runs it again in full
+    }
+    response.results.push_back(std::move(handled));
+  }
+  inline_reads_.fetch_add(1, std::memory_order_relaxed);
+  return Result<PipelineResponse>(std::move(response));
+}
+
+void HranaService::PipelineFromNetwork(const StreamOwner& owner, std::string_view body,
+                                       Encoding encoding, std::chrono::microseconds budget,
+                                       const Offload& offload, Completion done) {
+  auto pipeline = DecodePipeline(body, encoding);
+  if (!pipeline.ok()) {
+    done(pipeline.status());
+    return;
+  }
+  if (std::optional<Result<PipelineResponse>> served = TryRunInlineRead(owner, *pipeline, budget)) {
+    done(served->ok() ? Result<std::string>(EncodePipeline(**served, encoding))
+                      : Result<std::string>(served->status()));
+    return;
+  }
+  offload(
+      [this, owner, encoding, pipeline = std::move(*pipeline), done = std::move(done)]() mutable {
+        RunPipelineAsync(owner, std::move(pipeline),
+                         [encoding, done = std::move(done)](Result<PipelineResponse> response) {
+                           if (!response.ok()) {
+                             done(response.status());
+                             return;
+                           }
+                           done(EncodePipeline(*response, encoding));
+                         });
+      });
+}
+
 void HranaService::RunPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,
                                     PipelineCompletion done) {
   if (!IsLoneGroupableWrite(owner, pipeline)) {

@@ -4,8 +4,10 @@
 // request body and the owner the server resolved (namespace, access), and returns the
 // response body, or a Status for the HTTP layer to report (400 for a malformed body, 404 for a
 // missing namespace, ...). Thread-safe; each call blocks on SQLite, so call it from the
-// database thread pool, never from a network thread.
+// database thread pool, never from a network thread -- except PipelineFromNetwork, made for one.
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,14 +25,18 @@ namespace quarry::protocol {
 using DatabaseResolver =
     std::function<Result<std::shared_ptr<storage::Database>>(std::string_view ns)>;
 
+// The database of a namespace only when it is open now (null otherwise): what a caller that must
+// not block may use (opening a database does file I/O).
+using OpenDatabaseFinder = std::function<std::shared_ptr<storage::Database>(std::string_view ns)>;
+
 // How a request body and its answer are encoded: Hrana's JSON (`/v2`, `/v3`) or protobuf
 // (`/v3-protobuf`). Both run the same code; only decoding and encoding differ.
 enum class Encoding { kJson, kProtobuf };
 
 class HranaService {
  public:
-  HranaService(DatabaseResolver resolve, StreamManager& streams)
-      : resolve_(std::move(resolve)), streams_(streams) {}
+  HranaService(DatabaseResolver resolve, StreamManager& streams, OpenDatabaseFinder find_open = {})
+      : resolve_(std::move(resolve)), streams_(streams), find_open_(std::move(find_open)) {}
 
   // A new stream of `owner` (Hrana over WebSocket's open_stream): a place within the stream
   // limits, then a connection of the namespace. Blocks on SQLite.
@@ -62,6 +68,23 @@ class HranaService {
   using PipelineCompletion = std::function<void(Result<PipelineResponse>)>;
   void RunPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,
                         PipelineCompletion done);
+  // Runs `pipeline` on the calling thread when that cannot block it for long: a lone read
+  // (`[execute, close]` of one SELECT, without a baton, the shape clients send for a query) on a
+  // namespace that is open with an idle connection, finishing within `budget` (SQLite's progress
+  // handler interrupts it past that). nullopt when it is not such a read, or ran past the
+  // budget: a read has no effects, so the caller then runs it as usual (on the pool).
+  std::optional<Result<PipelineResponse>> TryRunInlineRead(const StreamOwner& owner,
+                                                           const PipelineRequest& pipeline,
+                                                           std::chrono::microseconds budget);
+  // How many reads TryRunInlineRead served.
+  uint64_t inline_reads() const { return inline_reads_.load(std::memory_order_relaxed); }
+  // PipelineAsync for a network thread: decodes `body` there, answers a lone read that
+  // TryRunInlineRead serves within `budget` at once, and hands anything else to `offload` (the
+  // worker pool) to run as PipelineAsync would. `done` is called exactly once.
+  using Offload = std::function<void(std::function<void()>)>;
+  void PipelineFromNetwork(const StreamOwner& owner, std::string_view body, Encoding encoding,
+                           std::chrono::microseconds budget, const Offload& offload,
+                           Completion done);
   // Runs a cursor's batch, handing each entry to `entries` as it is produced.
   Result<CursorHead> RunCursor(const StreamOwner& owner, const CursorRequest& cursor,
                                CursorEntryWriter& entries);
@@ -77,6 +100,8 @@ class HranaService {
 
   DatabaseResolver resolve_;
   StreamManager& streams_;
+  OpenDatabaseFinder find_open_;
+  std::atomic<uint64_t> inline_reads_{0};
 };
 
 }  // namespace quarry::protocol

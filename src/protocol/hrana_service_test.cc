@@ -34,7 +34,8 @@ class HranaServiceTest : public ::testing::Test {
     limits.max_streams = 8;
     streams_ = std::make_unique<StreamManager>(limits, clock_);
     service_ = std::make_unique<HranaService>(
-        [this](std::string_view ns) { return store_->Get(ns); }, *streams_);
+        [this](std::string_view ns) { return store_->Get(ns); }, *streams_,
+        [this](std::string_view ns) { return store_->GetIfOpen(ns); });
   }
   void TearDown() override {
     service_.reset();
@@ -416,6 +417,57 @@ TEST_F(HranaServiceTest, StoredSqlFailuresAreToldApart) {
   EXPECT_EQ(results[0].as_object()["type"], "ok");
   EXPECT_EQ(results[1].as_object()["error"].as_object()["code"], "SQL_EXISTS");
   EXPECT_EQ(results[2].as_object()["error"].as_object()["code"], "SQL_STORE_TOO_LARGE");
+}
+
+// A lone read (execute of a SELECT, then close) runs on the caller's thread only when that
+// cannot block: the namespace is open and has an idle connection, and it finishes within the
+// budget. Everything else is left to the pool (nullopt), with nothing done.
+TEST_F(HranaServiceTest, InlineReadsServeOnlyLoneReadsOnAWarmDatabase) {
+  constexpr auto kBudget = std::chrono::microseconds(50'000);
+  auto lone = [](const std::string& sql) {
+    return std::move(ParsePipelineRequest(json::parse(Exec(sql, "", true)))).value();
+  };
+  StreamOwner owner{"default", auth::SqlAccess::kReadWrite};
+  EXPECT_FALSE(service_->TryRunInlineRead(owner, lone("SELECT 1"), kBudget))
+      << "the namespace is not open yet: opening it does file I/O";
+  Pipeline(Exec("CREATE TABLE t (x)", "", true));
+  Pipeline(Exec("INSERT INTO t VALUES (7)", "", true));
+
+  auto served = service_->TryRunInlineRead(owner, lone("SELECT x FROM t"), kBudget);
+  ASSERT_TRUE(served);
+  ASSERT_TRUE(served->ok()) << served->status().ToString();
+  ASSERT_EQ((*served)->results.size(), 2u);
+  ASSERT_TRUE((*served)->results[0].ok());
+  EXPECT_EQ((*served)->results[0]->execute.rows.at(0).at(0).integer, 7);
+  EXPECT_FALSE((*served)->baton) << "the stream was closed";
+
+  auto failed = service_->TryRunInlineRead(owner, lone("SELECT nope FROM t"), kBudget);
+  ASSERT_TRUE(failed) << "a SQL error is the read's answer, as on the pool";
+  ASSERT_FALSE((*failed)->results[0].ok());
+  EXPECT_NE((*failed)->results[0].status().message().find("nope"), std::string::npos);
+
+  EXPECT_FALSE(service_->TryRunInlineRead(owner, lone("INSERT INTO t VALUES (8)"), kBudget));
+  EXPECT_FALSE(service_->TryRunInlineRead(owner, lone("SELECT 1"), std::chrono::microseconds(0)));
+  PipelineRequest kept = lone("SELECT 1");
+  kept.requests.pop_back();  // no close: the stream would be parked for a baton
+  EXPECT_FALSE(service_->TryRunInlineRead(owner, kept, kBudget));
+  EXPECT_EQ(Count("t"), 1) << "nothing was written by the refused write";
+}
+
+// A read longer than its budget is interrupted and left to the pool, which runs it in full.
+TEST_F(HranaServiceTest, InlineReadPastItsBudgetIsLeftToThePool) {
+  Pipeline(Exec("SELECT 1", "", true));  // opens the namespace; its connection goes idle
+  const std::string slow =
+      "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 20000000) "
+      "SELECT count(*) FROM c";
+  auto request = std::move(ParsePipelineRequest(json::parse(Exec(slow, "", true)))).value();
+  StreamOwner owner{"default", auth::SqlAccess::kReadOnly};
+  EXPECT_FALSE(service_->TryRunInlineRead(owner, request, std::chrono::microseconds(200)));
+  // The connection is back and usable: a short read is served inline again.
+  auto again = std::move(ParsePipelineRequest(json::parse(Exec("SELECT 2", "", true)))).value();
+  auto served = service_->TryRunInlineRead(owner, again, std::chrono::microseconds(50'000));
+  ASSERT_TRUE(served);
+  EXPECT_EQ((*served)->results[0]->execute.rows.at(0).at(0).integer, 2);
 }
 
 }  // namespace

@@ -39,6 +39,10 @@ struct ServerConfig {
   // Hrana over WebSocket: requests one socket may have unanswered before it is no longer read.
   size_t ws_max_outstanding_requests = 128;
   size_t worker_threads = 16;  // threads doing SQLite work
+  // A lone Hrana read ([execute of a SELECT, close]) on an open namespace runs on the network
+  // thread that received it when it finishes within this budget (else it is interrupted and
+  // runs on a worker); 0 sends every request to the workers.
+  std::chrono::microseconds inline_read_budget{500};
   int io_threads = 2;
   // spdlog level name: trace, debug, info, warn, error, critical, off. At info, one line per
   // request (method, path, namespace, status, time); statements slower than slow_query_ms are

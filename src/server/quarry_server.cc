@@ -111,7 +111,8 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   server->streams_ = std::make_unique<protocol::StreamManager>(limits, *cfg.stream_clock);
   storage::NamespaceStore* store = server->store_.get();
   server->hrana_ = std::make_unique<protocol::HranaService>(
-      [store](std::string_view ns) { return store->Get(ns); }, *server->streams_);
+      [store](std::string_view ns) { return store->Get(ns); }, *server->streams_,
+      [store](std::string_view ns) { return store->GetIfOpen(ns); });
   server->workers_ = std::make_unique<ThreadPool>(cfg.worker_threads);
   server->socket_pool_.store(server->workers_.get());
   server->schemas_ = std::make_unique<SchemaRegistry>(
@@ -177,6 +178,9 @@ void QuarryServer::Handle(http::Request request, http::Responder respond) {
               .count());
       respond(std::move(response));
     };
+  }
+  if (config_.inline_read_budget.count() > 0 && TryServeFromNetwork(shared, respond)) {
+    return;
   }
   workers_->Submit([this, shared, respond = std::move(respond)]() mutable {
     try {
@@ -331,9 +335,59 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
   found->handler->run(request, owner, respond);
 }
 
+bool QuarryServer::TryServeFromNetwork(const std::shared_ptr<http::Request>& request,
+                                       http::Responder& respond) {
+  if (request->method != "POST" || !request->path.ends_with("/pipeline")) {
+    return false;
+  }
+  auto route = ResolveRoute(*request, config_);
+  if (!route.ok()) {
+    return false;
+  }
+  protocol::Encoding encoding = protocol::Encoding::kJson;
+  if (route->path == "/v3-protobuf/pipeline") {
+    encoding = protocol::Encoding::kProtobuf;
+  } else if (route->path != "/v2/pipeline" && route->path != "/v3/pipeline") {
+    return false;
+  }
+  if (!CheckNoAuthOrigin(*request, config_).ok()) {
+    return false;
+  }
+  // Only a token verified before: verifying one may fetch an issuer's keys.
+  std::optional<Result<auth::Claims>> claims = AuthenticateCached(*request, config_, *tokens_);
+  if (!claims || !claims->ok()) {
+    return false;  // the workers' path answers the failure as it always has
+  }
+  auto owner = OwnerFor(**claims, *request, *route);
+  if (!owner.ok()) {
+    return false;
+  }
+  hrana_->PipelineFromNetwork(
+      *owner, request->body, encoding, config_.inline_read_budget,
+      [this, request](std::function<void()> task) {
+        workers_->Submit([request, task = std::move(task)] {
+          try {
+            task();
+          } catch (const std::exception& e) {
+            spdlog::error("request {} {} failed: {}", request->method, request->path, e.what());
+          }
+        });
+      },
+      [respond](Result<std::string> body) {
+        respond(body.ok() ? JsonResponse(200, std::move(*body)) : ErrorResponse(body.status()));
+      });
+  return true;
+}
+
 Result<protocol::StreamOwner> QuarryServer::Admit(const http::Request& request,
                                                   const Route& route) {
   QUARRY_ASSIGN_OR_RETURN(auth::Claims claims, Authenticate(request, config_, *tokens_));
+  return OwnerFor(claims, request, route);
+}
+
+Result<protocol::StreamOwner> QuarryServer::OwnerFor(const auth::Claims& claims,
+                                                     const http::Request& request,
+                                                     const Route& route) {
   QUARRY_RETURN_IF_ERROR(
       RequireServiceToken(claims, "raw SQL needs a service token (ro, rw or admin)"));
   if (!claims.Covers(route.ns)) {

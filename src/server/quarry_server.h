@@ -41,6 +41,8 @@ class QuarryServer {
 
   Status Listen();
   uint16_t port() const { return http_->port(); }
+  // Lone reads answered on the network thread that received them (for tests and diagnostics).
+  uint64_t inline_reads() const { return hrana_->inline_reads(); }
   // Serves until Stop(); blocks.
   void Run();
   // Stops accepting, waits up to `grace` for requests in flight to be answered, then ends
@@ -68,6 +70,15 @@ class QuarryServer {
   // The namespace and access a Hrana request may use, from its token: a service token's (a user
   // token is refused, see RequireServiceToken).
   Result<protocol::StreamOwner> Admit(const http::Request& request, const Route& route);
+  // The stream owner of a request whose token gave `claims`: refuses user tokens and
+  // namespaces the token does not cover.
+  Result<protocol::StreamOwner> OwnerFor(const auth::Claims& claims, const http::Request& request,
+                                         const Route& route);
+  // On the network thread: serves a Hrana pipeline whose token was verified before, running a
+  // lone read there and now (HranaService::PipelineFromNetwork) and anything else on the
+  // workers. False (nothing done) for any other request, or when a check would have to block
+  // or fail: the caller then hands it to the workers as usual.
+  bool TryServeFromNetwork(const std::shared_ptr<http::Request>& request, http::Responder& respond);
 
   // The routes under a namespace (after "/db/<name>" or the namespace header / host is
   // resolved); `needs_token`: the request is admitted (token, namespace, access) first.

@@ -159,6 +159,18 @@ Result<auth::Claims> Authenticate(const http::Request& request, const ServerConf
   return tokens.Verify(value.substr(kBearer.size()), NowUnix());
 }
 
+std::optional<Result<auth::Claims>> AuthenticateCached(const http::Request& request,
+                                                       const ServerConfig& config,
+                                                       auth::TokenCache& tokens) {
+  auto header = request.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (config.no_auth || !header || header->size() <= kBearer.size() ||
+      header->substr(0, kBearer.size()) != kBearer) {
+    return Authenticate(request, config, tokens);  // decided without verifying anything
+  }
+  return tokens.VerifyCached(header->substr(kBearer.size()), NowUnix());
+}
+
 namespace {
 
 Result<json::object> ParseObjectBody(const http::Request& request) {

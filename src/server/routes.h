@@ -36,6 +36,11 @@ Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& con
 // forged or expired token is kUnauthorized. With --no-auth every request is an admin.
 Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
                                   auth::TokenCache& tokens);
+// The same when it needs no verification now: the request has no token to check (--no-auth)
+// or its token was verified before; nullopt when verifying would be needed (it may block).
+std::optional<Result<auth::Claims>> AuthenticateCached(const http::Request& request,
+                                                       const ServerConfig& config,
+                                                       auth::TokenCache& tokens);
 
 // OK for a service token (ro, rw, admin); kForbidden for a user token, with a message saying
 // that user tokens reach the data API only and that `needed` ("raw SQL needs a service token

@@ -74,6 +74,29 @@ Result<ConnectionLease> Database::Acquire(AccessMode mode) {
   return lease;
 }
 
+std::optional<Result<ConnectionLease>> Database::TryAcquireIdle(AccessMode mode) {
+  if (deleted()) {
+    return std::nullopt;
+  }
+  std::unique_ptr<Connection> conn;
+  {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) {
+      return std::nullopt;
+    }
+    conn = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  int enforced = 0;
+  sqlite3_db_config(conn->handle(), SQLITE_DBCONFIG_ENABLE_FKEY, foreign_keys() ? 1 : 0, &enforced);
+  ConnectionLease lease(shared_from_this(), std::move(conn));
+  Status access = lease->SetAccess(mode);
+  if (!access.ok()) {
+    return Result<ConnectionLease>(access);
+  }
+  return Result<ConnectionLease>(std::move(lease));
+}
+
 void Database::Return(std::unique_ptr<Connection> conn) {
   conn->FlushCommits();
   bool reusable = !deleted() && (!conn->InTransaction() || conn->RollbackIfOpen().ok()) &&

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   // connection is returned, with the namespace's current foreign-key setting applied. Fails when
   // the namespace was deleted.
   Result<ConnectionLease> Acquire(AccessMode mode);
+  // The same, but only from the idle connections: nullopt when none is idle (opening one does
+  // file I/O; a caller that must not block, such as a network thread, goes elsewhere then).
+  std::optional<Result<ConnectionLease>> TryAcquireIdle(AccessMode mode);
 
   // Where committed changes of this database go (see change_observer.h); null for none. Set
   // before the first Acquire; must outlive the Database.

@@ -358,6 +358,18 @@ Result<std::shared_ptr<Database>> NamespaceStore::Get(std::string_view name) {
   return db;
 }
 
+std::shared_ptr<Database> NamespaceStore::GetIfOpen(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(std::string(name));
+  if (it == entries_.end() || it->second.open == nullptr) {
+    return nullptr;
+  }
+  Entry& entry = it->second;
+  lru_.splice(lru_.begin(), lru_, entry.lru_position);
+  entry.open->Touch(NowMs());
+  return entry.open;
+}
+
 void NamespaceStore::EvictLocked(std::vector<std::shared_ptr<Database>>& closing) {
   while (lru_.size() > options_.max_open_databases) {
     CloseLocked(entries_[lru_.back()], closing);

@@ -89,6 +89,8 @@ class NamespaceStore {
   // The open database of a namespace, opening it on demand (and closing the least recently
   // used one beyond the limit). kNamespaceNotFound when the namespace does not exist.
   Result<std::shared_ptr<Database>> Get(std::string_view name);
+  // The database of `name` when it is open now, else null (no opening, no eviction).
+  std::shared_ptr<Database> GetIfOpen(std::string_view name);
 
   size_t open_count();
   // Writes in-memory last-use times to the metadata database.

@@ -230,5 +230,74 @@ TEST(LimitsTest, IdleStreamsAndLongWriteTransactionsAreRolledBack) {
   EXPECT_NE(count.body.find(R"("value":"1")"), std::string::npos) << count.body;  // only 4
 }
 
+// Issue 8: a lone read whose token was verified before runs on the network thread that
+// received it; a token seen for the first time, a write, a pipeline that keeps its stream and a
+// read past the budget go to the workers.
+TEST(LimitsTest, OnlyLoneReadsWithAKnownTokenRunOnTheNetworkThread) {
+  TestServer server([](server::ServerConfig& config) {
+    config.inline_read_budget = std::chrono::milliseconds(2);
+  });
+  ASSERT_TRUE(server.ok()) << server.error();
+  ASSERT_EQ(server.Admin("POST", "/namespaces", R"({"name": "m"})"), 201);
+  Http http(server, server.Token(auth::Access::kReadWrite));
+  auto inline_after = [&](const std::string& body) {
+    uint64_t before = server.server().inline_reads();
+    auto answer = http.Post("/db/m/v2/pipeline", body);
+    EXPECT_EQ(Http::Result(answer, 0).at("type"), "ok") << answer.body;
+    return server.server().inline_reads() - before;
+  };
+  EXPECT_EQ(inline_after(Pipeline({"CREATE TABLE t (x)"})), 0u);
+  EXPECT_EQ(inline_after(Pipeline({"INSERT INTO t VALUES (5)"})), 0u);
+  EXPECT_EQ(inline_after(Pipeline({"SELECT x FROM t"})), 1u);
+  EXPECT_EQ(inline_after(Pipeline({"SELECT x FROM t"}, "", /*close=*/false)), 0u);
+  EXPECT_EQ(inline_after(Pipeline({"SELECT 1", "SELECT 2"})), 0u);
+  EXPECT_EQ(inline_after(Pipeline({"WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 "
+                                   "FROM c WHERE n < 5000000) SELECT count(*) FROM c"})),
+            0u);
+  Http fresh(server, server.Token(auth::Access::kReadOnly, "another"));
+  uint64_t before = server.server().inline_reads();
+  fresh.Post("/db/m/v2/pipeline", Pipeline({"SELECT x FROM t"}));
+  EXPECT_EQ(server.server().inline_reads(), before) << "an unverified token was checked inline";
+  fresh.Post("/db/m/v2/pipeline", Pipeline({"SELECT x FROM t"}));
+  EXPECT_EQ(server.server().inline_reads(), before + 1);
+}
+
+// The same reads, served on the network thread and on the workers, get the same answers:
+// rows, SQL errors, a read longer than the budget (interrupted there, run again in full on a
+// worker), a read-only token's write refused.
+TEST(LimitsTest, ReadsOnTheNetworkThreadAnswerAsOnTheWorkers) {
+  auto answers = [](std::chrono::microseconds budget) {
+    TestServer server(
+        [budget](server::ServerConfig& config) { config.inline_read_budget = budget; });
+    EXPECT_TRUE(server.ok()) << server.error();
+    EXPECT_EQ(server.Admin("POST", "/namespaces", R"({"name": "m"})"), 201);
+    Http rw(server, server.Token(auth::Access::kReadWrite));
+    Http ro(server, server.Token(auth::Access::kReadOnly));
+    rw.Post("/db/m/v2/pipeline",
+            Pipeline({"CREATE TABLE t (x)", "INSERT INTO t VALUES (1), (2), (NULL)"}));
+    ro.Post("/db/m/v2/pipeline", Pipeline({"SELECT 1"}));  // the token is verified once
+    std::vector<std::string> out;
+    for (const char* sql :
+         {"SELECT x FROM t ORDER BY x", "SELECT nope FROM t", "SELECT * FROM missing",
+          "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000000) "
+          "SELECT count(*) FROM c",
+          "DELETE FROM t", "SELECT count(*) FROM t"}) {
+      json::object result = Http::Result(ro.Post("/db/m/v2/pipeline", Pipeline({sql})), 0);
+      if (result.at("type") == "ok") {
+        out.push_back(json::serialize(result.at("response").at("result").at("rows")));
+      } else {
+        out.push_back(json::serialize(result.at("error").at("code")));
+      }
+    }
+    return out;
+  };
+  std::vector<std::string> inline_answers = answers(std::chrono::microseconds(200));
+  std::vector<std::string> worker_answers = answers(std::chrono::microseconds(0));
+  EXPECT_EQ(inline_answers, worker_answers);
+  ASSERT_EQ(inline_answers.size(), 6u);
+  EXPECT_EQ(inline_answers[3], R"([[{"type":"integer","value":"3000000"}]])");
+  EXPECT_EQ(inline_answers[5], R"([[{"type":"integer","value":"3"}]])");
+}
+
 }  // namespace
 }  // namespace quarry
