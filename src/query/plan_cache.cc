@@ -207,6 +207,40 @@ std::shared_ptr<CachedPlan> MakePlan(
   return plan;
 }
 
+// The read of `plan` with this request's values, after checking what compiling checks: the
+// gates for this caller, the page size, the values, the cursor.
+Result<CompiledRead> BindRead(const CompileContext& ctx, const CachedPlan& plan, ReadOp op,
+                              const json::object& args) {
+  QUARRY_RETURN_IF_ERROR(CheckGates(ctx, plan));
+  CompiledRead read = plan.read;
+  std::vector<storage::Value> slots;
+  if (op == ReadOp::kFindManyCursor) {
+    QUARRY_ASSIGN_OR_RETURN(read.page_size, CursorPageSize(args));
+    slots.push_back(CursorLimit(read.page_size));
+  }
+  QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
+                          BindParams(ctx, plan, args, slots, /*later_slots=*/true));
+  if (const json::value* cursor = args.if_contains("cursor");
+      op == ReadOp::kFindManyCursor && cursor != nullptr && !cursor->is_null()) {
+    QUARRY_ASSIGN_OR_RETURN(json::array keys,
+                            CursorKeys(ctx, *cursor, read.cursor_scope, read.cursor_keys));
+    for (size_t i = 0; i < plan.sources.size(); ++i) {
+      const ParamSource& source = plan.sources[i];
+      if (source.kind == ParamSource::Kind::kSlot && source.slot >= 1) {
+        if (source.slot > keys.size()) {
+          return Status(ErrorCode::kInternal, "a cached cursor read with too few keys");
+        }
+        params[i] = JsonScalarValue(keys[source.slot - 1]);
+      }
+    }
+  }
+  read.sql = plan.sql;
+  read.sources = plan.sources;
+  read.gated = plan.gated;
+  read.params = std::move(params);
+  return read;
+}
+
 std::string Key(const CompileContext& ctx, const schema::Model& model, ReadOp op,
                 const json::object& args) {
   std::string key = "r|" + std::to_string(ctx.schema_generation);
@@ -282,16 +316,21 @@ Result<CompiledStatement> PlanCache::CompileStatement(CompileContext& ctx,
                                                       const std::vector<storage::Value>& slots,
                                                       const StatementBuilder& build) {
   const std::string key = StatementKey(ctx, shape);
-  if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
-    Count(true);
-    QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
-    QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
-                            BindParams(ctx, *plan, args, slots));
-    return CompiledStatement{plan->sql, std::move(params)};
-  }
-  Count(false);
   std::vector<ParamSource> sources;
   std::vector<const schema::Model*> gated;
+  if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
+    Count(true);
+    Status gates = CheckGates(ctx, *plan);
+    auto params = gates.ok() ? BindParams(ctx, *plan, args, slots)
+                             : Result<std::vector<storage::Value>>(gates);
+    if (params.ok()) {
+      return CompiledStatement{plan->sql, std::move(*params)};
+    }
+    // A hit checks every gate before any value, where compiling interleaves them: the error is
+    // the one compiling gives (RefusalsAndBadValuesFailAsCompilingWould).
+    return Build(ctx, slots, build, sources, gated);
+  }
+  Count(false);
   QUARRY_ASSIGN_OR_RETURN(CompiledStatement statement, Build(ctx, slots, build, sources, gated));
   if (auto plan = MakePlan(statement.sql, statement.params, sources, shape.args, true)) {
     plan->gated = std::move(gated);
@@ -305,35 +344,13 @@ Result<CompiledRead> PlanCache::CompileRead(CompileContext& ctx, const schema::M
   const std::string key = Key(ctx, model, op, args);
   if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
     Count(true);
-    // In the order compiling checks them: gates, the page size, the values, the cursor.
-    QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
-    CompiledRead read = plan->read;
-    std::vector<storage::Value> slots;
-    if (op == ReadOp::kFindManyCursor) {
-      QUARRY_ASSIGN_OR_RETURN(read.page_size, CursorPageSize(args));
-      slots.push_back(CursorLimit(read.page_size));
+    Result<CompiledRead> read = BindRead(ctx, *plan, op, args);
+    if (read.ok()) {
+      return read;
     }
-    QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
-                            BindParams(ctx, *plan, args, slots, /*later_slots=*/true));
-    if (const json::value* cursor = args.if_contains("cursor");
-        op == ReadOp::kFindManyCursor && cursor != nullptr && !cursor->is_null()) {
-      QUARRY_ASSIGN_OR_RETURN(json::array keys,
-                              CursorKeys(ctx, *cursor, read.cursor_scope, read.cursor_keys));
-      for (size_t i = 0; i < plan->sources.size(); ++i) {
-        const ParamSource& source = plan->sources[i];
-        if (source.kind == ParamSource::Kind::kSlot && source.slot >= 1) {
-          if (source.slot > keys.size()) {
-            return Status(ErrorCode::kInternal, "a cached cursor read with too few keys");
-          }
-          params[i] = JsonScalarValue(keys[source.slot - 1]);
-        }
-      }
-    }
-    read.sql = plan->sql;
-    read.sources = plan->sources;
-    read.gated = plan->gated;
-    read.params = std::move(params);
-    return read;
+    // The checks of a hit run in another order than compiling's (every gate first, then the
+    // page size, the values, the cursor): the error is the one compiling gives.
+    return query::CompileRead(ctx, model, op, args);
   }
   Count(false);
   QUARRY_ASSIGN_OR_RETURN(CompiledRead read, query::CompileRead(ctx, model, op, args));

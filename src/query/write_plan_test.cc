@@ -329,6 +329,26 @@ TEST_F(WritePlanTest, GatesOfTheReadBackAreCheckedForEachCaller) {
   EXPECT_EQ(Rows(), "1,a,draft,0,5");
 }
 
+// A hit checked every gate before the page size and the values, where compiling checks the
+// page size first and an include's gate when it meets the include: a caller the include's gate
+// refuses got 403 for a page of 0 rows, where compiling answers 400. A hit whose checks fail is
+// compiled again for its error now.
+TEST_F(WritePlanTest, RefusalsAndBadValuesFailAsCompilingWould) {
+  Seed();
+  const Identity reader =
+      Identity::User(json::parse(R"({"accountId": 5, "level": 1})").as_object());
+  const Identity locked_out =
+      Identity::User(json::parse(R"({"accountId": 5, "level": 0})").as_object());
+  const std::string page = R"({"include": {"account": true}, "orderBy": {"id": "asc"}, "limit": )";
+  EXPECT_TRUE(Run(reader, "findManyCursor", page + "10}").starts_with(R"({"items":[{"id":1,)"));
+  EXPECT_EQ(Run(locked_out, "findManyCursor", page + "0}"),
+            "400 limit: a page holds at least one row");
+  EXPECT_EQ(Run(locked_out, "findManyCursor", page + "10}"),
+            "403 model 'accounts' refuses read: @@gate needs level 1, the caller has 0");
+  EXPECT_EQ(cache_.hits(), 2u);
+  EXPECT_EQ(cache_.misses(), 1u);
+}
+
 TEST_F(WritePlanTest, AnotherShapeCallerOrSchemaCompilesAgain) {
   uint64_t misses = 0;
   auto missed = [&]() {
