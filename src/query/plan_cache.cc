@@ -95,6 +95,25 @@ const json::value* At(const json::object& args, const std::string& path) {
   return at == nullptr ? &kNull : at;
 }
 
+// Whether an object key of `v` holds a '.': the dotted paths plans use to find a request's
+// values (At) would read such a key as two steps, and bind another value than the request's.
+bool HasDottedKey(const json::value& v) {
+  if (v.is_object()) {
+    for (const auto& [key, value] : v.get_object()) {
+      if (key.find('.') != json::string_view::npos || HasDottedKey(value)) {
+        return true;
+      }
+    }
+  } else if (v.is_array()) {
+    for (const json::value& item : v.get_array()) {
+      if (HasDottedKey(item)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 bool IsPrefixPath(const std::string& prefix, const std::string& path) {
   return path == prefix ||
          (path.size() > prefix.size() && path.starts_with(prefix) && path[prefix.size()] == '.');
@@ -166,12 +185,18 @@ Result<std::vector<storage::Value>> BindParams(const CompileContext& ctx, const 
 }
 
 // A plan of a compiled statement, or null when it cannot be cached (a parameter of unknown
-// source, or -- with `trees` given -- an argument parameter outside the declared subtrees).
+// source, a key with a '.' in `trees`, or -- with `trees_only` -- an argument parameter outside
+// the declared subtrees).
 // Pins the string and number leaves of `trees` that no parameter binds.
 std::shared_ptr<CachedPlan> MakePlan(
     std::string sql, const std::vector<storage::Value>& params,
     const std::vector<ParamSource>& sources,
     const std::vector<std::pair<std::string, const json::value*>>& trees, bool trees_only) {
+  for (const auto& [path, tree] : trees) {
+    if (tree != nullptr && HasDottedKey(*tree)) {
+      return nullptr;
+    }
+  }
   for (const ParamSource& s : sources) {
     if (s.kind == ParamSource::Kind::kUnknown) {
       return nullptr;

@@ -29,10 +29,11 @@
 // whose gate refuses this caller, which are compiled again for their error and count as hits
 // only), misses() statements compiled for want of a plan (also those that fail); a write of
 // three statements counts three.
-// When a hit's checks fail (a gate refuses this caller, a value does not convert, a cursor is
-// not valid), the request is compiled as if no plan were found, so that its error is exactly the
-// compile's: compiling checks gates and values in the order it meets them, a hit every gate
-// first.
+// Requests whose arguments have a key with a '.' (a window's name) are not cached: a plan finds
+// a request's values by dotted paths. When a hit's checks fail (a gate refuses this caller, a
+// value does not convert, a cursor is not valid), the request is compiled as if no plan were
+// found, so that its error is exactly the compile's: compiling checks gates and values in the
+// order it meets them, a hit every gate first.
 // Thread-safe; bounded (least recently used shapes are dropped).
 
 #include <boost/json/object.hpp>
