@@ -95,6 +95,28 @@ const json::value* At(const json::object& args, const std::string& path) {
   return at == nullptr ? &kNull : at;
 }
 
+// The most a plan may hold, its key included, to be kept: requests are bounded only by the body
+// limit (10 MiB), and a key holds the skeleton of every argument (an `in` list of a million
+// items, a createMany of many rows), so the capacity alone would let a few thousand large
+// requests hold gigabytes. Large requests are rare and cost their compile anyway.
+constexpr size_t kMaxPlanBytes = 32 << 10;
+
+size_t PlanBytes(const std::string& key, const CachedPlan& plan) {
+  size_t bytes = key.size() + plan.sql.size() + plan.read.cursor_scope.size() +
+                 plan.sources.size() * sizeof(ParamSource) +
+                 plan.constants.size() * sizeof(storage::Value);
+  for (const ParamSource& source : plan.sources) {
+    bytes += source.name.size();
+  }
+  for (const storage::Value& constant : plan.constants) {
+    bytes += constant.bytes.size();
+  }
+  for (const auto& [path, value] : plan.pinned) {
+    bytes += path.size() + json::serialize(value).size();
+  }
+  return bytes;
+}
+
 // Whether an object key of `v` holds a '.': the dotted paths plans use to find a request's
 // values (At) would read such a key as two steps, and bind another value than the request's.
 bool HasDottedKey(const json::value& v) {
@@ -413,6 +435,9 @@ std::shared_ptr<const CachedPlan> PlanCache::Find(const std::string& key) {
 }
 
 void PlanCache::Insert(const std::string& key, std::shared_ptr<const CachedPlan> plan) {
+  if (PlanBytes(key, *plan) > kMaxPlanBytes) {
+    return;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = index_.find(key);
   if (it != index_.end()) {

@@ -34,7 +34,9 @@
 // value does not convert, a cursor is not valid), the request is compiled as if no plan were
 // found, so that its error is exactly the compile's: compiling checks gates and values in the
 // order it meets them, a hit every gate first.
-// Thread-safe; bounded (least recently used shapes are dropped).
+// Thread-safe; bounded: least recently used shapes are dropped, and a plan (key included) larger
+// than 32 KiB is not kept, so the cache holds at most capacity x 32 KiB however large requests
+// are.
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>

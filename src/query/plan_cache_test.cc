@@ -224,5 +224,27 @@ TEST_F(PlanCacheTest, WindowNameWithADotBindsItsOwnValues) {
   EXPECT_EQ(cache_.hits(), 0u);
 }
 
+// A key holds the skeleton of every argument, so 2,048 requests with long `in` lists (the body
+// may be 10 MiB) could keep gigabytes. A plan larger than 32 KiB is not kept.
+TEST_F(PlanCacheTest, ALargeRequestIsNotKept) {
+  Identity service = Identity::Service(true);
+  auto args = [](int first) {
+    json::array ids;
+    for (int i = 0; i < 20000; ++i) {
+      ids.emplace_back(first + i);
+    }
+    return R"({"select": {"id": true}, "where": {"id": {"in": )" + json::serialize(ids) + "}}}";
+  };
+  EXPECT_EQ(Find(service, args(-19998)), R"([{"id":1}])");
+  EXPECT_EQ(Find(service, args(-19997)), R"([{"id":1},{"id":2}])");
+  EXPECT_EQ(cache_.hits(), 0u);
+  EXPECT_EQ(cache_.misses(), 2u);
+  // A small request of the same kind still is.
+  EXPECT_EQ(Find(service, R"({"select": {"id": true}, "where": {"id": {"in": [1]}}})"),
+            R"([{"id":1}])");
+  EXPECT_EQ(Find(service, R"({"select": {"id": true}, "where": {"id": {"in": [2]}}})"),
+            R"([{"id":2}])");
+  EXPECT_EQ(cache_.hits(), 1u);
+}
 }  // namespace
 }  // namespace quarry::query
