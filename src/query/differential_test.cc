@@ -1918,9 +1918,15 @@ class RequestGenerator {
       a["limit"] = 1 + gen_.Pick(5);
       Shape(model, a);
     } else if (read) {
-      a["where"] = gen_.Where(model, 2);
+      a["where"] = gen_.Chance(25) ? json::object() : gen_.Where(model, 2);
       if (gen_.Chance(70)) {
         a["orderBy"] = OrderBy(model);
+      }
+      if (r.op != "findFirst" && gen_.Chance(20)) {
+        a["window"] = Window(model);
+      }
+      if (r.op != "findFirst" && gen_.Chance(10)) {
+        a["distinct"] = true;
       }
       if (r.op != "findFirst" && gen_.Chance(40)) {
         a["limit"] = gen_.Pick(6);
@@ -1965,6 +1971,9 @@ class RequestGenerator {
       a["where"] = UniqueWhere();
       Shape(model, a);
     }
+    if (model == kItems && a.contains("where") && a["where"].is_object() && gen_.Chance(25)) {
+      a["where"].get_object()["meta"] = JsonFilter();
+    }
     if (soft_ && read && r.op != "findUnique" && gen_.Chance(15)) {
       a[gen_.Chance(50) ? "withDeleted" : "onlyDeleted"] = true;
     }
@@ -2001,12 +2010,55 @@ class RequestGenerator {
       v = gen_.Chance(80) ? gen_.From(kIntPool) : gen_.Pick(40);
     } else if (v.is_double() && gen_.Chance(50)) {
       v = gen_.Chance(90) ? gen_.From(kRealPool) : 2.5 * gen_.Pick(3);
-    } else if (v.is_string() && gen_.Chance(30)) {
-      static const char* const kStrings[] = {"a",      "b",    "",           "abc", "admin",
-                                             "member", "x",    "y",          "asc", "desc",
-                                             "first",  "last", "insensitive"};
-      v = gen_.From(kStrings);
+    } else if (v.is_string()) {
+      // Words the SQL text depends on mostly stay (a new one is another shape), else become
+      // another such word or, rarely, one the request does not take; the rest new text.
+      static const char* const kWords[] = {"asc",  "desc",        "first",
+                                           "last", "insensitive", "default"};
+      static const char* const kStrings[] = {"a", "b", "", "abc", "admin", "member", "x", "y"};
+      bool word = std::any_of(std::begin(kWords), std::end(kWords),
+                              [&](const char* w) { return v.get_string() == w; });
+      if (word ? gen_.Chance(15) : gen_.Chance(40)) {
+        v = word && gen_.Chance(90) ? gen_.From(kWords) : gen_.From(kStrings);
+      }
     }
+  }
+
+  // A window column, named with a '.' at times (a plan finds values by dotted paths).
+  json::object Window(int model) {
+    const ModelSpec& spec = Models()[static_cast<size_t>(model)];
+    json::object w;
+    switch (gen_.Pick(5)) {
+      case 0:
+        w = {{"rowNumber", true}, {"orderBy", {{"a", gen_.Chance(50) ? "asc" : "desc"}}}};
+        break;
+      case 1:
+        w = {{"count", true},
+             {"filter", gen_.Chance(50) ? json::value(gen_.Where(model, 0))
+                                        : json::value({{"a", {{"gte", gen_.Pick(4)}}}})}};
+        break;
+      case 2:
+        w = {{"sum", "a"}, {"partitionBy", "e"}};
+        break;
+      case 3:
+        w = {{"lag", "a"},
+             {"offset", 1 + gen_.Pick(2)},
+             {"default", gen_.Value(model, spec.fields[1])},
+             {"orderBy", {{"id", "asc"}}}};
+        break;
+      default:
+        w = {{"ntile", 1 + gen_.Pick(3)}, {"orderBy", {{"id", "desc"}}}};
+        break;
+    }
+    return {{gen_.Chance(30) ? "w.x" : "w", std::move(w)}};
+  }
+
+  // A filter on a value inside items' Json field.
+  json::object JsonFilter() {
+    if (gen_.Chance(50)) {
+      return {{"path", {"k"}}, {gen_.Chance(50) ? "equals" : "gt", gen_.Pick(3)}};
+    }
+    return {{"path", "$.tag"}, {"equals", gen_.Chance(50) ? "a" : "b"}};
   }
 
   json::object UniqueWhere() {
@@ -2215,8 +2267,10 @@ TEST(PlanCacheDifferential, CachedPlansAnswerAsCompilingAgainWould) {
           requests_gen.Caller(r);
         }
       } else if (!history.empty() && gen.Chance(50)) {
-        r = requests_gen.Revalued(history[static_cast<size_t>(
-            gen.Pick(static_cast<int>(std::min<size_t>(history.size(), 40))))]);
+        // One of the last 40.
+        r = requests_gen.Revalued(history[history.size() - 1 -
+                                          static_cast<size_t>(gen.Pick(static_cast<int>(
+                                              std::min<size_t>(history.size(), 40))))]);
       } else {
         r = requests_gen.Request();
       }
