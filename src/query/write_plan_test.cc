@@ -71,13 +71,14 @@ class WritePlanTest : public ::testing::Test {
 
   // Runs `op` on posts as `identity` in a write transaction (rolled back on an error), through
   // the cache; the result's JSON text, or the error's HTTP status and message.
-  std::string Run(const Identity& identity, const std::string& op, const std::string& args) {
+  std::string Run(const Identity& identity, const std::string& op, const std::string& args,
+                  const std::string& model = "posts") {
     CompileContext ctx{schema_, identity, "2024-01-01T00:00:00.000Z", nullptr};
     ctx.plans = &cache_;
     ctx.schema_generation = generation_;
     ConnectionRunner runner(*conn_, 1 << 20);
     EXPECT_TRUE(conn_->Exec("BEGIN IMMEDIATE").ok());
-    auto result = RunOperation(ctx, "posts", op, json::parse(args), runner);
+    auto result = RunOperation(ctx, model, op, json::parse(args), runner);
     if (!result.ok()) {
       EXPECT_TRUE(conn_->RollbackIfOpen().ok());
       return std::to_string(result.status().HttpStatus()) + " " + result.status().message();
@@ -347,6 +348,24 @@ TEST_F(WritePlanTest, RefusalsAndBadValuesFailAsCompilingWould) {
             "403 model 'accounts' refuses read: @@gate needs level 1, the caller has 0");
   EXPECT_EQ(cache_.hits(), 2u);
   EXPECT_EQ(cache_.misses(), 1u);
+}
+
+// `_count: {select: {posts: {where}}}` compiled its where under the path _count.posts.where,
+// where the values are at _count.select.posts.where: a hit found nothing there and bound NULL,
+// so the same request counted 0 the second time (and errors named a path the request lacks).
+TEST_F(WritePlanTest, CountsOfRelationsBindTheirWhereOnAHit) {
+  Seed();
+  const std::string args =
+      R"({"where": {"id": 6}, "select": {"id": true,)"
+      R"( "_count": {"select": {"posts": {"where": {"status": "published"}}}}}})";
+  EXPECT_EQ(Run(service_, "findMany", args, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(Run(service_, "findMany", args, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(cache_.hits(), 1u);
+  EXPECT_EQ(Run(service_, "findMany",
+                R"({"select": {"_count": {"select": {"posts": {"where": {"views": "x"}}}}}})",
+                "accounts"),
+            "400 select._count.select.posts.where.views: expected an integer (a number, or a "
+            "decimal string past 2^53), got \"x\"");
 }
 
 TEST_F(WritePlanTest, AnotherShapeCallerOrSchemaCompilesAgain) {
