@@ -65,9 +65,8 @@ void Leaves(const json::value& v, const std::string& path,
   }
 }
 
-// The value at dotted `path` of `args`; null when absent.
-const json::value* At(const json::object& args, const std::string& path) {
-  static const json::value kNull;
+// The value at dotted `path` of `args`; nullptr when absent.
+const json::value* Lookup(const json::object& args, const std::string& path) {
   const json::value* at = nullptr;
   size_t start = 0;
   while (start <= path.size()) {
@@ -84,14 +83,18 @@ const json::value* At(const json::object& args, const std::string& path) {
     } else {
       at = nullptr;
     }
-    if (at == nullptr) {
-      return &kNull;
-    }
-    if (dot == std::string::npos) {
-      break;
+    if (at == nullptr || dot == std::string::npos) {
+      return at;
     }
     start = dot + 1;
   }
+  return at;
+}
+
+// The value at dotted `path` of `args`; null when absent.
+const json::value* At(const json::object& args, const std::string& path) {
+  static const json::value kNull;
+  const json::value* at = Lookup(args, path);
   return at == nullptr ? &kNull : at;
 }
 
@@ -207,12 +210,13 @@ Result<std::vector<storage::Value>> BindParams(const CompileContext& ctx, const 
 }
 
 // A plan of a compiled statement, or null when it cannot be cached (a parameter of unknown
-// source, a key with a '.' in `trees`, or -- with `trees_only` -- an argument parameter outside
-// the declared subtrees).
+// source, a key with a '.' in `trees`, an argument parameter whose path names no value of
+// `args` -- the arguments it was compiled from, so a hit would bind another value -- or, with
+// `trees_only`, one outside the declared subtrees).
 // Pins the string and number leaves of `trees` that no parameter binds.
 std::shared_ptr<CachedPlan> MakePlan(
     std::string sql, const std::vector<storage::Value>& params,
-    const std::vector<ParamSource>& sources,
+    const std::vector<ParamSource>& sources, const json::object& args,
     const std::vector<std::pair<std::string, const json::value*>>& trees, bool trees_only) {
   for (const auto& [path, tree] : trees) {
     if (tree != nullptr && HasDottedKey(*tree)) {
@@ -220,7 +224,8 @@ std::shared_ptr<CachedPlan> MakePlan(
     }
   }
   for (const ParamSource& s : sources) {
-    if (s.kind == ParamSource::Kind::kUnknown) {
+    if (s.kind == ParamSource::Kind::kUnknown ||
+        (s.kind == ParamSource::Kind::kArg && Lookup(args, s.name) == nullptr)) {
       return nullptr;
     }
     if (trees_only && s.kind == ParamSource::Kind::kArg &&
@@ -379,7 +384,7 @@ Result<CompiledStatement> PlanCache::CompileStatement(CompileContext& ctx,
   }
   Count(false);
   QUARRY_ASSIGN_OR_RETURN(CompiledStatement statement, Build(ctx, slots, build, sources, gated));
-  if (auto plan = MakePlan(statement.sql, statement.params, sources, shape.args, true)) {
+  if (auto plan = MakePlan(statement.sql, statement.params, sources, args, shape.args, true)) {
     plan->gated = std::move(gated);
     Insert(key, std::move(plan));
   }
@@ -402,7 +407,7 @@ Result<CompiledRead> PlanCache::CompileRead(CompileContext& ctx, const schema::M
   Count(false);
   QUARRY_ASSIGN_OR_RETURN(CompiledRead read, query::CompileRead(ctx, model, op, args));
   const json::value whole(args);
-  if (auto plan = MakePlan(read.sql, read.params, read.sources, {{"", &whole}}, false)) {
+  if (auto plan = MakePlan(read.sql, read.params, read.sources, args, {{"", &whole}}, false)) {
     if (op == ReadOp::kFindManyCursor) {
       // The page size and the cursor's keys are slots, bound for every request.
       std::erase_if(plan->pinned, [](const auto& pin) {
