@@ -2123,7 +2123,11 @@ class RequestGenerator {
     } else {
       args["include"] = {{spec.relation, std::move(relation)}};
       if (spec.to_many && gen_.Chance(30)) {
-        args["include"].get_object()["_count"] = true;
+        args["include"].get_object()["_count"] =
+            gen_.Chance(50)
+                ? json::value(true)
+                : json::value(
+                      {{"select", {{spec.relation, {{"where", gen_.Where(spec.target, 0)}}}}}});
       }
     }
   }
