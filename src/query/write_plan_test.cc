@@ -352,7 +352,8 @@ TEST_F(WritePlanTest, RefusalsAndBadValuesFailAsCompilingWould) {
 
 // `_count: {select: {posts: {where}}}` compiled its where under the path _count.posts.where,
 // where the values are at _count.select.posts.where: a hit found nothing there and bound NULL,
-// so the same request counted 0 the second time (and errors named a path the request lacks).
+// so the same request counted 0 the second time, an `in` list or a `contains` there crashed the
+// server (a JSON null read as an array or a string), and errors named a path the request lacks.
 TEST_F(WritePlanTest, CountsOfRelationsBindTheirWhereOnAHit) {
   Seed();
   const std::string args =
@@ -361,6 +362,14 @@ TEST_F(WritePlanTest, CountsOfRelationsBindTheirWhereOnAHit) {
   EXPECT_EQ(Run(service_, "findMany", args, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
   EXPECT_EQ(Run(service_, "findMany", args, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
   EXPECT_EQ(cache_.hits(), 1u);
+  // A list or a text operand bound from a missing value read a JSON null as an array or a
+  // string: the hit crashed the server.
+  const std::string lists =
+      R"({"where": {"id": 6}, "select": {"id": true, "_count": {"select": {"posts":)"
+      R"( {"where": {"title": {"in": ["b", "c"], "contains": "c"}}}}}}})";
+  EXPECT_EQ(Run(service_, "findMany", lists, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(Run(service_, "findMany", lists, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(cache_.hits(), 2u);
   EXPECT_EQ(Run(service_, "findMany",
                 R"({"select": {"_count": {"select": {"posts": {"where": {"views": "x"}}}}}})",
                 "accounts"),
