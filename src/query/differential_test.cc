@@ -9,6 +9,8 @@
 // QUARRY_DIFFERENTIAL_ITERATIONS=<n> runs seeds 1..n, to reproduce or to search longer.
 // WhereRegression holds fixed cases of what it found; WriteRegression and ReadRegression those of
 // what the data API fuzz target (fuzz/fuzz_data_api.cc) found.
+// PlanCacheDifferential runs random reads and writes through the plan cache and compiled fresh,
+// on two copies of a database, and compares answers and tables (see its section below).
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -31,6 +34,7 @@
 #include "common/base64.h"
 #include "query/connection_runner.h"
 #include "query/data_api.h"
+#include "query/plan_cache.h"
 #include "query/sql_runner.h"
 #include "schema/binder.h"
 #include "schema/ddl.h"
@@ -1207,6 +1211,9 @@ class Generator {
     return claims;
   }
 
+  // A value for field `f` of `model`, as filters use them: often one a row holds.
+  json::value Value(int model, const FieldSpec& f) { return ArgValue(model, f); }
+
   json::object Where(int model, int depth) {
     json::object where;
     int roll = Pick(100);
@@ -1784,5 +1791,536 @@ TEST(WhereAndPolicyDifferential, DataApiMatchesPlainEvaluator) {
             << " every readable row, " << some << " some of them\n";
 }
 
+// ---- The plan cache differential test
+//
+// Random reads and writes under random callers, each run on two copies of one database: through
+// one PlanCache that every request of the test shares (so shapes repeat with new values and new
+// callers, and schemas of other seeds sit beside them) and compiled fresh (ctx.plans null). The
+// answers (JSON text, or HTTP status, path and message) and both databases afterwards must be
+// the same. The schema adds to the one above what changes how a request compiles: @@gate levels
+// (callers carry a random `level` claim), field rules, a unique field, a Json field and, on some
+// seeds, soft delete with cascade. Half the requests are earlier ones with new values
+// (Revalued), under another caller, so that most statements are served from the cache.
+//
+// QUARRY_PLAN_CACHE_SEED=<n> runs seed n alone, QUARRY_PLAN_CACHE_ITERATIONS=<n> seeds 1..n.
+
+constexpr int kCacheIterations = 40;
+constexpr int kRequestsPerIteration = 150;
+
+std::vector<int> CacheSeeds() {
+  if (const char* one = std::getenv("QUARRY_PLAN_CACHE_SEED")) {
+    return {std::atoi(one)};
+  }
+  int n = kCacheIterations;
+  if (const char* count = std::getenv("QUARRY_PLAN_CACHE_ITERATIONS")) {
+    n = std::atoi(count);
+  }
+  std::vector<int> seeds;
+  for (int i = 1; i <= n; ++i) {
+    seeds.push_back(i);
+  }
+  return seeds;
+}
+
+struct CacheRequest {
+  std::string model;
+  std::string op;
+  json::object args;
+  bool service = false;
+  json::object claims;
+  std::string now;
+};
+
+std::string Show(const CacheRequest& r) {
+  return r.model + " " + r.op + " " + json::serialize(r.args) + " as " +
+         (r.service ? std::string("a service caller") : "a user " + json::serialize(r.claims)) +
+         " at " + r.now;
+}
+
+class RequestGenerator {
+ public:
+  RequestGenerator(Generator& gen, bool soft) : gen_(gen), soft_(soft) {}
+
+  std::string SchemaText(const World& world) {
+    std::string out = "enum Role { admin member guest }\n";
+    static const char* const kLevels[] = {"0", "0", "2", "3", "4", "5"};
+    for (int m = 0; m < 2; ++m) {
+      const ModelSpec& model = Models()[static_cast<size_t>(m)];
+      out += "\nmodel " + model.name + " {\n";
+      for (const FieldSpec& f : model.fields) {
+        out += "  " + f.name + " " + TypeText(f.type) + (f.optional ? "?" : "") +
+               (f.name == "id" ? " @id" : "");
+        if (f.name == "t" && gen_.Chance(50)) {
+          out += " @allow('read', auth().admin == true)";
+        } else if (f.name == "s" && gen_.Chance(40)) {
+          out += " @allow('write', auth().uid > 0)";
+        } else if (f.name == "r" && gen_.Chance(25)) {
+          out += " @guarded";
+        }
+        out += "\n";
+      }
+      out += "  code Text? @unique\n";
+      out += m == kOwners ? "  items items[]\n"
+                          : "  meta Json?\n"
+                            "  owner owners? @relation(fields: [ownerId], references: [id])\n";
+      if (soft_) {
+        out += "  deletedAt DateTime?\n";
+        out += m == kOwners ? "  @@softDelete(cascade)\n" : "  @@softDelete\n";
+      }
+      for (const PolicySpec& p : world.policies[m]) {
+        out += std::string("  @@") + (p.allow ? "allow" : "deny") + "('" + p.operation + "', " +
+               PText(p.condition) + ")\n";
+      }
+      if (gen_.Chance(50)) {
+        out += "  @@gate(\"";
+        for (int op = 0; op < 4; ++op) {
+          out += std::string(op ? "." : "") + (gen_.Chance(3) ? "9" : gen_.From(kLevels));
+        }
+        out += "\")\n";
+      }
+      out += "}\n";
+    }
+    return out;
+  }
+
+  void Caller(CacheRequest& r) {
+    r.service = gen_.Chance(10);
+    r.claims = r.service ? json::object() : gen_.Claims();
+    if (!r.service && gen_.Chance(75)) {
+      r.claims["level"] = gen_.Chance(20) ? gen_.Pick(8) : 3 + gen_.Pick(5);
+    }
+  }
+
+  CacheRequest Request() {
+    CacheRequest r;
+    int model = gen_.Pick(2);
+    r.model = Models()[static_cast<size_t>(model)].name;
+    static const char* const kReads[] = {
+        "findMany",         "findMany",       "findFirst",      "findUnique",        "count",
+        "findManyAndCount", "findManyCursor", "findManyCursor", "findUniqueOrThrow", "exists"};
+    static const char* const kWrites[] = {
+        "create",     "create", "createMany", "update", "update",     "updateMany", "upsert",
+        "upsertMany", "delete", "deleteMany", "remove", "removeMany", "restore"};
+    bool read = gen_.Chance(50);
+    r.op = read ? gen_.From(kReads) : gen_.From(kWrites);
+    if (!soft_ && (r.op == "restore" || r.op == "remove" || r.op == "removeMany")) {
+      r.op = r.op == "removeMany" ? "deleteMany" : r.op == "remove" ? "delete" : "update";
+    }
+    json::object& a = r.args;
+    if (r.op == "findUnique" || r.op == "findUniqueOrThrow") {
+      a["where"] = UniqueWhere();
+      Shape(model, a);
+    } else if (r.op == "count" || r.op == "exists") {
+      a["where"] = gen_.Where(model, 2);
+    } else if (r.op == "findManyCursor") {
+      a["where"] = gen_.Where(model, 1);
+      a["orderBy"] = OrderBy(model);
+      a["limit"] = 1 + gen_.Pick(5);
+      Shape(model, a);
+    } else if (read) {
+      a["where"] = gen_.Chance(25) ? json::object() : gen_.Where(model, 2);
+      if (gen_.Chance(70)) {
+        a["orderBy"] = OrderBy(model);
+      }
+      if (r.op != "findFirst" && gen_.Chance(20)) {
+        a["window"] = Window(model);
+      }
+      if (r.op != "findFirst" && gen_.Chance(10)) {
+        a["distinct"] = true;
+      }
+      if (r.op != "findFirst" && gen_.Chance(40)) {
+        a["limit"] = gen_.Pick(6);
+      }
+      if (gen_.Chance(20)) {
+        a["offset"] = gen_.Pick(4);
+      }
+      Shape(model, a);
+    } else if (r.op == "create") {
+      a["data"] = Data(model, true, true);
+      Shape(model, a);
+    } else if (r.op == "createMany" || r.op == "upsertMany") {
+      json::array rows;
+      for (int n = 1 + gen_.Pick(3); n > 0; --n) {
+        rows.push_back(Data(model, true, false));
+      }
+      a["data"] = std::move(rows);
+      if (r.op == "createMany" && gen_.Chance(40)) {
+        a["skipDuplicates"] = gen_.Chance(70);
+      }
+      if (r.op == "upsertMany" && gen_.Chance(40)) {
+        a["conflictTarget"] = gen_.Chance(50) ? json::value("code") : json::value({"id"});
+      }
+      if (r.op == "upsertMany" && gen_.Chance(40)) {
+        a["update"] = gen_.Chance(30) ? json::value(gen_.Chance(50)) : json::value({"a", "s", "b"});
+      }
+    } else if (r.op == "update" || r.op == "upsert") {
+      a["where"] = UniqueWhere();
+      if (r.op == "update") {
+        a["data"] = Data(model, false, true);
+      } else {
+        a["create"] = Data(model, true, true);
+        a["update"] = Data(model, false, true);
+      }
+      Shape(model, a);
+    } else if (r.op == "updateMany") {
+      a["where"] = gen_.Where(model, 2);
+      a["data"] = Data(model, false, false);
+    } else if (r.op == "deleteMany" || r.op == "removeMany") {
+      a["where"] = gen_.Where(model, 2);
+    } else {  // delete, remove, restore
+      a["where"] = UniqueWhere();
+      Shape(model, a);
+    }
+    if (model == kItems && a.contains("where") && a["where"].is_object() && gen_.Chance(25)) {
+      a["where"].get_object()["meta"] = JsonFilter();
+    }
+    if (soft_ && read && r.op != "findUnique" && gen_.Chance(15)) {
+      a[gen_.Chance(50) ? "withDeleted" : "onlyDeleted"] = true;
+    }
+    Caller(r);
+    return r;
+  }
+
+  // `r` with new values in place of some of its strings and numbers, and often another caller:
+  // mostly the same shape, as repeated requests are.
+  CacheRequest Revalued(const CacheRequest& earlier) {
+    CacheRequest r = earlier;
+    for (auto& [key, value] : r.args) {
+      if (key != "cursor") {
+        Revalue(value);
+      }
+    }
+    if (gen_.Chance(70)) {
+      Caller(r);
+    }
+    return r;
+  }
+
+ private:
+  void Revalue(json::value& v) {
+    if (v.is_object()) {
+      for (auto& [key, item] : v.get_object()) {
+        Revalue(item);
+      }
+    } else if (v.is_array()) {
+      for (json::value& item : v.get_array()) {
+        Revalue(item);
+      }
+    } else if (v.is_int64() && gen_.Chance(50)) {
+      v = gen_.Chance(80) ? gen_.From(kIntPool) : gen_.Pick(40);
+    } else if (v.is_double() && gen_.Chance(50)) {
+      v = gen_.Chance(90) ? gen_.From(kRealPool) : 2.5 * gen_.Pick(3);
+    } else if (v.is_string()) {
+      // Words the SQL text depends on mostly stay (a new one is another shape), else become
+      // another such word or, rarely, one the request does not take; the rest new text.
+      static const char* const kWords[] = {"asc",  "desc",        "first",
+                                           "last", "insensitive", "default"};
+      static const char* const kStrings[] = {"a", "b", "", "abc", "admin", "member", "x", "y"};
+      bool word = std::any_of(std::begin(kWords), std::end(kWords),
+                              [&](const char* w) { return v.get_string() == w; });
+      if (word ? gen_.Chance(15) : gen_.Chance(40)) {
+        v = word && gen_.Chance(90) ? gen_.From(kWords) : gen_.From(kStrings);
+      }
+    }
+  }
+
+  // A window column, named with a '.' at times (a plan finds values by dotted paths).
+  json::object Window(int model) {
+    const ModelSpec& spec = Models()[static_cast<size_t>(model)];
+    json::object w;
+    switch (gen_.Pick(5)) {
+      case 0:
+        w = {{"rowNumber", true}, {"orderBy", {{"a", gen_.Chance(50) ? "asc" : "desc"}}}};
+        break;
+      case 1:
+        w = {{"count", true},
+             {"filter", gen_.Chance(50) ? json::value(gen_.Where(model, 0))
+                                        : json::value({{"a", {{"gte", gen_.Pick(4)}}}})}};
+        break;
+      case 2:
+        w = {{"sum", "a"}, {"partitionBy", "e"}};
+        break;
+      case 3:
+        w = {{"lag", "a"},
+             {"offset", 1 + gen_.Pick(2)},
+             {"default", gen_.Value(model, spec.fields[1])},
+             {"orderBy", {{"id", "asc"}}}};
+        break;
+      default:
+        w = {{"ntile", 1 + gen_.Pick(3)}, {"orderBy", {{"id", "desc"}}}};
+        break;
+    }
+    return {{gen_.Chance(30) ? "w.x" : "w", std::move(w)}};
+  }
+
+  // A filter on a value inside items' Json field.
+  json::object JsonFilter() {
+    if (gen_.Chance(50)) {
+      return {{"path", {"k"}}, {gen_.Chance(50) ? "equals" : "gt", gen_.Pick(3)}};
+    }
+    return {{"path", "$.tag"}, {"equals", gen_.Chance(50) ? "a" : "b"}};
+  }
+
+  json::object UniqueWhere() {
+    if (gen_.Chance(80)) {
+      return {{"id", 1 + gen_.Pick(40)}};
+    }
+    static const char* const kCodes[] = {"x", "y", "z"};
+    return {{"code", gen_.From(kCodes)}};
+  }
+
+  json::value OrderBy(int model) {
+    const ModelSpec& spec = Models()[static_cast<size_t>(model)];
+    json::array terms;
+    for (int n = gen_.Pick(3); n > 0; --n) {
+      const FieldSpec& f =
+          spec.fields[static_cast<size_t>(gen_.Pick(static_cast<int>(spec.fields.size())))];
+      json::value dir = gen_.Chance(50) ? "asc" : "desc";
+      if (gen_.Chance(20)) {
+        dir = {{"dir", dir}, {"nulls", gen_.Chance(50) ? "first" : "last"}};
+      }
+      terms.push_back(json::object{{f.name, dir}});
+    }
+    terms.push_back(json::object{{"id", gen_.Chance(50) ? "asc" : "desc"}});
+    return terms;
+  }
+
+  // select, include or neither, with relations.
+  void Shape(int model, json::object& args) {
+    const ModelSpec& spec = Models()[static_cast<size_t>(model)];
+    int roll = gen_.Pick(100);
+    if (roll < 35) {
+      if (roll < 5) {
+        args["select"] = false;
+      }
+      return;
+    }
+    json::object related;
+    if (spec.to_many && gen_.Chance(60)) {
+      related["where"] = gen_.Where(spec.target, 1);
+      related["orderBy"] = {{"id", gen_.Chance(50) ? "asc" : "desc"}};
+      if (gen_.Chance(40)) {
+        related["limit"] = gen_.Pick(3);
+      }
+    }
+    if (gen_.Chance(30)) {
+      related["select"] = {{"id", true}, {"t", true}, {"s", gen_.Chance(50)}};
+    }
+    json::value relation =
+        related.empty() && gen_.Chance(50) ? json::value(true) : json::value(std::move(related));
+    if (roll < 65) {
+      json::object select;
+      for (const FieldSpec& f : spec.fields) {
+        if (gen_.Chance(50)) {
+          select[f.name] = gen_.Chance(85);
+        }
+      }
+      select["id"] = true;
+      if (gen_.Chance(60)) {
+        select[spec.relation] = std::move(relation);
+      }
+      args["select"] = std::move(select);
+    } else {
+      args["include"] = {{spec.relation, std::move(relation)}};
+      if (spec.to_many && gen_.Chance(30)) {
+        args["include"].get_object()["_count"] =
+            gen_.Chance(50)
+                ? json::value(true)
+                : json::value(
+                      {{"select", {{spec.relation, {{"where", gen_.Where(spec.target, 0)}}}}}});
+      }
+    }
+  }
+
+  // A row's data for a create (`create`) or an update, with nested relation writes when
+  // `nested`.
+  json::object Data(int model, bool create, bool nested) {
+    const ModelSpec& spec = Models()[static_cast<size_t>(model)];
+    json::object data;
+    for (const FieldSpec& f : spec.fields) {
+      if (f.name == "id") {
+        if (create && gen_.Chance(60)) {
+          data["id"] = 1 + gen_.Pick(45);
+        }
+        continue;
+      }
+      bool required = create && !f.optional;
+      if (!gen_.Chance(required ? 98 : 35)) {
+        continue;
+      }
+      bool numeric = f.type == Type::kInt || f.type == Type::kReal;
+      if (!create && numeric && f.name != "ownerId" && gen_.Chance(35)) {
+        static const char* const kAtomic[] = {"increment", "decrement", "multiply", "set"};
+        data[f.name] = {{gen_.From(kAtomic), gen_.From(kIntPool)}};
+        continue;
+      }
+      if (f.name == "ownerId") {
+        data[f.name] = gen_.Chance(20) ? json::value(nullptr) : json::value(1 + gen_.Pick(34));
+        continue;
+      }
+      data[f.name] = f.optional && gen_.Chance(15) ? json::value(nullptr) : gen_.Value(model, f);
+    }
+    if (gen_.Chance(25)) {
+      static const char* const kCodes[] = {"x", "y", "z"};
+      data["code"] = gen_.From(kCodes);
+    }
+    if (model == kItems && gen_.Chance(25)) {
+      data["meta"] = {{"k", gen_.Pick(3)}, {"tag", gen_.Chance(50) ? "a" : "b"}};
+    }
+    if (!nested || !gen_.Chance(30)) {
+      return data;
+    }
+    if (model == kOwners) {
+      if (gen_.Chance(60)) {
+        json::array children;
+        for (int n = 1 + gen_.Pick(2); n > 0; --n) {
+          json::object child = Data(kItems, true, false);
+          child.erase("ownerId");
+          children.push_back(std::move(child));
+        }
+        data["items"] = {{"create", std::move(children)}};
+      } else {
+        data["items"] = {{"connect", {{"id", 1 + gen_.Pick(34)}}}};
+      }
+    } else {
+      data.erase("ownerId");
+      int roll = gen_.Pick(100);
+      if (roll < 50) {
+        data["owner"] = {{"connect", {{"id", 1 + gen_.Pick(34)}}}};
+      } else if (roll < 80 || create) {
+        data["owner"] = {{"create", Data(kOwners, true, false)}};
+      } else {
+        data["owner"] = {{"disconnect", true}};
+      }
+    }
+    return data;
+  }
+
+  Generator& gen_;
+  bool soft_;
+};
+
+// Runs `r` on `db` as the server does (in a transaction, rolled back on an error): the answer's
+// JSON text, or the error's HTTP status, path and message.
+std::string RunCached(TestDatabase& db, PlanCache* plans, uint64_t generation,
+                      const CacheRequest& r, SqlRunner& runner) {
+  Identity identity = r.service ? Identity::Service(true) : Identity::User(r.claims);
+  CompileContext ctx{db.schema(), identity, r.now,
+                     [](std::string_view payload) { return "mac:" + std::string(payload); }};
+  ctx.plans = plans;
+  ctx.schema_generation = generation;
+  auto op = ParseOperation(r.op);
+  bool write = op && IsWrite(*op);
+  EXPECT_TRUE(db.conn().Exec(write ? "BEGIN IMMEDIATE" : "BEGIN").ok());
+  Result<std::string> result = RunOperation(ctx, r.model, r.op, json::value(r.args), runner);
+  if (result.ok()) {
+    EXPECT_TRUE(db.conn().Exec("COMMIT").ok());
+    return *result;
+  }
+  EXPECT_TRUE(db.conn().RollbackIfOpen().ok());
+  return "error " + std::to_string(result.status().HttpStatus()) + " at '" +
+         result.status().path() + "': " + result.status().message();
+}
+
+// Every row of both tables, as text.
+std::string Contents(TestDatabase& db) {
+  ConnectionRunner runner(db.conn(), 32 << 20);
+  std::string out;
+  for (const ModelSpec& spec : Models()) {
+    auto rows = runner.Run("SELECT * FROM \"" + spec.name + "\" ORDER BY id", {});
+    if (!rows.ok()) {
+      return rows.status().message();
+    }
+    out += spec.name + ":\n";
+    for (const auto& row : *rows) {
+      for (const storage::Value& v : row) {
+        out += " " + ShowParam(v);
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+TEST(PlanCacheDifferential, CachedPlansAnswerAsCompilingAgainWould) {
+  PlanCache cache(512);  // shared by every seed: small enough that shapes are also evicted
+  int mismatches = 0;
+  int requests = 0;
+  int errors = 0;
+  for (int seed : CacheSeeds()) {
+    Generator gen(static_cast<uint32_t>(seed) * 2654435761u);
+    World world = gen.MakeWorld();
+    gen.SampleFrom(&world);
+    RequestGenerator requests_gen(gen, gen.Chance(50));
+    std::string text = requests_gen.SchemaText(world);
+    TestDatabase cached(text, "cached" + std::to_string(seed) + ".db");
+    TestDatabase fresh(text, "fresh" + std::to_string(seed) + ".db");
+    ASSERT_TRUE(cached.ok()) << "seed " << seed << ": " << cached.error();
+    ASSERT_TRUE(fresh.ok()) << "seed " << seed << ": " << fresh.error();
+    InsertRows(cached.conn(), world);
+    InsertRows(fresh.conn(), world);
+    RecordingRunner cached_runner(cached.conn());
+    RecordingRunner fresh_runner(fresh.conn());
+    std::vector<CacheRequest> history;
+    std::optional<CacheRequest> next_page;
+    for (int i = 0; i < kRequestsPerIteration; ++i) {
+      CacheRequest r;
+      if (next_page && gen.Chance(70)) {
+        r = *next_page;  // the next page, often for another caller
+        if (gen.Chance(50)) {
+          requests_gen.Caller(r);
+        }
+      } else if (!history.empty() && gen.Chance(50)) {
+        // One of the last 40.
+        r = requests_gen.Revalued(history[history.size() - 1 -
+                                          static_cast<size_t>(gen.Pick(static_cast<int>(
+                                              std::min<size_t>(history.size(), 40))))]);
+      } else {
+        r = requests_gen.Request();
+      }
+      next_page.reset();
+      char now[40];
+      std::snprintf(now, sizeof(now), "2024-01-01T00:%02d:%02d.000Z", i / 60, i % 60);
+      r.now = now;
+      std::string a = RunCached(cached, &cache, static_cast<uint64_t>(seed), r, cached_runner);
+      std::string b = RunCached(fresh, nullptr, static_cast<uint64_t>(seed), r, fresh_runner);
+      ++requests;
+      errors += b.starts_with("error ") ? 1 : 0;
+      std::string contents_a = Contents(cached);
+      std::string contents_b = Contents(fresh);
+      std::string log_a = cached_runner.TakeLog();
+      std::string log_b = fresh_runner.TakeLog();
+      if (a != b || contents_a != contents_b) {
+        ++mismatches;
+        if (mismatches <= kMaxReportedMismatches) {
+          ADD_FAILURE() << "seed " << seed << ", request " << i
+                        << ": the cached plan answers differently than compiling again\n"
+                        << "schema:\n"
+                        << text << "request: " << Show(r) << "\ncached: " << a << "\nfresh:  " << b
+                        << "\n"
+                        << (contents_a != contents_b ? "tables (cached):\n" + contents_a +
+                                                           "tables (fresh):\n" + contents_b
+                                                     : std::string())
+                        << "sql (cached):\n"
+                        << log_a << "sql (fresh):\n"
+                        << log_b;
+        }
+        break;  // the databases may differ from here on
+      }
+      history.push_back(r);
+      if (r.op == "findManyCursor" && !a.starts_with("error ")) {
+        json::value page = json::parse(a);
+        if (const json::value* cursor = page.as_object().if_contains("nextCursor");
+            cursor != nullptr && cursor->is_string()) {
+          next_page = r;
+          next_page->args["cursor"] = *cursor;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << requests << " requests";
+  std::cout << requests << " requests (" << errors << " errors): " << cache.hits()
+            << " statements from the cache, " << cache.misses() << " compiled\n";
+}
 }  // namespace
 }  // namespace quarry::query

@@ -65,9 +65,8 @@ void Leaves(const json::value& v, const std::string& path,
   }
 }
 
-// The value at dotted `path` of `args`; null when absent.
-const json::value* At(const json::object& args, const std::string& path) {
-  static const json::value kNull;
+// The value at dotted `path` of `args`; nullptr when absent.
+const json::value* Lookup(const json::object& args, const std::string& path) {
   const json::value* at = nullptr;
   size_t start = 0;
   while (start <= path.size()) {
@@ -84,15 +83,60 @@ const json::value* At(const json::object& args, const std::string& path) {
     } else {
       at = nullptr;
     }
-    if (at == nullptr) {
-      return &kNull;
-    }
-    if (dot == std::string::npos) {
-      break;
+    if (at == nullptr || dot == std::string::npos) {
+      return at;
     }
     start = dot + 1;
   }
+  return at;
+}
+
+// The value at dotted `path` of `args`; null when absent.
+const json::value* At(const json::object& args, const std::string& path) {
+  static const json::value kNull;
+  const json::value* at = Lookup(args, path);
   return at == nullptr ? &kNull : at;
+}
+
+// The most a plan may hold, its key included, to be kept: requests are bounded only by the body
+// limit (10 MiB), and a key holds the skeleton of every argument (an `in` list of a million
+// items, a createMany of many rows), so the capacity alone would let a few thousand large
+// requests hold gigabytes. Large requests are rare and cost their compile anyway.
+constexpr size_t kMaxPlanBytes = 32 << 10;
+
+size_t PlanBytes(const std::string& key, const CachedPlan& plan) {
+  size_t bytes = key.size() + plan.sql.size() + plan.read.cursor_scope.size() +
+                 plan.sources.size() * sizeof(ParamSource) +
+                 plan.constants.size() * sizeof(storage::Value);
+  for (const ParamSource& source : plan.sources) {
+    bytes += source.name.size();
+  }
+  for (const storage::Value& constant : plan.constants) {
+    bytes += constant.bytes.size();
+  }
+  for (const auto& [path, value] : plan.pinned) {
+    bytes += path.size() + json::serialize(value).size();
+  }
+  return bytes;
+}
+
+// Whether an object key of `v` holds a '.': the dotted paths plans use to find a request's
+// values (At) would read such a key as two steps, and bind another value than the request's.
+bool HasDottedKey(const json::value& v) {
+  if (v.is_object()) {
+    for (const auto& [key, value] : v.get_object()) {
+      if (key.find('.') != json::string_view::npos || HasDottedKey(value)) {
+        return true;
+      }
+    }
+  } else if (v.is_array()) {
+    for (const json::value& item : v.get_array()) {
+      if (HasDottedKey(item)) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 bool IsPrefixPath(const std::string& prefix, const std::string& path) {
@@ -166,14 +210,22 @@ Result<std::vector<storage::Value>> BindParams(const CompileContext& ctx, const 
 }
 
 // A plan of a compiled statement, or null when it cannot be cached (a parameter of unknown
-// source, or -- with `trees` given -- an argument parameter outside the declared subtrees).
+// source, a key with a '.' in `trees`, an argument parameter whose path names no value of
+// `args` -- the arguments it was compiled from, so a hit would bind another value -- or, with
+// `trees_only`, one outside the declared subtrees).
 // Pins the string and number leaves of `trees` that no parameter binds.
 std::shared_ptr<CachedPlan> MakePlan(
     std::string sql, const std::vector<storage::Value>& params,
-    const std::vector<ParamSource>& sources,
+    const std::vector<ParamSource>& sources, const json::object& args,
     const std::vector<std::pair<std::string, const json::value*>>& trees, bool trees_only) {
+  for (const auto& [path, tree] : trees) {
+    if (tree != nullptr && HasDottedKey(*tree)) {
+      return nullptr;
+    }
+  }
   for (const ParamSource& s : sources) {
-    if (s.kind == ParamSource::Kind::kUnknown) {
+    if (s.kind == ParamSource::Kind::kUnknown ||
+        (s.kind == ParamSource::Kind::kArg && Lookup(args, s.name) == nullptr)) {
       return nullptr;
     }
     if (trees_only && s.kind == ParamSource::Kind::kArg &&
@@ -205,6 +257,40 @@ std::shared_ptr<CachedPlan> MakePlan(
     }
   }
   return plan;
+}
+
+// The read of `plan` with this request's values, after checking what compiling checks: the
+// gates for this caller, the page size, the values, the cursor.
+Result<CompiledRead> BindRead(const CompileContext& ctx, const CachedPlan& plan, ReadOp op,
+                              const json::object& args) {
+  QUARRY_RETURN_IF_ERROR(CheckGates(ctx, plan));
+  CompiledRead read = plan.read;
+  std::vector<storage::Value> slots;
+  if (op == ReadOp::kFindManyCursor) {
+    QUARRY_ASSIGN_OR_RETURN(read.page_size, CursorPageSize(args));
+    slots.push_back(CursorLimit(read.page_size));
+  }
+  QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
+                          BindParams(ctx, plan, args, slots, /*later_slots=*/true));
+  if (const json::value* cursor = args.if_contains("cursor");
+      op == ReadOp::kFindManyCursor && cursor != nullptr && !cursor->is_null()) {
+    QUARRY_ASSIGN_OR_RETURN(json::array keys,
+                            CursorKeys(ctx, *cursor, read.cursor_scope, read.cursor_keys));
+    for (size_t i = 0; i < plan.sources.size(); ++i) {
+      const ParamSource& source = plan.sources[i];
+      if (source.kind == ParamSource::Kind::kSlot && source.slot >= 1) {
+        if (source.slot > keys.size()) {
+          return Status(ErrorCode::kInternal, "a cached cursor read with too few keys");
+        }
+        params[i] = JsonScalarValue(keys[source.slot - 1]);
+      }
+    }
+  }
+  read.sql = plan.sql;
+  read.sources = plan.sources;
+  read.gated = plan.gated;
+  read.params = std::move(params);
+  return read;
 }
 
 std::string Key(const CompileContext& ctx, const schema::Model& model, ReadOp op,
@@ -282,18 +368,23 @@ Result<CompiledStatement> PlanCache::CompileStatement(CompileContext& ctx,
                                                       const std::vector<storage::Value>& slots,
                                                       const StatementBuilder& build) {
   const std::string key = StatementKey(ctx, shape);
-  if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
-    Count(true);
-    QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
-    QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
-                            BindParams(ctx, *plan, args, slots));
-    return CompiledStatement{plan->sql, std::move(params)};
-  }
-  Count(false);
   std::vector<ParamSource> sources;
   std::vector<const schema::Model*> gated;
+  if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
+    Count(true);
+    Status gates = CheckGates(ctx, *plan);
+    auto params = gates.ok() ? BindParams(ctx, *plan, args, slots)
+                             : Result<std::vector<storage::Value>>(gates);
+    if (params.ok()) {
+      return CompiledStatement{plan->sql, std::move(*params)};
+    }
+    // A hit checks every gate before any value, where compiling interleaves them: the error is
+    // the one compiling gives (RefusalsAndBadValuesFailAsCompilingWould).
+    return Build(ctx, slots, build, sources, gated);
+  }
+  Count(false);
   QUARRY_ASSIGN_OR_RETURN(CompiledStatement statement, Build(ctx, slots, build, sources, gated));
-  if (auto plan = MakePlan(statement.sql, statement.params, sources, shape.args, true)) {
+  if (auto plan = MakePlan(statement.sql, statement.params, sources, args, shape.args, true)) {
     plan->gated = std::move(gated);
     Insert(key, std::move(plan));
   }
@@ -305,40 +396,18 @@ Result<CompiledRead> PlanCache::CompileRead(CompileContext& ctx, const schema::M
   const std::string key = Key(ctx, model, op, args);
   if (std::shared_ptr<const CachedPlan> plan = Find(key); plan && PinnedMatch(*plan, args)) {
     Count(true);
-    // In the order compiling checks them: gates, the page size, the values, the cursor.
-    QUARRY_RETURN_IF_ERROR(CheckGates(ctx, *plan));
-    CompiledRead read = plan->read;
-    std::vector<storage::Value> slots;
-    if (op == ReadOp::kFindManyCursor) {
-      QUARRY_ASSIGN_OR_RETURN(read.page_size, CursorPageSize(args));
-      slots.push_back(CursorLimit(read.page_size));
+    Result<CompiledRead> read = BindRead(ctx, *plan, op, args);
+    if (read.ok()) {
+      return read;
     }
-    QUARRY_ASSIGN_OR_RETURN(std::vector<storage::Value> params,
-                            BindParams(ctx, *plan, args, slots, /*later_slots=*/true));
-    if (const json::value* cursor = args.if_contains("cursor");
-        op == ReadOp::kFindManyCursor && cursor != nullptr && !cursor->is_null()) {
-      QUARRY_ASSIGN_OR_RETURN(json::array keys,
-                              CursorKeys(ctx, *cursor, read.cursor_scope, read.cursor_keys));
-      for (size_t i = 0; i < plan->sources.size(); ++i) {
-        const ParamSource& source = plan->sources[i];
-        if (source.kind == ParamSource::Kind::kSlot && source.slot >= 1) {
-          if (source.slot > keys.size()) {
-            return Status(ErrorCode::kInternal, "a cached cursor read with too few keys");
-          }
-          params[i] = JsonScalarValue(keys[source.slot - 1]);
-        }
-      }
-    }
-    read.sql = plan->sql;
-    read.sources = plan->sources;
-    read.gated = plan->gated;
-    read.params = std::move(params);
-    return read;
+    // The checks of a hit run in another order than compiling's (every gate first, then the
+    // page size, the values, the cursor): the error is the one compiling gives.
+    return query::CompileRead(ctx, model, op, args);
   }
   Count(false);
   QUARRY_ASSIGN_OR_RETURN(CompiledRead read, query::CompileRead(ctx, model, op, args));
   const json::value whole(args);
-  if (auto plan = MakePlan(read.sql, read.params, read.sources, {{"", &whole}}, false)) {
+  if (auto plan = MakePlan(read.sql, read.params, read.sources, args, {{"", &whole}}, false)) {
     if (op == ReadOp::kFindManyCursor) {
       // The page size and the cursor's keys are slots, bound for every request.
       std::erase_if(plan->pinned, [](const auto& pin) {
@@ -371,6 +440,9 @@ std::shared_ptr<const CachedPlan> PlanCache::Find(const std::string& key) {
 }
 
 void PlanCache::Insert(const std::string& key, std::shared_ptr<const CachedPlan> plan) {
+  if (PlanBytes(key, *plan) > kMaxPlanBytes) {
+    return;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = index_.find(key);
   if (it != index_.end()) {

@@ -25,10 +25,18 @@
 // every time.
 //
 // Errors are never cached: a request whose values do not convert fails as compiling it would.
-// hits() counts statements served from a cached plan (also those whose values then fail to bind
-// or whose gate refuses this caller), misses() statements compiled (also those that fail); a
-// write of three statements counts three.
-// Thread-safe; bounded (least recently used shapes are dropped).
+// hits() counts statements whose plan was found (also those whose values then fail to bind or
+// whose gate refuses this caller, which are compiled again for their error and count as hits
+// only), misses() statements compiled for want of a plan (also those that fail); a write of
+// three statements counts three.
+// Requests whose arguments have a key with a '.' (a window's name) are not cached: a plan finds
+// a request's values by dotted paths. When a hit's checks fail (a gate refuses this caller, a
+// value does not convert, a cursor is not valid), the request is compiled as if no plan were
+// found, so that its error is exactly the compile's: compiling checks gates and values in the
+// order it meets them, a hit every gate first.
+// Thread-safe; bounded: least recently used shapes are dropped, and a plan (key included) larger
+// than 32 KiB is not kept, so the cache holds at most capacity x 32 KiB however large requests
+// are.
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>

@@ -73,6 +73,16 @@ class PlanCacheTest : public ::testing::Test {
     return result.ok() ? *result : "error: " + result.status().message();
   }
 
+  // As Find, compiled without the cache.
+  std::string Compile(const Identity& identity, const std::string& args,
+                      const std::string& op = "findMany") {
+    CompileContext ctx{schema_, identity, "2024-01-01T00:00:00.000Z",
+                       [](std::string_view payload) { return "mac of " + std::string(payload); }};
+    ConnectionRunner runner(*conn_, 1 << 20);
+    auto result = RunOperation(ctx, "posts", op, json::parse(args), runner);
+    return result.ok() ? *result : "error: " + result.status().message();
+  }
+
   // One findManyCursor page as "ids|nextCursor" ("1,2|<cursor>", "3|null"), or the error.
   std::string Page(const std::string& args) {
     std::string result = Find(Identity::Service(true), args, "findManyCursor");
@@ -198,5 +208,43 @@ TEST_F(PlanCacheTest, CursorKeysThatAreNullAreAnotherShape) {
   EXPECT_EQ(cache_.misses(), misses + 1);
 }
 
+// A plan finds a request's values by dotted paths ("window.w.filter.score.gt"), so a window
+// named "a.b" had its filter value looked up at window.a.b..., found nothing, and a hit bound
+// NULL: the count came out 0 for every request after the first. Such requests are not cached.
+TEST_F(PlanCacheTest, WindowNameWithADotBindsItsOwnValues) {
+  Identity service = Identity::Service(true);
+  auto args = [](int gt) {
+    return R"({"select": {"id": true}, "orderBy": {"id": "asc"}, "limit": 1,)"
+           R"( "window": {"a.b": {"count": true, "filter": {"score": {"gt": )" +
+           std::to_string(gt) + "}}}}}";
+  };
+  EXPECT_EQ(Find(service, args(10)), R"([{"id":1,"a.b":2}])");
+  EXPECT_EQ(Find(service, args(30)), R"([{"id":1,"a.b":1}])");
+  EXPECT_EQ(Find(service, args(30)), Compile(service, args(30)));
+  EXPECT_EQ(cache_.hits(), 0u);
+}
+
+// A key holds the skeleton of every argument, so 2,048 requests with long `in` lists (the body
+// may be 10 MiB) could keep gigabytes. A plan larger than 32 KiB is not kept.
+TEST_F(PlanCacheTest, ALargeRequestIsNotKept) {
+  Identity service = Identity::Service(true);
+  auto args = [](int first) {
+    json::array ids;
+    for (int i = 0; i < 20000; ++i) {
+      ids.emplace_back(first + i);
+    }
+    return R"({"select": {"id": true}, "where": {"id": {"in": )" + json::serialize(ids) + "}}}";
+  };
+  EXPECT_EQ(Find(service, args(-19998)), R"([{"id":1}])");
+  EXPECT_EQ(Find(service, args(-19997)), R"([{"id":1},{"id":2}])");
+  EXPECT_EQ(cache_.hits(), 0u);
+  EXPECT_EQ(cache_.misses(), 2u);
+  // A small request of the same kind still is.
+  EXPECT_EQ(Find(service, R"({"select": {"id": true}, "where": {"id": {"in": [1]}}})"),
+            R"([{"id":1}])");
+  EXPECT_EQ(Find(service, R"({"select": {"id": true}, "where": {"id": {"in": [2]}}})"),
+            R"([{"id":2}])");
+  EXPECT_EQ(cache_.hits(), 1u);
+}
 }  // namespace
 }  // namespace quarry::query

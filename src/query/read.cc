@@ -287,6 +287,7 @@ Status AppendCounts(CompileContext& ctx, SqlBuilder& members, const schema::Mode
                     std::string_view alias, const json::value& spec, const std::string& path) {
   const json::object* relations = nullptr;
   json::object all;
+  std::string base = path;  // where `relations` sits in the arguments
   if (spec.is_bool() && spec.get_bool()) {
     for (const schema::Field& f : model.fields) {
       if (!f.stored() && f.type.list) {
@@ -301,6 +302,7 @@ Status AppendCounts(CompileContext& ctx, SqlBuilder& members, const schema::Mode
         return ArgError(JoinPath(path, "select"), "expected {relation: true, ...}");
       }
       relations = &select->get_object();
+      base = JoinPath(path, "select");
     }
   } else if (spec.is_bool()) {
     return Status::Ok();
@@ -310,7 +312,7 @@ Status AppendCounts(CompileContext& ctx, SqlBuilder& members, const schema::Mode
   members << " || " << MemberPrefix("_count") << " || '{' || substr(''";
   for (const auto& [key_view, v] : *relations) {
     std::string key(key_view);
-    std::string sub = JoinPath(path, key);
+    std::string sub = JoinPath(base, key);
     const schema::Field* f = model.FindField(key);
     if (f == nullptr || f->stored() || !f->type.list) {
       return ArgError(sub, "_count takes to-many relations of model '" + model.name + "'");

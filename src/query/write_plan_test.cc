@@ -71,13 +71,14 @@ class WritePlanTest : public ::testing::Test {
 
   // Runs `op` on posts as `identity` in a write transaction (rolled back on an error), through
   // the cache; the result's JSON text, or the error's HTTP status and message.
-  std::string Run(const Identity& identity, const std::string& op, const std::string& args) {
+  std::string Run(const Identity& identity, const std::string& op, const std::string& args,
+                  const std::string& model = "posts") {
     CompileContext ctx{schema_, identity, "2024-01-01T00:00:00.000Z", nullptr};
     ctx.plans = &cache_;
     ctx.schema_generation = generation_;
     ConnectionRunner runner(*conn_, 1 << 20);
     EXPECT_TRUE(conn_->Exec("BEGIN IMMEDIATE").ok());
-    auto result = RunOperation(ctx, "posts", op, json::parse(args), runner);
+    auto result = RunOperation(ctx, model, op, json::parse(args), runner);
     if (!result.ok()) {
       EXPECT_TRUE(conn_->RollbackIfOpen().ok());
       return std::to_string(result.status().HttpStatus()) + " " + result.status().message();
@@ -327,6 +328,53 @@ TEST_F(WritePlanTest, GatesOfTheReadBackAreCheckedForEachCaller) {
   EXPECT_EQ(cache_.misses(), misses);
   EXPECT_EQ(cache_.hits(), hits + 2);  // the read back's plan was found, and its gate refused
   EXPECT_EQ(Rows(), "1,a,draft,0,5");
+}
+
+// A hit checked every gate before the page size and the values, where compiling checks the
+// page size first and an include's gate when it meets the include: a caller the include's gate
+// refuses got 403 for a page of 0 rows, where compiling answers 400. A hit whose checks fail is
+// compiled again for its error now.
+TEST_F(WritePlanTest, RefusalsAndBadValuesFailAsCompilingWould) {
+  Seed();
+  const Identity reader =
+      Identity::User(json::parse(R"({"accountId": 5, "level": 1})").as_object());
+  const Identity locked_out =
+      Identity::User(json::parse(R"({"accountId": 5, "level": 0})").as_object());
+  const std::string page = R"({"include": {"account": true}, "orderBy": {"id": "asc"}, "limit": )";
+  EXPECT_TRUE(Run(reader, "findManyCursor", page + "10}").starts_with(R"({"items":[{"id":1,)"));
+  EXPECT_EQ(Run(locked_out, "findManyCursor", page + "0}"),
+            "400 limit: a page holds at least one row");
+  EXPECT_EQ(Run(locked_out, "findManyCursor", page + "10}"),
+            "403 model 'accounts' refuses read: @@gate needs level 1, the caller has 0");
+  EXPECT_EQ(cache_.hits(), 2u);
+  EXPECT_EQ(cache_.misses(), 1u);
+}
+
+// `_count: {select: {posts: {where}}}` compiled its where under the path _count.posts.where,
+// where the values are at _count.select.posts.where: a hit found nothing there and bound NULL,
+// so the same request counted 0 the second time, an `in` list or a `contains` there crashed the
+// server (a JSON null read as an array or a string), and errors named a path the request lacks.
+TEST_F(WritePlanTest, CountsOfRelationsBindTheirWhereOnAHit) {
+  Seed();
+  const std::string args =
+      R"({"where": {"id": 6}, "select": {"id": true,)"
+      R"( "_count": {"select": {"posts": {"where": {"status": "published"}}}}}})";
+  EXPECT_EQ(Run(service_, "findMany", args, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(Run(service_, "findMany", args, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(cache_.hits(), 1u);
+  // A list or a text operand bound from a missing value read a JSON null as an array or a
+  // string: the hit crashed the server.
+  const std::string lists =
+      R"({"where": {"id": 6}, "select": {"id": true, "_count": {"select": {"posts":)"
+      R"( {"where": {"title": {"in": ["b", "c"], "contains": "c"}}}}}}})";
+  EXPECT_EQ(Run(service_, "findMany", lists, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(Run(service_, "findMany", lists, "accounts"), R"([{"id":6,"_count":{"posts":1}}])");
+  EXPECT_EQ(cache_.hits(), 2u);
+  EXPECT_EQ(Run(service_, "findMany",
+                R"({"select": {"_count": {"select": {"posts": {"where": {"views": "x"}}}}}})",
+                "accounts"),
+            "400 select._count.select.posts.where.views: expected an integer (a number, or a "
+            "decimal string past 2^53), got \"x\"");
 }
 
 TEST_F(WritePlanTest, AnotherShapeCallerOrSchemaCompilesAgain) {
