@@ -1,8 +1,11 @@
 #include "protocol/response_json.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 
+#include "common/base64.h"
 #include "protocol/error_json.h"
+#include "protocol/value.h"
 
 namespace quarry::protocol {
 namespace json = boost::json;
@@ -58,6 +61,124 @@ const char* TypeName(Request::Type type) {
       return "get_autocommit";
   }
   return "unknown";
+}
+
+// The answer text is written straight into one string on the hot path (an execute's rows), with
+// Boost.JSON's serializer for what needs escaping or number formatting, so it is byte for byte
+// what serializing the DOM gives (response_json_test.cc holds them to that).
+void AppendSerialized(std::string& out, json::serializer& sr) {
+  char buf[512];
+  while (!sr.done()) {
+    json::string_view part = sr.read(buf, sizeof(buf));
+    out.append(part.data(), part.size());
+  }
+}
+
+void AppendString(std::string& out, std::string_view text) {
+  json::serializer sr;
+  sr.reset(json::string_view(text.data(), text.size()));
+  AppendSerialized(out, sr);
+}
+
+void AppendOptionalString(std::string& out, const std::optional<std::string>& text) {
+  if (text) {
+    AppendString(out, *text);
+  } else {
+    out += "null";
+  }
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
+void AppendDouble(std::string& out, double v) {
+  json::value number(v);
+  json::serializer sr;
+  sr.reset(&number);
+  AppendSerialized(out, sr);
+}
+
+void AppendValue(std::string& out, const Value& value) {
+  switch (value.type) {
+    case Value::Type::kInteger:
+      out += R"({"type":"integer","value":")";
+      AppendInt(out, value.integer);
+      out += "\"}";
+      return;
+    case Value::Type::kFloat:
+      out += R"({"type":"float","value":)";
+      AppendDouble(out, FiniteForJson(value.real));
+      out += '}';
+      return;
+    case Value::Type::kText:
+      out += R"({"type":"text","value":)";
+      AppendString(out, value.bytes);
+      out += '}';
+      return;
+    case Value::Type::kBlob:
+      out += R"({"type":"blob","base64":)";
+      AppendString(out, Base64Encode(value.bytes));
+      out += '}';
+      return;
+    case Value::Type::kNull:
+      out += R"({"type":"null"})";
+      return;
+  }
+}
+
+void AppendStmtResult(std::string& out, const StmtResult& result) {
+  out += R"({"cols":[)";
+  for (size_t i = 0; i < result.cols.size(); ++i) {
+    out += i ? R"(,{"name":)" : R"({"name":)";
+    AppendOptionalString(out, result.cols[i].name);
+    out += R"(,"decltype":)";
+    AppendOptionalString(out, result.cols[i].decltype_name);
+    out += '}';
+  }
+  out += R"(],"rows":[)";
+  for (size_t r = 0; r < result.rows.size(); ++r) {
+    out += r ? ",[" : "[";
+    const Row& row = result.rows[r];
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i) {
+        out += ',';
+      }
+      AppendValue(out, row[i]);
+    }
+    out += ']';
+  }
+  out += R"(],"affected_row_count":)";
+  AppendInt(out, result.affected_row_count);
+  out += R"(,"last_insert_rowid":)";
+  if (result.last_insert_rowid) {
+    out += '"';
+    AppendInt(out, *result.last_insert_rowid);
+    out += '"';
+  } else {
+    out += "null";
+  }
+  out += R"(,"rows_read":)";
+  AppendInt(out, result.rows_read);
+  out += R"(,"rows_written":)";
+  AppendInt(out, result.rows_written);
+  out += R"(,"query_duration_ms":)";
+  AppendDouble(out, result.query_duration_ms);
+  out += '}';
+}
+
+void AppendStreamResult(std::string& out, const StreamResult& result) {
+  if (result.ok() && result->type == Request::Type::kExecute) {
+    out += R"({"type":"ok","response":{"type":"execute","result":)";
+    AppendStmtResult(out, result->execute);
+    out += "}}";
+  } else if (result.ok() && result->type == Request::Type::kClose) {
+    out += R"({"type":"ok","response":{"type":"close"}})";
+  } else {
+    out += json::serialize(StreamResultJson(result));
+  }
 }
 
 }  // namespace
@@ -144,16 +265,21 @@ json::object StreamResultJson(const StreamResult& result) {
 }
 
 std::string PipelineResponseBody(const PipelineResponse& response) {
-  json::array results;
-  results.reserve(response.results.size());
-  for (const StreamResult& result : response.results) {
-    results.push_back(StreamResultJson(result));
+  std::string out;
+  out.reserve(256);
+  out += R"({"baton":)";
+  AppendOptionalString(out, response.baton);
+  out += R"(,"base_url":)";
+  AppendOptionalString(out, response.base_url);
+  out += R"(,"results":[)";
+  for (size_t i = 0; i < response.results.size(); ++i) {
+    if (i) {
+      out += ',';
+    }
+    AppendStreamResult(out, response.results[i]);
   }
-  json::object out;
-  out.emplace("baton", OptionalString(response.baton));
-  out.emplace("base_url", OptionalString(response.base_url));
-  out.emplace("results", std::move(results));
-  return json::serialize(out);
+  out += "]}";
+  return out;
 }
 
 json::object CursorEntryJson(const CursorEntry& entry) {

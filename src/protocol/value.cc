@@ -68,15 +68,6 @@ std::string ColumnBlob(sqlite3_stmt* stmt, int col) {
   return Base64Encode(std::string_view(data, static_cast<size_t>(sqlite3_column_bytes(stmt, col))));
 }
 
-// JSON has no infinity, but SQLite stores it (e.g. SELECT 1e999); such values are sent as the
-// largest finite double of the same sign, so every response stays valid JSON.
-double FiniteForJson(double value) {
-  if (std::isinf(value)) {
-    return value > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
-  }
-  return value;
-}
-
 }  // namespace
 
 std::string SanitizeUtf8(std::string_view text) {
@@ -177,6 +168,13 @@ Value ColumnValue(sqlite3_stmt* stmt, int col) {
     }
     default:
       break;
+  }
+  return value;
+}
+
+double FiniteForJson(double value) {
+  if (std::isinf(value)) {
+    return value > 0 ? std::numeric_limits<double>::max() : -std::numeric_limits<double>::max();
   }
   return value;
 }

@@ -30,6 +30,9 @@ Value ColumnValue(sqlite3_stmt* stmt, int col);
 // Encodes a value as a Hrana JSON value. A float that is infinite is sent as the largest finite
 // double of its sign: JSON has no infinity.
 boost::json::value ValueToJson(const Value& value);
+// JSON has no infinity, but SQLite stores it (e.g. SELECT 1e999): such a value is sent as the
+// largest finite double of the same sign, so every response stays valid JSON.
+double FiniteForJson(double value);
 // ValueToJson(ColumnValue(stmt, col)).
 boost::json::value ColumnToJson(sqlite3_stmt* stmt, int col);
 
