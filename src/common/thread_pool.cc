@@ -69,6 +69,9 @@ void ThreadPool::Submit(std::function<void()> task) {
   std::lock_guard lock(mutex_);
   tasks_.push_back({std::move(task), std::chrono::steady_clock::now()});
   DispatchLocked();
+  if (!tasks_.empty() && monitor_sleeping_) {
+    monitor_wake_.notify_one();  // work waits: the monitor watches for a stall again
+  }
 }
 
 size_t ThreadPool::queued() {
@@ -129,6 +132,15 @@ void ThreadPool::Monitor() {
   std::unique_lock lock(mutex_);
   uint64_t last_completed = completed_;
   while (!stopping_) {
+    if (tasks_.empty()) {
+      // Nothing queued, nothing to watch: sleep until Submit queues work (no polling while
+      // idle, or while every task goes straight to a thread).
+      monitor_sleeping_ = true;
+      monitor_wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      monitor_sleeping_ = false;
+      last_completed = completed_;
+      continue;
+    }
     monitor_wake_.wait_for(lock, stall_after_);
     auto now = std::chrono::steady_clock::now();
     // A long queue alone is no reason to add threads (under CPU-bound load more threads only

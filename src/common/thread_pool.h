@@ -71,6 +71,7 @@ class ThreadPool {
   uint64_t completed_ = 0;    // GUARDED_BY(mutex_)
   size_t starting_ = 0;       // threads spawned that have not reached Loop; GUARDED_BY(mutex_)
   std::condition_variable monitor_wake_;
+  bool monitor_sleeping_ = false;  // waiting for work to be queued; GUARDED_BY(mutex_)
   ScopedBlocking::Hooks blocking_hooks_;
   std::vector<Worker*> idle_;  // GUARDED_BY(mutex_); most recently idle last
   bool stopping_ = false;      // GUARDED_BY(mutex_)

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <latch>
 #include <stdexcept>
 
@@ -76,4 +77,19 @@ TEST(ThreadPoolTest, GrowsWhenEveryThreadIsWaiting) {
 }
 
 }  // namespace
+// A task stuck without ScopedBlocking (a slow query) while work is queued: the monitor wakes
+// another thread for the queued task. The monitor sleeps while nothing is queued, so this also
+// checks that queuing work wakes it.
+TEST(ThreadPoolTest, AStuckTaskDoesNotHoldQueuedWork) {
+  ThreadPool pool(2, /*max_running=*/1, std::chrono::microseconds(1000));
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> second_ran;
+  pool.Submit([released] { released.wait(); });
+  pool.Submit([&second_ran] { second_ran.set_value(); });
+  EXPECT_EQ(second_ran.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "the queued task never got a thread";
+  release.set_value();
+}
+
 }  // namespace quarry
