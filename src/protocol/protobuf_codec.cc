@@ -3,9 +3,12 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <climits>
+#include <memory>
 #include <utility>
+#include <variant>
 
 #include "common/sqlite_codes.h"
 
@@ -115,6 +118,47 @@ Status NotAMessage(const char* name) {
                     "that is not UTF-8)");
 }
 
+// The helpers below take HTTP's stream requests and WebSocket's requests alike: the two
+// schemas give the same fields the same names (ExecuteStreamReq and ExecuteReq both have
+// `stmt`, SequenceStreamReq and SequenceReq both `sql` and `sql_id`).
+
+// An execute: its statement is required.
+template <typename ExecuteMsg>
+Status ExecuteFromProto(const ExecuteMsg& execute, const std::string& where, Request& out) {
+  out.type = Request::Type::kExecute;
+  if (!execute.has_stmt()) {
+    return Invalid(where, "missing field \"stmt\"");
+  }
+  QUARRY_ASSIGN_OR_RETURN(out.stmt, StmtFromProto(execute.stmt(), where + ".stmt"));
+  return Status::Ok();
+}
+
+// A batch request: its batch is required.
+template <typename BatchMsg>
+Status BatchRequestFromProto(const BatchMsg& batch, const std::string& where, Request& out) {
+  out.type = Request::Type::kBatch;
+  if (!batch.has_batch()) {
+    return Invalid(where, "missing field \"batch\"");
+  }
+  QUARRY_ASSIGN_OR_RETURN(out.batch, BatchFromProto(batch.batch(), where + ".batch"));
+  return Status::Ok();
+}
+
+// The SQL of a sequence or describe: exactly one of `sql` and `sql_id`, as over JSON.
+template <typename SqlMsg>
+Status SqlOrIdFromProto(const SqlMsg& request, const std::string& where, Request& out) {
+  if (request.has_sql() == request.has_sql_id()) {
+    return Status(ErrorCode::kSqlConflict,
+                  where + ": exactly one of \"sql\" and \"sql_id\" must be given");
+  }
+  if (request.has_sql()) {
+    out.sql = request.sql();
+  } else {
+    out.sql_id = request.sql_id();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Value> ValueFromProto(const hrana::Value& value, std::string_view where) {
@@ -200,52 +244,24 @@ Result<Request> StreamRequestFromProto(const hrana::http::StreamRequest& request
                                        const std::string& where) {
   using Proto = hrana::http::StreamRequest;
   Request out;
-  auto sql_or_id = [&](bool has_sql, const std::string& sql, bool has_sql_id,
-                       int32_t sql_id) -> Status {
-    if (has_sql == has_sql_id) {
-      return Status(ErrorCode::kSqlConflict,
-                    where + ": exactly one of \"sql\" and \"sql_id\" must be given");
-    }
-    if (has_sql) {
-      out.sql = sql;
-    } else {
-      out.sql_id = sql_id;
-    }
-    return Status::Ok();
-  };
   switch (request.request_case()) {
     case Proto::kClose:
       out.type = Request::Type::kClose;
       break;
-    case Proto::kExecute: {
-      out.type = Request::Type::kExecute;
-      if (!request.execute().has_stmt()) {
-        return Invalid(where, "missing field \"stmt\"");
-      }
-      QUARRY_ASSIGN_OR_RETURN(out.stmt, StmtFromProto(request.execute().stmt(), where + ".stmt"));
+    case Proto::kExecute:
+      QUARRY_RETURN_IF_ERROR(ExecuteFromProto(request.execute(), where, out));
       break;
-    }
-    case Proto::kBatch: {
-      out.type = Request::Type::kBatch;
-      if (!request.batch().has_batch()) {
-        return Invalid(where, "missing field \"batch\"");
-      }
-      QUARRY_ASSIGN_OR_RETURN(out.batch, BatchFromProto(request.batch().batch(), where + ".batch"));
+    case Proto::kBatch:
+      QUARRY_RETURN_IF_ERROR(BatchRequestFromProto(request.batch(), where, out));
       break;
-    }
-    case Proto::kSequence: {
+    case Proto::kSequence:
       out.type = Request::Type::kSequence;
-      const auto& seq = request.sequence();
-      QUARRY_RETURN_IF_ERROR(sql_or_id(seq.has_sql(), seq.sql(), seq.has_sql_id(), seq.sql_id()));
+      QUARRY_RETURN_IF_ERROR(SqlOrIdFromProto(request.sequence(), where, out));
       break;
-    }
-    case Proto::kDescribe: {
+    case Proto::kDescribe:
       out.type = Request::Type::kDescribe;
-      const auto& describe = request.describe();
-      QUARRY_RETURN_IF_ERROR(
-          sql_or_id(describe.has_sql(), describe.sql(), describe.has_sql_id(), describe.sql_id()));
+      QUARRY_RETURN_IF_ERROR(SqlOrIdFromProto(request.describe(), where, out));
       break;
-    }
     case Proto::kStoreSql:
       out.type = Request::Type::kStoreSql;
       out.sql_id = request.store_sql().sql_id();
@@ -494,5 +510,248 @@ std::string ProtobufCursorWriter::Body(const CursorHead& head) {
   out += entries_;
   return out;
 }
+
+Result<WsRequest> WsRequestFromProto(const hrana::ws::RequestMsg& msg, const std::string& where) {
+  using Proto = hrana::ws::RequestMsg;
+  using Type = WsRequest::Type;
+  WsRequest out;
+  switch (msg.request_case()) {
+    case Proto::kOpenStream:
+      out.type = Type::kOpenStream;
+      out.name = "open_stream";
+      out.stream_id = msg.open_stream().stream_id();
+      break;
+    case Proto::kCloseStream:
+      out.type = Type::kCloseStream;
+      out.name = "close_stream";
+      out.stream_id = msg.close_stream().stream_id();
+      break;
+    case Proto::kExecute:
+      out.type = Type::kStream;
+      out.name = "execute";
+      out.stream_id = msg.execute().stream_id();
+      QUARRY_RETURN_IF_ERROR(ExecuteFromProto(msg.execute(), where, out.stream));
+      break;
+    case Proto::kBatch:
+      out.type = Type::kStream;
+      out.name = "batch";
+      out.stream_id = msg.batch().stream_id();
+      QUARRY_RETURN_IF_ERROR(BatchRequestFromProto(msg.batch(), where, out.stream));
+      break;
+    case Proto::kSequence:
+      out.type = Type::kStream;
+      out.name = "sequence";
+      out.stream_id = msg.sequence().stream_id();
+      out.stream.type = Request::Type::kSequence;
+      QUARRY_RETURN_IF_ERROR(SqlOrIdFromProto(msg.sequence(), where, out.stream));
+      break;
+    case Proto::kDescribe:
+      out.type = Type::kStream;
+      out.name = "describe";
+      out.stream_id = msg.describe().stream_id();
+      out.stream.type = Request::Type::kDescribe;
+      QUARRY_RETURN_IF_ERROR(SqlOrIdFromProto(msg.describe(), where, out.stream));
+      break;
+    case Proto::kGetAutocommit:
+      out.type = Type::kStream;
+      out.name = "get_autocommit";
+      out.stream_id = msg.get_autocommit().stream_id();
+      out.stream.type = Request::Type::kGetAutocommit;
+      break;
+    case Proto::kStoreSql:
+      out.type = Type::kStoreSql;
+      out.name = "store_sql";
+      out.sql_id = msg.store_sql().sql_id();
+      out.sql = msg.store_sql().sql();
+      break;
+    case Proto::kCloseSql:
+      out.type = Type::kCloseSql;
+      out.name = "close_sql";
+      out.sql_id = msg.close_sql().sql_id();
+      break;
+    case Proto::kOpenCursor: {
+      const hrana::ws::OpenCursorReq& open = msg.open_cursor();
+      out.type = Type::kOpenCursor;
+      out.name = "open_cursor";
+      out.stream_id = open.stream_id();
+      out.cursor_id = open.cursor_id();
+      if (!open.has_batch()) {
+        return Invalid(where, "missing field \"batch\"");
+      }
+      QUARRY_ASSIGN_OR_RETURN(out.batch, BatchFromProto(open.batch(), where + ".batch"));
+      break;
+    }
+    case Proto::kCloseCursor:
+      out.type = Type::kCloseCursor;
+      out.name = "close_cursor";
+      out.cursor_id = msg.close_cursor().cursor_id();
+      break;
+    case Proto::kFetchCursor:
+      out.type = Type::kFetchCursor;
+      out.name = "fetch_cursor";
+      out.cursor_id = msg.fetch_cursor().cursor_id();
+      out.max_count = msg.fetch_cursor().max_count();
+      break;
+    case Proto::REQUEST_NOT_SET:
+      return Status(ErrorCode::kUnknownRequest,
+                    where +
+                        ": the RequestMsg sets no request this server knows (Hrana over "
+                        "WebSocket: open_stream, close_stream, execute, batch, sequence, "
+                        "describe, store_sql, close_sql, open_cursor, fetch_cursor, "
+                        "close_cursor, get_autocommit)");
+  }
+  return out;
+}
+
+namespace {
+
+// The response of a stream request. Over WebSocket close, store_sql and close_sql are the
+// connection's own requests, not stream requests; should a StreamResponse of theirs come
+// here, it gets the response of the same name.
+void WsStreamResponseToProto(const StreamResponse& response, hrana::ws::ResponseOkMsg* out) {
+  switch (response.type) {
+    case Request::Type::kExecute:
+      StmtResultToProto(response.execute, out->mutable_execute()->mutable_result());
+      break;
+    case Request::Type::kBatch:
+      BatchResultToProto(response.batch, out->mutable_batch()->mutable_result());
+      break;
+    case Request::Type::kSequence:
+      out->mutable_sequence();
+      break;
+    case Request::Type::kDescribe:
+      DescribeResultToProto(response.describe, out->mutable_describe()->mutable_result());
+      break;
+    case Request::Type::kGetAutocommit:
+      out->mutable_get_autocommit()->set_is_autocommit(response.is_autocommit);
+      break;
+    case Request::Type::kClose:
+      out->mutable_close_stream();
+      break;
+    case Request::Type::kStoreSql:
+      out->mutable_store_sql();
+      break;
+    case Request::Type::kCloseSql:
+      out->mutable_close_sql();
+      break;
+  }
+}
+
+WsViolation ProtobufViolation(WsCloseCode code, std::string reason) {
+  return WsViolation{code, TruncateCloseReason(std::move(reason))};
+}
+
+class ProtobufWsCodec : public WsCodec {
+ public:
+  std::variant<ClientMsg, WsViolation> Decode(std::string_view frame, bool binary) const override {
+    if (!binary) {
+      return ProtobufViolation(
+          WsCloseCode::kUnsupportedData,
+          "text frame under hrana3-protobuf: send each ClientMsg as a binary frame");
+    }
+    hrana::ws::ClientMsg message;
+    if (!ParseMessage(frame, message)) {
+      return ProtobufViolation(WsCloseCode::kInvalidPayload,
+                               "message is not a valid protobuf ClientMsg of Hrana 3 (truncated, "
+                               "a field of the wrong wire type, or a string that is not UTF-8)");
+    }
+    ClientMsg msg;
+    switch (message.msg_case()) {
+      case hrana::ws::ClientMsg::kHello:
+        msg.type = ClientMsg::Type::kHello;
+        if (message.hello().has_jwt()) {
+          msg.jwt = message.hello().jwt();
+        }
+        return msg;
+      case hrana::ws::ClientMsg::kRequest: {
+        const hrana::ws::RequestMsg& request = message.request();
+        // A request of a kind this server does not know arrives as a field it cannot read:
+        // that request's error. Nothing at all is a message without its request.
+        if (request.request_case() == hrana::ws::RequestMsg::REQUEST_NOT_SET &&
+            request.GetReflection()->GetUnknownFields(request).empty()) {
+          return ProtobufViolation(WsCloseCode::kPolicy, "request message has no request");
+        }
+        msg.type = ClientMsg::Type::kRequest;
+        msg.request_id = request.request_id();
+        msg.request = WsRequestFromProto(request, "request");
+        return msg;
+      }
+      case hrana::ws::ClientMsg::MSG_NOT_SET:
+        break;
+    }
+    return ProtobufViolation(WsCloseCode::kPolicy,
+                             "ClientMsg sets neither hello nor request (an unknown message type)");
+  }
+
+  std::string Encode(const ServerMsg& msg, bool& binary) const override {
+    binary = true;
+    hrana::ws::ServerMsg message;
+    ServerMsgToProto(msg, &message);
+    return message.SerializeAsString();
+  }
+};
+
+}  // namespace
+
+void WsResponseToProto(const WsResponse& response, hrana::ws::ResponseOkMsg* out) {
+  using Type = WsRequest::Type;
+  switch (response.type) {
+    case Type::kStream:
+      WsStreamResponseToProto(response.stream, out);
+      break;
+    case Type::kFetchCursor: {
+      hrana::ws::FetchCursorResp* fetch = out->mutable_fetch_cursor();
+      fetch->mutable_entries()->Reserve(static_cast<int>(response.entries.size()));
+      for (const CursorEntry& entry : response.entries) {
+        CursorEntryToProto(entry, fetch->add_entries());
+      }
+      fetch->set_done(response.done);
+      break;
+    }
+    case Type::kOpenStream:
+      out->mutable_open_stream();
+      break;
+    case Type::kCloseStream:
+      out->mutable_close_stream();
+      break;
+    case Type::kStoreSql:
+      out->mutable_store_sql();
+      break;
+    case Type::kCloseSql:
+      out->mutable_close_sql();
+      break;
+    case Type::kOpenCursor:
+      out->mutable_open_cursor();
+      break;
+    case Type::kCloseCursor:
+      out->mutable_close_cursor();
+      break;
+  }
+}
+
+void ServerMsgToProto(const ServerMsg& msg, hrana::ws::ServerMsg* out) {
+  switch (msg.type) {
+    case ServerMsg::Type::kHelloOk:
+      out->mutable_hello_ok();
+      break;
+    case ServerMsg::Type::kHelloError:
+      ErrorToProto(msg.error, out->mutable_hello_error()->mutable_error());
+      break;
+    case ServerMsg::Type::kResponseOk: {
+      hrana::ws::ResponseOkMsg* ok = out->mutable_response_ok();
+      ok->set_request_id(msg.request_id);
+      WsResponseToProto(msg.response, ok);
+      break;
+    }
+    case ServerMsg::Type::kResponseError: {
+      hrana::ws::ResponseErrorMsg* error = out->mutable_response_error();
+      error->set_request_id(msg.request_id);
+      ErrorToProto(msg.error, error->mutable_error());
+      break;
+    }
+  }
+}
+
+std::unique_ptr<WsCodec> MakeProtobufWsCodec() { return std::make_unique<ProtobufWsCodec>(); }
 
 }  // namespace quarry::protocol

@@ -7,6 +7,7 @@
 
 #include "protocol/error_json.h"
 #include "protocol/json_body.h"
+#include "protocol/protobuf_codec.h"
 #include "protocol/response_json.h"
 
 namespace quarry::protocol {
@@ -239,8 +240,9 @@ Result<WsSubprotocol> NegotiateWsSubprotocol(std::optional<std::string_view> hea
     int version;
     WsEncoding encoding;
   };
-  // Most preferred first. hrana3-protobuf joins here when its codec is built in.
+  // Most preferred first: protobuf is the more compact encoding of the same Hrana 3.
   static constexpr Known kKnown[] = {
+      {"hrana3-protobuf", 3, WsEncoding::kProtobuf},
       {"hrana3", 3, WsEncoding::kJson},
       {"hrana2", 2, WsEncoding::kJson},
       {"hrana1", 1, WsEncoding::kJson},
@@ -274,14 +276,17 @@ Result<WsSubprotocol> NegotiateWsSubprotocol(std::optional<std::string_view> hea
   return Status(ErrorCode::kInvalidArgument,
                 "none of the WebSocket subprotocols offered (" +
                     std::string(header->substr(0, 200)) +
-                    ") is spoken here; Quarry speaks hrana3, hrana2 and hrana1");
+                    ") is spoken here; Quarry speaks hrana3-protobuf, hrana3, hrana2 and hrana1");
 }
 
 std::unique_ptr<WsCodec> MakeJsonWsCodec() { return std::make_unique<JsonWsCodec>(); }
 
 std::unique_ptr<WsCodec> MakeWsCodec(WsEncoding encoding) {
-  if (encoding == WsEncoding::kJson) {
-    return MakeJsonWsCodec();
+  switch (encoding) {
+    case WsEncoding::kJson:
+      return MakeJsonWsCodec();
+    case WsEncoding::kProtobuf:
+      return MakeProtobufWsCodec();
   }
   return nullptr;
 }

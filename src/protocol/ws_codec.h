@@ -1,11 +1,12 @@
 #pragma once
 
-// WsCodec: the encoding of Hrana over WebSocket, negotiated as the WebSocket subprotocol.
-// JSON (hrana1, hrana2, hrana3) is built in; hrana3-protobuf plugs in as another codec.
+// WsCodec: the encoding of Hrana over WebSocket, negotiated as the WebSocket subprotocol:
+// JSON (hrana1, hrana2, hrana3; here) or protobuf (hrana3-protobuf; protobuf_codec.h).
 //
 // Decode turns one frame into a ClientMsg, or into a protocol violation: a frame of the wrong
-// kind (binary under JSON), a payload that is not a message (bad JSON, unknown or missing
-// "type", a request without an integer "request_id"). The caller closes the socket on those,
+// kind (binary under JSON, text under protobuf), a payload that is not a message (bad JSON or
+// protobuf, unknown or missing "type", a request without an integer "request_id" or without a
+// request). The caller closes the socket on those,
 // with the close code and reason of the WsViolation. A well-framed request whose body is
 // invalid is not a violation: ClientMsg::request holds the error, answered as response_error.
 
@@ -50,8 +51,9 @@ struct WsSubprotocol {
 };
 
 // Picks the subprotocol from a Sec-WebSocket-Protocol header (comma-separated, any case): the
-// newest this server speaks. No header at all means hrana1 (as sqld). kInvalidArgument naming
-// the supported ones when none of the offered is.
+// newest this server speaks, protobuf before JSON (hrana3-protobuf, hrana3, hrana2, hrana1).
+// No header at all means hrana1 (as sqld). kInvalidArgument naming the supported ones when
+// none of the offered is.
 Result<WsSubprotocol> NegotiateWsSubprotocol(std::optional<std::string_view> header);
 
 class WsCodec {
@@ -65,7 +67,7 @@ class WsCodec {
 
 // Hrana's JSON encoding: text frames, messages as in docs/HRANA_3_SPEC.md.
 std::unique_ptr<WsCodec> MakeJsonWsCodec();
-// The codec of a negotiated subprotocol; nullptr for an encoding not built in.
+// The codec of a negotiated subprotocol.
 std::unique_ptr<WsCodec> MakeWsCodec(WsEncoding encoding);
 
 }  // namespace quarry::protocol
