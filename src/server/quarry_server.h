@@ -41,6 +41,9 @@ class QuarryServer {
 
   Status Listen();
   uint16_t port() const { return http_->port(); }
+  // With TLS, re-reads the certificate and key files for connections accepted from now on
+  // (see http::Server::ReloadTls); what `quarry serve` does on SIGHUP. Any thread.
+  Result<std::string> ReloadTls() { return http_->ReloadTls(); }
   // Serves until Stop(); blocks.
   void Run();
   // Stops accepting, waits up to `grace` for requests in flight to be answered, then ends
