@@ -81,9 +81,9 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--jwks", config->jwks,
                   "Also accept user tokens of an identity provider: its key set (JWKS), a file "
-                  "or an http:// URL (https is not supported yet: Quarry has no TLS until a later "
-                  "release; use a file or plain http on a trusted network). Needs --jwt-issuer "
-                  "and --jwt-audience")
+                  "or an http:// URL (fetching the key set over https is not supported yet; use a "
+                  "file or plain http on a trusted network). Needs --jwt-issuer and "
+                  "--jwt-audience")
       ->envname("QUARRY_JWKS");
   cmd->add_option("--jwt-issuer", config->jwt_issuer,
                   "The \"iss\" the provider's tokens must carry (with --jwks)");
@@ -93,6 +93,12 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "The claim of the provider's tokens that lists the namespaces they reach: \"*\" "
                   "or an array of names")
       ->capture_default_str();
+  cmd->add_option("--tls-cert", config->tls_cert_file,
+                  "Serve HTTPS and WSS only, with this PEM certificate (optionally followed by "
+                  "its chain); needs --tls-key. SIGHUP re-reads both files")
+      ->envname("QUARRY_TLS_CERT");
+  cmd->add_option("--tls-key", config->tls_key_file, "The PEM private key of --tls-cert")
+      ->envname("QUARRY_TLS_KEY");
   cmd->add_option("--ws-max-outstanding-requests", config->ws_max_outstanding_requests,
                   "Hrana over WebSocket: requests one socket may have unanswered before the "
                   "server stops reading it (TCP backpressure)")

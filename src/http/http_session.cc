@@ -3,11 +3,13 @@
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "common/error_code.h"
 #include "http/websocket_session.h"
@@ -62,11 +64,13 @@ Request ToRequest(bhttp::request<bhttp::string_body>& message, const tcp::socket
 }
 
 // One client connection: reads requests one after another and writes their responses.
-// `Stream` is the byte stream under HTTP: beast::tcp_stream (a TLS stream slots in later).
+// `Stream` is the byte stream under HTTP: beast::tcp_stream, or beast::ssl_stream over one.
 template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(Stream stream, SharedState& state) : stream_(std::move(stream)), state_(state) {}
+  // `buffer`: bytes already read from the stream (past a TLS handshake).
+  HttpSession(Stream stream, SharedState& state, beast::flat_buffer buffer = {})
+      : stream_(std::move(stream)), state_(state), buffer_(std::move(buffer)) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(),
@@ -74,6 +78,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
   auto& lowest() { return beast::get_lowest_layer(stream_); }
 
   void Read() {
@@ -87,7 +93,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   void OnRead(beast::error_code ec, size_t) {
     if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset ||
-        ec == beast::error::timeout || ec == net::error::operation_aborted) {
+        ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::ssl::error::stream_truncated) {
+      // stream_truncated: a TLS client that closed its socket without a close_notify, as
+      // many do between requests.
       Close();
       return;
     }
@@ -216,21 +225,36 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       lowest().expires_after(std::chrono::seconds(5));
     }
     if (drained_bytes_ > kMaxDrainBytes) {
-      Close();
+      CloseSocket();
       return;
     }
     stream_.async_read_some(net::buffer(drain_buffer_),
                             [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->drained_bytes_ += n;
                               if (ec) {
-                                self->Close();
+                                self->CloseSocket();
                               } else {
                                 self->Drain();
                               }
                             });
   }
 
+  // Over TLS, sends a close_notify first (bounded in time: a peer that is gone or does not
+  // answer it does not hold the socket).
   void Close() {
+    if constexpr (kTls) {
+      if (!tls_shutdown_started_) {
+        tls_shutdown_started_ = true;
+        lowest().expires_after(std::chrono::seconds(5));
+        stream_.async_shutdown(
+            [self = this->shared_from_this()](beast::error_code) { self->CloseSocket(); });
+        return;
+      }
+    }
+    CloseSocket();
+  }
+
+  void CloseSocket() {
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     lowest().socket().close(ec);
@@ -246,6 +270,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   bool drain_after_write_ = false;
   bool drain_started_ = false;
   size_t drained_bytes_ = 0;
+  bool tls_shutdown_started_ = false;
   std::array<char, 16384> drain_buffer_{};
 };
 
@@ -253,6 +278,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
 void StartPlainHttpSession(tcp::socket socket, SharedState& state) {
   std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), state)
+      ->Start();
+}
+
+void StartTlsHttpSession(beast::ssl_stream<beast::tcp_stream> stream, beast::flat_buffer buffer,
+                         SharedState& state) {
+  std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), state,
+                                                                      std::move(buffer))
       ->Start();
 }
 

@@ -4,6 +4,7 @@
 #include <boost/beast/core/error.hpp>
 
 #include "http/http_session.h"
+#include "http/tls_handshake.h"
 
 namespace quarry::http {
 
@@ -60,7 +61,11 @@ void Listener::Accept() {
                              return;
                            }
                            socket.set_option(tcp::no_delay(true), ec);
-                           StartPlainHttpSession(std::move(socket), state_);
+                           if (state_.options.tls()) {
+                             StartTlsHandshake(std::move(socket), state_);
+                           } else {
+                             StartPlainHttpSession(std::move(socket), state_);
+                           }
                            Accept();
                          });
 }

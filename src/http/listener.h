@@ -1,7 +1,8 @@
 #pragma once
 
-// Listener: the acceptor. Accepts connections and starts an HTTP session on each, backing off
-// briefly when accept fails (out of file descriptors). Internal to http/.
+// Listener: the acceptor. Accepts connections and starts an HTTP session on each (after the TLS
+// handshake when the server has a certificate), backing off briefly when accept fails (out of
+// file descriptors). Internal to http/.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -26,7 +26,31 @@ Server::Server(ServerOptions options, Handler handler, UpgradeHandler upgrade)
 
 Server::~Server() { Stop(); }
 
-Status Server::Listen() { return impl_->listener.Listen(); }
+Status Server::Listen() {
+  const ServerOptions& options = impl_->state.options;
+  if (options.tls()) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    options.tls_cert_file.empty()
+                        ? "--tls-key needs --tls-cert (the certificate of that key)"
+                        : "--tls-cert needs --tls-key (the certificate's private key)");
+    }
+    auto loaded = impl_->state.tls.Load(options.tls_cert_file, options.tls_key_file);
+    if (!loaded.ok()) {
+      return loaded.status();
+    }
+  }
+  return impl_->listener.Listen();
+}
+
+Result<std::string> Server::ReloadTls() {
+  const ServerOptions& options = impl_->state.options;
+  if (!options.tls()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "no certificate to reload: the server was started without --tls-cert");
+  }
+  return impl_->state.tls.Load(options.tls_cert_file, options.tls_key_file);
+}
 
 uint16_t Server::port() const { return impl_->listener.port(); }
 

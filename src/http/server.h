@@ -32,6 +32,13 @@ struct ServerOptions {
   // Answers queued on one WebSocket, not yet written, past which it is not read (a client that
   // does not read its answers stops being served rather than growing the queue).
   size_t websocket_max_queued_messages = 256;
+  // PEM files of the certificate (optionally followed by its chain) and its private key: both
+  // set, the port speaks HTTPS and WSS only (TLS 1.2 and later) and answers plaintext HTTP
+  // with a 400 saying so; both empty, plain HTTP and WebSocket.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+
+  bool tls() const { return !tls_cert_file.empty() || !tls_key_file.empty(); }
 };
 
 class Server {
@@ -42,8 +49,15 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens. Fails (naming the address) when the port is taken or invalid.
+  // Loads the certificate (with TLS), binds and listens. Fails naming the flag and file when a
+  // TLS file cannot be read, does not parse or the key is not the certificate's, and naming the
+  // address when the port is taken or invalid.
   Status Listen();
+  // Re-reads the TLS files: connections accepted from now on are served the new certificate,
+  // open ones keep theirs. On failure (as Listen's) the certificate served so far is kept.
+  // Returns a line describing the certificate now served (subject, serial, expiry). Fails when
+  // the server has no TLS. Any thread.
+  Result<std::string> ReloadTls();
   // The bound port (after Listen).
   uint16_t port() const;
   // Serves on io_threads threads until Stop(); blocks.

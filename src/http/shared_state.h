@@ -6,6 +6,7 @@
 
 #include "http/message.h"
 #include "http/server.h"
+#include "http/tls_context.h"
 #include "http/websocket.h"
 
 namespace quarry::http {
@@ -14,6 +15,9 @@ struct SharedState {
   ServerOptions options;
   Handler handler;
   UpgradeHandler upgrade;  // empty: upgrade requests go to `handler` as any request
+  // The certificate served when options.tls() (loaded by Server::Listen, replaced by
+  // Server::ReloadTls); empty otherwise.
+  TlsContext tls;
   // Requests handed to `handler` whose answer is not written yet.
   std::atomic<int> in_flight{0};
 };

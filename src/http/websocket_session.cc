@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <utility>
 
@@ -197,5 +198,9 @@ void StartWebSocketSession(NextLayer stream, bhttp::request<bhttp::string_body> 
 template void StartWebSocketSession<beast::tcp_stream>(beast::tcp_stream,
                                                        bhttp::request<bhttp::string_body>, Upgrade,
                                                        SharedState&);
+
+template void StartWebSocketSession<beast::ssl_stream<beast::tcp_stream>>(
+    beast::ssl_stream<beast::tcp_stream>, bhttp::request<bhttp::string_body>, Upgrade,
+    SharedState&);
 
 }  // namespace quarry::http

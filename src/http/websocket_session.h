@@ -4,10 +4,11 @@
 // UpgradeHandler chose, then reads messages into the WebSocketHandler (pausing while it is not
 // ReadyForMore, or while too many answers wait to be written) and writes what the channel
 // queues, one frame at a time. Internal to http/; templated on the stream below the WebSocket
-// (plain TCP now, TLS later) and instantiated in websocket_session.cc.
+// (plain TCP or TLS over it) and instantiated for both in websocket_session.cc.
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "http/shared_state.h"
 #include "http/websocket.h"
@@ -22,5 +23,9 @@ void StartWebSocketSession(NextLayer stream,
 extern template void StartWebSocketSession<boost::beast::tcp_stream>(
     boost::beast::tcp_stream, boost::beast::http::request<boost::beast::http::string_body>, Upgrade,
     SharedState&);
+
+extern template void StartWebSocketSession<boost::beast::ssl_stream<boost::beast::tcp_stream>>(
+    boost::beast::ssl_stream<boost::beast::tcp_stream>,
+    boost::beast::http::request<boost::beast::http::string_body>, Upgrade, SharedState&);
 
 }  // namespace quarry::http

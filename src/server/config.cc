@@ -94,6 +94,12 @@ Status ServerConfig::Validate() const {
   if (!jwks.empty() && jwt_namespaces_claim.empty()) {
     return Status(ErrorCode::kInvalidArgument, "--jwt-namespaces-claim must not be empty");
   }
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  tls_cert_file.empty()
+                      ? "--tls-key needs --tls-cert (the PEM certificate of that key)"
+                      : "--tls-cert needs --tls-key (the PEM private key of that certificate)");
+  }
   if (max_body_bytes < 1024) {
     return Status(ErrorCode::kInvalidArgument, "--max-body-bytes must be at least 1024");
   }

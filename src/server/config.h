@@ -57,6 +57,11 @@ struct ServerConfig {
   std::string jwt_issuer;
   std::string jwt_audience;
   std::string jwt_namespaces_claim = "ns";
+  // TLS: PEM files of the certificate (optionally followed by its chain) and its private key.
+  // Both set: the listen port speaks HTTPS and WSS only, and SIGHUP re-reads them. Both or
+  // neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // For a program embedding the server (and tests): called with a namespace's name after its
   // recorded schema may have changed: a schema was recorded (migrate push, a migration made from
   // a schema), migrations were applied or undone, or the namespace was created, deleted or
@@ -72,7 +77,8 @@ struct ServerConfig {
   const Clock* stream_clock = &Clock::Steady();
 
   // Refuses combinations that are unsafe or meaningless: --no-auth off loopback, zero limits,
-  // --jwks without --jwt-issuer and --jwt-audience (or those without --jwks).
+  // --jwks without --jwt-issuer and --jwt-audience (or those without --jwks), one of --tls-cert
+  // and --tls-key without the other.
   Status Validate() const;
 };
 

@@ -129,6 +129,8 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   http_options.port = cfg.listen_port;
   http_options.max_body_bytes = cfg.max_body_bytes;
   http_options.io_threads = cfg.io_threads;
+  http_options.tls_cert_file = cfg.tls_cert_file;
+  http_options.tls_key_file = cfg.tls_key_file;
   QuarryServer* self = server.get();
   server->websockets_ = std::make_unique<HranaWebSockets>(
       server->config_, *server->hrana_, *server->tokens_,
@@ -403,13 +405,15 @@ Result<protocol::StreamOwner> QuarryServer::OwnerFor(const auth::Claims& claims,
 }
 
 int ServeMain(const ServerConfig& config) {
-  // SIGINT/SIGTERM are taken by a dedicated thread with sigwait, so stopping runs as ordinary
-  // code rather than inside a signal handler. Threads started below inherit the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGINT/SIGTERM (stop) and SIGHUP (re-read the TLS files) are taken by a dedicated thread
+  // with sigwait, so they run as ordinary code rather than inside a signal handler. Threads
+  // started below inherit the mask.
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   // Process-wide SQLite settings of the real server: a bound on SQLite's whole heap (statements
@@ -438,16 +442,33 @@ int ServeMain(const ServerConfig& config) {
     return 1;
   }
   QuarryServer* running = server->get();
-  std::thread signal_thread([running, stop_signals] {
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    if (signal != 0) {
-      running->Stop();
+  std::thread signal_thread([running, handled_signals, tls = !config.tls_cert_file.empty()] {
+    while (true) {
+      int signal = 0;
+      if (sigwait(&handled_signals, &signal) != 0) {
+        continue;
+      }
+      if (signal != SIGHUP) {
+        running->Stop();
+        return;
+      }
+      if (!tls) {
+        spdlog::info("SIGHUP: nothing to reload (no --tls-cert)");
+        continue;
+      }
+      // A renewed certificate: new connections get it; a bad file keeps the old one.
+      auto reloaded = running->ReloadTls();
+      if (reloaded.ok()) {
+        spdlog::info("SIGHUP: TLS certificate reloaded: {}", *reloaded);
+      } else {
+        spdlog::error("SIGHUP: TLS certificate not reloaded, still serving the previous one: {}",
+                      reloaded.status().message());
+      }
     }
   });
-  std::cout << "quarry: listening on " << config.listen_address << ":" << running->port()
-            << " (data folder " << config.data_dir.string()
-            << (config.no_auth ? ", auth disabled" : "")
+  std::cout << "quarry: listening on " << config.listen_address << ":" << running->port() << " ("
+            << (config.tls_cert_file.empty() ? "" : "HTTPS and WSS only, ") << "data folder "
+            << config.data_dir.string() << (config.no_auth ? ", auth disabled" : "")
             << (config.jwks.empty() ? "" : ", user tokens of issuer " + config.jwt_issuer) << ")"
             << std::endl;
   running->Run();

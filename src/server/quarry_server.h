@@ -43,6 +43,9 @@ class QuarryServer {
   uint16_t port() const { return http_->port(); }
   // Lone reads answered on the network thread that received them (for tests and diagnostics).
   uint64_t inline_reads() const { return hrana_->inline_reads(); }
+  // With TLS, re-reads the certificate and key files for connections accepted from now on
+  // (see http::Server::ReloadTls); what `quarry serve` does on SIGHUP. Any thread.
+  Result<std::string> ReloadTls() { return http_->ReloadTls(); }
   // Serves until Stop(); blocks.
   void Run();
   // Stops accepting, waits up to `grace` for requests in flight to be answered, then ends

@@ -1,9 +1,9 @@
-// @libsql/client against a real Quarry server, over Hrana over HTTP or over WebSocket
-// (QUARRY_COMPAT_TRANSPORT=http|ws; `npm test` runs both).
+// @libsql/client against a real Quarry server, over Hrana over HTTP or over WebSocket, plain or
+// over TLS (QUARRY_COMPAT_TRANSPORT=http|ws|https|wss|libsql; `npm test` runs them all).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { LibsqlError } from '@libsql/client';
-import { startServer, TRANSPORT } from './harness.mjs';
+import { startServer, TRANSPORT, CLIENT_PROTOCOL } from './harness.mjs';
 
 let server;
 let db; // client for namespace "shop", intMode "number" (the default)
@@ -425,7 +425,8 @@ describe('misc', () => {
 
 describe('migrate, errors and reconnects', () => {
   test(`the client speaks ${TRANSPORT}`, () => {
-    assert.equal(db.protocol, TRANSPORT);
+    assert.equal(db.protocol, CLIENT_PROTOCOL);
+    assert.ok(server.clientOrigin.startsWith(`${TRANSPORT}://`), server.clientOrigin);
   });
 
   test('migrate runs its statements with foreign keys off, then checks them', async () => {

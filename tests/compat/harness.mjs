@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import http from 'node:http';
+import https from 'node:https';
 import { createClient } from '@libsql/client';
 
 export const QUARRY_BIN =
@@ -21,11 +22,24 @@ export const QUARRY_BIN =
     '../../build/src/cli/quarry');
 
 const HOST = '127.0.0.1';
-// The transport the suite's clients use: 'http' (Hrana over HTTP) or 'ws' (Hrana over
-// WebSocket). `npm test` runs the client tests once with each (see package.json).
+// The transport the suite's clients use: 'http' (Hrana over HTTP), 'ws' (Hrana over
+// WebSocket), or over TLS 'https', 'wss' and 'libsql' (a libsql:// URL, which @libsql/client
+// maps to https). `npm test` runs the client tests once with each (see package.json). The TLS
+// transports are run through tls_run.mjs, which makes the certificate and trusts its CA.
 export const TRANSPORT = process.env.QUARRY_COMPAT_TRANSPORT || 'http';
-if (!['http', 'ws'].includes(TRANSPORT)) {
-  throw new Error(`QUARRY_COMPAT_TRANSPORT must be http or ws, not ${TRANSPORT}`);
+if (!['http', 'ws', 'https', 'wss', 'libsql'].includes(TRANSPORT)) {
+  throw new Error(`QUARRY_COMPAT_TRANSPORT must be http, ws, https, wss or libsql, not ${TRANSPORT}`);
+}
+// The servers speak TLS: started with --tls-cert/--tls-key from tls_run.mjs.
+export const TLS = ['https', 'wss', 'libsql'].includes(TRANSPORT);
+// What @libsql/client reports as its `protocol` for TRANSPORT.
+export const CLIENT_PROTOCOL = ['ws', 'wss'].includes(TRANSPORT) ? 'ws' : 'http';
+const TLS_FILES = TLS ? {
+  cert: process.env.QUARRY_COMPAT_TLS_CERT,
+  key: process.env.QUARRY_COMPAT_TLS_KEY,
+} : undefined;
+if (TLS && (!TLS_FILES.cert || !TLS_FILES.key || !process.env.NODE_EXTRA_CA_CERTS)) {
+  throw new Error(`QUARRY_COMPAT_TRANSPORT=${TRANSPORT} needs QUARRY_COMPAT_TLS_CERT, QUARRY_COMPAT_TLS_KEY and NODE_EXTRA_CA_CERTS: run it through tls_run.mjs`);
 }
 const liveServers = new Set();
 
@@ -78,13 +92,15 @@ export async function startServer({ noAuth = false, args = [], startTimeoutMs = 
   const dataDir = existingDir ?? await mkdtemp(path.join(tmpdir(), 'quarry-compat-'));
   const port = await freePort();
   const listen = `${HOST}:${port}`;
-  const fullArgs = ['serve', '--listen', listen, '--data', dataDir, ...(noAuth ? ['--no-auth'] : []), ...args];
+  const tlsArgs = TLS ? ['--tls-cert', TLS_FILES.cert, '--tls-key', TLS_FILES.key] : [];
+  const fullArgs = ['serve', '--listen', listen, '--data', dataDir, ...(noAuth ? ['--no-auth'] : []), ...tlsArgs, ...args];
   const proc = spawn(QUARRY_BIN, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const server = {
     proc, port, dataDir, noAuth, ownsDataDir: existingDir === undefined,
-    origin: `http://${listen}`,
-    // Where the libSQL clients point: http:// or ws:// after TRANSPORT.
+    origin: `${TLS ? 'https' : 'http'}://${listen}`,
+    // Where the libSQL clients point: http://, ws://, https://, wss:// or libsql:// after
+    // TRANSPORT.
     clientOrigin: `${TRANSPORT}://${listen}`,
     get output() { return output; },
   };
@@ -279,7 +295,7 @@ export async function query1(server, sql, args = [], opts = {}) {
  */
 export function rawRequest(server, { method = 'POST', path: p = '/', headers = {}, body }) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port: server.port, method, path: p, headers }, (res) => {
+    const req = (TLS ? https : http).request({ host: HOST, port: server.port, method, path: p, headers }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { data += c; });
