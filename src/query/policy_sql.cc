@@ -110,6 +110,12 @@ Status CheckGate(const CompileContext& ctx, const schema::Model& model, RowOpera
   return Status::Ok();
 }
 
+Status CheckReadGate(CompileContext& ctx, const schema::Model& model) {
+  QUARRY_RETURN_IF_ERROR(CheckGate(ctx, model, RowOperation::kRead));
+  ctx.read_gates.push_back(&model);
+  return Status::Ok();
+}
+
 bool HasRowPolicy(const CompileContext& ctx, const schema::Model& model, RowOperation op) {
   if (ctx.identity.system()) {
     return false;

@@ -39,6 +39,14 @@ const char* RowOperationName(RowOperation op);
 // caller's, when the caller's level is below it (level 9 refuses even service callers).
 Status CheckGate(const CompileContext& ctx, const schema::Model& model, RowOperation op);
 
+// The read @@gate of a model a compilation reads: the queried model, an included relation, and
+// every related model a request learns about through the statement (a relation filter in a
+// where, a _count, an orderBy on a relation, a connect's lookup). On success records `model`
+// in ctx.read_gates, so that a cached plan checks it again for each caller on a hit. A
+// policy's check(relation, expr) is the schema's own rule, not the caller's read: it is not
+// gated (docs/data-api.md, "Gates").
+Status CheckReadGate(CompileContext& ctx, const schema::Model& model);
+
 // True when `op` on `model` is filtered for this caller (a user and some policy for `op`).
 bool HasRowPolicy(const CompileContext& ctx, const schema::Model& model, RowOperation op);
 

@@ -115,6 +115,7 @@ Status RelationOrder(CompileContext& ctx, const schema::Model& model, std::strin
                      const schema::Field& field, const json::value& value, const std::string& path,
                      std::vector<OrderTerm>& terms) {
   const schema::Model& target = Target(ctx, field);
+  QUARRY_RETURN_IF_ERROR(CheckReadGate(ctx, target));
   if (!value.is_object()) {
     return ArgError(path, "ordering by a relation takes an object");
   }
@@ -328,6 +329,7 @@ Status AppendCounts(CompileContext& ctx, SqlBuilder& members, const schema::Mode
       return ArgError(sub, "expected true or {\"where\": {...}}");
     }
     const schema::Model& target = Target(ctx, *f);
+    QUARRY_RETURN_IF_ERROR(CheckReadGate(ctx, target));
     std::string related = ctx.NewAlias();
     members << " || " << MemberPrefix(key) << " || (SELECT count(*) FROM ";
     members.Ident(target.table);
@@ -358,8 +360,7 @@ Status AppendRelation(CompileContext& ctx, SqlBuilder& members, const schema::Mo
     return ArgError(path, "expected true, false or an object of arguments");
   }
   const schema::Model& target = Target(ctx, field);
-  QUARRY_RETURN_IF_ERROR(CheckGate(ctx, target, RowOperation::kRead));
-  ctx.read_gates.push_back(&target);
+  QUARRY_RETURN_IF_ERROR(CheckReadGate(ctx, target));
   std::string related = ctx.NewAlias();
   const json::object* select = ObjectArg(*args, "select");
   const json::object* include = ObjectArg(*args, "include");

@@ -429,6 +429,7 @@ class WhereCompiler {
   Status Relation(SqlBuilder& sql, const schema::Model& model, std::string_view alias,
                   const schema::Field& field, const json::value& value, const std::string& path) {
     const schema::Model& target = Target(ctx_, field);
+    QUARRY_RETURN_IF_ERROR(CheckReadGate(ctx_, target));
     bool to_many = field.type.list;
     if (value.is_null()) {
       if (to_many) {

@@ -522,9 +522,11 @@ class Writer {
   }
 
   // Resolves `connect` (a where naming one row of `target` the caller may read) to its
-  // primary key.
+  // primary key. The lookup reads `target` (whether a row matches is an answer): its read
+  // @@gate applies first.
   Result<storage::Value> ConnectTarget(const schema::Model& target, const json::value& where,
                                        const std::string& path) {
+    QUARRY_RETURN_IF_ERROR(CheckReadGate(ctx_, target));
     if (!where.is_object()) {
       return ArgError(path, "connect takes a where naming one row, such as {\"id\": 5}");
     }
@@ -884,8 +886,9 @@ class Writer {
         for (size_t i = 0; i < items.size(); ++i) {
           std::string sub = c->is_array() ? JoinPath(JoinPath(n.path, "connect"), std::to_string(i))
                                           : JoinPath(n.path, "connect");
-          QUARRY_ASSIGN_OR_RETURN(storage::Value child_pk, ConnectTarget(child, *items[i], sub));
+          // The update gate before the lookup: a refused caller learns nothing of the rows.
           QUARRY_RETURN_IF_ERROR(CheckGate(ctx_, child, RowOperation::kUpdate));
+          QUARRY_ASSIGN_OR_RETURN(storage::Value child_pk, ConnectTarget(child, *items[i], sub));
           std::string site = "connectUpdate:";
           std::vector<storage::Value> slots;
           for (const Assignment& a : forced) {
@@ -1216,6 +1219,28 @@ class Writer {
     return ReadBack(model, pks[0], args, false);
   }
 
+  // Whether `fields` are exactly the fields of one unique key of `model`: its @id, a @unique
+  // field or a @@unique (in any order), which is what ON CONFLICT can name.
+  static bool IsUniqueKey(const schema::Model& model,
+                          const std::vector<const schema::Field*>& fields) {
+    if (fields.size() == 1 && (fields[0]->id || fields[0]->unique)) {
+      return true;
+    }
+    std::vector<std::string> names;
+    for (const schema::Field* f : fields) {
+      names.push_back(f->name);
+    }
+    std::sort(names.begin(), names.end());
+    for (const schema::Index& index : model.indexes) {
+      std::vector<std::string> key = index.fields;
+      std::sort(key.begin(), key.end());
+      if (index.unique && key == names) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   Result<std::string> UpsertMany(const schema::Model& model, const json::object& args) {
     QUARRY_RETURN_IF_ERROR(CheckKeys(args, {"data", "conflictTarget", "update"}, "", "upsertMany"));
     const json::value* data = args.if_contains("data");
@@ -1244,7 +1269,16 @@ class Writer {
         }
         target.push_back(f);
       }
+      if (!IsUniqueKey(model, target)) {
+        return ArgError("conflictTarget", "expected the fields of a unique key of " + model.name +
+                                              " (its @id, a @unique field or a @@unique)");
+      }
     }
+    // A @unique or @@unique key of a @@softDelete model is a partial index over live rows: the
+    // conflict target names that index's condition, so only live rows conflict (a removed row
+    // with the same key stays removed and the new row is inserted beside it).
+    const schema::Field* live_only =
+        target.size() == 1 && target[0]->id ? nullptr : SoftDeleteField(model);
     QUARRY_RETURN_IF_ERROR(CheckGate(ctx_, model, RowOperation::kCreate));
     QUARRY_RETURN_IF_ERROR(CheckGate(ctx_, model, RowOperation::kUpdate));
     int64_t count = 0;
@@ -1279,10 +1313,16 @@ class Writer {
           sql << (k ? ", " : "");
           sql.Ident(target[k]->column);
         }
+        sql << ")";
+        if (live_only != nullptr) {
+          sql << " WHERE ";
+          sql.Ident(live_only->column);
+          sql << " IS NULL";
+        }
         if (updated.empty()) {
-          sql << ") DO NOTHING";
+          sql << " DO NOTHING";
         } else {
-          sql << ") DO UPDATE SET ";
+          sql << " DO UPDATE SET ";
           for (size_t k = 0; k < updated.size(); ++k) {
             sql << (k ? ", " : "");
             sql.Ident(updated[k]->column);
