@@ -375,8 +375,14 @@ bool QuarryServer::TryServeFromNetwork(const std::shared_ptr<http::Request>& req
           }
         });
       },
-      [respond](Result<std::string> body) {
-        respond(body.ok() ? JsonResponse(200, std::move(*body)) : ErrorResponse(body.status()));
+      [respond, encoding](Result<std::string> body) {
+        if (!body.ok()) {
+          respond(ErrorResponse(body.status()));
+        } else if (encoding == protocol::Encoding::kProtobuf) {
+          respond(ProtobufResponse(std::move(*body)));
+        } else {
+          respond(JsonResponse(200, std::move(*body)));
+        }
       });
   return true;
 }
