@@ -121,15 +121,11 @@ std::optional<Result<PipelineResponse>> HranaService::TryRunInlineRead(
       limits.query_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(
                                 budget + std::chrono::microseconds(999)));
   Stream stream(owner, std::move(**lease), limits, std::move(*slot));
-  stream.BeginResponse();
-  PipelineResponse response;
-  response.results.reserve(requests.size());
-  for (const Request& request : requests) {
-    Result<StreamResponse> handled = stream.Handle(request);
-    if (!handled.ok() && handled.status().code() == ErrorCode::kQueryTimeout) {
+  PipelineResponse response = RunRequests(stream, pipeline);
+  for (const StreamResult& result : response.results) {
+    if (!result.ok() && result.status().code() == ErrorCode::kQueryTimeout) {
       return std::nullopt;  // longer than the budget: the pool runs it again in full
     }
-    response.results.push_back(std::move(handled));
   }
   inline_reads_.fetch_add(1, std::memory_order_relaxed);
   return Result<PipelineResponse>(std::move(response));
@@ -216,18 +212,23 @@ void HranaService::RunPipelineAsync(const StreamOwner& owner, PipelineRequest pi
 Result<PipelineResponse> HranaService::RunPipeline(const StreamOwner& owner,
                                                    const PipelineRequest& pipeline) {
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<Stream> stream, OpenStream(owner, pipeline.baton));
-  stream->BeginResponse();
+  PipelineResponse response = RunRequests(*stream, pipeline);
+  response.baton = Finish(std::move(stream));
+  return response;
+}
+
+PipelineResponse HranaService::RunRequests(Stream& stream, const PipelineRequest& pipeline) {
+  stream.BeginResponse();
   PipelineResponse response;
   response.results.reserve(pipeline.requests.size());
   for (const Request& request : pipeline.requests) {
-    if (stream->closed()) {
+    if (stream.closed()) {
       response.results.emplace_back(
           Status(ErrorCode::kStreamClosed, "the stream was closed by an earlier request"));
     } else {
-      response.results.push_back(stream->Handle(request));
+      response.results.push_back(stream.Handle(request));
     }
   }
-  response.baton = Finish(std::move(stream));
   return response;
 }
 

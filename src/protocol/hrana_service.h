@@ -95,6 +95,8 @@ class HranaService {
                                              const std::optional<std::string>& baton);
   // True when `pipeline` is a lone autocommit write that can go through group commit.
   bool IsLoneGroupableWrite(const StreamOwner& owner, const PipelineRequest& pipeline) const;
+  // Runs every request of `pipeline` on `stream`, in order (after a close, the rest fail).
+  static PipelineResponse RunRequests(Stream& stream, const PipelineRequest& pipeline);
   // Parks the stream unless it was closed; returns the baton to send (none when closed).
   std::optional<std::string> Finish(std::unique_ptr<Stream> stream);
 

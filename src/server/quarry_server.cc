@@ -366,12 +366,14 @@ bool QuarryServer::TryServeFromNetwork(const std::shared_ptr<http::Request>& req
   }
   hrana_->PipelineFromNetwork(
       *owner, request->body, encoding, config_.inline_read_budget,
-      [this, request](std::function<void()> task) {
-        workers_->Submit([request, task = std::move(task)] {
+      [this, request, respond](std::function<void()> task) {
+        workers_->Submit([request, respond, task = std::move(task)] {
           try {
             task();
           } catch (const std::exception& e) {
+            // As Handle does: only a first answer is written, so this is safe after one.
             spdlog::error("request {} {} failed: {}", request->method, request->path, e.what());
+            respond(ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
           }
         });
       },

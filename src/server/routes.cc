@@ -137,15 +137,11 @@ Status RequireServiceToken(const auth::Claims& claims, std::string_view needed) 
                     std::string(needed));
 }
 
-Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
-                                  auth::TokenCache& tokens) {
-  if (config.no_auth) {
-    auth::Claims claims;
-    claims.access = auth::Access::kAdmin;
-    claims.all_namespaces = true;
-    claims.subject = "no-auth";
-    return claims;
-  }
+namespace {
+
+// The token of the request's `Authorization: Bearer <token>` header; kUnauthorized naming
+// what is wrong with the header.
+Result<std::string_view> BearerToken(const http::Request& request) {
   auto header = request.Header("authorization");
   if (!header) {
     return Status(ErrorCode::kUnauthorized,
@@ -156,19 +152,32 @@ Result<auth::Claims> Authenticate(const http::Request& request, const ServerConf
   if (value.size() <= kBearer.size() || value.substr(0, kBearer.size()) != kBearer) {
     return Status(ErrorCode::kUnauthorized, "Authorization header must be 'Bearer <token>'");
   }
-  return tokens.Verify(value.substr(kBearer.size()), NowUnix());
+  return value.substr(kBearer.size());
+}
+
+}  // namespace
+
+Result<auth::Claims> Authenticate(const http::Request& request, const ServerConfig& config,
+                                  auth::TokenCache& tokens) {
+  if (config.no_auth) {
+    auth::Claims claims;
+    claims.access = auth::Access::kAdmin;
+    claims.all_namespaces = true;
+    claims.subject = "no-auth";
+    return claims;
+  }
+  QUARRY_ASSIGN_OR_RETURN(std::string_view jwt, BearerToken(request));
+  return tokens.Verify(jwt, NowUnix());
 }
 
 std::optional<Result<auth::Claims>> AuthenticateCached(const http::Request& request,
                                                        const ServerConfig& config,
                                                        auth::TokenCache& tokens) {
-  auto header = request.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (config.no_auth || !header || header->size() <= kBearer.size() ||
-      header->substr(0, kBearer.size()) != kBearer) {
+  Result<std::string_view> jwt = BearerToken(request);
+  if (config.no_auth || !jwt.ok()) {
     return Authenticate(request, config, tokens);  // decided without verifying anything
   }
-  return tokens.VerifyCached(header->substr(kBearer.size()), NowUnix());
+  return tokens.VerifyCached(*jwt, NowUnix());
 }
 
 namespace {
