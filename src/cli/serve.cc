@@ -113,9 +113,10 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--workers", config->worker_threads, "Threads doing database work")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--io-threads", config->io_threads, "Threads doing network I/O")
+  cmd->add_option("--io-threads", config->io_threads,
+                  "Threads doing network I/O; 0: one per CPU the server may run on")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([config, listen, durations, inline_budget, &exit_code] {
     Status parsed = server::ParseListen(*listen, *config);
     if (!parsed.ok()) {

@@ -2,14 +2,14 @@
 
 #include <algorithm>
 
+#include "common/cpus.h"
+
 namespace quarry {
 
 ThreadPool::ThreadPool(size_t threads, size_t max_running, std::chrono::microseconds stall_after,
                        size_t max_threads)
-    : max_running_(max_running != 0
-                       ? max_running
-                       : std::max<size_t>(
-                             1, std::min<size_t>(threads, std::thread::hardware_concurrency()))),
+    : max_running_(max_running != 0 ? max_running
+                                    : std::max<size_t>(1, std::min<size_t>(threads, UsableCpus()))),
       stall_after_(stall_after),
       max_threads_(std::max(threads, max_threads)),
       blocking_hooks_{&ThreadPool::BeginBlocking, &ThreadPool::EndBlocking, this} {

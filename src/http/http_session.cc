@@ -4,10 +4,12 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
+#include <chrono>
 #include <optional>
 #include <type_traits>
 
@@ -22,9 +24,6 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr std::string_view kCorsAllowHeaders =
-    "Authorization, Content-Type, x-namespace, x-libsql-client-version";
-
 std::string ErrorBody(ErrorCode code, std::string_view message) {
   return boost::json::serialize(
       boost::json::object{{"message", message}, {"code", WireCodeOf(code)}});
@@ -37,56 +36,152 @@ Response ErrorResponse(ErrorCode code, std::string_view message) {
   return response;
 }
 
-// The transport-neutral form of a parsed request (the body is moved out of `message`).
-Request ToRequest(bhttp::request<bhttp::string_body>& message, const tcp::socket& socket) {
+// Beast's HTTP/1.1 parser writing the request straight into a Request (names lower-cased),
+// without building Beast's own message first.
+class RequestParser : public bhttp::basic_parser<true> {
+ public:
   Request request;
-  request.method = std::string(message.method_string());
-  std::string_view target = message.target();
-  size_t q = target.find('?');
-  request.path = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) {
-    request.query = std::string(target.substr(q + 1));
+  unsigned version = 11;
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target,
+                       int http_version, beast::error_code&) override {
+    version = static_cast<unsigned>(http_version);
+    request.method.assign(method.data(), method.size());
+    size_t q = target.find('?');
+    request.path.assign(target.data(), std::min(q, target.size()));
+    if (q != beast::string_view::npos) {
+      request.query.assign(target.data() + q + 1, target.size() - q - 1);
+    }
   }
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (char& c : name) {
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(bhttp::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    auto& [lower, text] = request.headers.emplace_back(std::string(name.data(), name.size()),
+                                                       std::string(value.data(), value.size()));
+    for (char& c : lower) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
   }
-  request.body = std::move(message.body());
-  beast::error_code endpoint_ec;
-  auto remote = socket.remote_endpoint(endpoint_ec);
-  if (!endpoint_ec) {
-    request.remote_address = remote.address().to_string();
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                         beast::error_code&) override {
+    if (content_length) {
+      request.body.reserve(static_cast<size_t>(*content_length));  // within body_limit
+    }
   }
-  return request;
+  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    request.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
+    request.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+};
+
+// Beast's form of an upgrade request, which its WebSocket handshake reads.
+bhttp::request<bhttp::string_body> ToBeastRequest(const Request& request, unsigned version) {
+  bhttp::request<bhttp::string_body> message;
+  message.method_string(request.method);
+  message.target(request.query.empty() ? request.path : request.path + "?" + request.query);
+  message.version(version);
+  for (const auto& [name, value] : request.headers) {
+    message.insert(name, value);
+  }
+  message.body() = request.body;
+  return message;
 }
+
+// The headers every response carries after Server (CORS: browsers call Quarry directly).
+constexpr std::string_view kFixedHeaders =
+    "Access-Control-Allow-Origin: *\r\n"
+    "Access-Control-Allow-Methods: GET, POST, PATCH, DELETE, OPTIONS\r\n"
+    "Access-Control-Allow-Headers: Authorization, Content-Type, x-namespace, "
+    "x-libsql-client-version\r\n"
+    "Access-Control-Max-Age: 86400\r\n";
 
 // One client connection: reads requests one after another and writes their responses.
 // `Stream` is the byte stream under HTTP: beast::tcp_stream, or beast::ssl_stream over one.
+//
+// Timeouts: one timer per connection checks the phase the connection is in (reading a request,
+// writing an answer) against the time that phase began, rather than arming and cancelling a
+// timer around every read and write.
 template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   // `buffer`: bytes already read from the stream (past a TLS handshake).
   HttpSession(Stream stream, SharedState& state, beast::flat_buffer buffer = {})
-      : stream_(std::move(stream)), state_(state), buffer_(std::move(buffer)) {}
+      : stream_(std::move(stream)),
+        state_(state),
+        buffer_(std::move(buffer)),
+        watchdog_(stream_.get_executor()) {}
 
   void Start() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&HttpSession::Read, this->shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->lowest().expires_never();  // the TLS handshake's limit; the watchdog takes over
+      beast::error_code ec;
+      auto remote = self->lowest().socket().remote_endpoint(ec);
+      if (!ec) {
+        self->remote_address_ = remote.address().to_string();
+      }
+      self->Read();
+      self->ArmWatchdog(self->state_.options.read_timeout);
+    });
   }
 
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using Clock = std::chrono::steady_clock;
+  // What the connection is doing, for the watchdog: only reading and writing are timed.
+  enum class Phase { kReading, kHandling, kWriting, kClosing };
 
   auto& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void EnterPhase(Phase phase) {
+    phase_ = phase;
+    phase_start_ = Clock::now();
+  }
+
+  void ArmWatchdog(std::chrono::milliseconds after) {
+    watchdog_.expires_after(after);
+    watchdog_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (!ec && self != nullptr) {
+        self->OnWatchdog();
+      }
+    });
+  }
+
+  void OnWatchdog() {
+    std::chrono::milliseconds limit = state_.options.read_timeout;
+    if (phase_ == Phase::kClosing) {
+      return;  // Close and Drain set the stream's own limits
+    }
+    if (phase_ == Phase::kWriting) {
+      limit = state_.options.write_timeout;
+    }
+    if (phase_ == Phase::kHandling) {
+      ArmWatchdog(limit);  // not timed: a request may wait for the write lock
+      return;
+    }
+    auto elapsed = Clock::now() - phase_start_;
+    if (elapsed >= limit) {
+      // A client too slow to send its request (or an idle keep-alive), or to take its answer.
+      phase_ = Phase::kClosing;
+      CloseSocket();
+      return;
+    }
+    ArmWatchdog(std::chrono::ceil<std::chrono::milliseconds>(limit - elapsed));
+  }
 
   void Read() {
     parser_.emplace();
     parser_->body_limit(state_.options.max_body_bytes);
     parser_->header_limit(64 * 1024);
-    lowest().expires_after(state_.options.read_timeout);
+    EnterPhase(Phase::kReading);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&HttpSession::OnRead, this->shared_from_this()));
   }
@@ -94,9 +189,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void OnRead(beast::error_code ec, size_t) {
     if (ec == bhttp::error::end_of_stream || ec == net::error::connection_reset ||
         ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::ssl::error::stream_truncated) {
+        ec == net::error::bad_descriptor || ec == net::ssl::error::stream_truncated) {
       // stream_truncated: a TLS client that closed its socket without a close_notify, as
-      // many do between requests.
+      // many do between requests. operation_aborted/bad_descriptor: the watchdog closed it.
       Close();
       return;
     }
@@ -113,17 +208,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       Write(ErrorResponse(ErrorCode::kInvalidArgument, "malformed HTTP request: " + ec.message()));
       return;
     }
-    // The read timer must not run while the request is handled: a request may wait for the
-    // write lock longer than what is left of it after an idle keep-alive. Write sets its own.
-    lowest().expires_never();
-    auto message = parser_->release();
-    keep_alive_ = message.keep_alive();
-    version_ = message.version();
-    if (state_.upgrade && beast::websocket::is_upgrade(message)) {
-      HandleUpgrade(std::move(message));
-      return;
+    // Not timed while the request is handled: it may wait for the write lock longer than what
+    // is left of the read timeout after an idle keep-alive. Write starts its own.
+    EnterPhase(Phase::kHandling);
+    keep_alive_ = parser_->keep_alive();
+    version_ = parser_->version;
+    Request request = std::move(parser_->request);
+    request.remote_address = remote_address_;
+    if (state_.upgrade && parser_->upgrade()) {
+      auto message = ToBeastRequest(request, version_);
+      if (beast::websocket::is_upgrade(message)) {
+        HandleUpgrade(std::move(request), std::move(message));
+        return;
+      }
     }
-    Request request = ToRequest(message, lowest().socket());
 
     if (request.method == "OPTIONS") {
       Response preflight;
@@ -132,15 +230,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       Write(std::move(preflight));
       return;
     }
-    // The handler may answer from any thread; the write goes back through our executor. Only
-    // the first answer counts: a handler that answers and then throws must not write twice.
+    // The handler may answer from any thread; the write goes back through our executor (at
+    // once when it answers on this connection's own thread). Only the first answer counts: a
+    // handler that answers and then throws must not write twice.
     auto self = this->shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
     Responder responder = [self, answered](Response response) {
       if (answered->exchange(true)) {
         return;
       }
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->Write(std::move(response), /*counted=*/true);
       });
     };
@@ -155,9 +254,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
   // A WebSocket upgrade: refused with an HTTP answer, or the socket goes to a WebSocketSession.
-  void HandleUpgrade(bhttp::request<bhttp::string_body> message) {
-    bhttp::request<bhttp::string_body> copy = message;  // ToRequest takes the (empty) body
-    Request request = ToRequest(copy, lowest().socket());
+  void HandleUpgrade(Request request, bhttp::request<bhttp::string_body> message) {
     http::Upgrade upgrade;
     try {
       upgrade = state_.upgrade(request);
@@ -171,36 +268,68 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                             : ErrorResponse(ErrorCode::kInternal, "upgrade not handled"));
       return;
     }
+    phase_ = Phase::kClosing;  // the socket is the WebSocket's now
+    watchdog_.cancel();
     StartWebSocketSession(std::move(stream_), std::move(message), std::move(upgrade), state_);
+  }
+
+  // The status line and headers of `response` into head_ (its body goes out as it is).
+  void FormatHead(const Response& response) {
+    head_.clear();
+    head_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    head_ += std::to_string(response.status);
+    head_ += ' ';
+    beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\nServer: quarry\r\n";
+    if (!response.content_type.empty()) {
+      head_ += "Content-Type: ";
+      head_ += response.content_type;
+      head_ += "\r\n";
+    }
+    head_ += kFixedHeaders;
+    for (const auto& [name, value] : response.headers) {
+      head_ += name;
+      head_ += ": ";
+      head_ += value;
+      head_ += "\r\n";
+    }
+    bool bodyless = response.status < 200 || response.status == 204 || response.status == 304;
+    if (!bodyless) {
+      head_ += "Content-Length: ";
+      head_ += std::to_string(response.body.size());
+      head_ += "\r\n";
+    }
+    if (version_ == 10 && keep_alive_) {
+      head_ += "Connection: keep-alive\r\n";
+    } else if (version_ != 10 && !keep_alive_) {
+      head_ += "Connection: close\r\n";
+    }
+    head_ += "\r\n";
   }
 
   // `counted`: the response answers a request counted in in_flight, released once written.
   void Write(Response response, bool counted = false) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-        static_cast<bhttp::status>(response.status), version_);
-    res->set(bhttp::field::server, "quarry");
-    if (!response.content_type.empty()) {
-      res->set(bhttp::field::content_type, response.content_type);
+    FormatHead(response);
+    body_ = std::move(response.body);
+    if (phase_ != Phase::kClosing) {
+      EnterPhase(Phase::kWriting);
     }
-    res->set(bhttp::field::access_control_allow_origin, "*");
-    res->set(bhttp::field::access_control_allow_methods, "GET, POST, PATCH, DELETE, OPTIONS");
-    res->set(bhttp::field::access_control_allow_headers, kCorsAllowHeaders);
-    res->set(bhttp::field::access_control_max_age, "86400");
-    for (auto& [name, value] : response.headers) {
-      res->set(name, value);
+    std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+    if constexpr (kTls) {
+      // One buffer: Beast's ssl_stream writes nothing for a sequence that starts with an empty
+      // buffer and continues with one over 16 KiB (what the second round of a two-buffer write
+      // is once the head is out), and async_write takes that as the end.
+      head_ += body_;
+      buffers = {net::buffer(head_), net::const_buffer()};
     }
-    res->body() = std::move(response.body);
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
-    lowest().expires_after(state_.options.write_timeout);
-    bhttp::async_write(
-        stream_, *res,
-        [self = this->shared_from_this(), res, counted](beast::error_code ec, size_t) {
-          if (counted) {
-            self->state_.in_flight.fetch_sub(1);
-          }
-          self->OnWrite(ec);
-        });
+    net::async_write(stream_, buffers,
+                     [self = this->shared_from_this(), counted](beast::error_code ec, size_t) {
+                       if (counted) {
+                         self->state_.in_flight.fetch_sub(1);
+                       }
+                       self->OnWrite(ec);
+                     });
   }
 
   void OnWrite(beast::error_code ec) {
@@ -220,6 +349,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void Drain() {
     if (!drain_started_) {
       drain_started_ = true;
+      phase_ = Phase::kClosing;
       beast::error_code ignored;
       lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
       lowest().expires_after(std::chrono::seconds(5));
@@ -242,8 +372,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   // Over TLS, sends a close_notify first (bounded in time: a peer that is gone or does not
   // answer it does not hold the socket).
   void Close() {
+    phase_ = Phase::kClosing;
     if constexpr (kTls) {
-      if (!tls_shutdown_started_) {
+      if (!tls_shutdown_started_ && lowest().socket().is_open()) {
         tls_shutdown_started_ = true;
         lowest().expires_after(std::chrono::seconds(5));
         stream_.async_shutdown(
@@ -256,6 +387,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   void CloseSocket() {
     beast::error_code ec;
+    watchdog_.cancel();
     lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     lowest().socket().close(ec);
   }
@@ -263,7 +395,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   Stream stream_;
   SharedState& state_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  net::steady_timer watchdog_;
+  Phase phase_ = Phase::kReading;
+  Clock::time_point phase_start_ = Clock::now();
+  std::string remote_address_;
+  std::optional<RequestParser> parser_;
+  std::string head_;  // the response being written: its status line and headers
+  std::string body_;  // and its body
   bool keep_alive_ = true;
   unsigned version_ = 11;
   static constexpr size_t kMaxDrainBytes = 256 << 20;

@@ -11,11 +11,11 @@ namespace quarry::http {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& ioc, SharedState& state)
-    : ioc_(ioc),
+Listener::Listener(std::vector<net::io_context*> contexts, SharedState& state)
+    : contexts_(std::move(contexts)),
       state_(state),
-      acceptor_(net::make_strand(ioc)),
-      backoff_(acceptor_.get_executor()) {}
+      acceptor_(*contexts_.front()),
+      backoff_(*contexts_.front()) {}
 
 Status Listener::Listen() {
   boost::system::error_code ec;
@@ -44,30 +44,31 @@ Status Listener::Listen() {
 }
 
 void Listener::Accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
-                         [this](boost::system::error_code ec, tcp::socket socket) {
-                           if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
-                             return;
-                           }
-                           if (ec) {
-                             // Out of file descriptors (or another accept failure): retrying at
-                             // once would spin a core; wait a little for connections to close.
-                             backoff_.expires_after(std::chrono::milliseconds(50));
-                             backoff_.async_wait([this](boost::system::error_code wait_ec) {
-                               if (!wait_ec && acceptor_.is_open()) {
-                                 Accept();
-                               }
-                             });
-                             return;
-                           }
-                           socket.set_option(tcp::no_delay(true), ec);
-                           if (state_.options.tls()) {
-                             StartTlsHandshake(std::move(socket), state_);
-                           } else {
-                             StartPlainHttpSession(std::move(socket), state_);
-                           }
-                           Accept();
-                         });
+  net::io_context& context = *contexts_[next_context_];
+  next_context_ = (next_context_ + 1) % contexts_.size();
+  acceptor_.async_accept(context, [this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+      return;
+    }
+    if (ec) {
+      // Out of file descriptors (or another accept failure): retrying at
+      // once would spin a core; wait a little for connections to close.
+      backoff_.expires_after(std::chrono::milliseconds(50));
+      backoff_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) {
+          Accept();
+        }
+      });
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    if (state_.options.tls()) {
+      StartTlsHandshake(std::move(socket), state_);
+    } else {
+      StartPlainHttpSession(std::move(socket), state_);
+    }
+    Accept();
+  });
 }
 
 uint16_t Listener::port() const {

@@ -7,7 +7,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <functional>
+#include <vector>
 
 #include "common/status.h"
 #include "http/shared_state.h"
@@ -16,19 +17,21 @@ namespace quarry::http {
 
 class Listener {
  public:
-  Listener(boost::asio::io_context& ioc, SharedState& state);
+  // Accepts on the first of `contexts` and hands the connections to all of them in turn: each
+  // context is run by one thread, so a connection's handlers never run concurrently and need
+  // no strand.
+  Listener(std::vector<boost::asio::io_context*> contexts, SharedState& state);
   // Binds and listens; names the address on failure.
   Status Listen();
   void Accept();
   uint16_t port() const;
-  // Stops accepting; any thread. With `then`, runs it on the acceptor's strand afterwards.
+  // Stops accepting; any thread. With `then`, runs it on the acceptor's thread afterwards.
   void Close(std::function<void()> then = {});
 
  private:
-  boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> contexts_;
+  size_t next_context_ = 0;  // only touched on the acceptor's thread
   SharedState& state_;
-  // The acceptor and its timer live on one strand: with several I/O threads, accept
-  // completions and the closes posted by Close would otherwise race.
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;
 };

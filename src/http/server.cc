@@ -10,14 +10,43 @@
 
 namespace quarry::http {
 
+namespace net = boost::asio;
+
+namespace {
+
+// One io_context per I/O thread, each told it has one thread (asio then skips some locking).
+std::vector<std::unique_ptr<net::io_context>> MakeContexts(int threads) {
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    contexts.push_back(std::make_unique<net::io_context>(1));
+  }
+  return contexts;
+}
+
+std::vector<net::io_context*> Pointers(const std::vector<std::unique_ptr<net::io_context>>& all) {
+  std::vector<net::io_context*> pointers;
+  for (const auto& context : all) {
+    pointers.push_back(context.get());
+  }
+  return pointers;
+}
+
+}  // namespace
+
 struct Server::Impl {
-  Impl(ServerOptions options, Handler handler, UpgradeHandler upgrade) : listener(ioc, state) {
+  Impl(ServerOptions options, Handler handler, UpgradeHandler upgrade)
+      : contexts(MakeContexts(options.io_threads)), listener(Pointers(contexts), state) {
     state.options = std::move(options);
     state.handler = std::move(handler);
     state.upgrade = std::move(upgrade);
+    for (const auto& context : contexts) {
+      // A context with no connection yet must not return from run().
+      work.push_back(net::make_work_guard(*context));
+    }
   }
   SharedState state;
-  boost::asio::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   Listener listener;
 };
 
@@ -56,10 +85,10 @@ uint16_t Server::port() const { return impl_->listener.port(); }
 
 void Server::Run() {
   std::vector<std::thread> extra;
-  for (int i = 1; i < impl_->state.options.io_threads; ++i) {
-    extra.emplace_back([this] { impl_->ioc.run(); });
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
+    extra.emplace_back([context = impl_->contexts[i].get()] { context->run(); });
   }
-  impl_->ioc.run();
+  impl_->contexts.front()->run();
   for (auto& t : extra) {
     t.join();
   }
@@ -70,7 +99,11 @@ void Server::StopAccepting() { impl_->listener.Close(); }
 int Server::in_flight() const { return impl_->state.in_flight.load(); }
 
 void Server::Stop() {
-  impl_->listener.Close([impl = impl_.get()] { impl->ioc.stop(); });
+  impl_->listener.Close([impl = impl_.get()] {
+    for (const auto& context : impl->contexts) {
+      context->stop();
+    }
+  });
 }
 
 }  // namespace quarry::http

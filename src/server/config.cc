@@ -50,9 +50,9 @@ Status ServerConfig::Validate() const {
                   "--no-auth is only allowed on a loopback address (127.0.0.1 or ::1), not " +
                       listen_address);
   }
-  if (max_open_databases == 0 || worker_threads == 0 || io_threads <= 0) {
+  if (max_open_databases == 0 || worker_threads == 0 || io_threads < 0) {
     return Status(ErrorCode::kInvalidArgument,
-                  "--max-open-dbs, worker and I/O thread counts must be at least 1");
+                  "--max-open-dbs and --workers must be at least 1, --io-threads at least 0");
   }
   if (stream_idle_timeout.count() <= 0 || transaction_timeout.count() <= 0 ||
       query_timeout.count() <= 0) {

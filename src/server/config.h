@@ -43,7 +43,9 @@ struct ServerConfig {
   // thread that received it when it finishes within this budget (else it is interrupted and
   // runs on a worker); 0 sends every request to the workers.
   std::chrono::microseconds inline_read_budget{500};
-  int io_threads = 2;
+  // Threads doing network I/O, each with its own connections; 0: one per CPU the process may
+  // run on (its affinity mask).
+  int io_threads = 0;
   // spdlog level name: trace, debug, info, warn, error, critical, off. At info, one line per
   // request (method, path, namespace, status, time); statements slower than slow_query_ms are
   // logged at warn with their SQL.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "auth/hmac.h"
+#include "common/cpus.h"
 #include "schema/recorded_schema.h"
 #include "server/jwks_source.h"
 #include "server/routes.h"
@@ -128,7 +129,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   http_options.address = cfg.listen_address;
   http_options.port = cfg.listen_port;
   http_options.max_body_bytes = cfg.max_body_bytes;
-  http_options.io_threads = cfg.io_threads;
+  http_options.io_threads = cfg.io_threads > 0 ? cfg.io_threads : static_cast<int>(UsableCpus());
   http_options.tls_cert_file = cfg.tls_cert_file;
   http_options.tls_key_file = cfg.tls_key_file;
   QuarryServer* self = server.get();
