@@ -49,7 +49,11 @@ Result<PipelineRequest> DecodePipeline(std::string_view body, Encoding encoding)
   if (encoding == Encoding::kProtobuf) {
     return ParseProtobufPipelineRequest(body);
   }
-  QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body));
+  // The DOM only lives until it is read into a PipelineRequest: its nodes come from a buffer
+  // on the stack (and blocks after it for large requests), freed at once.
+  unsigned char buffer[4096];
+  json::monotonic_resource arena(buffer, sizeof(buffer));
+  QUARRY_ASSIGN_OR_RETURN(json::value parsed, ParseJsonBody(body, &arena));
   return ParsePipelineRequest(parsed);
 }
 
@@ -83,7 +87,12 @@ void HranaService::PipelineAsync(const StreamOwner& owner, std::string_view body
     done(pipeline.status());
     return;
   }
-  RunPipelineAsync(owner, std::move(*pipeline),
+  RunDecodedPipelineAsync(owner, std::move(*pipeline), encoding, std::move(done));
+}
+
+void HranaService::RunDecodedPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,
+                                           Encoding encoding, Completion done) {
+  RunPipelineAsync(owner, std::move(pipeline),
                    [encoding, done = std::move(done)](Result<PipelineResponse> response) {
                      if (!response.ok()) {
                        done(response.status());
@@ -131,30 +140,23 @@ std::optional<Result<PipelineResponse>> HranaService::TryRunInlineRead(
   return Result<PipelineResponse>(std::move(response));
 }
 
-void HranaService::PipelineFromNetwork(const StreamOwner& owner, std::string_view body,
-                                       Encoding encoding, std::chrono::microseconds budget,
-                                       const Offload& offload, Completion done) {
+HranaService::FromNetwork HranaService::PipelineFromNetwork(const StreamOwner& owner,
+                                                            std::string_view body,
+                                                            Encoding encoding,
+                                                            std::chrono::microseconds budget) {
+  FromNetwork out;
   auto pipeline = DecodePipeline(body, encoding);
   if (!pipeline.ok()) {
-    done(pipeline.status());
-    return;
+    out.answer = pipeline.status();
+    return out;
   }
   if (std::optional<Result<PipelineResponse>> served = TryRunInlineRead(owner, *pipeline, budget)) {
-    done(served->ok() ? Result<std::string>(EncodePipeline(**served, encoding))
-                      : Result<std::string>(served->status()));
-    return;
+    out.answer = served->ok() ? Result<std::string>(EncodePipeline(**served, encoding))
+                              : Result<std::string>(served->status());
+    return out;
   }
-  offload(
-      [this, owner, encoding, pipeline = std::move(*pipeline), done = std::move(done)]() mutable {
-        RunPipelineAsync(owner, std::move(pipeline),
-                         [encoding, done = std::move(done)](Result<PipelineResponse> response) {
-                           if (!response.ok()) {
-                             done(response.status());
-                             return;
-                           }
-                           done(EncodePipeline(*response, encoding));
-                         });
-      });
+  out.pipeline = std::move(*pipeline);
+  return out;
 }
 
 void HranaService::RunPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,

@@ -78,13 +78,19 @@ class HranaService {
                                                            std::chrono::microseconds budget);
   // How many reads TryRunInlineRead served.
   uint64_t inline_reads() const { return inline_reads_.load(std::memory_order_relaxed); }
-  // PipelineAsync for a network thread: decodes `body` there, answers a lone read that
-  // TryRunInlineRead serves within `budget` at once, and hands anything else to `offload` (the
-  // worker pool) to run as PipelineAsync would. `done` is called exactly once.
-  using Offload = std::function<void(std::function<void()>)>;
-  void PipelineFromNetwork(const StreamOwner& owner, std::string_view body, Encoding encoding,
-                           std::chrono::microseconds budget, const Offload& offload,
-                           Completion done);
+  // The first half of PipelineAsync, for a network thread: decodes `body` there and serves a
+  // lone read that TryRunInlineRead runs within `budget`. `answer` is then set (the encoded
+  // response, or the decoding error); otherwise `pipeline` holds the decoded request, for the
+  // caller to hand to the worker pool and RunDecodedPipelineAsync.
+  struct FromNetwork {
+    std::optional<Result<std::string>> answer;
+    PipelineRequest pipeline;
+  };
+  FromNetwork PipelineFromNetwork(const StreamOwner& owner, std::string_view body,
+                                  Encoding encoding, std::chrono::microseconds budget);
+  // The rest of PipelineAsync for a pipeline PipelineFromNetwork decoded but did not serve.
+  void RunDecodedPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,
+                               Encoding encoding, Completion done);
   // Runs a cursor's batch, handing each entry to `entries` as it is produced.
   Result<CursorHead> RunCursor(const StreamOwner& owner, const CursorRequest& cursor,
                                CursorEntryWriter& entries);

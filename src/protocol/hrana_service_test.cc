@@ -470,5 +470,34 @@ TEST_F(HranaServiceTest, InlineReadPastItsBudgetIsLeftToThePool) {
   EXPECT_EQ((*served)->results[0]->execute.rows.at(0).at(0).integer, 2);
 }
 
+// The per-namespace and per-token counters of open streams stay in place while streams point at
+// them and are swept once many are idle: thousands of short streams of other tokens (each
+// leaving an idle counter) must not lose the count of a token whose streams are still open.
+TEST(StreamManagerTest, CountsOfOpenStreamsSurviveTheSweepOfIdleCounters) {
+  StreamLimits limits;
+  limits.max_streams_per_token = 2;
+  limits.max_streams_per_namespace = 100;
+  limits.max_streams = 100;
+  StreamManager streams(limits);
+  StreamOwner keeper{"default"};
+  keeper.token_id = "keeper";
+  auto first = streams.Reserve(keeper);
+  auto second = streams.Reserve(keeper);
+  ASSERT_TRUE(first.ok() && second.ok());
+  for (int i = 0; i < 5000; ++i) {
+    StreamOwner other{"ns-" + std::to_string(i)};
+    other.token_id = "token-" + std::to_string(i);
+    ASSERT_TRUE(streams.Reserve(other).ok()) << i;  // released at once
+  }
+  auto third = streams.Reserve(keeper);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.status().code(), ErrorCode::kTooManyStreams);
+  EXPECT_NE(third.status().message().find("this token"), std::string::npos)
+      << third.status().message();
+  { StreamSlot released = std::move(*first); }
+  EXPECT_TRUE(streams.Reserve(keeper).ok());
+  EXPECT_EQ(streams.open_count(), 1u);
+}
+
 }  // namespace
 }  // namespace quarry::protocol

@@ -18,8 +18,10 @@ class PreciseHandler {
   constexpr static size_t max_key_size = json::string::max_size();
   constexpr static size_t max_string_size = json::string::max_size();
 
+  explicit PreciseHandler(json::storage_ptr storage) : storage_(std::move(storage)) {}
+
   bool on_document_begin(json::error_code&) {
-    stack_.reset();
+    stack_.reset(storage_);
     return true;
   }
   bool on_document_end(json::error_code&) { return true; }
@@ -88,16 +90,19 @@ class PreciseHandler {
   json::value Release() { return stack_.release(); }
 
  private:
-  json::value_stack stack_;
+  json::storage_ptr storage_;
+  // The parser's working stack lives in this buffer until a document outgrows it.
+  unsigned char temp_[2048];
+  json::value_stack stack_{json::storage_ptr(), temp_, sizeof(temp_)};
   std::string number_;
 };
 
 }  // namespace
 
-Result<json::value> ParseJsonBody(std::string_view body) {
+Result<json::value> ParseJsonBody(std::string_view body, json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = 64;
-  json::basic_parser<PreciseHandler> parser(options);
+  json::basic_parser<PreciseHandler> parser(options, std::move(storage));
   json::error_code ec;
   size_t used = parser.write_some(false, body.data(), body.size(), ec);
   if (!ec && used < body.size()) {

@@ -32,15 +32,31 @@ struct StreamOwner {
 };
 
 // A place for one open stream in the counts StreamManager bounds; freed on destruction.
+// What gives a StreamSlot its place back (the StreamManager).
+class StreamSlotOwner {
+ public:
+  // `in_namespace` and `of_token`: the counters the slot was taken from.
+  virtual void ReleaseSlot(size_t* in_namespace, size_t* of_token) = 0;
+
+ protected:
+  ~StreamSlotOwner() = default;
+};
+
 class StreamSlot {
  public:
   StreamSlot() = default;
-  explicit StreamSlot(std::function<void()> release) : release_(std::move(release)) {}
-  StreamSlot(StreamSlot&& other) noexcept : release_(std::exchange(other.release_, nullptr)) {}
+  StreamSlot(StreamSlotOwner* owner, size_t* in_namespace, size_t* of_token)
+      : owner_(owner), in_namespace_(in_namespace), of_token_(of_token) {}
+  StreamSlot(StreamSlot&& other) noexcept
+      : owner_(std::exchange(other.owner_, nullptr)),
+        in_namespace_(other.in_namespace_),
+        of_token_(other.of_token_) {}
   StreamSlot& operator=(StreamSlot&& other) noexcept {
     if (this != &other) {
       Release();
-      release_ = std::exchange(other.release_, nullptr);
+      owner_ = std::exchange(other.owner_, nullptr);
+      in_namespace_ = other.in_namespace_;
+      of_token_ = other.of_token_;
     }
     return *this;
   }
@@ -48,11 +64,13 @@ class StreamSlot {
 
  private:
   void Release() {
-    if (release_) {
-      std::exchange(release_, nullptr)();
+    if (owner_ != nullptr) {
+      std::exchange(owner_, nullptr)->ReleaseSlot(in_namespace_, of_token_);
     }
   }
-  std::function<void()> release_;
+  StreamSlotOwner* owner_ = nullptr;
+  size_t* in_namespace_ = nullptr;
+  size_t* of_token_ = nullptr;
 };
 
 struct StreamLimits {

@@ -79,15 +79,11 @@ std::unique_ptr<Stream> StreamManager::TakeHeld(uint64_t key) {
 
 Result<StreamSlot> StreamManager::Reserve(const StreamOwner& owner) {
   std::lock_guard lock(mutex_);
-  size_t& in_ns = open_per_ns_[owner.ns];
-  size_t& of_token = open_per_token_[owner.token_id];
+  size_t& in_ns = open_per_ns_.Take(owner.ns);
+  size_t& of_token = open_per_token_.Take(owner.token_id);
   auto full = [&](const std::string& whose, size_t limit, const char* flag) {
-    if (in_ns == 0) {
-      open_per_ns_.erase(owner.ns);
-    }
-    if (of_token == 0) {
-      open_per_token_.erase(owner.token_id);
-    }
+    open_per_ns_.Untake(&in_ns);
+    open_per_token_.Untake(&of_token);
     return Status(ErrorCode::kTooManyStreams,
                   whose + " has " + std::to_string(limit) + " open streams, its limit (" + flag +
                       "); close streams (or let them expire after " +
@@ -106,18 +102,42 @@ Result<StreamSlot> StreamManager::Reserve(const StreamOwner& owner) {
   ++in_ns;
   ++of_token;
   ++open_;
-  return StreamSlot([this, ns = owner.ns, token = owner.token_id] { Release(ns, token); });
+  return StreamSlot(this, &in_ns, &of_token);
 }
 
-void StreamManager::Release(const std::string& ns, const std::string& token_id) {
+size_t& StreamManager::Counters::Take(const std::string& key) {
+  auto [it, inserted] = open.try_emplace(key, 0);
+  if (!inserted && it->second == 0) {
+    --idle;
+  }
+  return it->second;
+}
+
+void StreamManager::Counters::Untake(size_t* counter) {
+  if (*counter == 0) {
+    Idle();
+  }
+}
+
+void StreamManager::Counters::Drop(size_t* counter) {
+  if (--*counter == 0) {
+    Idle();
+  }
+}
+
+void StreamManager::Counters::Idle() {
+  // Counters stay put while a slot may point at them: only zeros are swept.
+  if (++idle > kMaxIdleCounters) {
+    std::erase_if(open, [](const auto& entry) { return entry.second == 0; });
+    idle = 0;
+  }
+}
+
+void StreamManager::ReleaseSlot(size_t* in_namespace, size_t* of_token) {
   std::lock_guard lock(mutex_);
   --open_;
-  if (auto it = open_per_ns_.find(ns); it != open_per_ns_.end() && --it->second == 0) {
-    open_per_ns_.erase(it);
-  }
-  if (auto it = open_per_token_.find(token_id); it != open_per_token_.end() && --it->second == 0) {
-    open_per_token_.erase(it);
-  }
+  open_per_ns_.Drop(in_namespace);
+  open_per_token_.Drop(of_token);
 }
 
 size_t StreamManager::open_count() {

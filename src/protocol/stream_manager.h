@@ -21,7 +21,7 @@
 
 namespace quarry::protocol {
 
-class StreamManager {
+class StreamManager final : public StreamSlotOwner {
  public:
   // `clock` times idle streams and write transactions; it must outlive the manager. With a
   // clock other than Clock::Steady() no background thread runs: the caller calls ExpireNow.
@@ -59,14 +59,26 @@ class StreamManager {
  private:
   void ExpiryLoop();
 
-  void Release(const std::string& ns, const std::string& token_id);
+  void ReleaseSlot(size_t* in_namespace, size_t* of_token) override;
 
   const StreamLimits limits_;
   const Clock& clock_;
   std::mutex mutex_;
-  size_t open_ = 0;                                                  // GUARDED_BY(mutex_)
-  std::unordered_map<std::string, size_t> open_per_ns_;              // GUARDED_BY(mutex_)
-  std::unordered_map<std::string, size_t> open_per_token_;           // GUARDED_BY(mutex_)
+  size_t open_ = 0;  // GUARDED_BY(mutex_)
+  // Open streams per namespace and per token. A counter that drops to 0 stays (a slot points
+  // at its counters, and the next stream of that namespace or token reuses it) until more than
+  // kMaxIdleCounters of a map are 0, when its zeros are swept.
+  struct Counters {
+    std::unordered_map<std::string, size_t> open;
+    size_t idle = 0;                       // entries of `open` that are 0
+    size_t& Take(const std::string& key);  // the key's counter, not yet incremented
+    void Untake(size_t* counter);          // a counter Take gave that was not incremented
+    void Drop(size_t* counter);            // decrements a counter Take gave
+    void Idle();                           // one more counter is 0
+  };
+  Counters open_per_ns_;     // GUARDED_BY(mutex_)
+  Counters open_per_token_;  // GUARDED_BY(mutex_)
+  static constexpr size_t kMaxIdleCounters = 1024;
   std::unordered_map<std::string, std::unique_ptr<Stream>> parked_;  // GUARDED_BY(mutex_)
   std::unordered_map<uint64_t, std::unique_ptr<Stream>> held_;       // GUARDED_BY(mutex_)
   uint64_t next_held_key_ = 1;                                       // GUARDED_BY(mutex_)

@@ -168,23 +168,24 @@ void QuarryServer::Handle(http::Request request, http::Responder respond) {
     respond(TextResponse(200, ""));
     return;
   }
-  auto shared = std::make_shared<http::Request>(std::move(request));
   if (spdlog::should_log(spdlog::level::info)) {
     // One line per request, written when it is answered.
-    respond = [this, shared, start = std::chrono::steady_clock::now(),
+    auto route = ResolveRoute(request, config_);
+    respond = [method = request.method, path = request.path,
+               ns = route.ok() && !request.path.starts_with("/admin/") ? route->ns : "-",
+               start = std::chrono::steady_clock::now(),
                respond = std::move(respond)](http::Response response) {
-      auto route = ResolveRoute(*shared, config_);
       spdlog::info(
-          "{} {} ns={} status={} {:.1f}ms", shared->method, shared->path,
-          route.ok() && !shared->path.starts_with("/admin/") ? route->ns : "-", response.status,
+          "{} {} ns={} status={} {:.1f}ms", method, path, ns, response.status,
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count());
       respond(std::move(response));
     };
   }
-  if (config_.inline_read_budget.count() > 0 && TryServeFromNetwork(shared, respond)) {
+  if (config_.inline_read_budget.count() > 0 && TryServeFromNetwork(request, respond)) {
     return;
   }
+  auto shared = std::make_shared<http::Request>(std::move(request));
   workers_->Submit([this, shared, respond = std::move(respond)]() mutable {
     try {
       Dispatch(*shared, respond);
@@ -338,12 +339,12 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
   found->handler->run(request, owner, respond);
 }
 
-bool QuarryServer::TryServeFromNetwork(const std::shared_ptr<http::Request>& request,
-                                       http::Responder& respond) {
-  if (request->method != "POST" || !request->path.ends_with("/pipeline")) {
+bool QuarryServer::TryServeFromNetwork(const http::Request& request,
+                                       const http::Responder& respond) {
+  if (request.method != "POST" || !request.path.ends_with("/pipeline")) {
     return false;
   }
-  auto route = ResolveRoute(*request, config_);
+  auto route = ResolveRoute(request, config_);
   if (!route.ok()) {
     return false;
   }
@@ -353,40 +354,44 @@ bool QuarryServer::TryServeFromNetwork(const std::shared_ptr<http::Request>& req
   } else if (route->path != "/v2/pipeline" && route->path != "/v3/pipeline") {
     return false;
   }
-  if (!CheckNoAuthOrigin(*request, config_).ok()) {
+  if (!CheckNoAuthOrigin(request, config_).ok()) {
     return false;
   }
   // Only a token verified before: verifying one may fetch an issuer's keys.
-  std::optional<Result<auth::Claims>> claims = AuthenticateCached(*request, config_, *tokens_);
+  std::optional<Result<auth::Claims>> claims = AuthenticateCached(request, config_, *tokens_);
   if (!claims || !claims->ok()) {
     return false;  // the workers' path answers the failure as it always has
   }
-  auto owner = OwnerFor(**claims, *request, *route);
+  auto owner = OwnerFor(**claims, request, *route);
   if (!owner.ok()) {
     return false;
   }
-  hrana_->PipelineFromNetwork(
-      *owner, request->body, encoding, config_.inline_read_budget,
-      [this, request, respond](std::function<void()> task) {
-        workers_->Submit([request, respond, task = std::move(task)] {
-          try {
-            task();
-          } catch (const std::exception& e) {
-            // As Handle does: only a first answer is written, so this is safe after one.
-            spdlog::error("request {} {} failed: {}", request->method, request->path, e.what());
-            respond(ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
-          }
-        });
-      },
-      [respond, encoding](Result<std::string> body) {
-        if (!body.ok()) {
-          respond(ErrorResponse(body.status()));
-        } else if (encoding == protocol::Encoding::kProtobuf) {
-          respond(ProtobufResponse(std::move(*body)));
-        } else {
-          respond(JsonResponse(200, std::move(*body)));
-        }
-      });
+  auto answer = [encoding](Result<std::string> body) {
+    if (!body.ok()) {
+      return ErrorResponse(body.status());
+    }
+    return encoding == protocol::Encoding::kProtobuf ? ProtobufResponse(std::move(*body))
+                                                     : JsonResponse(200, std::move(*body));
+  };
+  protocol::HranaService::FromNetwork served =
+      hrana_->PipelineFromNetwork(*owner, request.body, encoding, config_.inline_read_budget);
+  if (served.answer) {
+    respond(answer(std::move(*served.answer)));
+    return true;
+  }
+  workers_->Submit([this, owner = std::move(*owner), pipeline = std::move(served.pipeline),
+                    encoding, answer, respond, method = request.method,
+                    path = request.path]() mutable {
+    try {
+      hrana_->RunDecodedPipelineAsync(
+          owner, std::move(pipeline), encoding,
+          [answer, respond](Result<std::string> body) { respond(answer(std::move(body))); });
+    } catch (const std::exception& e) {
+      // As Handle does: only a first answer is written, so this is safe after one.
+      spdlog::error("request {} {} failed: {}", method, path, e.what());
+      respond(ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
+    }
+  });
   return true;
 }
 

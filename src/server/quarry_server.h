@@ -81,7 +81,7 @@ class QuarryServer {
   // lone read there and now (HranaService::PipelineFromNetwork) and anything else on the
   // workers. False (nothing done) for any other request, or when a check would have to block
   // or fail: the caller then hands it to the workers as usual.
-  bool TryServeFromNetwork(const std::shared_ptr<http::Request>& request, http::Responder& respond);
+  bool TryServeFromNetwork(const http::Request& request, const http::Responder& respond);
 
   // The routes under a namespace (after "/db/<name>" or the namespace header / host is
   // resolved); `needs_token`: the request is admitted (token, namespace, access) first.

@@ -225,16 +225,14 @@ Result<Statement> Connection::Prepare(std::string_view sql, std::string_view* ta
                                                    "); SQLite would ignore everything after it");
   }
   auto cached = cache_index_.find(sql);
-  if (cached != cache_index_.end()) {
+  if (cached != cache_index_.end() && !cached->second->in_use) {
     auto it = cached->second;
-    sqlite3_stmt* stmt = it->second;
-    std::string key = std::move(it->first);
-    cache_index_.erase(cached);
-    cache_.erase(it);
+    cache_.splice(cache_.begin(), cache_, it);
+    it->in_use = true;
     if (tail != nullptr) {
       *tail = sql.substr(sql.size());  // cached statements span all of `sql`
     }
-    return Statement(stmt, this, std::move(key), cache_generation_);
+    return Statement(it->stmt, this, &*it, cache_generation_);
   }
   sqlite3_stmt* stmt = nullptr;
   const char* rest = nullptr;
@@ -249,30 +247,40 @@ Result<Statement> Connection::Prepare(std::string_view sql, std::string_view* ta
     *tail = remaining;
   }
   bool whole = remaining.find_first_not_of(" \t\r\n;") == std::string_view::npos;
-  if (stmt != nullptr && whole && options_.statement_cache_size > 0) {
-    return Statement(stmt, this, std::string(sql), cache_generation_);
+  // A text whose statement is in use (cached != end) gets a second, uncached statement.
+  if (stmt == nullptr || !whole || options_.statement_cache_size == 0 ||
+      cached != cache_index_.end()) {
+    return Statement(stmt, nullptr, nullptr, 0);
   }
-  return Statement(stmt, nullptr, {}, 0);
+  cache_.push_front(CachedStatement{std::string(sql), stmt, true});
+  cache_index_[cache_.front().sql] = cache_.begin();
+  // Evict the least recently used idle statements past the cache's size.
+  for (auto it = std::prev(cache_.end());
+       cache_.size() > options_.statement_cache_size && it != cache_.begin();) {
+    auto victim = it--;
+    if (!victim->in_use) {
+      cache_index_.erase(victim->sql);
+      sqlite3_finalize(victim->stmt);
+      cache_.erase(victim);
+    }
+  }
+  return Statement(stmt, this, &cache_.front(), cache_generation_);
 }
 
-void Connection::ReturnToCache(std::string key, sqlite3_stmt* stmt, uint64_t generation) {
-  if (generation != cache_generation_ || cache_index_.count(key) != 0) {
-    sqlite3_finalize(stmt);
+void Connection::ReturnToCache(void* entry, sqlite3_stmt* stmt, uint64_t generation) {
+  if (generation != cache_generation_) {
+    sqlite3_finalize(stmt);  // the cache was cleared while the statement was in use
     return;
   }
-  cache_.emplace_front(std::move(key), stmt);
-  cache_index_[cache_.front().first] = cache_.begin();
-  while (cache_.size() > options_.statement_cache_size) {
-    cache_index_.erase(cache_.back().first);
-    sqlite3_finalize(cache_.back().second);
-    cache_.pop_back();
-  }
+  static_cast<CachedStatement*>(entry)->in_use = false;
 }
 
 void Connection::ClearCache() {
   cache_index_.clear();
-  for (auto& [key, stmt] : cache_) {
-    sqlite3_finalize(stmt);
+  for (CachedStatement& entry : cache_) {
+    if (!entry.in_use) {
+      sqlite3_finalize(entry.stmt);  // one in use is finalized by its Statement
+    }
   }
   cache_.clear();
   ++cache_generation_;

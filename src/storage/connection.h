@@ -127,7 +127,13 @@ class Connection {
  private:
   friend class Statement;
   Connection(sqlite3* db, const ConnectionOptions& options);
-  void ReturnToCache(std::string key, sqlite3_stmt* stmt, uint64_t generation);
+  struct CachedStatement {
+    std::string sql;
+    sqlite3_stmt* stmt;
+    bool in_use;  // handed out as a Statement, not reset yet
+  };
+  // From a Statement of generation `generation` whose cache entry is `entry`.
+  void ReturnToCache(void* entry, sqlite3_stmt* stmt, uint64_t generation);
   void ClearCache();
   static void OnPreUpdate(void* self, sqlite3* db, int op, const char* db_name, const char* table,
                           sqlite3_int64 old_rowid, sqlite3_int64 new_rowid);
@@ -145,8 +151,9 @@ class Connection {
   AccessMode access_ = AccessMode::kSystem;
   bool session_changed_ = false;
   uint64_t cache_generation_ = 0;
-  // LRU of idle prepared statements keyed by SQL text.
-  std::list<std::pair<std::string, sqlite3_stmt*>> cache_;
+  // LRU of prepared statements keyed by SQL text, most recent first. An entry stays in place
+  // while its statement is in use, so a hit costs no allocation.
+  std::list<CachedStatement> cache_;
   std::unordered_map<std::string_view, decltype(cache_)::iterator> cache_index_;
 
   // Change capture; all unused while sink_ is null.

@@ -7,7 +7,7 @@ namespace quarry::storage {
 Statement::Statement(Statement&& other) noexcept
     : stmt_(other.stmt_),
       cache_owner_(other.cache_owner_),
-      cache_key_(std::move(other.cache_key_)),
+      cache_entry_(other.cache_entry_),
       generation_(other.generation_) {
   other.stmt_ = nullptr;
 }
@@ -17,7 +17,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     Release();
     stmt_ = other.stmt_;
     cache_owner_ = other.cache_owner_;
-    cache_key_ = std::move(other.cache_key_);
+    cache_entry_ = other.cache_entry_;
     generation_ = other.generation_;
     other.stmt_ = nullptr;
   }
@@ -33,7 +33,7 @@ void Statement::Release() {
   if (cache_owner_ != nullptr) {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    cache_owner_->ReturnToCache(std::move(cache_key_), stmt_, generation_);
+    cache_owner_->ReturnToCache(cache_entry_, stmt_, generation_);
   } else {
     sqlite3_finalize(stmt_);
   }
@@ -49,7 +49,7 @@ Result<Statement> Statement::Prepare(sqlite3* db, std::string_view sql, std::str
   if (tail != nullptr) {
     *tail = sql.substr(static_cast<size_t>(rest - sql.data()));
   }
-  return Statement(stmt, nullptr, {}, 0);
+  return Statement(stmt, nullptr, nullptr, 0);
 }
 
 }  // namespace quarry::storage

@@ -20,10 +20,11 @@ class Connection;
 class Statement {
  public:
   Statement() = default;
-  Statement(sqlite3_stmt* stmt, Connection* cache_owner, std::string cache_key, uint64_t generation)
+  // `cache_entry`: the cache_owner's entry for the statement (opaque here).
+  Statement(sqlite3_stmt* stmt, Connection* cache_owner, void* cache_entry, uint64_t generation)
       : stmt_(stmt),
         cache_owner_(cache_owner),
-        cache_key_(std::move(cache_key)),
+        cache_entry_(cache_entry),
         generation_(generation) {}
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&& other) noexcept;
@@ -45,7 +46,7 @@ class Statement {
 
   sqlite3_stmt* stmt_ = nullptr;
   Connection* cache_owner_ = nullptr;
-  std::string cache_key_;
+  void* cache_entry_ = nullptr;
   uint64_t generation_ = 0;
 };
 
