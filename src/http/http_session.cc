@@ -104,7 +104,7 @@ constexpr std::string_view kFixedHeaders =
     "Access-Control-Max-Age: 86400\r\n";
 
 // One client connection: reads requests one after another and writes their responses.
-// `Stream` is the byte stream under HTTP: beast::tcp_stream, or beast::ssl_stream over one.
+// `Stream` is the byte stream under HTTP: TcpStream, or TlsStream over one.
 //
 // Timeouts: one timer per connection checks the phase the connection is in (reading a request,
 // writing an answer) against the time that phase began, rather than arming and cancelling a
@@ -133,7 +133,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
  private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, TcpStream>;
   using Clock = std::chrono::steady_clock;
   // What the connection is doing, for the watchdog: only reading and writing are timed.
   enum class Phase { kReading, kHandling, kWriting, kClosing };
@@ -210,7 +210,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
     // Not timed while the request is handled: it may wait for the write lock longer than what
     // is left of the read timeout after an idle keep-alive. Write starts its own.
-    EnterPhase(Phase::kHandling);
+    phase_ = Phase::kHandling;  // untimed: no clock reading
     keep_alive_ = parser_->keep_alive();
     version_ = parser_->version;
     Request request = std::move(parser_->request);
@@ -226,7 +226,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (request.method == "OPTIONS") {
       Response preflight;
       preflight.status = 204;
-      preflight.content_type.clear();
+      preflight.content_type = {};
       Write(std::move(preflight));
       return;
     }
@@ -414,16 +414,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
 }  // namespace
 
-void StartPlainHttpSession(tcp::socket socket, SharedState& state) {
-  std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), state)
-      ->Start();
+void StartPlainHttpSession(Socket socket, SharedState& state) {
+  std::make_shared<HttpSession<TcpStream>>(TcpStream(std::move(socket)), state)->Start();
 }
 
-void StartTlsHttpSession(beast::ssl_stream<beast::tcp_stream> stream, beast::flat_buffer buffer,
-                         SharedState& state) {
-  std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), state,
-                                                                      std::move(buffer))
-      ->Start();
+void StartTlsHttpSession(TlsStream stream, beast::flat_buffer buffer, SharedState& state) {
+  std::make_shared<HttpSession<TlsStream>>(std::move(stream), state, std::move(buffer))->Start();
 }
 
 }  // namespace quarry::http

@@ -10,15 +10,15 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "http/shared_state.h"
+#include "http/streams.h"
 
 namespace quarry::http {
 
 // Serves HTTP (and WebSocket upgrades) on an accepted plain TCP socket.
-void StartPlainHttpSession(boost::asio::ip::tcp::socket socket, SharedState& state);
+void StartPlainHttpSession(Socket socket, SharedState& state);
 
 // Serves HTTPS (and WSS upgrades) on a connection whose TLS handshake is done; `buffer` holds
 // what was read past the handshake (the start of the first request, if any).
-void StartTlsHttpSession(boost::beast::ssl_stream<boost::beast::tcp_stream> stream,
-                         boost::beast::flat_buffer buffer, SharedState& state);
+void StartTlsHttpSession(TlsStream stream, boost::beast::flat_buffer buffer, SharedState& state);
 
 }  // namespace quarry::http

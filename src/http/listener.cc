@@ -14,7 +14,7 @@ using tcp = net::ip::tcp;
 Listener::Listener(std::vector<net::io_context*> contexts, SharedState& state)
     : contexts_(std::move(contexts)),
       state_(state),
-      acceptor_(*contexts_.front()),
+      acceptor_(contexts_.front()->get_executor()),
       backoff_(*contexts_.front()) {}
 
 Status Listener::Listen() {
@@ -46,7 +46,7 @@ Status Listener::Listen() {
 void Listener::Accept() {
   net::io_context& context = *contexts_[next_context_];
   next_context_ = (next_context_ + 1) % contexts_.size();
-  acceptor_.async_accept(context, [this](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(context, [this](boost::system::error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
       return;
     }

@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "http/shared_state.h"
+#include "http/streams.h"
 
 namespace quarry::http {
 
@@ -32,7 +33,7 @@ class Listener {
   std::vector<boost::asio::io_context*> contexts_;
   size_t next_context_ = 0;  // only touched on the acceptor's thread
   SharedState& state_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  Acceptor acceptor_;
   boost::asio::steady_timer backoff_;
 };
 

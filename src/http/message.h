@@ -25,7 +25,8 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::string content_type = "application/json";
+  // A constant (a literal): responses are built on every request, and this costs no copy.
+  std::string_view content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };

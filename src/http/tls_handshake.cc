@@ -29,7 +29,7 @@ constexpr std::chrono::seconds kPlaintextDrainTimeout{5};
 
 class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
  public:
-  TlsHandshake(tcp::socket socket, SharedState& state)
+  TlsHandshake(Socket socket, SharedState& state)
       : tcp_(std::in_place, std::move(socket)), state_(state) {}
 
   void Start() {
@@ -148,8 +148,8 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
   }
 
   // The connection is on tcp_ until the handshake starts, then on tls_.
-  std::optional<beast::tcp_stream> tcp_;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  std::optional<TcpStream> tcp_;
+  std::optional<TlsStream> tls_;
   SharedState& state_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
@@ -158,7 +158,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
 
 }  // namespace
 
-void StartTlsHandshake(tcp::socket socket, SharedState& state) {
+void StartTlsHandshake(Socket socket, SharedState& state) {
   std::make_shared<TlsHandshake>(std::move(socket), state)->Start();
 }
 

@@ -10,10 +10,11 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "http/shared_state.h"
+#include "http/streams.h"
 
 namespace quarry::http {
 
 // `state.tls` must hold a context.
-void StartTlsHandshake(boost::asio::ip::tcp::socket socket, SharedState& state);
+void StartTlsHandshake(Socket socket, SharedState& state);
 
 }  // namespace quarry::http

@@ -195,12 +195,10 @@ void StartWebSocketSession(NextLayer stream, bhttp::request<bhttp::string_body> 
       ->Run(std::move(request));
 }
 
-template void StartWebSocketSession<beast::tcp_stream>(beast::tcp_stream,
-                                                       bhttp::request<bhttp::string_body>, Upgrade,
-                                                       SharedState&);
+template void StartWebSocketSession<TcpStream>(TcpStream, bhttp::request<bhttp::string_body>,
+                                               Upgrade, SharedState&);
 
-template void StartWebSocketSession<beast::ssl_stream<beast::tcp_stream>>(
-    beast::ssl_stream<beast::tcp_stream>, bhttp::request<bhttp::string_body>, Upgrade,
-    SharedState&);
+template void StartWebSocketSession<TlsStream>(TlsStream, bhttp::request<bhttp::string_body>,
+                                               Upgrade, SharedState&);
 
 }  // namespace quarry::http

@@ -11,6 +11,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "http/shared_state.h"
+#include "http/streams.h"
 #include "http/websocket.h"
 
 namespace quarry::http {
@@ -20,12 +21,10 @@ void StartWebSocketSession(NextLayer stream,
                            boost::beast::http::request<boost::beast::http::string_body> request,
                            Upgrade upgrade, SharedState& state);
 
-extern template void StartWebSocketSession<boost::beast::tcp_stream>(
-    boost::beast::tcp_stream, boost::beast::http::request<boost::beast::http::string_body>, Upgrade,
-    SharedState&);
+extern template void StartWebSocketSession<TcpStream>(
+    TcpStream, boost::beast::http::request<boost::beast::http::string_body>, Upgrade, SharedState&);
 
-extern template void StartWebSocketSession<boost::beast::ssl_stream<boost::beast::tcp_stream>>(
-    boost::beast::ssl_stream<boost::beast::tcp_stream>,
-    boost::beast::http::request<boost::beast::http::string_body>, Upgrade, SharedState&);
+extern template void StartWebSocketSession<TlsStream>(
+    TlsStream, boost::beast::http::request<boost::beast::http::string_body>, Upgrade, SharedState&);
 
 }  // namespace quarry::http
