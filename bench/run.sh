@@ -380,15 +380,23 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 command -v node >/dev/null || die "node is required (Node.js 20+)"
 
-# Baseline dependencies: `npm ci` unless the locked better-sqlite3 is already
-# installed and loads (a from-source build takes about a minute on 2 cores).
+# Baseline dependencies (better-sqlite3 for the baseline, ws for ws_load.mjs): `npm ci`
+# unless every locked package is already installed at its version and better-sqlite3 loads
+# (a from-source build takes about a minute on 2 cores).
 (
   cd "$BENCH_DIR/baseline"
-  want=$(node -p "require('./package-lock.json').packages['node_modules/better-sqlite3'].version")
-  have=$(node -p "try { require('./node_modules/better-sqlite3/package.json').version } catch { '' }")
-  if [[ "${FORCE_NPM_CI:-0}" == 1 || "$want" != "$have" ]] ||
+  stale=$(node -e '
+    const lock = require("./package-lock.json").packages;
+    const out = [];
+    for (const name of Object.keys(require("./package.json").dependencies || {})) {
+      let have = "";
+      try { have = require("./node_modules/" + name + "/package.json").version; } catch {}
+      if (have !== lock["node_modules/" + name].version) out.push(name);
+    }
+    process.stdout.write(out.join(" "));') || stale="?"
+  if [[ "${FORCE_NPM_CI:-0}" == 1 || -n "$stale" ]] ||
      ! node -e "new (require('better-sqlite3'))(':memory:').close()" 2>/dev/null; then
-    log "npm ci in bench/baseline"
+    log "npm ci in bench/baseline${stale:+ (not installed at the locked version: $stale)}"
     # Build the native addon against the local Node headers when present
     # instead of downloading them.
     if [[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node.h ]]; then
