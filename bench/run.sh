@@ -266,30 +266,61 @@ WRK_THREADS=$THREADS
 # /v2/pipeline; the VAR=VALUE pairs are the load script's environment (BENCH_BODY_FILE,
 # QUARRY_TOKEN, KV_ROWS, ...).
 run_wrk() {
-  local script=$1 port=$2 tag=$3 spid=$4 url="http://127.0.0.1:$2${5:-/v2/pipeline}" line c0 c1
-  local x0 x1 lb0 lt0 lb1 lt1 sb0 st0 sb1 st1
+  local script=$1 port=$2 tag=$3 spid=$4 url="http://127.0.0.1:$2${5:-/v2/pipeline}"
   shift 4
   if [[ $# -gt 0 ]]; then shift; fi
   if [[ "$WARMUP" -gt 0 ]]; then
     fg env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" \
       -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.warmup" 2>&1 || true
   fi
-  c0=$(cpu_ticks "$spid")
-  x0=$(ctx_switches "$spid")
-  read -r lb0 lt0 < <(cpu_busy "$LOAD_CPU")
-  read -r sb0 st0 < <(cpu_busy "$SERVER_CPU")
+  measure_begin "$spid"
   rm -f "$TMP/$tag.time"
   fg run_timed "$TMP/$tag.time" env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" \
     -d"${DURATION}s" --timeout 10s --latency -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.wrk" 2>&1 || true
+  measure_end "$spid" "$tag" "$TMP/$tag.wrk" "$RESULTS_DIR/$tag.wrk.txt" wrk
+}
+
+# run_ws PORT TAG SERVER_PID [PATH [VAR=VALUE...]]: run_wrk's measurement with the WebSocket
+# load of ws_load.mjs instead of wrk (CONNECTIONS sockets, WS_DEPTH requests outstanding on
+# each, ids random in 1..KV_ROWS of the pairs' environment): the same W_* variables, W_WRK_CPU
+# being node's CPU. PATH defaults to /; raw output in $TMP/TAG.ws.
+run_ws() {
+  local port=$1 tag=$2 spid=$3 url="ws://127.0.0.1:$1${4:-/}"
+  shift 3
+  if [[ $# -gt 0 ]]; then shift; fi
+  local load=(node "$BENCH_DIR/ws_load.mjs" --url "$url" --connections "$CONNECTIONS" --depth "$WS_DEPTH")
+  if [[ "$WARMUP" -gt 0 ]]; then
+    fg env "$@" "${WRK_PREFIX[@]}" "${load[@]}" --duration "$WARMUP" >"$TMP/$tag.warmup" 2>&1 || true
+  fi
+  measure_begin "$spid"
+  rm -f "$TMP/$tag.time"
+  fg run_timed "$TMP/$tag.time" env "$@" "${WRK_PREFIX[@]}" "${load[@]}" --duration "$DURATION" \
+    >"$TMP/$tag.ws" 2>&1 || true
+  measure_end "$spid" "$tag" "$TMP/$tag.ws" "$RESULTS_DIR/$tag.ws.txt" ws_load.mjs
+}
+
+# measure_begin SERVER_PID / measure_end SERVER_PID TAG RAW COPY LOADER: the counters before
+# and after a measured load run (server CPU ticks and context switches, CPUs LOAD_CPU and
+# SERVER_CPU busy), then the W_* variables from them and the BENCH_RESULT line of RAW (copied
+# to COPY). The load generator's CPU comes from $TMP/TAG.time (run_timed).
+measure_begin() {
+  M_C0=$(cpu_ticks "$1")
+  M_X0=$(ctx_switches "$1")
+  read -r M_LB0 M_LT0 < <(cpu_busy "$LOAD_CPU")
+  read -r M_SB0 M_ST0 < <(cpu_busy "$SERVER_CPU")
+}
+measure_end() {
+  local spid=$1 tag=$2 raw=$3 copy=$4 loader=$5 line c0=$M_C0 c1 x0=$M_X0 x1
+  local lb0=$M_LB0 lt0=$M_LT0 lb1 lt1 sb0=$M_SB0 st0=$M_ST0 sb1 st1
   c1=$(cpu_ticks "$spid")
   x1=$(ctx_switches "$spid")
   read -r lb1 lt1 < <(cpu_busy "$LOAD_CPU")
   read -r sb1 st1 < <(cpu_busy "$SERVER_CPU")
-  cp "$TMP/$tag.wrk" "$RESULTS_DIR/$tag.wrk.txt"
-  line=$(grep '^BENCH_RESULT' "$TMP/$tag.wrk" || true)
+  cp "$raw" "$copy"
+  line=$(grep '^BENCH_RESULT' "$raw" || true)
   if [[ -z "$line" ]]; then
-    log "wrk produced no result for $tag:"
-    sed 's/^/    /' "$TMP/$tag.wrk"
+    log "$loader produced no result for $tag:"
+    sed 's/^/    /' "$raw"
     W_RPS=0 W_P99=0 W_ERR=-1 W_CPU=0 W_CSW=0 W_WRK_CPU=0 W_LOAD_BUSY=0 W_SERVER_BUSY=0 W_FOREIGN=0
     return
   fi
