@@ -12,8 +12,8 @@
 #   WARMUP=2        seconds of unmeasured wrk load before each measured run
 #   THREADS=2 CONNECTIONS=64
 #   QUARRY_PORT=28080 BASELINE_PORT=28081 (the next free ports are used if busy)
-#   SCENARIOS="point_select insert durable_insert percore_select percore_insert
-#             read_under_write memory data_find_unique data_include data_keyset"
+#   SCENARIOS="point_select insert durable_insert percore_select percore_ws_select
+#             percore_insert read_under_write memory data_find_unique data_include data_keyset"
 #   NAMESPACES=10000 NS_CONCURRENCY=16   (memory scenario)
 #   DATA_ROWS=100000 KEYSET_ROWS=1000000 KEYSET_PAGE=10000 KEYSET_LIMIT=50
 #                   (data API scenarios: posts rows; events rows, the deep page
@@ -21,6 +21,8 @@
 #   SERVER_CPU=1 LOAD_CPU=0 PERCORE_THREADS=1 PERCORE_ROWS=100000
 #                   (per-core scenarios: the CPU the server is pinned to, the CPU wrk
 #                   is pinned to, wrk's threads there, kv rows)
+#   WS_DEPTH=8      (percore_ws_select: requests ws_load.mjs keeps outstanding on each of its
+#                   CONNECTIONS WebSocket streams)
 #   SLOW_FSYNC_MS=10 WRITER_CONNECTIONS=4   (read_under_write: every fsync of the durable
 #                   servers takes at least this long, 0 = the disk's own; the writer's
 #                   connections)
@@ -45,11 +47,12 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 QUARRY_PORT=${QUARRY_PORT:-28080}
 BASELINE_PORT=${BASELINE_PORT:-28081}
-SCENARIOS=${SCENARIOS:-"point_select insert durable_insert percore_select percore_insert read_under_write memory data_find_unique data_include data_keyset"}
+SCENARIOS=${SCENARIOS:-"point_select insert durable_insert percore_select percore_ws_select percore_insert read_under_write memory data_find_unique data_include data_keyset"}
 SERVER_CPU=${SERVER_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 PERCORE_THREADS=${PERCORE_THREADS:-1}
 PERCORE_ROWS=${PERCORE_ROWS:-100000}
+WS_DEPTH=${WS_DEPTH:-8}
 SLOW_FSYNC_MS=${SLOW_FSYNC_MS:-10}
 WRITER_CONNECTIONS=${WRITER_CONNECTIONS:-4}
 BARE_PORT=${BARE_PORT:-28082}
@@ -266,30 +269,61 @@ WRK_THREADS=$THREADS
 # /v2/pipeline; the VAR=VALUE pairs are the load script's environment (BENCH_BODY_FILE,
 # QUARRY_TOKEN, KV_ROWS, ...).
 run_wrk() {
-  local script=$1 port=$2 tag=$3 spid=$4 url="http://127.0.0.1:$2${5:-/v2/pipeline}" line c0 c1
-  local x0 x1 lb0 lt0 lb1 lt1 sb0 st0 sb1 st1
+  local script=$1 port=$2 tag=$3 spid=$4 url="http://127.0.0.1:$2${5:-/v2/pipeline}"
   shift 4
   if [[ $# -gt 0 ]]; then shift; fi
   if [[ "$WARMUP" -gt 0 ]]; then
     fg env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" \
       -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.warmup" 2>&1 || true
   fi
-  c0=$(cpu_ticks "$spid")
-  x0=$(ctx_switches "$spid")
-  read -r lb0 lt0 < <(cpu_busy "$LOAD_CPU")
-  read -r sb0 st0 < <(cpu_busy "$SERVER_CPU")
+  measure_begin "$spid"
   rm -f "$TMP/$tag.time"
   fg run_timed "$TMP/$tag.time" env "$@" "${WRK_PREFIX[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" \
     -d"${DURATION}s" --timeout 10s --latency -s "$BENCH_DIR/wrk/$script.lua" "$url" >"$TMP/$tag.wrk" 2>&1 || true
+  measure_end "$spid" "$tag" "$TMP/$tag.wrk" "$RESULTS_DIR/$tag.wrk.txt" wrk
+}
+
+# run_ws PORT TAG SERVER_PID [PATH [VAR=VALUE...]]: run_wrk's measurement with the WebSocket
+# load of ws_load.mjs instead of wrk (CONNECTIONS sockets, WS_DEPTH requests outstanding on
+# each, ids random in 1..KV_ROWS of the pairs' environment): the same W_* variables, W_WRK_CPU
+# being node's CPU. PATH defaults to /; raw output in $TMP/TAG.ws.
+run_ws() {
+  local port=$1 tag=$2 spid=$3 url="ws://127.0.0.1:$1${4:-/}"
+  shift 3
+  if [[ $# -gt 0 ]]; then shift; fi
+  local load=(node "$BENCH_DIR/ws_load.mjs" --url "$url" --connections "$CONNECTIONS" --depth "$WS_DEPTH")
+  if [[ "$WARMUP" -gt 0 ]]; then
+    fg env "$@" "${WRK_PREFIX[@]}" "${load[@]}" --duration "$WARMUP" >"$TMP/$tag.warmup" 2>&1 || true
+  fi
+  measure_begin "$spid"
+  rm -f "$TMP/$tag.time"
+  fg run_timed "$TMP/$tag.time" env "$@" "${WRK_PREFIX[@]}" "${load[@]}" --duration "$DURATION" \
+    >"$TMP/$tag.ws" 2>&1 || true
+  measure_end "$spid" "$tag" "$TMP/$tag.ws" "$RESULTS_DIR/$tag.ws.txt" ws_load.mjs
+}
+
+# measure_begin SERVER_PID / measure_end SERVER_PID TAG RAW COPY LOADER: the counters before
+# and after a measured load run (server CPU ticks and context switches, CPUs LOAD_CPU and
+# SERVER_CPU busy), then the W_* variables from them and the BENCH_RESULT line of RAW (copied
+# to COPY). The load generator's CPU comes from $TMP/TAG.time (run_timed).
+measure_begin() {
+  M_C0=$(cpu_ticks "$1")
+  M_X0=$(ctx_switches "$1")
+  read -r M_LB0 M_LT0 < <(cpu_busy "$LOAD_CPU")
+  read -r M_SB0 M_ST0 < <(cpu_busy "$SERVER_CPU")
+}
+measure_end() {
+  local spid=$1 tag=$2 raw=$3 copy=$4 loader=$5 line c0=$M_C0 c1 x0=$M_X0 x1
+  local lb0=$M_LB0 lt0=$M_LT0 lb1 lt1 sb0=$M_SB0 st0=$M_ST0 sb1 st1
   c1=$(cpu_ticks "$spid")
   x1=$(ctx_switches "$spid")
   read -r lb1 lt1 < <(cpu_busy "$LOAD_CPU")
   read -r sb1 st1 < <(cpu_busy "$SERVER_CPU")
-  cp "$TMP/$tag.wrk" "$RESULTS_DIR/$tag.wrk.txt"
-  line=$(grep '^BENCH_RESULT' "$TMP/$tag.wrk" || true)
+  cp "$raw" "$copy"
+  line=$(grep '^BENCH_RESULT' "$raw" || true)
   if [[ -z "$line" ]]; then
-    log "wrk produced no result for $tag:"
-    sed 's/^/    /' "$TMP/$tag.wrk"
+    log "$loader produced no result for $tag:"
+    sed 's/^/    /' "$raw"
     W_RPS=0 W_P99=0 W_ERR=-1 W_CPU=0 W_CSW=0 W_WRK_CPU=0 W_LOAD_BUSY=0 W_SERVER_BUSY=0 W_FOREIGN=0
     return
   fi
@@ -380,15 +414,23 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 command -v node >/dev/null || die "node is required (Node.js 20+)"
 
-# Baseline dependencies: `npm ci` unless the locked better-sqlite3 is already
-# installed and loads (a from-source build takes about a minute on 2 cores).
+# Baseline dependencies (better-sqlite3 for the baseline, ws for ws_load.mjs): `npm ci`
+# unless every locked package is already installed at its version and better-sqlite3 loads
+# (a from-source build takes about a minute on 2 cores).
 (
   cd "$BENCH_DIR/baseline"
-  want=$(node -p "require('./package-lock.json').packages['node_modules/better-sqlite3'].version")
-  have=$(node -p "try { require('./node_modules/better-sqlite3/package.json').version } catch { '' }")
-  if [[ "${FORCE_NPM_CI:-0}" == 1 || "$want" != "$have" ]] ||
+  stale=$(node -e '
+    const lock = require("./package-lock.json").packages;
+    const out = [];
+    for (const name of Object.keys(require("./package.json").dependencies || {})) {
+      let have = "";
+      try { have = require("./node_modules/" + name + "/package.json").version; } catch {}
+      if (have !== lock["node_modules/" + name].version) out.push(name);
+    }
+    process.stdout.write(out.join(" "));') || stale="?"
+  if [[ "${FORCE_NPM_CI:-0}" == 1 || -n "$stale" ]] ||
      ! node -e "new (require('better-sqlite3'))(':memory:').close()" 2>/dev/null; then
-    log "npm ci in bench/baseline"
+    log "npm ci in bench/baseline${stale:+ (not installed at the locked version: $stale)}"
     # Build the native addon against the local Node headers when present
     # instead of downloading them.
     if [[ -z "${npm_config_nodedir:-}" && -f /usr/include/node/node.h ]]; then
@@ -519,7 +561,7 @@ fi
 # Node baseline; reads' p99 while a durable writer runs on a slow disk.
 PC_ROWS=()
 PC_VERDICTS=()
-PC_FMT='%-42s %9s %10s %10s %9s %8s %13s %6s'
+PC_FMT='%-54s %9s %10s %10s %9s %8s %13s %6s'
 # pc_row LABEL: the last run_wrk's figures as one row of the per-core table.
 pc_row() {
   # shellcheck disable=SC2059
@@ -568,20 +610,26 @@ start_bare() {
 mint_token() { "$QUARRY_BIN" token create --data "$TMP/$1" --db default --access rw; }
 
 PC_HEADER=
-if has percore_select || has percore_insert || has read_under_write; then
+if has percore_select || has percore_insert || has read_under_write || has percore_ws_select; then
   if (($(nproc) < 2)); then
     NOTES+=("per-core scenarios: skipped (they need 2 CPUs, this machine has $(nproc))")
   elif ! command -v taskset >/dev/null; then
     NOTES+=("per-core scenarios: skipped (taskset is missing; it comes with util-linux)")
   else
-    if ! command -v gcc >/dev/null || [[ ! -f /usr/include/sqlite3.h ]]; then
-      log "installing gcc and libsqlite3-dev"
-      need_root apt-get install -y gcc libsqlite3-dev >/dev/null 2>&1 ||
-        { need_root apt-get update >/dev/null && need_root apt-get install -y gcc libsqlite3-dev >/dev/null; } ||
-        die "could not install gcc and libsqlite3-dev"
+    # The bare C server and slow_fsync.so (percore_ws_select alone needs neither).
+    if has percore_select || has percore_insert || has read_under_write; then
+      if ! command -v gcc >/dev/null || [[ ! -f /usr/include/sqlite3.h ]]; then
+        log "installing gcc and libsqlite3-dev"
+        need_root apt-get install -y gcc libsqlite3-dev >/dev/null 2>&1 ||
+          { need_root apt-get update >/dev/null && need_root apt-get install -y gcc libsqlite3-dev >/dev/null; } ||
+          die "could not install gcc and libsqlite3-dev"
+      fi
+      build_c "$BENCH_DIR/baseline/bare_epoll.c" "$BARE_BIN" -lsqlite3 || die "could not build bare_epoll.c"
     fi
-    build_c "$BENCH_DIR/baseline/bare_epoll.c" "$BARE_BIN" -lsqlite3 || die "could not build bare_epoll.c"
     PC_HEADER="server pinned to CPU $SERVER_CPU, wrk -t$PERCORE_THREADS -c$CONNECTIONS pinned to CPU $LOAD_CPU (taskset); kv of $PERCORE_ROWS rows; ${DURATION}s measured after ${WARMUP}s warm-up"
+    if has percore_ws_select; then
+      PC_HEADER+="; WebSocket: node ws_load.mjs, $CONNECTIONS sockets x $WS_DEPTH requests outstanding, pinned to CPU $LOAD_CPU"
+    fi
     SERVER_PREFIX=(taskset -c "$SERVER_CPU")
     WRK_PREFIX=(taskset -c "$LOAD_CPU")
     WRK_THREADS=$PERCORE_THREADS
@@ -685,6 +733,37 @@ if has percore_select || has percore_insert || has read_under_write; then
       stop_pid "$BPID" pc-baseline-durable
       r1=$(xr "${pc_qd[0]}" "$W_RPS")
       PC_VERDICTS+=("durable insert: $QLABEL --durable req/s ${r1}x one-fsync-per-commit Node's (goal >= 5x: $(yes_if_ge "$r1" 5))")
+    fi
+
+    if has percore_ws_select; then
+      # The same point selects over HTTP (wrk, one request per connection at a time) and over
+      # Hrana 3 WebSocket (ws_load.mjs: one stream per socket, WS_DEPTH requests outstanding on
+      # it), one after the other against one Quarry --no-auth; the figure compared is the
+      # server's CPU per request.
+      if [[ "$STANDIN" == 1 ]]; then
+        NOTES+=("per core, WebSocket: skipped (the stand-in baseline speaks no WebSocket)")
+      else
+        log "per core: point select over HTTP and over WebSocket, $QLABEL --no-auth"
+        start_quarry "$QUARRY_PORT" pc-quarry-ws
+        QPID=$SERVER_PID
+        seed "$QUARRY_PORT" pc-quarry-ws "$PERCORE_ROWS"
+        r=$(probe_rows "$QUARRY_PORT")
+        [[ "$r" == *'"value-4242"'* ]] || die "$QLABEL (pc-quarry-ws): the probe of id 4242 answered '$r'"
+        run_wrk point_select "$QUARRY_PORT" percore_ws_select.http "$QPID" /v2/pipeline KV_ROWS="$PERCORE_ROWS"
+        pc_h=("$W_RPS" "$W_P99" "$W_CPU" "$W_CSW" "$W_ERR")
+        pc_row "point select over HTTP: $QLABEL"
+        run_ws "$QUARRY_PORT" percore_ws_select.websocket "$QPID" / KV_ROWS="$PERCORE_ROWS"
+        pc_row "point select over WebSocket (hrana3, depth $WS_DEPTH): $QLABEL"
+        stop_pid "$QPID" pc-quarry-ws
+        r1=$(xr "$W_CPU" "${pc_h[2]}")
+        v="WebSocket: CPU/request = ${r1}x HTTP's (goal <= 1.00x: $(yes_if_le "$r1" 1.00)); req/s $(xr "$W_RPS" "${pc_h[0]}")x HTTP's"
+        v+=" ($(printf '%.0f' "$W_RPS") vs $(printf '%.0f' "${pc_h[0]}")); p99 $(printf '%.2f' "$W_P99") ms"
+        v+=" vs $(printf '%.2f' "${pc_h[1]}") ms; ctxsw/request $W_CSW vs ${pc_h[3]}; load generator CPU ${W_WRK_CPU}% (node)"
+        if [[ "$W_ERR" != 0 || "${pc_h[4]}" != 0 ]]; then
+          v+="; ERRORS (WebSocket $W_ERR, HTTP ${pc_h[4]}): not a valid measurement, see bench/results/percore_ws_select.*.txt"
+        fi
+        PC_VERDICTS+=("$v")
+      fi
     fi
 
     if has read_under_write; then
@@ -1089,9 +1168,9 @@ if [[ ${#PC_ROWS[@]} -gt 0 ]]; then
   if ((PC_BUSY_RUNS > 0)); then
     echo "WARNING: in $PC_BUSY_RUNS of the ${#PC_ROWS[@]} per-core runs other processes took more than 10% of CPU $SERVER_CPU (up to ${PC_BUSY_MAX}%): the server shared its core, so its CPU/request is inflated (cache and scheduler) and its req/s low"
   fi
-  echo "CPU us/req = the server's CPU time (user+system, all threads, /proc/PID/stat) per request; ctxsw/req = its threads' voluntary+involuntary context switches per request; wrk CPU = wrk's own CPU time over the run, in % of one core (near 100% = the load generator is the limit, so compare CPU/request rather than req/s); others on srv = share of the server's CPU used by other processes"
+  echo "CPU us/req = the server's CPU time (user+system, all threads, /proc/PID/stat) per request; ctxsw/req = its threads' voluntary+involuntary context switches per request; wrk CPU = the load generator's own CPU time over the run (wrk's; node's ws_load.mjs for the WebSocket rows), in % of one core (near 100% = the load generator is the limit, so compare CPU/request rather than req/s); others on srv = share of the server's CPU used by other processes"
 fi
 for n in "${NOTES[@]:-}"; do [[ -n "$n" ]] && echo "note: $n"; done
 echo "errors = $QLABEL/baseline: non-200 + Hrana error results + socket errors during the measured run"
 echo "CPU us/req = $QLABEL/baseline server CPU time (user+system, all threads) per request; wrk shares the 2 cores"
-echo "raw wrk output: bench/results/*.wrk.txt; this report: bench/results/latest.txt"
+echo "raw wrk output: bench/results/*.wrk.txt (ws_load.mjs: *.ws.txt); this report: bench/results/latest.txt"
