@@ -106,7 +106,8 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
       ->check(CLI::PositiveNumber);
   auto inline_budget = std::make_shared<int64_t>(config->inline_read_budget.count());
   cmd->add_option("--inline-read-budget-us", *inline_budget,
-                  "A lone Hrana read runs on the network thread that received it when it "
+                  "A lone Hrana read (HTTP, or WebSocket on an idle stream) runs on the network "
+                  "thread that received it when it "
                   "finishes within this many microseconds (else on a worker); 0: never")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100'000}));

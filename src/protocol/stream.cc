@@ -135,7 +135,14 @@ Result<StmtOutcome> Stream::RunStmt(std::string_view sql, const StmtSpec& spec, 
 
 void Stream::ArmDeadline() {
   // The query deadline is real time: SQLite's progress handler checks it while a statement runs.
-  conn_->SetDeadline(std::chrono::steady_clock::now() + limits_.query_timeout);
+  std::chrono::milliseconds timeout = query_time_limit_.count() > 0
+                                          ? std::min(query_time_limit_, limits_.query_timeout)
+                                          : limits_.query_timeout;
+  conn_->SetDeadline(std::chrono::steady_clock::now() + timeout);
+}
+
+void Stream::LimitQueryTime(std::chrono::microseconds limit) {
+  query_time_limit_ = std::chrono::ceil<std::chrono::milliseconds>(limit);
 }
 
 Result<std::string_view> Stream::ResolveSql(const std::optional<std::string>& sql,

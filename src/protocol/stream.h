@@ -124,6 +124,10 @@ class Stream {
   // OK when the stream can take a request: its namespace still exists and its transaction
   // was not rolled back by the server.
   Status CheckUsable() const;
+  // Statements from now on are interrupted after `limit` (at most the stream's query timeout;
+  // rounded up to whole milliseconds), until called with 0. For a read tried on a network
+  // thread within a budget.
+  void LimitQueryTime(std::chrono::microseconds limit);
   bool closed() const { return closed_; }
   void Close();
 
@@ -148,6 +152,7 @@ class Stream {
 
   const StreamOwner owner_;
   StreamSlot slot_;
+  std::chrono::milliseconds query_time_limit_{0};  // 0: limits_.query_timeout
   storage::ConnectionLease conn_;
   const StreamLimits limits_;
   std::unordered_map<int64_t, std::string> stored_sql_;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/sql_statement.h"
 #include "protocol/cursor_writer.h"
 
 namespace quarry::protocol {
@@ -132,6 +133,9 @@ void WsSession::Perform(Actions& actions) {
   }
   for (auto& task : actions.run) {
     executor_(std::move(task));
+  }
+  for (auto& [st, job] : actions.inline_reads) {
+    RunInline(st, std::move(job));
   }
 }
 
@@ -373,23 +377,30 @@ void WsSession::DispatchRequest(ClientMsg& msg, Actions& actions) {
         respond_now(resolved);
         return;
       }
-      Schedule(
-          st,
-          [self, st, request_id, request = std::move(request), usable] {
-            Status ok = usable(*st);
-            if (!ok.ok()) {
-              return Reply{request_id, ok};
-            }
-            st->stream->BeginResponse();
-            Result<StreamResponse> handled = st->stream->Handle(request);
-            if (!handled.ok()) {
-              return Reply{request_id, handled.status()};
-            }
-            WsResponse response = TypeOnly(WsRequest::Type::kStream);
-            response.stream = std::move(*handled);
-            return Reply{request_id, std::move(response)};
-          },
-          actions);
+      bool lone_read = limits_.inline_read_budget.count() > 0 && !st->running &&
+                       st->queue.empty() && !st->cursor_id &&
+                       request.type == Request::Type::kExecute && request.stmt.sql &&
+                       sql::FirstKeyword(*request.stmt.sql) == "SELECT";
+      Job job = [self, st, request_id, request = std::move(request), usable] {
+        Status ok = usable(*st);
+        if (!ok.ok()) {
+          return Reply{request_id, ok};
+        }
+        st->stream->BeginResponse();
+        Result<StreamResponse> handled = st->stream->Handle(request);
+        if (!handled.ok()) {
+          return Reply{request_id, handled.status()};
+        }
+        WsResponse response = TypeOnly(WsRequest::Type::kStream);
+        response.stream = std::move(*handled);
+        return Reply{request_id, std::move(response)};
+      };
+      if (lone_read) {
+        st->running = true;
+        actions.inline_reads.emplace_back(st, std::move(job));
+      } else {
+        Schedule(st, std::move(job), actions);
+      }
       return;
     }
     case WsRequest::Type::kStoreSql: {
@@ -574,6 +585,53 @@ void WsSession::RunStream(const std::shared_ptr<StreamState>& st) {
     }
     Respond(reply.request_id, std::move(reply.response));
   }
+}
+
+void WsSession::RunInline(const std::shared_ptr<StreamState>& st, Job job) {
+  StreamManager& manager = hrana_.streams();
+  bool closed = false;
+  {
+    std::lock_guard lock(mutex_);
+    closed = closed_;
+  }
+  if (closed) {
+    Release(*st);
+    std::lock_guard lock(mutex_);
+    st->running = false;
+    return;
+  }
+  if (!st->stream && st->held_key != 0) {
+    st->stream = manager.TakeHeld(std::exchange(st->held_key, 0));
+  }
+  // Outside a transaction a read holds no lock another request waits for, and interrupting it
+  // (past the budget) leaves nothing behind.
+  if (st->stream && !st->stream->connection().InTransaction()) {
+    st->stream->LimitQueryTime(limits_.inline_read_budget);
+    Reply reply = job();
+    st->stream->LimitQueryTime({});
+    bool past_budget =
+        !reply.response.ok() && reply.response.status().code() == ErrorCode::kQueryTimeout;
+    if (!past_budget) {
+      inline_reads_.fetch_add(1, std::memory_order_relaxed);
+      st->held_key = manager.Hold(std::move(st->stream));
+      bool more = false;
+      {
+        std::lock_guard lock(mutex_);
+        more = !st->queue.empty();
+        st->running = more;
+      }
+      Respond(reply.request_id, std::move(reply.response));
+      if (more) {
+        executor_([self = shared_from_this(), st] { self->RunStream(st); });
+      }
+      return;
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    st->queue.push_front(std::move(job));
+  }
+  executor_([self = shared_from_this(), st] { self->RunStream(st); });
 }
 
 void WsSession::Release(StreamState& st) {

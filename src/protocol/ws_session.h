@@ -24,6 +24,8 @@
 //
 // Thread-safe. Create with std::make_shared: work on the executor keeps the session alive.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -70,6 +72,10 @@ struct WsLimits {
   size_t max_outstanding_requests = 128;
   // Stream ids in use on one socket (open, or failed to open and not yet closed).
   size_t max_stream_ids = 1024;
+  // A lone read (an execute of a SELECT on an idle stream outside a transaction) runs on the
+  // thread that received it when it finishes within this budget; else it is interrupted and
+  // runs on the executor. 0: every request goes to the executor.
+  std::chrono::microseconds inline_read_budget{0};
 };
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
@@ -92,6 +98,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   size_t outstanding();
   size_t open_streams();
+  // Lone reads answered on the thread that received them (WsLimits::inline_read_budget).
+  uint64_t inline_reads() const { return inline_reads_.load(std::memory_order_relaxed); }
 
  private:
   struct CursorState {
@@ -122,6 +130,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // What a message led to, done once mutex_ is released.
   struct Actions {
     std::vector<std::function<void()>> run;  // to the executor
+    // Lone reads, tried on this thread (RunInline) after the rest.
+    std::vector<std::pair<std::shared_ptr<StreamState>, Job>> inline_reads;
     std::vector<ServerMsg> send;
     std::optional<WsViolation> close;
   };
@@ -133,6 +143,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Queues `job` on the stream; starts its runner when idle. Requires mutex_.
   void Schedule(const std::shared_ptr<StreamState>& st, Job job, Actions& actions);
   void RunStream(const std::shared_ptr<StreamState>& st);
+  // Runs a lone read's `job` here within the inline budget; when the stream is in a
+  // transaction or the read runs past the budget, hands it to the executor (ahead of anything
+  // queued on the stream since). The stream is marked running.
+  void RunInline(const std::shared_ptr<StreamState>& st, Job job);
   // Closes the session for `violation`. Requires mutex_.
   void Violate(WsViolation violation, Actions& actions);
   // Marks the session closed and hands every idle stream to a release task. Requires mutex_.
@@ -163,6 +177,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::optional<WsAdmission> admission_;  // GUARDED_BY(mutex_)
   std::deque<ClientMsg> pending_;         // GUARDED_BY(mutex_); waiting for a hello's check
   size_t outstanding_ = 0;                // GUARDED_BY(mutex_)
+  std::atomic<uint64_t> inline_reads_{0};
   std::unordered_map<int32_t, std::shared_ptr<StreamState>> streams_;  // GUARDED_BY(mutex_)
   std::unordered_map<int32_t, int32_t> cursors_;   // cursor id -> stream id; GUARDED_BY(mutex_)
   std::unordered_map<int32_t, std::string> sqls_;  // GUARDED_BY(mutex_)

@@ -480,5 +480,64 @@ TEST_F(WsSessionTest, ARequestAfterTheHelloTokenExpiredIsRefused) {
   EXPECT_FALSE(output_->closed);
 }
 
+// A lone read on an idle stream outside a transaction is answered on the thread that received
+// it, without the executor; inside a transaction, or behind queued work, it goes to the executor
+// and keeps the stream's order.
+TEST_F(WsSessionTest, LoneReadsOnAnIdleStreamAreAnsweredWithoutTheExecutor) {
+  WsLimits limits;
+  limits.inline_read_budget = std::chrono::milliseconds(50);
+  Start(3, limits);
+  Hello("rw");
+  RunAll();
+  Request(1, Open(1));
+  Request(2, Execute(1, "CREATE TABLE t (v)"));
+  Request(3, Execute(1, "INSERT INTO t VALUES (7)"));
+  RunAll();
+  ASSERT_EQ(Type(3), "response_ok");
+
+  Request(4, Execute(1, "SELECT sum(v) FROM t"));
+  EXPECT_TRUE(tasks_.empty()) << "a lone read must not need the executor";
+  EXPECT_EQ(Value(4), "7");
+  EXPECT_EQ(session_->inline_reads(), 1u);
+
+  // In a transaction: the executor runs it, and it sees the transaction's own write.
+  Request(5, Execute(1, "BEGIN"));
+  Request(6, Execute(1, "INSERT INTO t VALUES (5)"));
+  RunAll();
+  Request(7, Execute(1, "SELECT sum(v) FROM t"));
+  EXPECT_FALSE(tasks_.empty());
+  RunAll();
+  EXPECT_EQ(Value(7), "12");
+  Request(8, Execute(1, "ROLLBACK"));
+  RunAll();
+
+  // Behind a queued request of the same stream: after it, in order.
+  Request(9, Execute(1, "INSERT INTO t VALUES (1)"));
+  Request(10, Execute(1, "SELECT sum(v) FROM t"));
+  RunAll();
+  EXPECT_EQ(Value(10), "8");
+  EXPECT_EQ(session_->inline_reads(), 1u);
+  EXPECT_EQ(session_->outstanding(), 0u);
+}
+
+// A read that runs past the budget is interrupted and run again, in full, on the executor: the
+// client sees its answer, never the interruption.
+TEST_F(WsSessionTest, AReadPastTheInlineBudgetIsAnsweredFromTheExecutor) {
+  WsLimits limits;
+  limits.inline_read_budget = std::chrono::microseconds(1);
+  Start(3, limits);
+  Hello("rw");
+  RunAll();
+  Request(1, Open(1));
+  RunAll();
+  Request(2, Execute(1,
+                     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < "
+                     "3000000) SELECT count(*) FROM c"));
+  ASSERT_FALSE(tasks_.empty()) << "past its budget, the read goes to the executor";
+  RunAll();
+  EXPECT_EQ(Value(2), "3000000");
+  EXPECT_EQ(session_->inline_reads(), 0u);
+}
+
 }  // namespace
 }  // namespace quarry::protocol

@@ -75,6 +75,7 @@ http::Upgrade HranaWebSockets::Upgrade(const http::Request& request) {
                        http::WebSocketChannel channel) -> std::shared_ptr<http::WebSocketHandler> {
     protocol::WsLimits limits;
     limits.max_outstanding_requests = config_.ws_max_outstanding_requests;
+    limits.inline_read_budget = config_.inline_read_budget;
     auto session = std::make_shared<protocol::WsSession>(
         subprotocol, protocol::MakeWsCodec(subprotocol.encoding), hrana_,
         [this, ns](const std::optional<std::string>& jwt) { return Admit(ns, jwt); }, executor_,
