@@ -7,6 +7,7 @@
 #include "protocol/error_json.h"
 #include "protocol/executor.h"
 #include "protocol/json_body.h"
+#include "protocol/pipeline_parser.h"
 #include "protocol/protobuf_codec.h"
 #include "protocol/request.h"
 #include "protocol/response_json.h"
@@ -48,6 +49,9 @@ namespace {
 Result<PipelineRequest> DecodePipeline(std::string_view body, Encoding encoding) {
   if (encoding == Encoding::kProtobuf) {
     return ParseProtobufPipelineRequest(body);
+  }
+  if (std::optional<PipelineRequest> common = ParseCommonPipelineRequest(body)) {
+    return std::move(*common);
   }
   // The DOM only lives until it is read into a PipelineRequest: its nodes come from a buffer
   // on the stack (and blocks after it for large requests), freed at once.

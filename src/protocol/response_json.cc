@@ -170,18 +170,29 @@ void AppendStmtResult(std::string& out, const StmtResult& result) {
 }
 
 void AppendStreamResult(std::string& out, const StreamResult& result) {
-  if (result.ok() && result->type == Request::Type::kExecute) {
-    out += R"({"type":"ok","response":{"type":"execute","result":)";
-    AppendStmtResult(out, result->execute);
-    out += "}}";
-  } else if (result.ok() && result->type == Request::Type::kClose) {
-    out += R"({"type":"ok","response":{"type":"close"}})";
+  if (result.ok() &&
+      (result->type == Request::Type::kExecute || result->type == Request::Type::kClose)) {
+    out += R"({"type":"ok","response":)";
+    AppendStreamResponse(out, *result);
+    out += '}';
   } else {
     out += json::serialize(StreamResultJson(result));
   }
 }
 
 }  // namespace
+
+void AppendStreamResponse(std::string& out, const StreamResponse& response) {
+  if (response.type == Request::Type::kExecute) {
+    out += R"({"type":"execute","result":)";
+    AppendStmtResult(out, response.execute);
+    out += '}';
+  } else if (response.type == Request::Type::kClose) {
+    out += R"({"type":"close"})";
+  } else {
+    out += json::serialize(StreamResponseJson(response));
+  }
+}
 
 json::object StmtResultJson(const StmtResult& result) {
   json::array rows;

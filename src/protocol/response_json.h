@@ -19,6 +19,9 @@ boost::json::object BatchResultJson(const BatchResult& result);
 boost::json::object DescribeResultJson(const DescribeResult& result);
 // {"type": "execute", "result": ...}, {"type": "close"}, ...
 boost::json::object StreamResponseJson(const StreamResponse& response);
+// StreamResponseJson(response) serialized onto `out`, written directly (no DOM) for the
+// common responses (execute, close).
+void AppendStreamResponse(std::string& out, const StreamResponse& response);
 // {"type": "ok", "response": ...} or {"type": "error", "error": ...}
 boost::json::object StreamResultJson(const StreamResult& result);
 // The body of a pipeline answer: {"baton", "base_url", "results"}.

@@ -144,7 +144,11 @@ class JsonWsCodec : public WsCodec {
       return Violation(WsCloseCode::kUnsupportedData,
                        "binary frame under a JSON subprotocol: send messages as text frames");
     }
-    Result<json::value> parsed = ParseJsonBody(frame);
+    // The DOM only lives until it is read into a ClientMsg: its nodes come from a buffer on the
+    // stack (and blocks after it for large messages).
+    unsigned char buffer[4096];
+    json::monotonic_resource arena(buffer, sizeof(buffer));
+    Result<json::value> parsed = ParseJsonBody(frame, &arena);
     if (!parsed.ok()) {
       return Violation(WsCloseCode::kInvalidPayload,
                        "message is not valid JSON: " + parsed.status().message());
@@ -191,6 +195,16 @@ class JsonWsCodec : public WsCodec {
 
   std::string Encode(const ServerMsg& msg, bool& binary) const override {
     binary = false;
+    if (msg.type == ServerMsg::Type::kResponseOk && msg.response.type == WsRequest::Type::kStream) {
+      // The answer to a stream request, the common case, written without a DOM (the same
+      // text the DOM would serialize to).
+      std::string text = R"({"type":"response_ok","request_id":)";
+      text += std::to_string(msg.request_id);
+      text += R"(,"response":)";
+      AppendStreamResponse(text, msg.response.stream);
+      text += '}';
+      return text;
+    }
     json::object out;
     switch (msg.type) {
       case ServerMsg::Type::kHelloOk:

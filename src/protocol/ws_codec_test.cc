@@ -6,6 +6,7 @@
 
 #include "protocol/proto/hrana_ws.pb.h"
 #include "protocol/protobuf_codec.h"
+#include "protocol/response_json.h"
 
 namespace quarry::protocol {
 namespace {
@@ -83,6 +84,39 @@ TEST(WsCodecTest, EncodesServerMessages) {
   error.error = Status(ErrorCode::kUnauthorized, "expired");
   EXPECT_EQ(codec->Encode(error, binary),
             R"({"type":"hello_error","error":{"message":"expired","code":"AUTH_FAILED"}})");
+}
+
+// The answer to an execute is written without a DOM; it must be the text the DOM serializes to.
+TEST(WsCodecTest, ExecuteAnswersAreTheTextTheDomWouldSerialize) {
+  auto codec = MakeJsonWsCodec();
+  ServerMsg ok;
+  ok.type = ServerMsg::Type::kResponseOk;
+  ok.request_id = -12;
+  ok.response.type = WsRequest::Type::kStream;
+  ok.response.stream.type = Request::Type::kExecute;
+  StmtResult& result = ok.response.stream.execute;
+  result.cols = {{"id", "INTEGER"}, {std::nullopt, std::nullopt}, {"t\"x\u00e9", "TEXT"}};
+  Value integer{Value::Type::kInteger, -9007199254740993, 0, ""};
+  Value real{Value::Type::kFloat, 0, 0.1, ""};
+  Value text{Value::Type::kText, 0, 0, "line\nbreak \"quoted\" \x01"};
+  Value blob{Value::Type::kBlob, 0, 0, std::string("\0\xff", 2)};
+  Value null;
+  result.rows = {{integer, real, text}, {blob, null, integer}};
+  result.affected_row_count = 3;
+  result.last_insert_rowid = 42;
+  result.rows_read = 2;
+  result.query_duration_ms = 0.125;
+  bool binary = true;
+  std::string text_frame = codec->Encode(ok, binary);
+  EXPECT_FALSE(binary);
+  boost::json::object dom{{"type", "response_ok"},
+                          {"request_id", -12},
+                          {"response", StreamResponseJson(ok.response.stream)}};
+  EXPECT_EQ(text_frame, boost::json::serialize(dom));
+
+  ok.response.stream = StreamResponse();  // close
+  EXPECT_EQ(codec->Encode(ok, binary),
+            R"({"type":"response_ok","request_id":-12,"response":{"type":"close"}})");
 }
 
 TEST(WsCodecTest, CloseReasonsAreCutAtACharacterBoundary) {
