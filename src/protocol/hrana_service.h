@@ -88,6 +88,8 @@ class HranaService {
   };
   FromNetwork PipelineFromNetwork(const StreamOwner& owner, std::string_view body,
                                   Encoding encoding, std::chrono::microseconds budget);
+  // True when `pipeline` is a lone autocommit write that can go through group commit.
+  bool IsLoneGroupableWrite(const StreamOwner& owner, const PipelineRequest& pipeline) const;
   // The rest of PipelineAsync for a pipeline PipelineFromNetwork decoded but did not serve.
   void RunDecodedPipelineAsync(const StreamOwner& owner, PipelineRequest pipeline,
                                Encoding encoding, Completion done);
@@ -99,8 +101,6 @@ class HranaService {
   // The stream for a request: the parked one named by `baton`, or a new one.
   Result<std::unique_ptr<Stream>> OpenStream(const StreamOwner& owner,
                                              const std::optional<std::string>& baton);
-  // True when `pipeline` is a lone autocommit write that can go through group commit.
-  bool IsLoneGroupableWrite(const StreamOwner& owner, const PipelineRequest& pipeline) const;
   // Runs every request of `pipeline` on `stream`, in order (after a close, the rest fail).
   static PipelineResponse RunRequests(Stream& stream, const PipelineRequest& pipeline);
   // Parks the stream unless it was closed; returns the baton to send (none when closed).

@@ -379,9 +379,10 @@ bool QuarryServer::TryServeFromNetwork(const http::Request& request,
     respond(answer(std::move(*served.answer)));
     return true;
   }
-  workers_->Submit([this, owner = std::move(*owner), pipeline = std::move(served.pipeline),
-                    encoding, answer, respond, method = request.method,
-                    path = request.path]() mutable {
+  bool lone_write = hrana_->IsLoneGroupableWrite(*owner, served.pipeline);
+  std::function<void()> task = [this, owner = std::move(*owner),
+                                pipeline = std::move(served.pipeline), encoding, answer, respond,
+                                method = request.method, path = request.path]() mutable {
     try {
       hrana_->RunDecodedPipelineAsync(
           owner, std::move(pipeline), encoding,
@@ -391,8 +392,40 @@ bool QuarryServer::TryServeFromNetwork(const http::Request& request,
       spdlog::error("request {} {} failed: {}", method, path, e.what());
       respond(ErrorResponse(Status(ErrorCode::kInternal, "internal error")));
     }
-  });
+  };
+  if (lone_write) {
+    SubmitWrite(std::move(task));
+  } else {
+    workers_->Submit(std::move(task));
+  }
   return true;
+}
+
+void QuarryServer::SubmitWrite(std::function<void()> task) {
+  {
+    std::lock_guard lock(write_batch_mutex_);
+    write_batch_.push_back(std::move(task));
+    if (write_batch_scheduled_) {
+      return;  // the task already scheduled takes this one too
+    }
+    write_batch_scheduled_ = true;
+  }
+  workers_->Submit([this] { RunWriteBatch(); });
+}
+
+void QuarryServer::RunWriteBatch() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(write_batch_mutex_);
+    batch.swap(write_batch_);
+    write_batch_scheduled_ = false;
+  }
+  // Each write only queues itself for its database's next group here; the groups run when
+  // the batch ends. A task's failure is answered by the task (it catches), never stops others.
+  storage::Database::GroupBatch group;
+  for (auto& task : batch) {
+    task();
+  }
 }
 
 Result<protocol::StreamOwner> QuarryServer::Admit(const http::Request& request,

@@ -12,6 +12,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "auth/external_issuer.h"
 #include "auth/key_pair.h"
@@ -106,6 +108,14 @@ class QuarryServer {
   // The data API's routes, under a namespace: /v1/query, /v1/transaction, /v1/{model}/{op}.
   Router<DataApi::Kind> data_routes_;
   std::unique_ptr<ThreadPool> workers_;
+  // Lone autocommit writes the network threads hand over wait here for one worker task, which
+  // runs all that arrived meanwhile as one group commit (storage::Database::GroupBatch): on one
+  // CPU, a task per write would commit each alone.
+  void SubmitWrite(std::function<void()> task);
+  void RunWriteBatch();
+  std::mutex write_batch_mutex_;
+  std::vector<std::function<void()>> write_batch_;  // GUARDED_BY(write_batch_mutex_)
+  bool write_batch_scheduled_ = false;              // GUARDED_BY(write_batch_mutex_)
   // The pool as WebSocket sessions reach it: null once the pool is gone (teardown), when their
   // last tasks (releasing streams) run inline instead.
   std::atomic<ThreadPool*> socket_pool_{nullptr};

@@ -1,5 +1,6 @@
 #include "storage/database.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <optional>
 
@@ -146,12 +147,41 @@ Status Database::RunGrouped(const GroupWork& work) {
   return *result;
 }
 
+namespace {
+thread_local Database::GroupBatch* current_group_batch = nullptr;
+}  // namespace
+
+Database::GroupBatch::GroupBatch() : outer_(current_group_batch) { current_group_batch = this; }
+
+Database::GroupBatch::~GroupBatch() {
+  current_group_batch = outer_;
+  for (const std::shared_ptr<Database>& db : databases_) {
+    std::unique_lock lock(db->group_mutex_);
+    db->LeadGroups(lock);
+  }
+}
+
 void Database::SubmitGrouped(GroupWork work, GroupDone done) {
   std::unique_lock lock(group_mutex_);
   group_queue_.push_back(
       std::make_unique<GroupJob>(GroupJob{std::move(work), std::move(done), Status::Ok()}));
   if (group_leader_active_) {
     return;  // the leader picks it up in its next group
+  }
+  if (GroupBatch* batch = current_group_batch) {
+    auto self = shared_from_this();
+    if (std::find(batch->databases_.begin(), batch->databases_.end(), self) ==
+        batch->databases_.end()) {
+      batch->databases_.push_back(std::move(self));
+    }
+    return;  // led when the batch ends
+  }
+  LeadGroups(lock);
+}
+
+void Database::LeadGroups(std::unique_lock<std::mutex>& lock) {
+  if (group_leader_active_) {
+    return;
   }
   group_leader_active_ = true;
   while (!group_queue_.empty()) {

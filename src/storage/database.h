@@ -98,6 +98,23 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   using GroupDone = std::function<void(Status)>;
   void SubmitGrouped(GroupWork work, GroupDone done);
 
+  // While one is alive on a thread, SubmitGrouped there only queues the work; when it ends,
+  // the thread leads the queued groups (of every database it queued on) at once. Submitting a
+  // batch of writes inside one makes them one group, where submitting them one by one on one
+  // CPU would commit each alone.
+  class GroupBatch {
+   public:
+    GroupBatch();
+    ~GroupBatch();
+    GroupBatch(const GroupBatch&) = delete;
+    GroupBatch& operator=(const GroupBatch&) = delete;
+
+   private:
+    friend class Database;
+    std::vector<std::shared_ptr<Database>> databases_;
+    GroupBatch* outer_;
+  };
+
   size_t open_connections() const { return open_connections_.load(); }
   // How many group transactions have run (for tests and metrics).
   uint64_t group_commits() const { return group_commits_.load(); }
@@ -135,6 +152,8 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   std::mutex group_mutex_;
   std::vector<std::unique_ptr<GroupJob>> group_queue_;  // GUARDED_BY(group_mutex_)
   bool group_leader_active_ = false;                    // GUARDED_BY(group_mutex_)
+  // Runs groups until the queue is empty, unless another thread leads already.
+  void LeadGroups(std::unique_lock<std::mutex>& lock);
   std::atomic<uint64_t> group_commits_{0};
 
   ChangeObserver* observer_ = nullptr;

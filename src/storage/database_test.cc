@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <latch>
+#include <optional>
 #include <thread>
 
 namespace quarry::storage {
@@ -152,6 +153,34 @@ TEST_F(DatabaseTest, AWriteThatEndsTheTransactionFailsAlone) {
     EXPECT_EQ(results[i].ok(), i % 10 != 5) << i << ": " << results[i].ToString();
   }
   EXPECT_EQ(Count(), 27);
+}
+
+// Writes submitted inside a GroupBatch wait for its end and then commit as one group, each with
+// its own result (a failing one alone fails), on the thread that ends the batch.
+TEST_F(DatabaseTest, WritesSubmittedInOneGroupBatchCommitAsOneGroup) {
+  uint64_t before = db_->group_commits();
+  std::vector<std::optional<Status>> results(6);
+  {
+    Database::GroupBatch batch;
+    for (int i = 0; i < 6; ++i) {
+      std::string sql = i == 3 ? "INSERT INTO t VALUES (0)"  // a duplicate of write 0
+                               : "INSERT INTO t VALUES (" + std::to_string(i) + ")";
+      db_->SubmitGrouped(Insert(sql), [&results, i](Status status) { results[i] = status; });
+    }
+    EXPECT_EQ(db_->queued_for_test(), 6u) << "nothing runs before the batch ends";
+    EXPECT_FALSE(results[0].has_value());
+  }
+  EXPECT_EQ(db_->group_commits() - before, 1u);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(results[i].has_value()) << i;
+    EXPECT_EQ(results[i]->ok(), i != 3) << i << ": " << results[i]->ToString();
+  }
+  EXPECT_EQ(Count(), 5);
+  // Without a batch, a lone write leads its own group at once.
+  std::optional<Status> alone;
+  db_->SubmitGrouped(Insert("INSERT INTO t VALUES (99)"), [&](Status status) { alone = status; });
+  ASSERT_TRUE(alone.has_value());
+  EXPECT_TRUE(alone->ok());
 }
 
 }  // namespace
