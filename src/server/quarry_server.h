@@ -6,8 +6,9 @@
 // token check, then Hrana or the admin API. WebSocket upgrades on the same paths go to
 // HranaWebSockets.
 //
-// Network threads only parse and route; every handler that touches SQLite or verifies a
-// token runs on the worker pool.
+// Network threads parse and route, and answer lone reads on an open namespace with a token
+// verified before (within --inline-read-budget-us); everything else that touches SQLite or
+// verifies a token runs on the worker pool (lone autocommit writes batched into one group).
 
 #include <atomic>
 #include <functional>
