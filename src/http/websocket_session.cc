@@ -6,6 +6,8 @@
 #include <deque>
 #include <utility>
 
+#include "http/coalescing_stream.h"
+
 namespace quarry::http {
 namespace {
 
@@ -19,9 +21,12 @@ class WebSocketSession : public WebSocketConnection,
                          public std::enable_shared_from_this<WebSocketSession<NextLayer>> {
  public:
   WebSocketSession(NextLayer stream, Upgrade upgrade, SharedState& state)
-      : ws_(std::move(stream)), upgrade_(std::move(upgrade)), state_(state) {}
+      : ws_(CoalescingStream<NextLayer>(std::move(stream))),
+        upgrade_(std::move(upgrade)),
+        state_(state) {}
 
   void Run(bhttp::request<bhttp::string_body> request) {
+    ws_.next_layer().SetOwner(this->weak_from_this());
     // The WebSocket keeps its own timers; the TCP stream's would cut it off.
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeout{};
@@ -43,6 +48,20 @@ class WebSocketSession : public WebSocketConnection,
   }
 
   void Send(std::string message, bool binary) override {
+    if (ws_.get_executor().running_in_this_thread()) {
+      // An answer made on the session's own thread, while a frame was handled: queued now.
+      // ReadyForMore calls back into the handler, which may hold its lock here, so a paused
+      // read is resumed by a post (OnRead asks again anyway once the frame is handled).
+      if (done_ || closing_) {
+        return;
+      }
+      queue_.emplace_back(std::move(message), binary);
+      Write();
+      if (paused_self_) {
+        net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->MaybeRead(); });
+      }
+      return;
+    }
     net::post(ws_.get_executor(),
               [self = this->shared_from_this(), message = std::move(message), binary]() mutable {
                 if (self->done_ || self->closing_) {
@@ -95,10 +114,12 @@ class WebSocketSession : public WebSocketConnection,
       // Paused: the next answer sent or written re-asks. With no read pending, nothing else
       // may hold the session (the handler's channel is weak), so it holds itself meanwhile.
       paused_self_ = this->shared_from_this();
+      ws_.next_layer().ReaderActive(false);
       return;
     }
     paused_self_.reset();
     reading_ = true;
+    ws_.next_layer().ReaderActive(true);
     ws_.async_read(buffer_,
                    beast::bind_front_handler(&WebSocketSession::OnRead, this->shared_from_this()));
   }
@@ -162,6 +183,7 @@ class WebSocketSession : public WebSocketConnection,
     done_ = true;
     queue_.clear();
     paused_self_.reset();
+    ws_.next_layer().ReaderActive(false);
     if (auto handler = std::move(handler_)) {
       handler->OnClose();
     }
@@ -169,7 +191,8 @@ class WebSocketSession : public WebSocketConnection,
     beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 
-  websocket::stream<NextLayer> ws_;
+  // Answers written in one burst go to the socket as one write (coalescing_stream.h).
+  websocket::stream<CoalescingStream<NextLayer>> ws_;
   Upgrade upgrade_;
   SharedState& state_;
   bhttp::request<bhttp::string_body> request_;

@@ -18,8 +18,7 @@ namespace json = boost::json;
 Result<std::unique_ptr<Stream>> HranaService::NewStream(const StreamOwner& owner) {
   QUARRY_ASSIGN_OR_RETURN(StreamSlot slot, streams_.Reserve(owner));
   QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
-  QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire(auth::AccessModeFor(owner.access)));
-  return std::make_unique<Stream>(owner, std::move(lease), streams_.limits(), std::move(slot));
+  return std::make_unique<Stream>(owner, std::move(db), streams_.limits(), std::move(slot));
 }
 
 Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owner,
@@ -28,7 +27,10 @@ Result<std::unique_ptr<Stream>> HranaService::OpenStream(const StreamOwner& owne
   if (baton) {
     QUARRY_ASSIGN_OR_RETURN(stream, streams_.Take(*baton, owner));
   } else {
-    QUARRY_ASSIGN_OR_RETURN(stream, NewStream(owner));
+    QUARRY_ASSIGN_OR_RETURN(StreamSlot slot, streams_.Reserve(owner));
+    QUARRY_ASSIGN_OR_RETURN(auto db, resolve_(owner.ns));
+    QUARRY_ASSIGN_OR_RETURN(auto lease, db->Acquire(auth::AccessModeFor(owner.access)));
+    stream = std::make_unique<Stream>(owner, std::move(lease), streams_.limits(), std::move(slot));
   }
   Status usable = stream->CheckUsable();
   if (!usable.ok()) {

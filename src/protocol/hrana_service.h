@@ -39,7 +39,8 @@ class HranaService {
       : resolve_(std::move(resolve)), streams_(streams), find_open_(std::move(find_open)) {}
 
   // A new stream of `owner` (Hrana over WebSocket's open_stream): a place within the stream
-  // limits, then a connection of the namespace. Blocks on SQLite.
+  // limits on the namespace's database. A lending stream (see stream.h): it borrows a
+  // connection per lone read until it runs anything else. Blocks on opening the database.
   Result<std::unique_ptr<Stream>> NewStream(const StreamOwner& owner);
   StreamManager& streams() { return streams_; }
 

@@ -48,7 +48,56 @@ StreamResponse TypeOnly(Request::Type type) {
 
 Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits,
                StreamSlot slot)
-    : owner_(std::move(owner)), slot_(std::move(slot)), conn_(std::move(conn)), limits_(limits) {}
+    : owner_(std::move(owner)),
+      slot_(std::move(slot)),
+      db_(conn.database().shared_from_this()),
+      conn_(std::move(conn)),
+      limits_(limits) {}
+
+Stream::Stream(StreamOwner owner, std::shared_ptr<storage::Database> db, const StreamLimits& limits,
+               StreamSlot slot)
+    : owner_(std::move(owner)),
+      slot_(std::move(slot)),
+      db_(std::move(db)),
+      limits_(limits),
+      lending_(true) {}
+
+Status Stream::Bind() {
+  if (!conn_) {
+    QUARRY_ASSIGN_OR_RETURN(conn_, db_->Acquire(auth::AccessModeFor(owner_.access)));
+  }
+  return Status::Ok();
+}
+
+bool Stream::TryBindIdle() {
+  if (conn_) {
+    return true;
+  }
+  std::optional<Result<storage::ConnectionLease>> lease =
+      db_->TryAcquireIdle(auth::AccessModeFor(owner_.access));
+  if (!lease || !lease->ok()) {
+    return false;
+  }
+  conn_ = std::move(**lease);
+  return true;
+}
+
+void Stream::SettleLending(const Request& request) {
+  if (!lending_ || !conn_ || closed_) {
+    return;
+  }
+  bool lone_read =
+      request.type == Request::Type::kExecute && !read_only_transaction_ && !conn_->InTransaction();
+  if (lone_read) {
+    Result<std::string_view> sql = ResolveSql(request.stmt.sql, request.stmt.sql_id);
+    lone_read = sql.ok() && sql::FirstKeyword(*sql) == "SELECT";
+  }
+  if (lone_read) {
+    conn_ = storage::ConnectionLease();
+  } else {
+    lending_ = false;
+  }
+}
 
 void Stream::SetAccess(storage::AccessMode mode) {
   // A failure leaves the connection denying everything, so it cannot widen access; the next
@@ -66,7 +115,7 @@ std::string_view Stream::TranslateSql(std::string_view sql) {
 }
 
 void Stream::SettleAccess() {
-  if (read_only_transaction_ && !closed_ && !conn_->InTransaction()) {
+  if (read_only_transaction_ && !closed_ && conn_ && !conn_->InTransaction()) {
     read_only_transaction_ = false;
     SetAccess(auth::AccessModeFor(owner_.access));
   }
@@ -88,7 +137,7 @@ Status Stream::CheckUsable() const {
   if (closed_) {
     return Status(ErrorCode::kStreamClosed, "the stream is closed");
   }
-  if (conn_.database().deleted()) {
+  if (db_->deleted()) {
     return Status(ErrorCode::kNamespaceNotFound,
                   "namespace '" + owner_.ns + "' was deleted while this stream was open");
   }
@@ -97,7 +146,7 @@ Status Stream::CheckUsable() const {
 
 void Stream::MarkParked(std::chrono::steady_clock::time_point now) {
   parked_at_ = now;
-  if (closed_ || !conn_->HoldsWriteLock()) {
+  if (closed_ || !conn_ || !conn_->HoldsWriteLock()) {
     write_lock_since_.reset();
   } else if (!write_lock_since_) {
     write_lock_since_ = now;
@@ -159,6 +208,8 @@ Result<std::string_view> Stream::ResolveSql(const std::optional<std::string>& sq
 }
 
 Status Stream::RunBatch(const BatchSpec& batch, BatchObserver& observer) {
+  QUARRY_RETURN_IF_ERROR(Bind());
+  lending_ = false;  // a batch may leave anything on the connection
   std::vector<std::optional<bool>> step_ok(batch.steps.size());
   for (size_t i = 0; i < batch.steps.size(); ++i) {
     const BatchStep& step = batch.steps[i];
@@ -206,6 +257,18 @@ class BatchResultObserver : public Stream::BatchObserver {
 }  // namespace
 
 Result<StreamResponse> Stream::Handle(const Request& request) {
+  bool needs_connection =
+      request.type == Request::Type::kExecute || request.type == Request::Type::kSequence ||
+      request.type == Request::Type::kDescribe || request.type == Request::Type::kBatch;
+  if (needs_connection && !closed_ && !transaction_timed_out_) {
+    QUARRY_RETURN_IF_ERROR(Bind());
+  }
+  Result<StreamResponse> response = HandleBound(request);
+  SettleLending(request);
+  return response;
+}
+
+Result<StreamResponse> Stream::HandleBound(const Request& request) {
   if (transaction_timed_out_ && request.type != Request::Type::kClose) {
     return Status(ErrorCode::kTransactionTimeout,
                   "the transaction held the write lock longer than " +
@@ -216,9 +279,9 @@ Result<StreamResponse> Stream::Handle(const Request& request) {
     case Request::Type::kExecute: {
       QUARRY_ASSIGN_OR_RETURN(std::string_view sql,
                               ResolveSql(request.stmt.sql, request.stmt.sql_id));
-      // A stream's statements always run on its own connection (its temporary tables,
-      // pragmas and changes() are the client's view); only stream-less lone writes are
-      // grouped, in HranaService::PipelineAsync.
+      // A stream's statements run on its own connection (its temporary tables, pragmas and
+      // changes() are the client's view), a lending stream's lone reads on one borrowed for
+      // each; only stream-less lone writes are grouped, in HranaService::PipelineAsync.
       StmtResultSink sink;
       Result<StmtOutcome> outcome = RunStmt(sql, request.stmt, sink);
       SettleAccess();
@@ -283,7 +346,7 @@ Result<StreamResponse> Stream::Handle(const Request& request) {
       return TypeOnly(Request::Type::kClose);
     case Request::Type::kGetAutocommit: {
       StreamResponse response = TypeOnly(Request::Type::kGetAutocommit);
-      response.is_autocommit = !conn_->InTransaction();
+      response.is_autocommit = !InTransaction();
       return response;
     }
   }

@@ -3,6 +3,14 @@
 // Stream: a Hrana stream, the unit of state between requests. It owns one connection for its
 // life (so transactions span requests) and the SQL texts stored with store_sql. A stream is
 // used by one request at a time: StreamManager hands it out against a single-use baton.
+//
+// A lending stream (the second constructor; WebSocket streams) starts without a connection and
+// borrows one of the namespace's pool for each request while all it has run are lone reads (an
+// execute of a SELECT that leaves no transaction open), giving it back after each: such reads
+// leave nothing on the connection that the next request could see, and many idle or read-only
+// streams then share a few warm connections instead of each holding its own. The first other
+// request keeps the connection it ran on for the rest of the stream's life, as an ordinary
+// stream's (its transactions, temporary tables and changes() are the client's view).
 
 #include <chrono>
 #include <cstdint>
@@ -98,10 +106,19 @@ class Stream {
  public:
   Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits,
          StreamSlot slot = {});
+  // A lending stream of `db` (see above).
+  Stream(StreamOwner owner, std::shared_ptr<storage::Database> db, const StreamLimits& limits,
+         StreamSlot slot = {});
   ~Stream();
 
   const StreamOwner& owner() const { return owner_; }
+  // The stream's connection; a lending stream has none between requests (Bind first).
   storage::Connection& connection() { return *conn_; }
+  bool InTransaction() const { return conn_ && conn_->InTransaction(); }
+  // Gives the stream a connection when it has none: from the pool's idle connections only
+  // (false when none is idle or it could not take the stream's access), for a caller that
+  // must not block. Handle and RunBatch bind by themselves, blocking when they must.
+  bool TryBindIdle();
 
   // Runs one request and returns its response; a failure is the request's error, which the
   // caller reports as that request's error result.
@@ -138,6 +155,7 @@ class Stream {
   std::chrono::steady_clock::time_point parked_at() const { return parked_at_; }
 
  private:
+  Result<StreamResponse> HandleBound(const Request& request);
   Result<std::string_view> ResolveSql(const std::optional<std::string>& sql,
                                       const std::optional<int64_t>& sql_id) const;
   void ArmDeadline();
@@ -147,13 +165,20 @@ class Stream {
   // connection to read-only access until that transaction ends.
   std::string_view TranslateSql(std::string_view sql);
   void SetAccess(storage::AccessMode mode);
+  // Borrows a connection of the pool when the stream has none (blocks on SQLite).
+  Status Bind();
+  // After a request of a lending stream: gives the connection back when the request was a
+  // lone read, else keeps it for good.
+  void SettleLending(const Request& request);
   // Called after each request: leaves read-only mode once the read transaction is over.
   void SettleAccess();
 
   const StreamOwner owner_;
   StreamSlot slot_;
   std::chrono::milliseconds query_time_limit_{0};  // 0: limits_.query_timeout
+  const std::shared_ptr<storage::Database> db_;
   storage::ConnectionLease conn_;
+  bool lending_ = false;  // borrows conn_ per request (see above)
   const StreamLimits limits_;
   std::unordered_map<int64_t, std::string> stored_sql_;
   size_t stored_sql_bytes_ = 0;

@@ -605,7 +605,7 @@ void WsSession::RunInline(const std::shared_ptr<StreamState>& st, Job job) {
   }
   // Outside a transaction a read holds no lock another request waits for, and interrupting it
   // (past the budget) leaves nothing behind.
-  if (st->stream && !st->stream->connection().InTransaction()) {
+  if (st->stream && !st->stream->InTransaction() && st->stream->TryBindIdle()) {
     st->stream->LimitQueryTime(limits_.inline_read_budget);
     Reply reply = job();
     st->stream->LimitQueryTime({});

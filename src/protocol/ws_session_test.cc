@@ -539,5 +539,48 @@ TEST_F(WsSessionTest, AReadPastTheInlineBudgetIsAnsweredFromTheExecutor) {
   EXPECT_EQ(session_->inline_reads(), 0u);
 }
 
+// Streams that have only read borrow the namespace's connections per request: twenty of them
+// use a connection or two, not twenty. A stream that leaves state on its connection (here a
+// temporary table) keeps that connection to itself from then on.
+TEST_F(WsSessionTest, StreamsThatOnlyReadShareTheNamespacesConnections) {
+  WsLimits limits;
+  limits.inline_read_budget = std::chrono::milliseconds(50);
+  Start(3, limits);
+  Hello("rw");
+  RunAll();
+  Request(1, Open(100));
+  Request(2, Execute(100, "CREATE TABLE t (v)"));
+  Request(3, Execute(100, "INSERT INTO t VALUES (7)"));
+  Request(4, CloseStream(100));
+  RunAll();
+  ASSERT_EQ(Type(3), "response_ok");
+  auto db = store_->Get(ns_);
+  ASSERT_TRUE(db.ok());
+
+  for (int stream = 1; stream <= 20; ++stream) {
+    Request(100 + stream, Open(stream));
+    RunAll();
+    Request(200 + stream, Execute(stream, "SELECT sum(v) FROM t"));
+    RunAll();
+    EXPECT_EQ(Value(200 + stream), "7");
+  }
+  EXPECT_LE((*db)->open_connections(), 2u) << "20 reading streams, each its own connection?";
+  EXPECT_GE(session_->inline_reads(), 19u) << "reads on a borrowed idle connection run inline";
+
+  Request(301, Execute(1, "CREATE TEMP TABLE scratch (x)"));
+  Request(302, Execute(1, "INSERT INTO scratch VALUES (1), (2)"));
+  RunAll();
+  ASSERT_EQ(Type(302), "response_ok");
+  for (int i = 0; i < 3; ++i) {
+    Request(310 + i, Execute(1, "SELECT count(*) FROM temp.scratch"));
+    RunAll();
+    EXPECT_EQ(Value(310 + i), "2") << "the stream's own connection, every time";
+    Request(320 + i, Execute(2, "SELECT count(*) FROM temp.scratch"));
+    RunAll();
+    EXPECT_EQ(Type(320 + i), "response_error") << "stream 1's table is not another stream's";
+  }
+  EXPECT_EQ(session_->outstanding(), 0u);
+}
+
 }  // namespace
 }  // namespace quarry::protocol
