@@ -126,8 +126,8 @@ class CoalescingStream {
     flush_posted_ = true;
     boost::asio::post(get_executor(), [this, keep = owner_.lock()] {
       flush_posted_ = false;
-      if (write_in_flight_) {
-        return;  // its completion sends what is pending
+      if (write_in_flight_ || pending_.empty()) {
+        return;  // its completion sends what is pending; or nothing to send
       }
       if (reader_active_ && !read_waiting_) {
         ScheduleFlush();  // frames already read are being handled: their answers join these

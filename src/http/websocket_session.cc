@@ -1,5 +1,6 @@
 #include "http/websocket_session.h"
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -48,10 +49,13 @@ class WebSocketSession : public WebSocketConnection,
   }
 
   void Send(std::string message, bool binary) override {
-    if (ws_.get_executor().running_in_this_thread()) {
-      // An answer made on the session's own thread, while a frame was handled: queued now.
-      // ReadyForMore calls back into the handler, which may hold its lock here, so a paused
-      // read is resumed by a post (OnRead asks again anyway once the frame is handled).
+    if (ws_.get_executor().running_in_this_thread() &&
+        posted_sends_.load(std::memory_order_acquire) == 0) {
+      // An answer made on the session's own thread, while a frame was handled, with no
+      // message from another thread still on its way here (it would be overtaken: a hello_ok
+      // must precede the answers sent after it): queued now. ReadyForMore calls back into the
+      // handler, which may hold its lock here, so a paused read is resumed by a post (OnRead
+      // asks again anyway once the frame is handled).
       if (done_ || closing_) {
         return;
       }
@@ -62,8 +66,10 @@ class WebSocketSession : public WebSocketConnection,
       }
       return;
     }
+    posted_sends_.fetch_add(1, std::memory_order_acq_rel);
     net::post(ws_.get_executor(),
               [self = this->shared_from_this(), message = std::move(message), binary]() mutable {
+                self->posted_sends_.fetch_sub(1, std::memory_order_acq_rel);
                 if (self->done_ || self->closing_) {
                   return;
                 }
@@ -201,6 +207,7 @@ class WebSocketSession : public WebSocketConnection,
   std::shared_ptr<WebSocketSession> paused_self_;
   beast::flat_buffer buffer_;
   std::deque<std::pair<std::string, bool>> queue_;  // answers waiting to be written
+  std::atomic<int> posted_sends_{0};  // Sends posted from other threads, not yet queued
   websocket::close_reason close_reason_;
   bool reading_ = false;
   bool writing_ = false;

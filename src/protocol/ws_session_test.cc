@@ -582,5 +582,31 @@ TEST_F(WsSessionTest, StreamsThatOnlyReadShareTheNamespacesConnections) {
   EXPECT_EQ(session_->outstanding(), 0u);
 }
 
+// changes() and last_insert_rowid() count per connection: a stream that reads them keeps its
+// connection, so what it sees is never another client's insert.
+TEST_F(WsSessionTest, AStreamReadingConnectionCountersKeepsItsConnection) {
+  WsLimits limits;
+  limits.inline_read_budget = std::chrono::milliseconds(50);
+  Start(3, limits);
+  Hello("rw");
+  RunAll();
+  Request(1, Open(100));
+  Request(2, Execute(100, "CREATE TABLE t (v)"));
+  Request(3, Execute(100, "INSERT INTO t VALUES (7)"));
+  Request(4, CloseStream(100));
+  Request(5, Open(1));
+  Request(6, Open(2));
+  RunAll();
+  Request(7, Execute(1, "SELECT last_insert_rowid()"));
+  RunAll();
+  std::string first = Value(7);
+  Request(8, Execute(2, "INSERT INTO t VALUES (8)"));
+  RunAll();
+  ASSERT_EQ(Type(8), "response_ok");
+  Request(9, Execute(1, "SELECT last_insert_rowid()"));
+  RunAll();
+  EXPECT_EQ(Value(9), first) << "stream 2's insert showed through on stream 1";
+}
+
 }  // namespace
 }  // namespace quarry::protocol
