@@ -122,6 +122,41 @@ bool IsGroupableWrite(std::string_view sql) {
   return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
 }
 
+namespace {
+
+bool EqualsIgnoringCase(std::string_view word, std::string_view upper) {
+  if (word.size() != upper.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < word.size(); ++i) {
+    char c = word[i];
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    }
+    if (c != upper[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsPlainRead(std::string_view sql) {
+  if (FirstKeyword(sql) != "SELECT") {
+    return false;
+  }
+  SqlTokenizer tokens(sql);
+  while (std::optional<Token> token = tokens.NextSignificant()) {
+    if (token->kind == TokenKind::kWord && (EqualsIgnoringCase(token->text, "CHANGES") ||
+                                            EqualsIgnoringCase(token->text, "TOTAL_CHANGES") ||
+                                            EqualsIgnoringCase(token->text, "LAST_INSERT_ROWID"))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool IsBeginReadonly(std::string_view sql) {
   Words words(sql);
   if (words.Next() != "BEGIN") {

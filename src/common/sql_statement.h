@@ -70,6 +70,13 @@ bool StartsOrEndsTransaction(std::string_view sql);
 // qualify (it is classified by its first keyword, WITH).
 bool IsGroupableWrite(std::string_view sql);
 
+// True when the first statement is a SELECT whose answer does not depend on which of the
+// namespace's connections runs it (outside a transaction): it names none of SQLite's
+// per-connection counters, changes(), total_changes() and last_insert_rowid() (as a word
+// anywhere in the text, so a column of those names counts too; strings and comments do not).
+// Such a read may run on any pooled connection.
+bool IsPlainRead(std::string_view sql);
+
 // True for libSQL's `BEGIN [TRANSACTION] READONLY` (any case, spacing and comments), alone or
 // followed by ';' and anything else.
 bool IsBeginReadonly(std::string_view sql);

@@ -52,6 +52,18 @@ TEST(SqlStatementTest, BlankSql) {
   EXPECT_EQ(SkipBlank(" ;-- c\n /* d */ SELECT 1; "), "SELECT 1; ");
 }
 
+TEST(SqlStatementTest, PlainReadsNameNoConnectionCounter) {
+  EXPECT_TRUE(IsPlainRead("SELECT v FROM kv WHERE id = ?"));
+  EXPECT_TRUE(IsPlainRead(" /* c */ select 'changes()' -- last_insert_rowid()\n"));
+  EXPECT_TRUE(IsPlainRead("SELECT changes_seen FROM t"));
+  EXPECT_FALSE(IsPlainRead("SELECT last_insert_rowid()"));
+  EXPECT_FALSE(IsPlainRead("select Changes(), 1"));
+  EXPECT_FALSE(IsPlainRead("SELECT total_changes()"));
+  EXPECT_FALSE(IsPlainRead("INSERT INTO t VALUES (1)"));
+  EXPECT_FALSE(IsPlainRead("WITH c AS (SELECT 1) SELECT * FROM c"));
+  EXPECT_FALSE(IsPlainRead(""));
+}
+
 TEST(SqlStatementTest, FirstKeyword) {
   EXPECT_EQ(FirstKeyword("  -- c;\n /* d */ select 1"), "SELECT");
   EXPECT_EQ(FirstKeyword(";;COMMIT"), "COMMIT");

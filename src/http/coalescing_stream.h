@@ -20,6 +20,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 #include <boost/system/error_code.hpp>
@@ -80,18 +81,18 @@ class CoalescingStream {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto handler, const Buffers& buffers) {
           if (failed_) {
-            Complete(WriteHandler(std::move(handler)), failed_, 0);
+            Complete(std::move(handler), failed_, 0);
             return;
           }
           std::size_t n = boost::asio::buffer_size(buffers);
           std::size_t at = pending_.size();
           pending_.resize(at + n);
           boost::asio::buffer_copy(boost::asio::buffer(pending_.data() + at, n), buffers);
-          if (write_in_flight_ && pending_.size() > max_pending_) {
-            held_write_.emplace(std::move(handler));
+          if (writing() && pending_.size() > max_pending_) {
+            held_write_.emplace(std::move(handler));  // type-erased only on this rare path
             held_bytes_ = n;
           } else {
-            Complete(WriteHandler(std::move(handler)), {}, n);
+            Complete(std::move(handler), {}, n);
           }
           ScheduleFlush();
         },
@@ -113,11 +114,12 @@ class CoalescingStream {
   }
 
  private:
-  void Complete(WriteHandler handler, boost::system::error_code ec, std::size_t n) {
-    boost::asio::post(get_executor(), [handler = std::move(handler), ec, n]() mutable {
-      std::move(handler)(ec, n);
-    });
+  template <class Handler>
+  void Complete(Handler handler, boost::system::error_code ec, std::size_t n) {
+    boost::asio::post(get_executor(), boost::beast::bind_handler(std::move(handler), ec, n));
   }
+
+  bool writing() const { return !in_flight_.empty(); }  // a write to the socket is in flight
 
   void ScheduleFlush() {
     if (flush_posted_) {
@@ -126,7 +128,7 @@ class CoalescingStream {
     flush_posted_ = true;
     boost::asio::post(get_executor(), [this, keep = owner_.lock()] {
       flush_posted_ = false;
-      if (write_in_flight_ || pending_.empty()) {
+      if (writing() || pending_.empty()) {
         return;  // its completion sends what is pending; or nothing to send
       }
       if (reader_active_ && !read_waiting_) {
@@ -138,25 +140,26 @@ class CoalescingStream {
   }
 
   void Flush() {
-    if (write_in_flight_ || pending_.empty()) {
+    if (writing() || pending_.empty()) {
       return;
     }
     in_flight_.swap(pending_);
     pending_.clear();
-    write_in_flight_ = true;
     boost::asio::async_write(
         next_, boost::asio::buffer(in_flight_),
         [this, keep = owner_.lock()](boost::system::error_code ec, std::size_t) {
-          write_in_flight_ = false;
           in_flight_.clear();
           if (ec) {
             failed_ = ec;
             pending_.clear();
           }
           if (held_write_) {
-            WriteHandler handler = std::move(*held_write_);
+            // Posted inside a lambda: a type-erased handler's executor cannot be posted to.
+            boost::asio::post(get_executor(), [handler = std::move(*held_write_), ec = failed_,
+                                               n = failed_ ? 0 : held_bytes_]() mutable {
+              std::move(handler)(ec, n);
+            });
             held_write_.reset();
-            Complete(std::move(handler), failed_, failed_ ? 0 : held_bytes_);
           }
           Flush();
           MaybeTeardown();
@@ -164,7 +167,7 @@ class CoalescingStream {
   }
 
   void MaybeTeardown() {
-    if (!teardown_ || write_in_flight_ || (!pending_.empty() && !failed_)) {
+    if (!teardown_ || writing() || (!pending_.empty() && !failed_)) {
       return;
     }
     std::function<void()> teardown = std::move(teardown_);
@@ -176,8 +179,7 @@ class CoalescingStream {
   const std::size_t max_pending_;
   std::weak_ptr<void> owner_;
   std::string pending_;    // written by the session, not yet handed to the socket
-  std::string in_flight_;  // being written to the socket
-  bool write_in_flight_ = false;
+  std::string in_flight_;  // being written to the socket (empty: no write in flight)
   bool flush_posted_ = false;
   bool reader_active_ = false;
   bool read_waiting_ = false;

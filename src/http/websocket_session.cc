@@ -56,12 +56,7 @@ class WebSocketSession : public WebSocketConnection,
       // must precede the answers sent after it): queued now. ReadyForMore calls back into the
       // handler, which may hold its lock here, so a paused read is resumed by a post (OnRead
       // asks again anyway once the frame is handled).
-      if (done_ || closing_) {
-        return;
-      }
-      queue_.emplace_back(std::move(message), binary);
-      Write();
-      if (paused_self_) {
+      if (Enqueue(std::move(message), binary) && paused_self_) {
         net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->MaybeRead(); });
       }
       return;
@@ -70,12 +65,9 @@ class WebSocketSession : public WebSocketConnection,
     net::post(ws_.get_executor(),
               [self = this->shared_from_this(), message = std::move(message), binary]() mutable {
                 self->posted_sends_.fetch_sub(1, std::memory_order_acq_rel);
-                if (self->done_ || self->closing_) {
-                  return;
+                if (self->Enqueue(std::move(message), binary)) {
+                  self->MaybeRead();
                 }
-                self->queue_.emplace_back(std::move(message), binary);
-                self->Write();
-                self->MaybeRead();
               });
   }
 
@@ -97,6 +89,16 @@ class WebSocketSession : public WebSocketConnection,
   }
 
  private:
+  // Queues an answer and starts writing it; false (dropped) once the socket is closing.
+  bool Enqueue(std::string message, bool binary) {
+    if (done_ || closing_) {
+      return false;
+    }
+    queue_.emplace_back(std::move(message), binary);
+    Write();
+    return true;
+  }
+
   void OnAccept(beast::error_code ec) {
     if (ec) {
       return;  // a failed handshake: Beast answered it; the socket closes with this session

@@ -44,18 +44,6 @@ StreamResponse TypeOnly(Request::Type type) {
   return response;
 }
 
-// Whether `sql` may call changes(), total_changes() or last_insert_rowid(): counters of the
-// connection, not the database, so a stream that reads them keeps its connection (on a
-// borrowed one they would be another client's).
-bool ReadsConnectionCounters(std::string_view sql) {
-  std::string lower(sql);
-  for (char& c : lower) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return lower.find("changes") != std::string::npos ||
-         lower.find("last_insert_rowid") != std::string::npos;
-}
-
 }  // namespace
 
 Stream::Stream(StreamOwner owner, storage::ConnectionLease conn, const StreamLimits& limits,
@@ -102,7 +90,7 @@ void Stream::SettleLending(const Request& request) {
       request.type == Request::Type::kExecute && !read_only_transaction_ && !conn_->InTransaction();
   if (lone_read) {
     Result<std::string_view> sql = ResolveSql(request.stmt.sql, request.stmt.sql_id);
-    lone_read = sql.ok() && sql::FirstKeyword(*sql) == "SELECT" && !ReadsConnectionCounters(*sql);
+    lone_read = sql.ok() && sql::IsPlainRead(*sql);
   }
   if (lone_read) {
     conn_ = storage::ConnectionLease();

@@ -6,8 +6,9 @@
 //
 // A lending stream (the second constructor; WebSocket streams) starts without a connection and
 // borrows one of the namespace's pool for each request while all it has run are lone reads (an
-// execute of a SELECT that leaves no transaction open), giving it back after each: such reads
-// leave nothing on the connection that the next request could see, and many idle or read-only
+// execute of a plain SELECT, sql::IsPlainRead, that leaves no transaction open), giving it back
+// after each: such reads neither leave anything on the connection that the next request could
+// see nor see what earlier ones left, and many idle or read-only
 // streams then share a few warm connections instead of each holding its own. The first other
 // request keeps the connection it ran on for the rest of the stream's life, as an ordinary
 // stream's (its transactions, temporary tables and changes() are the client's view).

@@ -380,7 +380,7 @@ void WsSession::DispatchRequest(ClientMsg& msg, Actions& actions) {
       bool lone_read = limits_.inline_read_budget.count() > 0 && !st->running &&
                        st->queue.empty() && !st->cursor_id &&
                        request.type == Request::Type::kExecute && request.stmt.sql &&
-                       sql::FirstKeyword(*request.stmt.sql) == "SELECT";
+                       sql::IsPlainRead(*request.stmt.sql);
       Job job = [self, st, request_id, request = std::move(request), usable] {
         Status ok = usable(*st);
         if (!ok.ok()) {

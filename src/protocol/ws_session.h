@@ -72,7 +72,8 @@ struct WsLimits {
   size_t max_outstanding_requests = 128;
   // Stream ids in use on one socket (open, or failed to open and not yet closed).
   size_t max_stream_ids = 1024;
-  // A lone read (an execute of a SELECT on an idle stream outside a transaction) runs on the
+  // A lone read (an execute of a plain SELECT, sql::IsPlainRead, on an idle stream outside a
+  // transaction) runs on the
   // thread that received it when it finishes within this budget; else it is interrupted and
   // runs on the executor. 0: every request goes to the executor.
   std::chrono::microseconds inline_read_budget{0};

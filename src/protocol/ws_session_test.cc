@@ -98,6 +98,21 @@ class WsSessionTest : public ::testing::Test {
       task();
     }
   }
+  // A session past its hello that answers lone reads inline, and table t holding one row (7),
+  // made on a stream closed since, so its connection is back in the pool. Request ids 1-4.
+  void StartWithInlineReadsAndTable() {
+    WsLimits limits;
+    limits.inline_read_budget = std::chrono::milliseconds(50);
+    Start(3, limits);
+    Hello("rw");
+    RunAll();
+    Request(1, Open(100));
+    Request(2, Execute(100, "CREATE TABLE t (v)"));
+    Request(3, Execute(100, "INSERT INTO t VALUES (7)"));
+    Request(4, CloseStream(100));
+    RunAll();
+    ASSERT_EQ(Type(3), "response_ok");
+  }
   void Frame(const json::object& msg) { session_->OnFrame(json::serialize(msg), false); }
   void Hello(const std::string& jwt) { Frame({{"type", "hello"}, {"jwt", jwt}}); }
   void Request(int id, json::object request) {
@@ -543,17 +558,7 @@ TEST_F(WsSessionTest, AReadPastTheInlineBudgetIsAnsweredFromTheExecutor) {
 // use a connection or two, not twenty. A stream that leaves state on its connection (here a
 // temporary table) keeps that connection to itself from then on.
 TEST_F(WsSessionTest, StreamsThatOnlyReadShareTheNamespacesConnections) {
-  WsLimits limits;
-  limits.inline_read_budget = std::chrono::milliseconds(50);
-  Start(3, limits);
-  Hello("rw");
-  RunAll();
-  Request(1, Open(100));
-  Request(2, Execute(100, "CREATE TABLE t (v)"));
-  Request(3, Execute(100, "INSERT INTO t VALUES (7)"));
-  Request(4, CloseStream(100));
-  RunAll();
-  ASSERT_EQ(Type(3), "response_ok");
+  StartWithInlineReadsAndTable();
   auto db = store_->Get(ns_);
   ASSERT_TRUE(db.ok());
 
@@ -585,15 +590,7 @@ TEST_F(WsSessionTest, StreamsThatOnlyReadShareTheNamespacesConnections) {
 // changes() and last_insert_rowid() count per connection: a stream that reads them keeps its
 // connection, so what it sees is never another client's insert.
 TEST_F(WsSessionTest, AStreamReadingConnectionCountersKeepsItsConnection) {
-  WsLimits limits;
-  limits.inline_read_budget = std::chrono::milliseconds(50);
-  Start(3, limits);
-  Hello("rw");
-  RunAll();
-  Request(1, Open(100));
-  Request(2, Execute(100, "CREATE TABLE t (v)"));
-  Request(3, Execute(100, "INSERT INTO t VALUES (7)"));
-  Request(4, CloseStream(100));
+  StartWithInlineReadsAndTable();
   Request(5, Open(1));
   Request(6, Open(2));
   RunAll();
