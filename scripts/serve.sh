@@ -57,7 +57,7 @@ while IFS= read -r line <&3; do
   if [[ "$line" == "quarry: listening on "* ]]; then
     data=${line##*(data folder }
     data=${data%%[,)]*}
-    cat <&3 >>"$data/serve.log" &
+    cat <&3 >>"$data/serve.log" 2>&1 &  # no fd of the caller kept open: a pipe from it ends
     exec 3<&-
     echo "quarry serve is running in the background (pid $pid; stop it with: kill $pid)."
     echo "Its output goes to $data/serve.log."
