@@ -44,6 +44,7 @@ TestServer::TestServer(const std::function<void(server::ServerConfig&)>& adjust)
     return;
   }
   server_ = std::move(*created);
+  admin_token_ = MakeAdminToken();
   thread_ = std::thread([server = server_.get()] { server->Run(); });
 }
 
@@ -57,7 +58,7 @@ TestServer::~TestServer() {
 
 std::string TestServer::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
 
-std::string TestServer::AdminToken() const {
+std::string TestServer::MakeAdminToken() const {
   auth::Claims claims;
   claims.access = auth::Access::kAdmin;
   claims.all_namespaces = true;

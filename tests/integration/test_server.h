@@ -41,8 +41,11 @@ class TestServer {
   std::string url(const std::string& ns) const { return url() + "/db/" + ns; }
   const std::filesystem::path& data_dir() const { return dir_.path(); }
   server::QuarryServer& server() { return *server_; }
-  // A token signed with the server's key: admin over every namespace.
-  std::string AdminToken() const;
+  // A token signed with the server's key: admin over every namespace. The same token on every
+  // call, as a real client holds one: the server continues a stream (baton) only for the
+  // credential that opened it, and a token signed afresh each call would differ once the
+  // clock's second ("iat") ticks between two requests of one stream.
+  const std::string& AdminToken() const { return admin_token_; }
   // A token for `access` over every namespace (a different token each call: its subject).
   std::string Token(auth::Access access, const std::string& subject = "test") const;
   // The flags that point a `quarry` command at this server: --url and --data.
@@ -54,7 +57,10 @@ class TestServer {
             boost::json::value* body = nullptr) const;
 
  private:
+  std::string MakeAdminToken() const;
+
   TempDir dir_;
+  std::string admin_token_;
   std::string error_;
   std::unique_ptr<server::QuarryServer> server_;
   std::thread thread_;
