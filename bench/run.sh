@@ -455,6 +455,11 @@ elif "$QUARRY_BIN" serve --help 2>&1 | grep -q -- --durable; then
   HAS_DURABLE=1
 fi
 
+HAS_NO_CHANGE_LOG=0
+if [[ "$STANDIN" != 1 ]] && "$QUARRY_BIN" serve --help 2>&1 | grep -q -- --no-change-log; then
+  HAS_NO_CHANGE_LOG=1
+fi
+
 QLABEL=Quarry
 [[ "$STANDIN" == 1 ]] && QLABEL="Quarry(stand-in)"
 
@@ -712,6 +717,21 @@ if has percore_select || has percore_insert || has read_under_write || has perco
     if has percore_insert; then
       r1=$(xr "${pc_qi[0]}" "${pc_bi[0]}")
       PC_VERDICTS+=("autocommit insert: $QLABEL req/s ${r1}x Node's (goal >= 1.5x: $(yes_if_ge "$r1" 1.5)); CPU/request $(xr "${pc_qi[2]}" "${pc_bi[2]}")x Node's")
+      # Change capture's cost to a writer: the same inserts with the change log off.
+      if [[ "$HAS_NO_CHANGE_LOG" == 1 ]]; then
+        log "per core: inserts with change capture off (--no-change-log)"
+        start_quarry "$QUARRY_PORT" pc-quarry-nolog --no-change-log
+        QPID=$SERVER_PID
+        seed "$QUARRY_PORT" pc-quarry-nolog "$PERCORE_ROWS"
+        run_wrk insert "$QUARRY_PORT" percore_insert.quarry_nolog "$QPID"
+        pc_qn=("$W_RPS" "$W_P99" "$W_CPU")
+        pc_row "insert: $QLABEL --no-change-log (no capture)"
+        stop_pid "$QPID" pc-quarry-nolog
+        r1=$(xr "${pc_qi[0]}" "${pc_qn[0]}")
+        PC_VERDICTS+=("change capture: insert req/s with the change log ${r1}x without it (goal >= 0.90x: $(yes_if_ge "$r1" 0.90)); CPU/request $(xr "${pc_qi[2]}" "${pc_qn[2]}")x")
+      else
+        NOTES+=("per core, change capture: '$QUARRY_BIN serve --help' does not list --no-change-log; skipped")
+      fi
       log "per core: durable inserts (Node synchronous=FULL: one fsync per commit)"
       if [[ "$HAS_DURABLE" == 1 ]]; then
         start_quarry "$QUARRY_PORT" pc-quarry-durable --durable

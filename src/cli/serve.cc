@@ -104,6 +104,29 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "server stops reading it (TCP backpressure)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  auto no_change_log = std::make_shared<bool>(false);
+  cmd->add_flag("--no-change-log", *no_change_log,
+                "Realtime off: committed changes are not captured, logged or streamed (the "
+                "realtime endpoints answer 503)");
+  auto retention_s = std::make_shared<int64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(config->changes_retention).count());
+  cmd->add_option("--changes-retention-s", *retention_s,
+                  "Realtime: how long each namespace's change log keeps committed transactions "
+                  "for subscribers resuming with since")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--changes-max-transactions", config->changes_max_transactions,
+                  "Realtime: the most transactions a change log keeps (0: bounded by "
+                  "--changes-retention-s only)")
+      ->capture_default_str();
+  cmd->add_option("--realtime-max-queued-bytes", config->realtime_max_queued_bytes,
+                  "Realtime: unsent bytes past which a subscriber is reset as too slow")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--realtime-max-subscriptions", config->realtime_max_subscriptions_per_connection,
+                  "Realtime: subscriptions one WebSocket may hold")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   auto inline_budget = std::make_shared<int64_t>(config->inline_read_budget.count());
   cmd->add_option("--inline-read-budget-us", *inline_budget,
                   "A lone Hrana read (HTTP, or WebSocket on an idle stream) runs on the network "
@@ -118,7 +141,7 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "Threads doing network I/O; 0: one per CPU the server may run on")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->callback([config, listen, durations, inline_budget, &exit_code] {
+  cmd->callback([config, listen, durations, inline_budget, retention_s, no_change_log, &exit_code] {
     Status parsed = server::ParseListen(*listen, *config);
     if (!parsed.ok()) {
       throw CLI::ValidationError("--listen", parsed.message());
@@ -127,6 +150,8 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
     config->transaction_timeout = std::chrono::milliseconds((*durations)[1]);
     config->query_timeout = std::chrono::milliseconds((*durations)[2]);
     config->inline_read_budget = std::chrono::microseconds(*inline_budget);
+    config->changes_retention = std::chrono::seconds(*retention_s);
+    config->change_log = !*no_change_log;
     exit_code.value = server::ServeMain(*config);
   });
 }

@@ -39,6 +39,7 @@ constexpr ErrorInfo kErrorTable[] = {
     {ErrorCode::kUnavailable, 503, "UNAVAILABLE"},
     {ErrorCode::kConflict, 409, "CONFLICT"},
     {ErrorCode::kValidationFailed, 422, "VALIDATION_FAILED"},
+    {ErrorCode::kChangesGone, 410, "CHANGES_GONE"},
     {ErrorCode::kInternal, 500, "INTERNAL"},
 };
 

@@ -37,6 +37,7 @@ enum class ErrorCode {
   kUnavailable,                 // server draining or resource exhausted (503)
   kConflict,                    // a write broke a unique or foreign-key constraint (409)
   kValidationFailed,            // a value refused by a schema validator (422)
+  kChangesGone,                 // a realtime resume point the change log no longer keeps (410)
   kInternal,                    // a bug; reported as 500
 };
 

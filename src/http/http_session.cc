@@ -10,6 +10,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
+#include <deque>
 #include <optional>
 #include <type_traits>
 
@@ -102,6 +104,34 @@ constexpr std::string_view kFixedHeaders =
     "Access-Control-Allow-Headers: Authorization, Content-Type, x-namespace, "
     "x-libsql-client-version\r\n"
     "Access-Control-Max-Age: 86400\r\n";
+
+// The writer of a streamed body (Response::stream): hands chunks to its session's executor.
+class StreamWriter : public BodyWriter {
+ public:
+  StreamWriter(std::function<void(std::string)> write, std::function<void()> end)
+      : write_(std::move(write)), end_(std::move(end)) {}
+  void Write(std::string bytes) override {
+    if (gone_.load(std::memory_order_acquire)) {
+      return;
+    }
+    queued_.fetch_add(bytes.size(), std::memory_order_relaxed);
+    write_(std::move(bytes));
+  }
+  void End() override {
+    if (!gone_.load(std::memory_order_acquire)) {
+      end_();
+    }
+  }
+  size_t QueuedBytes() const override { return queued_.load(std::memory_order_relaxed); }
+  void Sent(size_t bytes) { queued_.fetch_sub(bytes, std::memory_order_relaxed); }
+  void Gone() { gone_.store(true, std::memory_order_release); }
+
+ private:
+  const std::function<void(std::string)> write_;
+  const std::function<void()> end_;
+  std::atomic<size_t> queued_{0};
+  std::atomic<bool> gone_{false};
+};
 
 // One client connection: reads requests one after another and writes their responses.
 // `Stream` is the byte stream under HTTP: TcpStream, or TlsStream over one.
@@ -274,7 +304,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
   // The status line and headers of `response` into head_ (its body goes out as it is).
-  void FormatHead(const Response& response) {
+  void FormatHead(const Response& response, bool streamed = false) {
     head_.clear();
     head_ += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     head_ += std::to_string(response.status);
@@ -295,7 +325,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       head_ += "\r\n";
     }
     bool bodyless = response.status < 200 || response.status == 204 || response.status == 304;
-    if (!bodyless) {
+    if (streamed) {
+      // HTTP/1.0 has no chunks: its body simply ends with the connection.
+      head_ += version_ == 10 ? "Cache-Control: no-cache\r\n"
+                              : "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    } else if (!bodyless) {
       head_ += "Content-Length: ";
       head_ += std::to_string(response.body.size());
       head_ += "\r\n";
@@ -310,6 +344,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   // `counted`: the response answers a request counted in in_flight, released once written.
   void Write(Response response, bool counted = false) {
+    if (response.stream) {
+      StartStream(std::move(response), counted);
+      return;
+    }
     FormatHead(response);
     body_ = std::move(response.body);
     if (phase_ != Phase::kClosing) {
@@ -342,6 +380,145 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       return;
     }
     Read();
+  }
+
+  // A streamed body: the head, then the handler's chunks as it writes them, until it ends the
+  // body or the client goes. The connection reads on meanwhile only to see the client leave.
+  void StartStream(Response response, bool counted) {
+    keep_alive_ = false;
+    FormatHead(response, /*streamed=*/true);
+    stream_start_ = std::move(response.stream);
+    EnterPhase(Phase::kWriting);
+    net::async_write(stream_, net::buffer(head_),
+                     [self = this->shared_from_this(), counted](beast::error_code ec, size_t) {
+                       if (counted) {
+                         self->state_.in_flight.fetch_sub(1);
+                       }
+                       if (ec) {
+                         self->EndStream();
+                         return;
+                       }
+                       self->OnStreamHead();
+                     });
+  }
+
+  void OnStreamHead() {
+    phase_ = Phase::kHandling;  // untimed while nothing is being written
+    std::weak_ptr<HttpSession> weak = this->shared_from_this();
+    auto executor = stream_.get_executor();
+    writer_ = std::make_shared<StreamWriter>(
+        [weak, executor](std::string bytes) {
+          net::post(executor, [weak, bytes = std::move(bytes)]() mutable {
+            if (auto self = weak.lock()) {
+              self->QueueChunk(std::move(bytes));
+            }
+          });
+        },
+        [weak, executor] {
+          net::post(executor, [weak] {
+            if (auto self = weak.lock()) {
+              self->stream_ending_ = true;
+              self->WriteChunks();
+            }
+          });
+        });
+    auto start = std::move(stream_start_);
+    stream_start_ = nullptr;
+    try {
+      on_stream_end_ = start(writer_);
+    } catch (const std::exception&) {
+      EndStream();
+      return;
+    }
+    WatchForLeaving();
+    WriteChunks();
+  }
+
+  void WatchForLeaving() {
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) {
+                                self->EndStream();
+                              } else {
+                                self->WatchForLeaving();  // a client sends nothing here
+                              }
+                            });
+  }
+
+  void QueueChunk(std::string bytes) {
+    if (stream_done_ || stream_ending_) {
+      writer_->Sent(bytes.size());
+      return;
+    }
+    size_t raw = bytes.size();
+    if (bytes.empty()) {
+      return;  // an empty chunk would end the body
+    }
+    if (version_ != 10) {
+      char size[24];
+      std::snprintf(size, sizeof(size), "%zx\r\n", bytes.size());
+      bytes.insert(0, size);
+      bytes += "\r\n";
+    }
+    chunks_.emplace_back(std::move(bytes), raw);
+    WriteChunks();
+  }
+
+  void WriteChunks() {
+    if (chunk_writing_ || stream_done_) {
+      return;
+    }
+    if (chunks_.empty()) {
+      if (!stream_ending_) {
+        return;
+      }
+      if (version_ == 10 || ended_written_) {
+        EndStream();
+        return;
+      }
+      ended_written_ = true;
+      chunks_.emplace_back("0\r\n\r\n", 0);
+    }
+    chunk_writing_ = true;
+    EnterPhase(Phase::kWriting);
+    net::async_write(stream_, net::buffer(chunks_.front().first),
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->chunk_writing_ = false;
+                       if (self->stream_done_) {
+                         return;  // EndStream counted and dropped what was left
+                       }
+                       self->phase_ = Phase::kHandling;
+                       self->writer_->Sent(self->chunks_.front().second);
+                       self->chunks_.pop_front();
+                       if (ec) {
+                         self->EndStream();
+                         return;
+                       }
+                       self->WriteChunks();
+                     });
+  }
+
+  // The stream is over (ended, or the client left): the handler hears of it once.
+  void EndStream() {
+    if (stream_done_) {
+      return;
+    }
+    stream_done_ = true;
+    if (writer_) {
+      writer_->Gone();
+      for (const auto& chunk : chunks_) {
+        writer_->Sent(chunk.second);
+      }
+    }
+    // chunks_ stays: a write in flight still reads its front; it goes with the session.
+    if (auto on_end = std::move(on_stream_end_)) {
+      on_stream_end_ = nullptr;
+      on_end();
+    }
+    // No TLS close_notify: it would read while the read that watches for the client leaving
+    // is pending. The body's last chunk has said where it ends.
+    phase_ = Phase::kClosing;
+    CloseSocket();
   }
 
   // After refusing an oversized body: stop sending, then read and discard what the client is
@@ -410,6 +587,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   size_t drained_bytes_ = 0;
   bool tls_shutdown_started_ = false;
   std::array<char, 16384> drain_buffer_{};
+  // A streamed body (StartStream): its writer, chunks (framed, and their unframed size) not
+  // yet written, and what to call when it is over.
+  std::function<std::function<void()>(std::shared_ptr<BodyWriter>)> stream_start_;
+  std::shared_ptr<StreamWriter> writer_;
+  std::deque<std::pair<std::string, size_t>> chunks_;
+  std::function<void()> on_stream_end_;
+  bool chunk_writing_ = false;
+  bool stream_ending_ = false;
+  bool ended_written_ = false;
+  bool stream_done_ = false;
 };
 
 }  // namespace

@@ -20,6 +20,8 @@ class WebSocketConnection {
   virtual ~WebSocketConnection() = default;
   virtual void Send(std::string message, bool binary) = 0;
   virtual void Close(uint16_t code, std::string reason) = 0;
+  // Bytes of messages sent and not yet written to the socket.
+  virtual size_t QueuedBytes() const = 0;
 };
 
 // A handle to a socket's sending side; copies refer to the same socket. Any thread. Once the
@@ -34,6 +36,11 @@ class WebSocketChannel {
     if (auto c = connection_.lock()) {
       c->Send(std::move(message), binary);
     }
+  }
+  // Bytes of messages sent and not yet written to the socket (0 once it is gone).
+  size_t QueuedBytes() const {
+    auto c = connection_.lock();
+    return c ? c->QueuedBytes() : 0;
   }
   // Starts the closing handshake after the messages already queued; later messages from the
   // client are dropped. `reason` must fit a close frame (123 bytes).

@@ -49,6 +49,7 @@ class WebSocketSession : public WebSocketConnection,
   }
 
   void Send(std::string message, bool binary) override {
+    queued_bytes_.fetch_add(message.size(), std::memory_order_relaxed);
     if (ws_.get_executor().running_in_this_thread() &&
         posted_sends_.load(std::memory_order_acquire) == 0) {
       // An answer made on the session's own thread, while a frame was handled, with no
@@ -71,6 +72,8 @@ class WebSocketSession : public WebSocketConnection,
               });
   }
 
+  size_t QueuedBytes() const override { return queued_bytes_.load(std::memory_order_relaxed); }
+
   void Close(uint16_t code, std::string reason) override {
     net::post(ws_.get_executor(),
               [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
@@ -92,6 +95,7 @@ class WebSocketSession : public WebSocketConnection,
   // Queues an answer and starts writing it; false (dropped) once the socket is closing.
   bool Enqueue(std::string message, bool binary) {
     if (done_ || closing_) {
+      queued_bytes_.fetch_sub(message.size(), std::memory_order_relaxed);
       return false;
     }
     queue_.emplace_back(std::move(message), binary);
@@ -178,6 +182,7 @@ class WebSocketSession : public WebSocketConnection,
       Finish();
       return;
     }
+    queued_bytes_.fetch_sub(queue_.front().first.size(), std::memory_order_relaxed);
     queue_.pop_front();
     Write();
     MaybeRead();
@@ -189,6 +194,9 @@ class WebSocketSession : public WebSocketConnection,
       return;
     }
     done_ = true;
+    for (const auto& [message, binary] : queue_) {
+      queued_bytes_.fetch_sub(message.size(), std::memory_order_relaxed);
+    }
     queue_.clear();
     paused_self_.reset();
     ws_.next_layer().ReaderActive(false);
@@ -209,7 +217,8 @@ class WebSocketSession : public WebSocketConnection,
   std::shared_ptr<WebSocketSession> paused_self_;
   beast::flat_buffer buffer_;
   std::deque<std::pair<std::string, bool>> queue_;  // answers waiting to be written
-  std::atomic<int> posted_sends_{0};  // Sends posted from other threads, not yet queued
+  std::atomic<int> posted_sends_{0};     // Sends posted from other threads, not yet queued
+  std::atomic<size_t> queued_bytes_{0};  // of messages sent, not yet written (or dropped)
   websocket::close_reason close_reason_;
   bool reading_ = false;
   bool writing_ = false;

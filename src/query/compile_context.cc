@@ -1,6 +1,21 @@
 #include "query/compile_context.h"
 
+#include <cstdio>
+#include <ctime>
+
 namespace quarry::query {
+
+std::string IsoNow(std::chrono::system_clock::time_point at) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buffer;
+}
 
 Status ArgError(const std::string& path, std::string message) {
   std::string text = path.empty() ? std::move(message) : path + ": " + message;

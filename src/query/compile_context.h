@@ -4,6 +4,7 @@
 // request's now(), fresh table aliases, and how cursors are signed. One per request; not shared
 // between threads.
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ struct CompileContext {
 
   std::string NewAlias() { return "t" + std::to_string(next_alias++); }
 };
+
+// `at` as now() reads it: ISO-8601 UTC with milliseconds ("2024-01-01T00:00:00.000Z").
+std::string IsoNow(std::chrono::system_clock::time_point at);
 
 // kInvalidArgument with `path` attached.
 Status ArgError(const std::string& path, std::string message);

@@ -36,6 +36,19 @@ struct ServerConfig {
   std::chrono::milliseconds stream_idle_timeout{10'000};
   std::chrono::milliseconds transaction_timeout{5'000};
   std::chrono::milliseconds query_timeout{30'000};
+  // Realtime (docs/realtime.md): how long, and how many, committed transactions each
+  // namespace's change log keeps for subscribers resuming with `since` (0: no bound by count),
+  // and the unsent bytes past which a subscriber is reset as too slow.
+  // Off (--no-change-log): changes are neither captured, logged nor streamed, and the realtime
+  // endpoints answer 503.
+  bool change_log = true;
+  std::chrono::milliseconds changes_retention{std::chrono::hours(24)};
+  uint64_t changes_max_transactions = 0;
+  size_t realtime_max_queued_bytes = 8 << 20;
+  size_t realtime_max_subscriptions_per_connection = 100;
+  // For tests: the size past which a change log segment is closed (retention drops whole
+  // segments). Not a flag.
+  size_t changes_segment_bytes = 4 << 20;
   // Hrana over WebSocket: requests one socket may have unanswered before it is no longer read.
   size_t ws_max_outstanding_requests = 128;
   size_t worker_threads = 16;  // threads doing SQLite work

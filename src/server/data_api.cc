@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
-#include <ctime>
 
 #include "auth/hmac.h"
 #include "protocol/json_body.h"
@@ -16,19 +15,6 @@ namespace quarry::server {
 namespace {
 
 namespace json = boost::json;
-
-std::string IsoNow(const Clock& clock) {
-  auto now = clock.SystemNow();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buffer;
-}
 
 query::Identity IdentityOf(const auth::Claims& claims) {
   if (claims.user) {
@@ -105,7 +91,7 @@ http::Response DataApi::Handle(Kind kind, const http::Request& request, const st
   }
   const std::string key = cursor_key_;
   query::CompileContext ctx{
-      (*served)->schema, identity, IsoNow(clock_),
+      (*served)->schema, identity, query::IsoNow(clock_.SystemNow()),
       [key](std::string_view payload) { return auth::HmacSha256(key, payload).substr(0, 16); }};
   ctx.plans = &plans_;
   ctx.schema_generation = (*served)->generation;

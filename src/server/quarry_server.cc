@@ -31,6 +31,11 @@ http::Response TextResponse(int status, std::string body) {
   return response;
 }
 
+Status RealtimeOff() {
+  return Status(ErrorCode::kUnavailable,
+                "realtime is off on this server: it was started with --no-change-log");
+}
+
 http::Response ProtobufResponse(std::string body) {
   http::Response response;
   response.content_type = "application/x-protobuf";
@@ -48,8 +53,14 @@ QuarryServer::~QuarryServer() {
   // WebSockets, whose streams are then released inline).
   socket_pool_.store(nullptr);
   workers_.reset();
+  if (hub_) {
+    hub_->Stop();  // no event is handed to the transport from here on
+  }
   http_.reset();
   websockets_.reset();
+  realtime_.reset();
+  fanout_.hub_.store(nullptr);
+  hub_.reset();
   hrana_.reset();
   admin_.reset();
   tokens_.reset();
@@ -71,7 +82,10 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   store_options.connection.busy_timeout_ms =
       static_cast<int>(cfg.transaction_timeout.count() * 2 + 1000);
   store_options.connection.access_rules = auth::InstallClientRules;
-  store_options.change_observer = cfg.change_observer;
+  server->fanout_.also_ = cfg.change_observer;
+  if (cfg.change_log || cfg.change_observer != nullptr) {
+    store_options.change_observer = &server->fanout_;
+  }
   store_options.connection.slow_query_ms = cfg.slow_query_ms;
   store_options.connection.max_value_bytes = static_cast<int>(cfg.max_value_bytes);
   store_options.connection.max_sql_bytes =
@@ -125,6 +139,33 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
       auth::Sha256("quarry data-api cursors\n" + server->key_->PrivateKeyPem()), *cfg.stream_clock,
       cfg.max_result_bytes);
 
+  realtime::HubOptions hub_options;
+  hub_options.data_dir = cfg.data_dir;
+  hub_options.log.max_age = cfg.changes_retention;
+  hub_options.log.max_transactions = cfg.changes_max_transactions;
+  hub_options.log.segment_bytes = cfg.changes_segment_bytes;
+  hub_options.max_queued_bytes = cfg.realtime_max_queued_bytes;
+  hub_options.max_subscriptions_per_connection = cfg.realtime_max_subscriptions_per_connection;
+  if (cfg.change_log) {
+    server->hub_ = std::make_unique<realtime::Hub>(
+        *server->store_,
+        [schemas](const std::string& ns,
+                  storage::Connection& conn) -> Result<realtime::ServedModels> {
+          QUARRY_ASSIGN_OR_RETURN(std::shared_ptr<const ServedSchema> served,
+                                  schemas->Get(ns, conn));
+          realtime::ServedModels models;
+          models.schema = &served->schema;
+          models.recorded = served->recorded;
+          models.generation = served->generation;
+          models.keep = std::move(served);
+          return models;
+        },
+        hub_options);
+    server->fanout_.hub_.store(server->hub_.get());
+    realtime::Hub* hub = server->hub_.get();
+    server->schema_changes_.Subscribe([hub](const std::string& ns) { hub->NamespaceChanged(ns); });
+  }
+
   http::ServerOptions http_options;
   http_options.address = cfg.listen_address;
   http_options.port = cfg.listen_port;
@@ -143,12 +184,33 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
         }
       },
       *cfg.stream_clock);
+  if (server->hub_) {
+    server->realtime_ = std::make_unique<RealtimeEndpoint>(
+        server->config_, *server->hub_, *server->tokens_, [self](std::function<void()> task) {
+          if (ThreadPool* pool = self->socket_pool_.load()) {
+            pool->Submit(std::move(task));
+          } else {
+            task();
+          }
+        });
+  }
   server->http_ = std::make_unique<http::Server>(
       http_options,
       [self](http::Request request, http::Responder respond) {
         self->Handle(std::move(request), std::move(respond));
       },
-      [self](const http::Request& request) { return self->websockets_->Upgrade(request); });
+      [self](const http::Request& request) {
+        if (auto route = ResolveRoute(request, self->config_);
+            route.ok() && route->path == RealtimeEndpoint::kWebSocketPath) {
+          if (!self->realtime_) {
+            http::Upgrade refused;
+            refused.refusal = ErrorResponse(RealtimeOff());
+            return refused;
+          }
+          return self->realtime_->Upgrade(request, *route);
+        }
+        return self->websockets_->Upgrade(request);
+      });
   return server;
 }
 
@@ -299,6 +361,14 @@ void QuarryServer::Dispatch(const http::Request& request, const http::Responder&
   auto route = ResolveRoute(request, config_);
   if (!route.ok()) {
     respond(ErrorResponse(route.status()));
+    return;
+  }
+  if (route->path == RealtimeEndpoint::kEventsPath && request.method == "GET") {
+    if (!realtime_) {
+      respond(ErrorResponse(RealtimeOff()));
+      return;
+    }
+    realtime_->ServeEvents(request, *route, respond);
     return;
   }
   if (route->path.starts_with("/v1/")) {

@@ -4,7 +4,8 @@
 // the signing key and the external issuer (--jwks), the token verifier, the Hrana streams, the
 // database thread pool and the HTTP listener, and routes each request: namespace resolution,
 // token check, then Hrana or the admin API. WebSocket upgrades on the same paths go to
-// HranaWebSockets.
+// HranaWebSockets; /v1/realtime upgrades and /v1/changes event streams go to realtime
+// (RealtimeEndpoint over realtime::Hub, which sees every committed change).
 //
 // Network threads parse and route, and answer lone reads on an open namespace with a token
 // verified before (within --inline-read-budget-us); everything else that touches SQLite or
@@ -24,10 +25,12 @@
 #include "http/server.h"
 #include "protocol/hrana_service.h"
 #include "protocol/stream_manager.h"
+#include "realtime/hub.h"
 #include "server/admin_api.h"
 #include "server/config.h"
 #include "server/data_api.h"
 #include "server/hrana_websocket.h"
+#include "server/realtime_endpoint.h"
 #include "server/router.h"
 #include "server/routes.h"
 #include "server/schema_changes.h"
@@ -95,6 +98,22 @@ class QuarryServer {
   };
 
   const ServerConfig config_;
+  // What the store's databases hand their committed changes to: the hub, and the embedder's
+  // observer (config.change_observer) if any.
+  class ChangeFanout : public storage::ChangeObserver {
+   public:
+    void OnCommit(const storage::CommittedChanges& committed) override {
+      if (realtime::Hub* hub = hub_.load()) {
+        hub->OnCommit(committed);
+      }
+      if (also_ != nullptr) {
+        also_->OnCommit(committed);
+      }
+    }
+    std::atomic<realtime::Hub*> hub_{nullptr};
+    storage::ChangeObserver* also_ = nullptr;
+  };
+  ChangeFanout fanout_;
   Router<NamespaceRoute> namespace_routes_;
   std::unique_ptr<storage::NamespaceStore> store_;
   SchemaChanges schema_changes_;
@@ -121,6 +140,8 @@ class QuarryServer {
   // last tasks (releasing streams) run inline instead.
   std::atomic<ThreadPool*> socket_pool_{nullptr};
   std::unique_ptr<HranaWebSockets> websockets_;
+  std::unique_ptr<realtime::Hub> hub_;
+  std::unique_ptr<RealtimeEndpoint> realtime_;
   std::unique_ptr<http::Server> http_;
 };
 

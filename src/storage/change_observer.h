@@ -13,15 +13,24 @@
 // made outside Step is handed over at the connection's next statement or when it goes back to
 // its pool.
 //
+// Each change carries the row before (UPDATE, DELETE) and after (INSERT, UPDATE), one value per
+// column in table order, and the table's column names as read (on a connection of its
+// own, cached per schema version) when the commit is handed over. A table that changed shape
+// between the commit and that moment is named as its new shape: callers map values to names by
+// position, as far as both go.
+//
 // Known limits: a statement that fails under ON CONFLICT FAIL (or RAISE(FAIL)) keeps the rows
 // it changed before failing; they are dropped from the capture as if it had rolled them back.
 // A table rebuild (libSQL's ALTER COLUMN, drizzle-kit's rebuilds) shows as the copy's inserts
 // into the new table under its temporary name and no change to the rebuilt table's rows.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "storage/value.h"
 
 namespace quarry::storage {
 
@@ -29,8 +38,14 @@ struct RowChange {
   enum class Op { kInsert, kUpdate, kDelete };
   Op op = Op::kInsert;
   std::string table;
-  int64_t old_rowid = 0;  // kUpdate, kDelete
-  int64_t new_rowid = 0;  // kInsert, kUpdate
+  int64_t old_rowid = 0;          // kUpdate, kDelete
+  int64_t new_rowid = 0;          // kInsert, kUpdate
+  std::vector<Value> old_values;  // kUpdate, kDelete: the row before
+  std::vector<Value> new_values;  // kInsert, kUpdate: the row after
+  // The columns' names, in the order of the values: the record's, stored columns in table
+  // order and then the generated VIRTUAL ones (which the pre-update hook gives as NULL);
+  // shared by the changes of one table. Null when the table no longer exists.
+  std::shared_ptr<const std::vector<std::string>> columns;
 };
 
 // One committed transaction of one namespace.

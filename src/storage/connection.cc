@@ -351,7 +351,26 @@ void Connection::OnPreUpdate(void* self, sqlite3*, int op, const char* db_name, 
   change.table = table;
   change.old_rowid = op == SQLITE_INSERT ? 0 : old_rowid;
   change.new_rowid = op == SQLITE_DELETE ? 0 : new_rowid;
-  static_cast<Connection*>(self)->pending_.push_back(std::move(change));
+  auto* conn = static_cast<Connection*>(self);
+  int columns = sqlite3_preupdate_count(conn->db_);
+  // The rowid alias (INTEGER PRIMARY KEY) comes back as the row's key from both functions.
+  if (op != SQLITE_INSERT) {
+    change.old_values.reserve(columns);
+    for (int i = 0; i < columns; ++i) {
+      sqlite3_value* value = nullptr;
+      sqlite3_preupdate_old(conn->db_, i, &value);
+      change.old_values.push_back(FromSqliteValue(value));
+    }
+  }
+  if (op != SQLITE_DELETE) {
+    change.new_values.reserve(columns);
+    for (int i = 0; i < columns; ++i) {
+      sqlite3_value* value = nullptr;
+      sqlite3_preupdate_new(conn->db_, i, &value);
+      change.new_values.push_back(FromSqliteValue(value));
+    }
+  }
+  conn->pending_.push_back(std::move(change));
 }
 
 int Connection::OnCommit(void* self) {

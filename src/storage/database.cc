@@ -306,6 +306,7 @@ void Database::Deliver(uint64_t commit, std::vector<RowChange> changes) {
   }
   while (true) {
     if (!changes.empty()) {
+      NameColumns(changes);
       CommittedChanges committed{name_, commit, std::move(changes)};
       observer_->OnCommit(committed);
     }
@@ -317,6 +318,62 @@ void Database::Deliver(uint64_t commit, std::vector<RowChange> changes) {
     commit = next->first;
     changes = std::move(next->second);
     early_.erase(next);
+  }
+}
+
+void Database::NameColumns(std::vector<RowChange>& changes) {
+  if (names_conn_ == nullptr) {
+    auto opened = Connection::Open(path_, options_, /*create=*/false);
+    if (!opened.ok()) {
+      return;  // the changes stay unnamed; the next commit tries again
+    }
+    names_conn_ = std::move(*opened);
+  }
+  // PRAGMA schema_version moves with every schema change, whichever connection made it.
+  int64_t now = -1;
+  {
+    auto version = names_conn_->Prepare("PRAGMA main.schema_version");
+    if (!version.ok()) {
+      return;
+    }
+    if (sqlite3_step(version->get()) == SQLITE_ROW) {
+      now = sqlite3_column_int64(version->get(), 0);
+    }
+  }
+  if (now != column_names_version_) {
+    column_names_.clear();
+    column_names_version_ = now;
+  }
+  for (RowChange& change : changes) {
+    auto found = column_names_.find(change.table);
+    if (found != column_names_.end()) {
+      change.columns = found->second;
+      continue;
+    }
+    auto names = std::make_shared<std::vector<std::string>>();
+    auto columns = names_conn_->Prepare("SELECT name, hidden FROM pragma_table_xinfo(?1, 'main')");
+    if (!columns.ok()) {
+      return;
+    }
+    sqlite3_bind_text(columns->get(), 1, change.table.data(), static_cast<int>(change.table.size()),
+                      SQLITE_TRANSIENT);
+    // The pre-update hook's order is the record's: the stored columns in table order, then
+    // the VIRTUAL generated ones (hidden 2), which are not stored and read as NULL.
+    std::vector<std::string> virtual_columns;
+    while (sqlite3_step(columns->get()) == SQLITE_ROW) {
+      int hidden = sqlite3_column_int(columns->get(), 1);
+      if (hidden == 1) {
+        continue;  // a virtual table's hidden column (no pre-update hook there anyway)
+      }
+      const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(columns->get(), 0));
+      (hidden == 2 ? virtual_columns : *names).emplace_back(name != nullptr ? name : "");
+    }
+    names->insert(names->end(), virtual_columns.begin(), virtual_columns.end());
+    if (names->empty()) {
+      continue;  // dropped since: its changes stay unnamed
+    }
+    column_names_.emplace(change.table, names);
+    change.columns = std::move(names);
   }
 }
 

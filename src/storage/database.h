@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -162,6 +163,11 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   uint64_t next_delivery_ = 1;  // GUARDED_BY(delivery_mutex_)
   // Commits finished out of order, waiting for an earlier number; GUARDED_BY(delivery_mutex_)
   std::map<uint64_t, std::vector<RowChange>> early_;
+  // Sets the changes' column names (change_observer.h). GUARDED_BY(delivery_mutex_), as are:
+  void NameColumns(std::vector<RowChange>& changes);
+  std::unique_ptr<Connection> names_conn_;  // a connection of its own for the table shapes
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> column_names_;
+  int64_t column_names_version_ = -1;  // the schema version column_names_ was read at
 };
 
 }  // namespace quarry::storage

@@ -185,3 +185,61 @@ TEST_F(DatabaseTest, WritesSubmittedInOneGroupBatchCommitAsOneGroup) {
 
 }  // namespace
 }  // namespace quarry::storage
+
+namespace quarry::storage {
+namespace {
+
+class RecordingObserver : public ChangeObserver {
+ public:
+  void OnCommit(const CommittedChanges& committed) override {
+    for (const auto& change : committed.changes) {
+      changes.push_back(change);
+    }
+  }
+  std::vector<RowChange> changes;
+};
+
+TEST_F(DatabaseTest, CapturedChangesCarryTheRowsBeforeAndAfterAndTheColumnNames) {
+  RecordingObserver observer;
+  // A Database of its own: the observer is set before its first connection opens.
+  auto db = std::make_shared<Database>("t", path_, ConnectionOptions{}, 4);
+  db->SetChangeObserver(&observer);
+  auto exec = [&](const std::string& sql) {
+    auto conn = db->Acquire(AccessMode::kSystem);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->Exec(sql).ok()) << sql;
+  };
+  exec(
+      "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, "
+      "upper TEXT GENERATED ALWAYS AS (upper(name)) VIRTUAL, data BLOB);"
+      "INSERT INTO items(id, name, data) VALUES (7, 'a', x'00ff');"
+      "UPDATE items SET name = 'b' WHERE id = 7;"
+      "DELETE FROM items WHERE id = 7;");
+  ASSERT_EQ(observer.changes.size(), 3u);
+  const RowChange& insert = observer.changes[0];
+  ASSERT_NE(insert.columns, nullptr);
+  EXPECT_EQ(*insert.columns, (std::vector<std::string>{"id", "name", "data", "upper"}))
+      << "the record's order: a VIRTUAL generated column comes last";
+  ASSERT_EQ(insert.new_values.size(), 4u);
+  EXPECT_EQ(insert.new_values[0].integer, 7) << "the rowid alias reads as the row's key";
+  EXPECT_EQ(insert.new_values[1].bytes, "a");
+  EXPECT_EQ(insert.new_values[2].type, Value::Type::kBlob);
+  EXPECT_EQ(insert.new_values[2].bytes, std::string("\0\xff", 2));
+  EXPECT_EQ(insert.new_values[3].type, Value::Type::kNull) << "a VIRTUAL column is not stored";
+  EXPECT_TRUE(insert.old_values.empty());
+  const RowChange& update = observer.changes[1];
+  EXPECT_EQ(update.old_values.at(1).bytes, "a");
+  EXPECT_EQ(update.new_values.at(1).bytes, "b");
+  EXPECT_EQ(update.columns, insert.columns) << "one list per table shape, shared";
+  const RowChange& remove = observer.changes[2];
+  EXPECT_EQ(remove.old_values.at(1).bytes, "b");
+  EXPECT_TRUE(remove.new_values.empty());
+  // A new shape is named as such.
+  exec("ALTER TABLE items ADD COLUMN extra INTEGER; INSERT INTO items(id, extra) VALUES (8, 1);");
+  ASSERT_EQ(observer.changes.size(), 4u);
+  EXPECT_EQ(observer.changes[3].columns->at(3), "extra");
+  EXPECT_EQ(observer.changes[3].new_values.size(), 5u);
+}
+
+}  // namespace
+}  // namespace quarry::storage

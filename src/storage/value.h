@@ -23,4 +23,7 @@ struct Value {
 // Binds `value` to parameter `index` (1-based) of `stmt`; returns SQLite's result code.
 int BindValue(sqlite3_stmt* stmt, int index, const Value& value);
 
+// A copy of `value` (a function argument, a pre-update hook's row value).
+Value FromSqliteValue(sqlite3_value* value);
+
 }  // namespace quarry::storage

@@ -85,12 +85,13 @@ function run(bin, args, { timeoutMs = 15000 } = {}) {
  *   args: extra CLI arguments (e.g. ['--txn-timeout-ms', '500'])
  *   dataDir: reuse an existing data folder (it is then NOT deleted on stop)
  */
-export async function startServer({ noAuth = false, args = [], startTimeoutMs = 20000, dataDir: existingDir } = {}) {
+// `port`: listen there (a restarted server keeping its clients' URLs); omitted: a free one.
+export async function startServer({ noAuth = false, args = [], startTimeoutMs = 20000, dataDir: existingDir, port: fixedPort } = {}) {
   if (!existsSync(QUARRY_BIN)) {
     throw new Error(`Quarry binary not found at ${QUARRY_BIN} (set QUARRY_BIN)`);
   }
   const dataDir = existingDir ?? await mkdtemp(path.join(tmpdir(), 'quarry-compat-'));
-  const port = await freePort();
+  const port = fixedPort ?? await freePort();
   const listen = `${HOST}:${port}`;
   const tlsArgs = TLS ? ['--tls-cert', TLS_FILES.cert, '--tls-key', TLS_FILES.key] : [];
   const fullArgs = ['serve', '--listen', listen, '--data', dataDir, ...(noAuth ? ['--no-auth'] : []), ...tlsArgs, ...args];

@@ -1,0 +1,553 @@
+#include "realtime/change_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/crc.hpp>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "common/base64.h"
+
+namespace quarry::realtime {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+constexpr size_t kHeaderBytes = 8;     // length, CRC
+constexpr size_t kPayloadPrefix = 16;  // seq, time
+constexpr size_t kMaxRecordBytes = 1u << 30;
+
+uint32_t Crc32(std::string_view bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) {
+    v = (v << 8) | static_cast<unsigned char>(p[i]);
+  }
+  return v;
+}
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) {
+    v = (v << 8) | static_cast<unsigned char>(p[i]);
+  }
+  return v;
+}
+
+std::string SegmentName(uint64_t first_seq) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%020llu.log", static_cast<unsigned long long>(first_seq));
+  return name;
+}
+
+std::optional<uint64_t> ParseSegmentName(const fs::path& path) {
+  std::string stem = path.stem().string();
+  if (path.extension() != ".log" || stem.size() != 20 ||
+      !std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return std::stoull(stem);
+}
+
+Status IoError(const std::string& what, const fs::path& path) {
+  return Status(ErrorCode::kInternal, what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+Result<std::string> ReadFile(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return IoError("cannot open the change log segment", path);
+  }
+  std::string bytes;
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      Status failed = IoError("cannot read the change log segment", path);
+      ::close(fd);
+      return failed;
+    }
+    if (n == 0) {
+      break;
+    }
+    bytes.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
+}
+
+// One record parsed out of a segment's bytes.
+struct RawRecord {
+  uint64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string_view changes_json;
+  size_t end = 0;  // offset just past the record
+};
+
+// The record at `offset`, or nullopt when what is there is not a whole, intact record.
+std::optional<RawRecord> ParseRecord(std::string_view bytes, size_t offset) {
+  if (bytes.size() - offset < kHeaderBytes) {
+    return std::nullopt;
+  }
+  uint32_t length = GetU32(bytes.data() + offset);
+  uint32_t crc = GetU32(bytes.data() + offset + 4);
+  if (length < kPayloadPrefix || length > kMaxRecordBytes ||
+      bytes.size() - offset - kHeaderBytes < length) {
+    return std::nullopt;
+  }
+  std::string_view payload = bytes.substr(offset + kHeaderBytes, length);
+  if (Crc32(payload) != crc) {
+    return std::nullopt;
+  }
+  RawRecord record;
+  record.seq = GetU64(payload.data());
+  record.time_ms = static_cast<int64_t>(GetU64(payload.data() + 8));
+  record.changes_json = payload.substr(kPayloadPrefix);
+  record.end = offset + kHeaderBytes + length;
+  return record;
+}
+
+json::value EncodeValue(const storage::Value& value) {
+  switch (value.type) {
+    case storage::Value::Type::kNull:
+      return nullptr;
+    case storage::Value::Type::kInteger:
+      return value.integer;
+    case storage::Value::Type::kFloat:
+      return value.real;
+    case storage::Value::Type::kText:
+      return json::string(value.bytes);
+    case storage::Value::Type::kBlob:
+      return json::object{{"b", Base64Encode(value.bytes)}};
+  }
+  return nullptr;
+}
+
+std::optional<storage::Value> DecodeValue(const json::value& v) {
+  storage::Value out;
+  switch (v.kind()) {
+    case json::kind::null:
+      return out;
+    case json::kind::int64:
+      out.type = storage::Value::Type::kInteger;
+      out.integer = v.get_int64();
+      return out;
+    case json::kind::uint64:
+      return std::nullopt;
+    case json::kind::double_:
+      out.type = storage::Value::Type::kFloat;
+      out.real = v.get_double();
+      return out;
+    case json::kind::string:
+      out.type = storage::Value::Type::kText;
+      out.bytes = std::string(v.get_string());
+      return out;
+    case json::kind::object: {
+      const json::value* b = v.get_object().if_contains("b");
+      if (b == nullptr || !b->is_string() || v.get_object().size() != 1) {
+        return std::nullopt;
+      }
+      auto bytes = Base64Decode(b->get_string());
+      if (!bytes) {
+        return std::nullopt;
+      }
+      out.type = storage::Value::Type::kBlob;
+      out.bytes = std::move(*bytes);
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::string EncodeChanges(const std::vector<storage::RowChange>& changes) {
+  json::array out;
+  out.reserve(changes.size());
+  for (const auto& change : changes) {
+    json::object c;
+    c["op"] = change.op == storage::RowChange::Op::kInsert   ? "i"
+              : change.op == storage::RowChange::Op::kUpdate ? "u"
+                                                             : "d";
+    c["t"] = change.table;
+    if (change.columns) {
+      json::array columns;
+      for (const auto& name : *change.columns) {
+        columns.emplace_back(name);
+      }
+      c["c"] = std::move(columns);
+    }
+    if (change.op != storage::RowChange::Op::kInsert) {
+      c["or"] = change.old_rowid;
+      json::array old_values;
+      for (const auto& v : change.old_values) {
+        old_values.push_back(EncodeValue(v));
+      }
+      c["o"] = std::move(old_values);
+    }
+    if (change.op != storage::RowChange::Op::kDelete) {
+      c["nr"] = change.new_rowid;
+      json::array new_values;
+      for (const auto& v : change.new_values) {
+        new_values.push_back(EncodeValue(v));
+      }
+      c["n"] = std::move(new_values);
+    }
+    out.push_back(std::move(c));
+  }
+  return json::serialize(out);
+}
+
+Result<std::vector<storage::RowChange>> DecodeChanges(std::string_view text) {
+  auto bad = [](const std::string& why) {
+    return Status(ErrorCode::kInternal, "a change log record does not decode: " + why);
+  };
+  boost::system::error_code ec;
+  json::parse_options parse_options;
+  parse_options.allow_invalid_utf8 = true;  // TEXT values are SQLite's bytes, as stored
+  json::value parsed = json::parse(text, ec, {}, parse_options);
+  if (ec || !parsed.is_array()) {
+    return bad("not a JSON array");
+  }
+  std::vector<storage::RowChange> changes;
+  for (const auto& item : parsed.get_array()) {
+    if (!item.is_object()) {
+      return bad("a change is not an object");
+    }
+    const json::object& c = item.get_object();
+    storage::RowChange change;
+    const json::value* op = c.if_contains("op");
+    const json::value* table = c.if_contains("t");
+    if (op == nullptr || !op->is_string() || table == nullptr || !table->is_string()) {
+      return bad("a change lacks op or t");
+    }
+    if (*op == "i") {
+      change.op = storage::RowChange::Op::kInsert;
+    } else if (*op == "u") {
+      change.op = storage::RowChange::Op::kUpdate;
+    } else if (*op == "d") {
+      change.op = storage::RowChange::Op::kDelete;
+    } else {
+      return bad("unknown op");
+    }
+    change.table = std::string(table->get_string());
+    if (const json::value* columns = c.if_contains("c")) {
+      if (!columns->is_array()) {
+        return bad("c is not an array");
+      }
+      auto names = std::make_shared<std::vector<std::string>>();
+      for (const auto& name : columns->get_array()) {
+        if (!name.is_string()) {
+          return bad("a column name is not a string");
+        }
+        names->emplace_back(name.get_string());
+      }
+      change.columns = std::move(names);
+    }
+    auto values = [&](const char* key, std::vector<storage::Value>& into) -> bool {
+      const json::value* list = c.if_contains(key);
+      if (list == nullptr || !list->is_array()) {
+        return false;
+      }
+      for (const auto& v : list->get_array()) {
+        auto decoded = DecodeValue(v);
+        if (!decoded) {
+          return false;
+        }
+        into.push_back(std::move(*decoded));
+      }
+      return true;
+    };
+    auto rowid = [&](const char* key, int64_t& into) -> bool {
+      const json::value* v = c.if_contains(key);
+      if (v == nullptr || !v->is_int64()) {
+        return false;
+      }
+      into = v->get_int64();
+      return true;
+    };
+    if (change.op != storage::RowChange::Op::kInsert &&
+        !(values("o", change.old_values) && rowid("or", change.old_rowid))) {
+      return bad("an update or delete lacks its old row");
+    }
+    if (change.op != storage::RowChange::Op::kDelete &&
+        !(values("n", change.new_values) && rowid("nr", change.new_rowid))) {
+      return bad("an insert or update lacks its new row");
+    }
+    changes.push_back(std::move(change));
+  }
+  return changes;
+}
+
+ChangeLog::ChangeLog(fs::path dir, LogOptions options) : dir_(std::move(dir)), options_(options) {}
+
+ChangeLog::~ChangeLog() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+Result<std::unique_ptr<ChangeLog>> ChangeLog::Open(fs::path dir, LogOptions options) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return Status(ErrorCode::kInternal,
+                  "cannot create the change log folder " + dir.string() + ": " + ec.message());
+  }
+  std::unique_ptr<ChangeLog> log(new ChangeLog(std::move(dir), options));
+  QUARRY_RETURN_IF_ERROR(log->Recover());
+  return log;
+}
+
+Status ChangeLog::Recover() {
+  std::vector<std::pair<uint64_t, fs::path>> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (auto first = ParseSegmentName(entry.path())) {
+      found.emplace_back(*first, entry.path());
+    }
+  }
+  if (ec) {
+    return Status(ErrorCode::kInternal,
+                  "cannot list the change log folder " + dir_.string() + ": " + ec.message());
+  }
+  std::sort(found.begin(), found.end());
+  for (size_t i = 0; i < found.size(); ++i) {
+    Segment segment;
+    segment.first_seq = found[i].first;
+    segment.path = found[i].second;
+    if (i + 1 < found.size()) {
+      // A closed segment ends where the next begins; its age is its file's last write.
+      segment.last_seq = found[i + 1].first - 1;
+      struct stat st {};
+      if (::stat(segment.path.c_str(), &st) == 0) {
+        segment.last_time_ms =
+            static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+        segment.bytes = static_cast<size_t>(st.st_size);
+      }
+      segments_.push_back(std::move(segment));
+      continue;
+    }
+    // The last segment: read it through, keep its intact records, cut off a torn tail.
+    QUARRY_ASSIGN_OR_RETURN(std::string bytes, ReadFile(segment.path));
+    size_t offset = 0;
+    uint64_t expected = segment.first_seq;
+    while (auto record = ParseRecord(bytes, offset)) {
+      if (record->seq != expected) {
+        break;
+      }
+      segment.last_seq = record->seq;
+      segment.last_time_ms = record->time_ms;
+      offset = record->end;
+      ++expected;
+    }
+    if (offset < bytes.size() &&
+        ::truncate(segment.path.c_str(), static_cast<off_t>(offset)) != 0) {
+      return IoError("cannot cut the torn end off the change log segment", segment.path);
+    }
+    if (offset == 0) {
+      // Nothing of it landed: the numbering goes on from the segment's name.
+      fs::remove(segment.path, ec);
+      last_seq_ = segment.first_seq - 1;
+      continue;
+    }
+    segment.bytes = offset;
+    last_seq_ = segment.last_seq;
+    segments_.push_back(std::move(segment));
+  }
+  if (!segments_.empty() && last_seq_ < segments_.back().last_seq) {
+    last_seq_ = segments_.back().last_seq;
+  }
+  if (!segments_.empty()) {
+    fd_ = ::open(segments_.back().path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) {
+      return IoError("cannot open the change log segment", segments_.back().path);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> ChangeLog::Append(int64_t time_ms,
+                                   const std::vector<storage::RowChange>& changes) {
+  std::string changes_json = EncodeChanges(changes);
+  if (changes_json.size() + kPayloadPrefix > kMaxRecordBytes) {
+    return Status(ErrorCode::kPayloadTooLarge,
+                  "a transaction's changes are " + std::to_string(changes_json.size()) +
+                      " bytes as JSON, more than a change log record holds (" +
+                      std::to_string(kMaxRecordBytes) + ")");
+  }
+  std::lock_guard lock(mutex_);
+  uint64_t seq = last_seq_ + 1;
+  std::string record;
+  record.reserve(kHeaderBytes + kPayloadPrefix + changes_json.size());
+  std::string payload;
+  payload.reserve(kPayloadPrefix + changes_json.size());
+  PutU64(payload, seq);
+  PutU64(payload, static_cast<uint64_t>(time_ms));
+  payload += changes_json;
+  PutU32(record, static_cast<uint32_t>(payload.size()));
+  PutU32(record, Crc32(payload));
+  record += payload;
+
+  if (fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {
+    fs::path path = dir_ / SegmentName(seq);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return IoError("cannot create the change log segment", path);
+    }
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = fd;
+    segments_.push_back(Segment{seq, seq - 1, time_ms, path, 0});
+    ApplyRetentionLocked(time_ms);
+  }
+  Segment& segment = segments_.back();
+  size_t written = 0;
+  while (written < record.size()) {
+    ssize_t n = ::write(fd_, record.data() + written, record.size() - written);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      Status failed = IoError("cannot append to the change log segment", segment.path);
+      if (written > 0) {
+        // A partial record would hide every later one: cut it off again.
+        if (::ftruncate(fd_, static_cast<off_t>(segment.bytes)) != 0) {
+          ::close(fd_);
+          fd_ = -1;  // the next append starts a new segment
+        }
+      }
+      return failed;
+    }
+    written += static_cast<size_t>(n);
+  }
+  segment.bytes += record.size();
+  segment.last_seq = seq;
+  segment.last_time_ms = time_ms;
+  last_seq_ = seq;
+  return seq;
+}
+
+uint64_t ChangeLog::last_seq() const {
+  std::lock_guard lock(mutex_);
+  return last_seq_;
+}
+
+uint64_t ChangeLog::first_seq() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& segment : segments_) {
+    if (segment.last_seq >= segment.first_seq) {
+      return segment.first_seq;
+    }
+  }
+  return last_seq_ + 1;
+}
+
+Result<std::vector<LoggedTransaction>> ChangeLog::Read(uint64_t after, size_t max) const {
+  std::vector<Segment> segments;
+  uint64_t last = 0;
+  {
+    std::lock_guard lock(mutex_);
+    segments = segments_;
+    last = last_seq_;
+  }
+  std::vector<LoggedTransaction> out;
+  if (after >= last || max == 0) {
+    return out;
+  }
+  uint64_t first = last + 1;
+  for (const auto& segment : segments) {
+    if (segment.last_seq >= segment.first_seq) {
+      first = segment.first_seq;
+      break;
+    }
+  }
+  if (after + 1 < first) {
+    return Status(ErrorCode::kNotFound, "changes after " + std::to_string(after) +
+                                            " are no longer kept (the oldest kept is " +
+                                            std::to_string(first) + ")");
+  }
+  for (const auto& segment : segments) {
+    if (segment.last_seq <= after || segment.last_seq < segment.first_seq) {
+      continue;
+    }
+    // Read only as far as the segment had been written when we looked: an append under way
+    // is not read half.
+    QUARRY_ASSIGN_OR_RETURN(std::string bytes, ReadFile(segment.path));
+    if (bytes.size() > segment.bytes) {
+      bytes.resize(segment.bytes);
+    }
+    size_t offset = 0;
+    uint64_t expected = segment.first_seq;
+    while (auto record = ParseRecord(bytes, offset)) {
+      offset = record->end;
+      if (record->seq != expected++) {
+        break;  // not where it should be: what follows is not trusted
+      }
+      if (record->seq <= after) {
+        continue;
+      }
+      if (record->seq > segment.last_seq) {
+        break;
+      }
+      QUARRY_ASSIGN_OR_RETURN(auto changes, DecodeChanges(record->changes_json));
+      out.push_back(LoggedTransaction{record->seq, record->time_ms, std::move(changes)});
+      if (out.size() >= max) {
+        return out;
+      }
+    }
+    if (expected <= segment.last_seq) {
+      // The segment ends (or breaks) before the numbers it should hold: never a silent gap.
+      return Status(ErrorCode::kInternal, "the change log segment " + segment.path.string() +
+                                              " lacks transaction " + std::to_string(expected));
+    }
+  }
+  return out;
+}
+
+void ChangeLog::ApplyRetention(int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  ApplyRetentionLocked(now_ms);
+}
+
+void ChangeLog::ApplyRetentionLocked(int64_t now_ms) {
+  int64_t oldest_kept_ms = now_ms - options_.max_age.count();
+  while (segments_.size() > 1) {
+    const Segment& oldest = segments_.front();
+    bool too_old = oldest.last_time_ms < oldest_kept_ms;
+    bool too_many =
+        options_.max_transactions > 0 && last_seq_ - oldest.last_seq >= options_.max_transactions;
+    if (!too_old && !too_many) {
+      return;
+    }
+    std::error_code ec;
+    fs::remove(oldest.path, ec);
+    segments_.erase(segments_.begin());
+  }
+}
+
+}  // namespace quarry::realtime

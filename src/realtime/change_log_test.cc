@@ -1,0 +1,166 @@
+#include "realtime/change_log.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace quarry::realtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ChangeLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "quarry-log-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static std::vector<storage::RowChange> Insert(int64_t id, const std::string& text) {
+    storage::RowChange change;
+    change.op = storage::RowChange::Op::kInsert;
+    change.table = "posts";
+    change.new_rowid = id;
+    change.columns = std::make_shared<std::vector<std::string>>(
+        std::vector<std::string>{"id", "title", "score", "data", "gone"});
+    storage::Value i;
+    i.type = storage::Value::Type::kInteger;
+    i.integer = id;
+    storage::Value t;
+    t.type = storage::Value::Type::kText;
+    t.bytes = text;
+    storage::Value f;
+    f.type = storage::Value::Type::kFloat;
+    f.real = 1.0;
+    storage::Value b;
+    b.type = storage::Value::Type::kBlob;
+    b.bytes = std::string("\0\x01\xff", 3);
+    change.new_values = {i, t, f, b, storage::Value{}};
+    return {change};
+  }
+
+  std::unique_ptr<ChangeLog> Open(LogOptions options = {}) {
+    auto log = ChangeLog::Open(dir_, options);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ChangeLogTest, NumbersTransactionsAndReadsThemBackWithTheirValues) {
+  auto log = Open();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->last_seq(), 0u);
+  EXPECT_EQ(log->first_seq(), 1u);
+  for (int i = 1; i <= 3; ++i) {
+    auto seq = log->Append(1000 + i, Insert(i, "post " + std::to_string(i)));
+    ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+    EXPECT_EQ(*seq, static_cast<uint64_t>(i));
+  }
+  auto read = log->Read(1, 10);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_EQ((*read)[0].seq, 2u);
+  EXPECT_EQ((*read)[0].time_ms, 1002);
+  const storage::RowChange& change = (*read)[0].changes.at(0);
+  EXPECT_EQ(change.table, "posts");
+  EXPECT_EQ(change.new_rowid, 2);
+  ASSERT_EQ(change.new_values.size(), 5u);
+  EXPECT_EQ(change.new_values[0].integer, 2);
+  EXPECT_EQ(change.new_values[1].bytes, "post 2");
+  EXPECT_EQ(change.new_values[2].type, storage::Value::Type::kFloat) << "1.0 stays a Real";
+  EXPECT_EQ(change.new_values[3].type, storage::Value::Type::kBlob);
+  EXPECT_EQ(change.new_values[3].bytes, std::string("\0\x01\xff", 3));
+  EXPECT_EQ(change.new_values[4].type, storage::Value::Type::kNull);
+  ASSERT_NE(change.columns, nullptr);
+  EXPECT_EQ(change.columns->at(1), "title");
+  EXPECT_TRUE(log->Read(3, 10)->empty());
+  EXPECT_EQ(log->Read(0, 2)->size(), 2u) << "at most max";
+}
+
+TEST_F(ChangeLogTest, NumberingSurvivesReopeningAndATornTailIsCutOff) {
+  {
+    auto log = Open();
+    ASSERT_NE(log, nullptr);
+    for (int i = 1; i <= 5; ++i) {
+      ASSERT_TRUE(log->Append(i, Insert(i, "x")).ok());
+    }
+  }
+  // A record half written when the machine stopped: garbage at the end of the last segment.
+  fs::path segment = *fs::directory_iterator(dir_);
+  int fd = ::open(segment.c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "\x40\x00\x00\x00garbage", 11), 11);
+  ::close(fd);
+  auto size_before = fs::file_size(segment);
+
+  auto log = Open();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->last_seq(), 5u);
+  EXPECT_EQ(fs::file_size(segment), size_before - 11) << "the torn record is cut off";
+  auto seq = log->Append(6, Insert(6, "after"));
+  ASSERT_TRUE(seq.ok());
+  EXPECT_EQ(*seq, 6u);
+  auto read = log->Read(4, 10);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_EQ((*read)[1].changes[0].new_values[1].bytes, "after");
+}
+
+TEST_F(ChangeLogTest, RetentionDropsOldSegmentsAndSaysSoToReaders) {
+  LogOptions options;
+  options.segment_bytes = 1;  // every transaction in a segment of its own
+  options.max_age = std::chrono::milliseconds(1000);
+  auto log = Open(options);
+  ASSERT_NE(log, nullptr);
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(log->Append(i * 1000, Insert(i, "x")).ok());
+  }
+  // The segment written at 4000 is the last one; at 3500 the ones of 1000 and 2000 are too old.
+  log->ApplyRetention(3500);
+  EXPECT_EQ(log->first_seq(), 3u);
+  auto gone = log->Read(1, 10);
+  EXPECT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(gone.status().message().find("oldest kept is 3"), std::string::npos)
+      << gone.status().message();
+  auto kept = log->Read(2, 10);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->size(), 2u);
+  // The segment being written always stays, so the numbering goes on after a restart.
+  log->ApplyRetention(1'000'000);
+  EXPECT_EQ(log->first_seq(), 4u);
+  log.reset();
+  log = Open(options);
+  EXPECT_EQ(log->last_seq(), 4u);
+}
+
+TEST_F(ChangeLogTest, RetentionByCount) {
+  LogOptions options;
+  options.segment_bytes = 1;
+  options.max_transactions = 2;
+  auto log = Open(options);
+  ASSERT_NE(log, nullptr);
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(log->Append(i, Insert(i, "x")).ok());
+  }
+  EXPECT_EQ(log->first_seq(), 3u) << "the last two, and the one being written";
+}
+
+TEST_F(ChangeLogTest, DecodeRefusesWhatEncodeNeverWrites) {
+  EXPECT_FALSE(DecodeChanges("{}").ok());
+  EXPECT_FALSE(DecodeChanges("[{\"op\":\"x\",\"t\":\"a\"}]").ok());
+  EXPECT_FALSE(DecodeChanges("[{\"op\":\"i\",\"t\":\"a\",\"n\":[{\"q\":1}],\"nr\":1}]").ok());
+  EXPECT_FALSE(DecodeChanges("[{\"op\":\"d\",\"t\":\"a\"}]").ok()) << "a delete needs its old row";
+  auto round = DecodeChanges(EncodeChanges(Insert(7, "seven")));
+  ASSERT_TRUE(round.ok()) << round.status().ToString();
+  EXPECT_EQ(round->at(0).new_values[1].bytes, "seven");
+}
+
+}  // namespace
+}  // namespace quarry::realtime
