@@ -15,6 +15,9 @@
 #   SCENARIOS="point_select insert durable_insert percore_select percore_ws_select
 #             percore_insert read_under_write memory data_find_unique data_include data_keyset"
 #   NAMESPACES=10000 NS_CONCURRENCY=16   (memory scenario)
+#   realtime (not in the default list: run it with SCENARIOS=realtime): RT_SUBSCRIBERS=10000
+#                   RT_ACCOUNTS=1000 RT_RATE=1000 RT_SECONDS=10 (bench/realtime_load.mjs:
+#                   WebSocket subscribers each filtered on one accountId, inserts per second)
 #   DATA_ROWS=100000 KEYSET_ROWS=1000000 KEYSET_PAGE=10000 KEYSET_LIMIT=50
 #                   (data API scenarios: posts rows; events rows, the deep page
 #                   and its size)
@@ -842,6 +845,40 @@ if has percore_select || has percore_insert || has read_under_write || has perco
   fi
 fi
 
+# ------------------------------------------------------------- realtime --
+
+RT_LINES=()
+if has realtime; then
+  if [[ "$STANDIN" == 1 ]]; then
+    NOTES+=("realtime: skipped (the stand-in baseline has no realtime)")
+  else
+    RT_SUBSCRIBERS=${RT_SUBSCRIBERS:-10000}
+    # Two descriptors per subscriber between us and the server, and some to spare.
+    ulimit -n $((RT_SUBSCRIBERS * 2 + 4096)) 2>/dev/null ||
+      NOTES+=("realtime: could not raise the open-file limit to $((RT_SUBSCRIBERS * 2 + 4096)) (ulimit -n is $(ulimit -n))")
+    log "realtime: $RT_SUBSCRIBERS WebSocket subscribers, ${RT_RATE:-1000} inserts/s"
+    start_quarry "$QUARRY_PORT" rt-quarry
+    QPID=$SERVER_PID
+    rt_json=$(node "$BENCH_DIR/realtime_load.mjs" --port "$QUARRY_PORT" --pid "$QPID" \
+      --subscribers "$RT_SUBSCRIBERS" --accounts "${RT_ACCOUNTS:-1000}" --rate "${RT_RATE:-1000}" \
+      --seconds "${RT_SECONDS:-10}" 2>"$TMP/rt-load.log") || {
+      NOTES+=("realtime: the load failed: $(tail -3 "$TMP/rt-load.log" | tr '\n' ' ')")
+      rt_json=
+    }
+    stop_pid "$QPID" rt-quarry
+    if [[ -n "$rt_json" ]]; then
+      echo "$rt_json" >"$RESULTS_DIR/realtime.json" 2>/dev/null || true
+      rt() { node -e "const r=JSON.parse(process.argv[1]); const v=r['$1']; console.log(typeof v==='number'?Math.round(v*100)/100:v)" "$rt_json"; }
+      p99=$(rt latency_ms_p99); ratio=$(rt writer_ratio); events=$(rt events_per_s_steady); kib=$(rt kib_per_idle_subscriber)
+      wrong=$(( $(rt misrouted) + $(rt duplicates) + $(rt missing) ))
+      RT_LINES+=("$RT_SUBSCRIBERS subscribers on ${RT_ACCOUNTS:-1000} accountIds, $(rt inserts_per_s_steady) inserts/s: commit-to-delivery p50 $(rt latency_ms_p50) ms, p99 $p99 ms (goal <= 25 ms: $(yes_if_le "$p99" 25)), max $(rt latency_ms_max) ms")
+      RT_LINES+=("delivered $events change events/s; misrouted $(rt misrouted), duplicates $(rt duplicates), missing $(rt missing) (goal 0: $( ((wrong == 0)) && echo yes || echo no))")
+      RT_LINES+=("writer closed-loop inserts/s: $(rt writer_with_subscribers_per_s) with the subscribers vs $(rt writer_alone_per_s) without = ${ratio}x (goal >= 0.90x: $(yes_if_ge "$ratio" 0.90))")
+      RT_LINES+=("server RSS per idle subscriber: ${kib} KiB (goal <= 50 KB: $(yes_if_le "$kib" 48.8))")
+    fi
+  fi
+fi
+
 # --------------------------------------------------------------- memory --
 
 MEM_LINE=
@@ -1189,6 +1226,11 @@ if [[ ${#PC_ROWS[@]} -gt 0 ]]; then
     echo "WARNING: in $PC_BUSY_RUNS of the ${#PC_ROWS[@]} per-core runs other processes took more than 10% of CPU $SERVER_CPU (up to ${PC_BUSY_MAX}%): the server shared its core, so its CPU/request is inflated (cache and scheduler) and its req/s low"
   fi
   echo "CPU us/req = the server's CPU time (user+system, all threads, /proc/PID/stat) per request; ctxsw/req = its threads' voluntary+involuntary context switches per request; wrk CPU = the load generator's own CPU time over the run (wrk's; node's ws_load.mjs for the WebSocket rows), in % of one core (near 100% = the load generator is the limit, so compare CPU/request rather than req/s); others on srv = share of the server's CPU used by other processes"
+fi
+if [[ ${#RT_LINES[@]} -gt 0 ]]; then
+  echo
+  echo "== Realtime (issue 9): bench/realtime_load.mjs, one namespace, the load generator unpinned"
+  for r in "${RT_LINES[@]}"; do echo "$r"; done
 fi
 for n in "${NOTES[@]:-}"; do [[ -n "$n" ]] && echo "note: $n"; done
 echo "errors = $QLABEL/baseline: non-200 + Hrana error results + socket errors during the measured run"
