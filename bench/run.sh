@@ -853,9 +853,12 @@ if has realtime; then
     NOTES+=("realtime: skipped (the stand-in baseline has no realtime)")
   else
     RT_SUBSCRIBERS=${RT_SUBSCRIBERS:-10000}
-    # Two descriptors per subscriber between us and the server, and some to spare.
-    ulimit -n $((RT_SUBSCRIBERS * 2 + 4096)) 2>/dev/null ||
-      NOTES+=("realtime: could not raise the open-file limit to $((RT_SUBSCRIBERS * 2 + 4096)) (ulimit -n is $(ulimit -n))")
+    # A descriptor per subscriber in each process, and some to spare (up to the hard limit).
+    rt_want=$((RT_SUBSCRIBERS + 4096)) rt_hard=$(ulimit -Hn)
+    [[ "$rt_hard" != unlimited ]] && ((rt_hard < rt_want)) && rt_want=$rt_hard
+    ulimit -n "$rt_want" 2>/dev/null || true
+    (($(ulimit -n) > RT_SUBSCRIBERS + 64)) ||
+      NOTES+=("realtime: the open-file limit ($(ulimit -n)) is too low for $RT_SUBSCRIBERS subscribers")
     log "realtime: $RT_SUBSCRIBERS WebSocket subscribers, ${RT_RATE:-1000} inserts/s"
     start_quarry "$QUARRY_PORT" rt-quarry
     QPID=$SERVER_PID
