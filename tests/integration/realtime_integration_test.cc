@@ -8,8 +8,10 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <fstream>
 #include <set>
 
+#include "cli_runner.h"
 #include "client/client.h"
 #include "client/http_connection.h"
 #include "test_server.h"
@@ -139,6 +141,44 @@ TEST_F(RealtimeTest, EveryDoorProducesItsChangesWithRowImages) {
   EXPECT_EQ(events[4]["op"], json::value("delete"));
   EXPECT_EQ(json::serialize(events[4]["old"]), R"({"id":2,"title":"by data api","accountId":5})");
   EXPECT_FALSE(events[4].contains("row"));
+}
+
+TEST_F(RealtimeTest, MigrationsAndSeedsAreDoorsToo) {
+  WsClient ws(server_.port(), RealtimeOptions("shop", server_.AdminToken()));
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  uint64_t start = Subscribe(ws, "s", "posts")["seq"].as_int64();
+  quarry::testing::TempDir work;
+  auto write = [&](const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+  };
+  auto quarry = [&](std::vector<std::string> args) {
+    for (auto& flag : server_.CliFlags()) {
+      args.push_back(std::move(flag));
+    }
+    return quarry::testing::RunCli(args, work.path());
+  };
+  // A migration that moves data, then a seed of two rows: a transaction each.
+  write(work.path() / "migrations" / "20240101000000_fill.sql",
+        "INSERT INTO posts VALUES (1, 'from a migration', 3);\n");
+  auto applied = quarry({"migrate", "apply", "--db", "shop"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  write(work.path() / "seed.json",
+        R"({"posts": [{"id": 2, "title": "seeded", "accountId": 3},
+                      {"id": 3, "title": "seeded too", "accountId": 3}]})");
+  auto seeded = quarry({"seed", (work.path() / "seed.json").string(), "--db", "shop"});
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.output;
+
+  json::object migrated = Expect(ws, "change");
+  EXPECT_EQ(json::serialize(migrated["row"]),
+            R"({"id":1,"title":"from a migration","accountId":3})");
+  json::object first = Expect(ws, "change");
+  json::object second = Expect(ws, "change");
+  EXPECT_EQ(first["row"].at("title"), json::value("seeded"));
+  EXPECT_EQ(second["row"].at("title"), json::value("seeded too"));
+  EXPECT_GT(first["seq"].as_int64(), migrated["seq"].as_int64());
+  EXPECT_GT(migrated["seq"].as_int64(), static_cast<int64_t>(start));
+  EXPECT_EQ(first["seq"], second["seq"]) << "the seed is one transaction";
 }
 
 TEST_F(RealtimeTest, RolledBackWorkProducesNothingAndATransactionArrivesTogether) {
