@@ -426,8 +426,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     stream_start_ = nullptr;
     try {
       on_stream_end_ = start(writer_);
-    } catch (const std::exception&) {
-      EndStream();
+    } catch (...) {
+      EndStream();  // the handler could not start the body: end it rather than leave it open
       return;
     }
     WatchForLeaving();

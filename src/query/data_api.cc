@@ -157,6 +157,18 @@ std::string_view OperationName(Operation op) {
 
 bool IsWrite(Operation op) { return AsWrite(op).has_value(); }
 
+json::object ErrorObject(const Status& status) {
+  json::object error;
+  error["code"] = status.WireCode();
+  error["message"] = status.message();
+  if (status.path().empty()) {
+    error["path"] = nullptr;
+  } else {
+    error["path"] = status.path();
+  }
+  return error;
+}
+
 Result<const schema::Model*> FindModel(const schema::Schema& schema, std::string_view name,
                                        const std::string& path) {
   if (const schema::Model* m = schema.FindModel(std::string(name))) {

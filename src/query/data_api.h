@@ -6,6 +6,7 @@
 // transaction (or none) when nothing writes, RunTransaction and writes a write transaction, and
 // every error means roll back.
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ enum class Operation {
 std::optional<Operation> ParseOperation(std::string_view name);
 std::string_view OperationName(Operation op);
 bool IsWrite(Operation op);
+
+// The data API's error object, {"code", "message", "path"} ("path" null when the error is not
+// about one argument): the body of an HTTP error and of a realtime error message alike.
+boost::json::object ErrorObject(const Status& status);
 
 // kInvalidArgument naming the models when `name` is not one of the schema.
 Result<const schema::Model*> FindModel(const schema::Schema& schema, std::string_view name,

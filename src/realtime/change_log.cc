@@ -28,27 +28,18 @@ uint32_t Crc32(std::string_view bytes) {
   return crc.checksum();
 }
 
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) {
+// Little-endian fixed-width integers.
+template <typename T>
+void Put(std::string& out, T v) {
+  for (size_t i = 0; i < sizeof(T); ++i) {
     out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
   }
 }
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) {
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-}
-uint32_t GetU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(p[i]);
-  }
-  return v;
-}
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) {
-    v = (v << 8) | static_cast<unsigned char>(p[i]);
+template <typename T>
+T Get(const char* p) {
+  T v = 0;
+  for (size_t i = sizeof(T); i-- > 0;) {
+    v = static_cast<T>((v << 8) | static_cast<unsigned char>(p[i]));
   }
   return v;
 }
@@ -111,8 +102,8 @@ std::optional<RawRecord> ParseRecord(std::string_view bytes, size_t offset) {
   if (bytes.size() - offset < kHeaderBytes) {
     return std::nullopt;
   }
-  uint32_t length = GetU32(bytes.data() + offset);
-  uint32_t crc = GetU32(bytes.data() + offset + 4);
+  uint32_t length = Get<uint32_t>(bytes.data() + offset);
+  uint32_t crc = Get<uint32_t>(bytes.data() + offset + 4);
   if (length < kPayloadPrefix || length > kMaxRecordBytes ||
       bytes.size() - offset - kHeaderBytes < length) {
     return std::nullopt;
@@ -122,8 +113,8 @@ std::optional<RawRecord> ParseRecord(std::string_view bytes, size_t offset) {
     return std::nullopt;
   }
   RawRecord record;
-  record.seq = GetU64(payload.data());
-  record.time_ms = static_cast<int64_t>(GetU64(payload.data() + 8));
+  record.seq = Get<uint64_t>(payload.data());
+  record.time_ms = static_cast<int64_t>(Get<uint64_t>(payload.data() + 8));
   record.changes_json = payload.substr(kPayloadPrefix);
   record.end = offset + kHeaderBytes + length;
   return record;
@@ -405,11 +396,11 @@ Result<uint64_t> ChangeLog::Append(int64_t time_ms,
   record.reserve(kHeaderBytes + kPayloadPrefix + changes_json.size());
   std::string payload;
   payload.reserve(kPayloadPrefix + changes_json.size());
-  PutU64(payload, seq);
-  PutU64(payload, static_cast<uint64_t>(time_ms));
+  Put<uint64_t>(payload, seq);
+  Put<uint64_t>(payload, static_cast<uint64_t>(time_ms));
   payload += changes_json;
-  PutU32(record, static_cast<uint32_t>(payload.size()));
-  PutU32(record, Crc32(payload));
+  Put<uint32_t>(record, static_cast<uint32_t>(payload.size()));
+  Put<uint32_t>(record, Crc32(payload));
   record += payload;
 
   if (fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {

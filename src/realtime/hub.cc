@@ -260,13 +260,6 @@ struct Hub::Impl {
   std::mutex logs_mutex;
   std::unordered_map<std::string, std::shared_ptr<NsLog>> logs;  // GUARDED_BY(logs_mutex)
 
-  std::atomic<uint64_t> stat_transactions{0};
-  std::atomic<uint64_t> stat_events{0};
-  std::atomic<uint64_t> stat_evaluations{0};
-  std::atomic<uint64_t> stat_resets{0};
-  std::atomic<size_t> stat_groups{0};
-  std::atomic<size_t> stat_subscriptions{0};
-
   // Dispatcher-only state.
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> connections;
   std::unordered_map<std::string, std::unique_ptr<NsState>> namespaces;
@@ -324,7 +317,6 @@ struct Hub::Impl {
       Post([this, ns] { ResetNamespace(ns, "the change log could not be written; resubscribe"); });
       return;
     }
-    stat_transactions.fetch_add(1, std::memory_order_relaxed);
     if ((*log)->subscribers.load() == 0) {
       return;  // nobody listens: the log has it for whoever subscribes with `since`
     }
@@ -585,7 +577,6 @@ struct Hub::Impl {
       group = made.get();
       ns.groups.emplace(key, std::move(made));
       Index(ns, *group);
-      stat_groups.fetch_add(1);
     }
     reader->lease = {};
     // Counted before the position is read: a commit that sees no subscriber was logged
@@ -601,7 +592,6 @@ struct Hub::Impl {
     ++ns.subscriptions;
     Sub* raw = sub.get();
     conn.subs.emplace(request.id, std::move(sub));
-    stat_subscriptions.fetch_add(1);
     if (request.since) {
       raw->delivered = *request.since;  // what a reset below reports
       uint64_t first = (*log)->log->first_seq();
@@ -666,15 +656,12 @@ struct Hub::Impl {
     if (--group->users == 0) {
       Unindex(ns, *group);
       ns.groups.erase(group->key);
-      stat_groups.fetch_sub(1);
     }
     sub.log->subscribers.fetch_sub(1);
-    stat_subscriptions.fetch_sub(1);
     conn.subs.erase(sub.id);  // destroys sub
   }
 
   void Reset(Sub& sub, const std::string& reason) {
-    stat_resets.fetch_add(1, std::memory_order_relaxed);
     Send(*sub.conn, "reset", sub.delivered,
          "{\"type\":\"reset\",\"sub\":" + Quoted(sub.id) + ",\"reason\":" + Quoted(reason) +
              ",\"seq\":" + std::to_string(sub.delivered) + "}");
@@ -742,7 +729,6 @@ struct Hub::Impl {
                                               const storage::RowChange& change,
                                               const std::vector<storage::Value>& values,
                                               const std::string& now) {
-    stat_evaluations.fetch_add(1, std::memory_order_relaxed);
     QUARRY_ASSIGN_OR_RETURN(storage::Statement stmt, conn.Prepare(group.sql));
     static const storage::Value kNull;
     for (size_t i = 0; i < group.params.size(); ++i) {
@@ -856,35 +842,28 @@ struct Hub::Impl {
         Candidates(ns, change, candidates);
       }
       for (Group* group : candidates) {
-        if (group->generation != reader->served.generation) {
-          Unindex(ns, *group);
-          Status compiled = Compile(*group, reader->served);
-          Index(ns, *group);
-          if (!compiled.ok()) {
-            failed.insert(group->key);
-            continue;
-          }
-          if (group->table != change.table) {
-            continue;
-          }
+        if (failed.count(group->key) != 0) {
+          continue;  // reset below
         }
+        // The row image as the group may read it (nullopt: it does not match); false when
+        // the group's statement failed.
+        auto evaluate = [&](const std::vector<storage::Value>& values,
+                            std::optional<std::string>& into) {
+          if (values.empty()) {
+            return true;
+          }
+          auto evaluated = Evaluate(conn, *group, change, values, now);
+          if (!evaluated.ok()) {
+            failed.insert(group->key);
+            return false;
+          }
+          into = std::move(*evaluated);
+          return true;
+        };
         std::optional<std::string> before;
         std::optional<std::string> after;
-        if (!change.old_values.empty()) {
-          auto evaluated = Evaluate(conn, *group, change, change.old_values, now);
-          if (!evaluated.ok()) {
-            failed.insert(group->key);
-            continue;
-          }
-          before = std::move(*evaluated);
-        }
-        if (!change.new_values.empty()) {
-          auto evaluated = Evaluate(conn, *group, change, change.new_values, now);
-          if (!evaluated.ok()) {
-            failed.insert(group->key);
-            continue;
-          }
-          after = std::move(*evaluated);
+        if (!evaluate(change.old_values, before) || !evaluate(change.new_values, after)) {
+          continue;
         }
         const char* op = nullptr;
         switch (change.op) {
@@ -949,7 +928,6 @@ struct Hub::Impl {
       if (reset.count(c) != 0) {
         continue;
       }
-      stat_events.fetch_add(1, std::memory_order_relaxed);
       Send(*c, "change", last_of[c] == i ? txn.seq : 0, std::move(message));
     }
     auto advance = [&](Sub* sub) {
@@ -1186,26 +1164,7 @@ Status Hub::Check(const std::string& ns, const query::Identity& identity,
   return impl_->Compile(group, reader.served);
 }
 
-Hub::Stats Hub::stats() {
-  Stats s;
-  s.transactions = impl_->stat_transactions.load();
-  s.events = impl_->stat_events.load();
-  s.evaluations = impl_->stat_evaluations.load();
-  s.resets = impl_->stat_resets.load();
-  s.groups = impl_->stat_groups.load();
-  s.subscriptions = impl_->stat_subscriptions.load();
-  return s;
-}
-
 std::string ErrorMessage(const std::optional<std::string>& id, const Status& status) {
-  json::object error;
-  error["code"] = status.WireCode();
-  error["message"] = status.message();
-  if (status.path().empty()) {
-    error["path"] = nullptr;
-  } else {
-    error["path"] = status.path();
-  }
   json::object message;
   message["type"] = "error";
   if (id) {
@@ -1213,7 +1172,7 @@ std::string ErrorMessage(const std::optional<std::string>& id, const Status& sta
   } else {
     message["id"] = nullptr;
   }
-  message["error"] = std::move(error);
+  message["error"] = query::ErrorObject(status);
   return json::serialize(message);
 }
 

@@ -134,16 +134,6 @@ class Hub : public storage::ChangeObserver {
   };
   Result<LogRange> Range(const std::string& ns);
 
-  struct Stats {
-    uint64_t transactions = 0;  // logged
-    uint64_t events = 0;        // change messages sent
-    uint64_t evaluations = 0;   // group statements run on a row image
-    uint64_t resets = 0;        // subscriptions reset
-    size_t groups = 0;
-    size_t subscriptions = 0;
-  };
-  Stats stats();
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

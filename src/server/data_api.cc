@@ -26,16 +26,8 @@ query::Identity IdentityOf(const auth::Claims& claims) {
 }  // namespace
 
 http::Response DataErrorResponse(const Status& status) {
-  json::object error;
-  error["code"] = status.WireCode();
-  error["message"] = status.message();
-  if (status.path().empty()) {
-    error["path"] = nullptr;
-  } else {
-    error["path"] = status.path();
-  }
   json::object body;
-  body["error"] = std::move(error);
+  body["error"] = query::ErrorObject(status);
   return JsonResponse(status.HttpStatus(), body);
 }
 

@@ -13,14 +13,7 @@ namespace {
 
 namespace json = boost::json;
 
-int64_t NowUnixSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // WebSocket close codes (RFC 6455 and the private range).
-constexpr uint16_t kCloseNormal = 1000;
 constexpr uint16_t kCloseGoingAway = 1001;
 constexpr uint16_t kCloseUnsupported = 1003;
 constexpr uint16_t kClosePolicy = 1008;
@@ -44,7 +37,7 @@ class Expiry {
   void Set(std::optional<int64_t> expires_at) { expires_at_.store(expires_at.value_or(0)); }
   bool Passed() const {
     int64_t at = expires_at_.load();
-    return at != 0 && NowUnixSeconds() >= at;
+    return at != 0 && NowUnix() >= at;
   }
 
  private:
@@ -175,7 +168,7 @@ class RealtimeSocket : public http::WebSocketHandler,
       ApplyLocked(claims, answer);
       return;
     }
-    if (auto cached = tokens_.VerifyCached(jwt, NowUnixSeconds())) {
+    if (auto cached = tokens_.VerifyCached(jwt, NowUnix())) {
       std::lock_guard lock(mutex_);
       Decide(*cached, answer);
       return;
@@ -185,7 +178,7 @@ class RealtimeSocket : public http::WebSocketHandler,
       verifying_ = true;
     }
     executor_([self = shared_from_this(), jwt = std::move(jwt), answer] {
-      Result<auth::Claims> claims = self->tokens_.Verify(jwt, NowUnixSeconds());
+      Result<auth::Claims> claims = self->tokens_.Verify(jwt, NowUnix());
       std::lock_guard lock(self->mutex_);
       self->verifying_ = false;
       self->Decide(claims, answer);
@@ -252,7 +245,7 @@ class EventStreamOutbox : public realtime::Outbox {
   EventStreamOutbox(std::shared_ptr<http::BodyWriter> body, std::optional<int64_t> expires_at)
       : body_(std::move(body)), expires_at_(expires_at.value_or(0)) {}
   void Send(std::string_view type, uint64_t seq, std::string message) override {
-    if (expires_at_ != 0 && NowUnixSeconds() >= expires_at_) {
+    if (expires_at_ != 0 && NowUnix() >= expires_at_) {
       body_->Write("event: error\ndata: " +
                    realtime::ErrorMessage(std::nullopt,
                                           Status(ErrorCode::kUnauthorized, "the token expired")) +
@@ -441,7 +434,7 @@ void RealtimeEndpoint::ServeEvents(const http::Request& request, const Route& ro
   // the token parameter.
   Result<auth::Claims> claims = Status(ErrorCode::kInternal, "unset");
   if (auto token = params->find("token"); token != params->end() && !config_.no_auth) {
-    claims = tokens_.Verify(token->second, NowUnixSeconds());
+    claims = tokens_.Verify(token->second, NowUnix());
   } else {
     claims = Authenticate(request, config_, tokens_);
   }

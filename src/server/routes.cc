@@ -15,13 +15,13 @@
 namespace quarry::server {
 namespace json = boost::json;
 
-namespace {
-
 int64_t NowUnix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+namespace {
 
 std::string_view StripPort(std::string_view host) {
   if (!host.empty() && host.front() == '[') {

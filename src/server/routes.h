@@ -28,6 +28,8 @@ struct Route {
   std::string path;  // path without the "/db/<name>" prefix
 };
 
+// The wall clock in unix seconds, as tokens' exp and nbf are checked.
+int64_t NowUnix();
 // Resolves the namespace: "/db/<name>/..." path prefix, else the x-namespace header, else the
 // first label of Host under the configured base domain, else "default". Validates the name.
 Result<Route> ResolveRoute(const http::Request& request, const ServerConfig& config);

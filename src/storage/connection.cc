@@ -354,21 +354,19 @@ void Connection::OnPreUpdate(void* self, sqlite3*, int op, const char* db_name, 
   auto* conn = static_cast<Connection*>(self);
   int columns = sqlite3_preupdate_count(conn->db_);
   // The rowid alias (INTEGER PRIMARY KEY) comes back as the row's key from both functions.
-  if (op != SQLITE_INSERT) {
-    change.old_values.reserve(columns);
+  auto image = [&](int (*read)(sqlite3*, int, sqlite3_value**), std::vector<Value>& into) {
+    into.reserve(columns);
     for (int i = 0; i < columns; ++i) {
       sqlite3_value* value = nullptr;
-      sqlite3_preupdate_old(conn->db_, i, &value);
-      change.old_values.push_back(FromSqliteValue(value));
+      read(conn->db_, i, &value);
+      into.push_back(FromSqliteValue(value));
     }
+  };
+  if (op != SQLITE_INSERT) {
+    image(&sqlite3_preupdate_old, change.old_values);
   }
   if (op != SQLITE_DELETE) {
-    change.new_values.reserve(columns);
-    for (int i = 0; i < columns; ++i) {
-      sqlite3_value* value = nullptr;
-      sqlite3_preupdate_new(conn->db_, i, &value);
-      change.new_values.push_back(FromSqliteValue(value));
-    }
+    image(&sqlite3_preupdate_new, change.new_values);
   }
   conn->pending_.push_back(std::move(change));
 }
