@@ -95,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   admin.access = auth::Access::kAdmin;
   admin.all_namespaces = true;
   static server::SchemaChanges schema_changes;
-  static server::AdminApi api(store, Key(), schema_changes);
+  static server::AdminApi api(store, Key(), schema_changes, nullptr);
   http::Response response = api.Handle(request, path, admin);
   FUZZ_CHECK(response.status >= 200 && response.status < 500);
   boost::system::error_code ec;

@@ -64,8 +64,8 @@ std::string WithCredentialHint(const std::string& message) {
          "server's data folder; see docs/cli.md)";
 }
 
-void AddConnectionOptions(CLI::App* cmd, ConnectionOptions& options) {
-  auto* url = cmd->add_option("--url", options.url,
+void AddConnectionOptions(CLI::App* cmd, ConnectionOptions& options, const std::string& url_flag) {
+  auto* url = cmd->add_option(url_flag, options.url,
                               "Server URL (or file:PATH for a local database file); default: "
                               "the saved profile's (quarry login), else " +
                                   std::string(kDefaultUrl))

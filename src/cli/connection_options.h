@@ -37,7 +37,10 @@ struct ConnectionOptions {
 // and, once `cmd` is parsed, fills in the URL and token from the saved profile as the order
 // above says. A profile that exists but cannot be read stops the command (exit code 1) with a
 // message naming the file, unless --url and --token were both given.
-void AddConnectionOptions(CLI::App* cmd, ConnectionOptions& options);
+// `url_flag` names the server URL's option where --url means something else (`quarry hook
+// create --url` is the receiver's).
+void AddConnectionOptions(CLI::App* cmd, ConnectionOptions& options,
+                          const std::string& url_flag = "--url");
 
 // The local signing key to use when no token was given: the one in --data, or in
 // ./quarry-data when that folder exists. nullopt when neither applies. Fails when --data

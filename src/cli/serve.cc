@@ -9,9 +9,10 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
   auto* cmd = app.add_subcommand("serve", "Run the Quarry server");
   auto config = std::make_shared<server::ServerConfig>();
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
-  auto durations = std::make_shared<std::array<int64_t, 3>>(
-      std::array<int64_t, 3>{config->stream_idle_timeout.count(),
-                             config->transaction_timeout.count(), config->query_timeout.count()});
+  auto durations = std::make_shared<std::array<int64_t, 6>>(std::array<int64_t, 6>{
+      config->stream_idle_timeout.count(), config->transaction_timeout.count(),
+      config->query_timeout.count(), config->webhook_timeout.count(),
+      config->webhook_retry_initial.count(), config->webhook_retry_max.count()});
   cmd->add_option("--listen", *listen, "Address and port to listen on (ADDR:PORT)")
       ->envname("QUARRY_LISTEN")
       ->capture_default_str();
@@ -127,6 +128,21 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "Realtime: subscriptions one WebSocket may hold")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-hooks", config->max_hooks, "Webhooks: how many the server keeps, in all")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--webhook-timeout-ms", (*durations)[3],
+                  "Webhooks: connecting and each POST to a receiver, before it counts as failed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--webhook-retry-initial-ms", (*durations)[4],
+                  "Webhooks: the wait after a failed delivery (doubling with each failure)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--webhook-retry-max-ms", (*durations)[5],
+                  "Webhooks: the longest wait between two attempts")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   auto inline_budget = std::make_shared<int64_t>(config->inline_read_budget.count());
   cmd->add_option("--inline-read-budget-us", *inline_budget,
                   "A lone Hrana read (HTTP, or WebSocket on an idle stream) runs on the network "
@@ -149,6 +165,9 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
     config->stream_idle_timeout = std::chrono::milliseconds((*durations)[0]);
     config->transaction_timeout = std::chrono::milliseconds((*durations)[1]);
     config->query_timeout = std::chrono::milliseconds((*durations)[2]);
+    config->webhook_timeout = std::chrono::milliseconds((*durations)[3]);
+    config->webhook_retry_initial = std::chrono::milliseconds((*durations)[4]);
+    config->webhook_retry_max = std::chrono::milliseconds((*durations)[5]);
     config->inline_read_budget = std::chrono::microseconds(*inline_budget);
     config->changes_retention = std::chrono::seconds(*retention_s);
     config->change_log = !*no_change_log;

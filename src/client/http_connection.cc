@@ -127,7 +127,8 @@ HttpConnection::~HttpConnection() {
 
 Result<HttpResponse> HttpConnection::Send(std::string_view method, std::string_view target,
                                           std::string_view body, std::string_view bearer_token,
-                                          std::string_view content_type) {
+                                          std::string_view content_type,
+                                          const HttpHeaders& headers) {
   bhttp::request<bhttp::string_body> request;
   request.method(bhttp::string_to_verb(method));
   request.target(target);
@@ -138,6 +139,9 @@ Result<HttpResponse> HttpConnection::Send(std::string_view method, std::string_v
   request.keep_alive(true);
   if (!bearer_token.empty()) {
     request.set(bhttp::field::authorization, "Bearer " + std::string(bearer_token));
+  }
+  for (const auto& [name, value] : headers) {
+    request.set(name, value);
   }
   if (!body.empty() || method == "POST") {
     request.set(bhttp::field::content_type, content_type);

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -24,6 +26,9 @@ struct HttpOptions {
   // Whole request: sending the body and reading the response.
   std::chrono::milliseconds request_timeout{60'000};
 };
+
+// Further request headers (name, value), sent as given.
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResponse {
   int status = 0;
@@ -44,7 +49,8 @@ class HttpConnection {
   // for transport failures.
   Result<HttpResponse> Send(std::string_view method, std::string_view target, std::string_view body,
                             std::string_view bearer_token,
-                            std::string_view content_type = "application/json");
+                            std::string_view content_type = "application/json",
+                            const HttpHeaders& headers = {});
 
  private:
   struct Impl;

@@ -6,11 +6,12 @@
 namespace quarry::server {
 
 AdminApi::AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key,
-                   SchemaChanges& schema_changes)
+                   SchemaChanges& schema_changes, Webhooks* hooks)
     : groups_(store.data_dir() / "groups.db") {
   AddNamespaceRoutes(routes_, store, key, schema_changes);
   AddMigrationRoutes(routes_, store, groups_, schema_changes);
   AddSchemaRoutes(routes_, store, schema_changes);
+  AddHookRoutes(routes_, hooks);
 }
 
 http::Response AdminApi::Handle(const http::Request& request, std::string_view path,

@@ -13,15 +13,18 @@
 #include "server/admin_migrations.h"
 #include "server/routes.h"
 #include "server/schema_changes.h"
+#include "server/webhooks.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
 
 class AdminApi {
  public:
-  // `store`, `key` and `schema_changes` must outlive the API; every route that may change a
-  // namespace's schema notifies `schema_changes` after it committed.
-  AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key, SchemaChanges& schema_changes);
+  // `store`, `key`, `schema_changes` and `hooks` must outlive the API; every route that may
+  // change a namespace's schema notifies `schema_changes` after it committed. `hooks` null: a
+  // server without a change log, whose webhook routes say so.
+  AdminApi(storage::NamespaceStore& store, const auth::KeyPair& key, SchemaChanges& schema_changes,
+           Webhooks* hooks);
 
   // Answers one admin request; `path` starts after "/admin/v1".
   http::Response Handle(const http::Request& request, std::string_view path,

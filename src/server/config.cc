@@ -58,6 +58,12 @@ Status ServerConfig::Validate() const {
       query_timeout.count() <= 0) {
     return Status(ErrorCode::kInvalidArgument, "timeouts must be positive");
   }
+  if (max_hooks == 0 || webhook_timeout.count() <= 0 || webhook_retry_initial.count() <= 0 ||
+      webhook_retry_max < webhook_retry_initial) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--max-hooks, --webhook-timeout-ms and --webhook-retry-initial-ms must be "
+                  "positive, --webhook-retry-max-ms at least --webhook-retry-initial-ms");
+  }
   if (max_streams_per_namespace == 0 || max_streams_per_token == 0 ||
       max_connections_per_namespace < 2) {
     return Status(ErrorCode::kInvalidArgument,

@@ -46,6 +46,12 @@ struct ServerConfig {
   uint64_t changes_max_transactions = 0;
   size_t realtime_max_queued_bytes = 8 << 20;
   size_t realtime_max_subscriptions_per_connection = 100;
+  // Webhooks (docs/realtime.md): how many in all, each attempt's time limit, and the waits
+  // between failed attempts (doubling from initial to max).
+  size_t max_hooks = 100;
+  std::chrono::milliseconds webhook_timeout{10'000};
+  std::chrono::milliseconds webhook_retry_initial{1'000};
+  std::chrono::milliseconds webhook_retry_max{300'000};
   // For tests: the size past which a change log segment is closed (retention drops whole
   // segments). Not a flag.
   size_t changes_segment_bytes = 4 << 20;

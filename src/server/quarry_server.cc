@@ -53,6 +53,7 @@ QuarryServer::~QuarryServer() {
   // WebSockets, whose streams are then released inline).
   socket_pool_.store(nullptr);
   workers_.reset();
+  webhooks_.reset();  // their threads use the hub
   if (hub_) {
     hub_->Stop();  // no event is handed to the transport from here on
   }
@@ -111,8 +112,6 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   }
   server->tokens_ = std::make_unique<auth::TokenCache>(*server->key_, server->external_.get());
   server->schema_changes_.Subscribe(cfg.on_schema_change);
-  server->admin_ =
-      std::make_unique<AdminApi>(*server->store_, *server->key_, server->schema_changes_);
 
   protocol::StreamLimits limits;
   limits.idle_timeout = cfg.stream_idle_timeout;
@@ -164,7 +163,19 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
     server->fanout_.hub_.store(server->hub_.get());
     realtime::Hub* hub = server->hub_.get();
     server->schema_changes_.Subscribe([hub](const std::string& ns) { hub->NamespaceChanged(ns); });
+    WebhookOptions hook_options;
+    hook_options.max_hooks = cfg.max_hooks;
+    hook_options.request_timeout = cfg.webhook_timeout;
+    hook_options.retry_initial = cfg.webhook_retry_initial;
+    hook_options.retry_max = cfg.webhook_retry_max;
+    QUARRY_ASSIGN_OR_RETURN(server->webhooks_,
+                            Webhooks::Start(*server->store_, *hub, std::move(hook_options)));
+    Webhooks* hooks = server->webhooks_.get();
+    server->schema_changes_.Subscribe(
+        [hooks](const std::string& ns) { hooks->NamespaceChanged(ns); });
   }
+  server->admin_ = std::make_unique<AdminApi>(*server->store_, *server->key_,
+                                              server->schema_changes_, server->webhooks_.get());
 
   http::ServerOptions http_options;
   http_options.address = cfg.listen_address;

@@ -35,6 +35,7 @@
 #include "server/routes.h"
 #include "server/schema_changes.h"
 #include "server/schema_registry.h"
+#include "server/webhooks.h"
 #include "storage/namespace_store.h"
 
 namespace quarry::server {
@@ -141,6 +142,7 @@ class QuarryServer {
   std::atomic<ThreadPool*> socket_pool_{nullptr};
   std::unique_ptr<HranaWebSockets> websockets_;
   std::unique_ptr<realtime::Hub> hub_;
+  std::unique_ptr<Webhooks> webhooks_;
   std::unique_ptr<RealtimeEndpoint> realtime_;
   std::unique_ptr<http::Server> http_;
 };

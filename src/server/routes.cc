@@ -180,8 +180,6 @@ std::optional<Result<auth::Claims>> AuthenticateCached(const http::Request& requ
   return tokens.VerifyCached(*jwt, NowUnix());
 }
 
-namespace {
-
 Result<json::object> ParseObjectBody(const http::Request& request) {
   if (request.body.empty()) {
     return json::object();
@@ -192,6 +190,8 @@ Result<json::object> ParseObjectBody(const http::Request& request) {
   }
   return std::move(body.get_object());
 }
+
+namespace {
 
 Result<std::string> StringField(const json::object& body, std::string_view name) {
   const json::value* v = body.if_contains(name);

@@ -63,6 +63,8 @@ http::Response JsonResponse(int status, const boost::json::object& body);
 Result<storage::ConnectionLease> ReadWriteLease(storage::NamespaceStore& store,
                                                 const std::string& ns);
 http::Response ErrorResponse(const Status& status);
+// An admin request's JSON object body ({} when empty); kInvalidArgument otherwise.
+Result<boost::json::object> ParseObjectBody(const http::Request& request);
 
 // One admin route's handler: the request and the path segments its pattern captured. Runs on a
 // worker thread; the caller has checked for an admin token.

@@ -132,7 +132,7 @@ TEST(AdminApiTest, ScopedAdminTokensAndImpossibleNamesAreRefused) {
   auto key = auth::KeyPair::Generate();
   ASSERT_TRUE(key.ok());
   SchemaChanges schema_changes;
-  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes);
+  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes, nullptr);
 
   auth::Claims scoped;
   scoped.access = auth::Access::kAdmin;
@@ -237,7 +237,7 @@ TEST(AdminApiTest, NamespaceForeignKeySettingIsValidatedAndChangeable) {
   admin.access = auth::Access::kAdmin;
   admin.all_namespaces = true;
   SchemaChanges schema_changes;
-  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes);
+  auto api = std::make_unique<AdminApi>(**store, *key, schema_changes, nullptr);
   auto call = [&](const std::string& method, std::string_view path, const std::string& body) {
     http::Request request;
     request.method = method;
