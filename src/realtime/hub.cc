@@ -910,12 +910,12 @@ struct Hub::Impl {
     // none of it and a reset.
     std::unordered_set<Conn*> checked;
     std::unordered_set<Conn*> reset;
-    // The last message of the transaction to each connection carries its number (SSE's id:,
-    // what an EventSource resumes from); the others 0, so a client cut off in the middle of a
-    // transaction resumes before it, not after.
-    std::unordered_map<Conn*, size_t> last_of;
+    // A subscription's last message of the transaction says so ("last":true) and carries its
+    // number to the transport (SSE's id:, what an EventSource resumes from); the others 0, so a
+    // client cut off in the middle of a transaction resumes before it, not after.
+    std::unordered_map<Sub*, size_t> last_of;
     for (size_t i = 0; i < out.size(); ++i) {
-      last_of[out[i].first->conn] = i;
+      last_of[out[i].first] = i;
     }
     for (size_t i = 0; i < out.size(); ++i) {
       auto& [sub, message] = out[i];
@@ -928,7 +928,11 @@ struct Hub::Impl {
       if (reset.count(c) != 0) {
         continue;
       }
-      Send(*c, "change", last_of[c] == i ? txn.seq : 0, std::move(message));
+      bool last = last_of[sub] == i;
+      if (last) {
+        message.insert(message.size() - 1, ",\"last\":true");
+      }
+      Send(*c, "change", last ? txn.seq : 0, std::move(message));
     }
     auto advance = [&](Sub* sub) {
       if (sub->delivered < txn.seq) {

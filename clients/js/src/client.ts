@@ -5,6 +5,8 @@
 import { NetworkError, errorFromResponse } from './errors.js';
 import type { AnySpec, Client, ModelApi, OperationName, TxStep } from './types.js';
 import { encodeArguments } from './values.js';
+import { RealtimeConnection } from './realtime.js';
+import type { ChangeEvent, SubscribeArgs, SubscribeOptions, Subscription, WebSocketConstructor } from './realtime.js';
 
 /** The part of a fetch Response the client reads. */
 export interface FetchResponse {
@@ -35,6 +37,13 @@ export interface QuarryOptions {
   fetch?: FetchLike;
   /** More headers for every request. */
   headers?: Record<string, string>;
+  /**
+   * The WebSocket class `subscribe` uses (default: globalThis.WebSocket, as in browsers and
+   * Node 22+; on Node 20 pass the `ws` package's).
+   */
+  WebSocket?: WebSocketConstructor;
+  /** subscribe's reconnects: the first wait, doubling up to the longest (250 ms, 10 s). */
+  reconnectDelayMs?: { min?: number; max?: number };
 }
 
 const kOperations: readonly OperationName[] = [
@@ -139,8 +148,18 @@ function makeTransport(options: QuarryOptions): Transport {
   };
 }
 
-function modelApi(name: string, send: (model: string, op: OperationName, args: unknown) => unknown): ModelApi<AnySpec> {
+type Subscriber = (model: string, args: SubscribeArgs, onChange: (event: ChangeEvent) => void, options?: SubscribeOptions) => Subscription;
+
+function modelApi(
+  name: string,
+  send: (model: string, op: OperationName, args: unknown) => unknown,
+  subscribe?: Subscriber,
+): ModelApi<AnySpec> {
   const api: Record<string, (...args: unknown[]) => unknown> = {};
+  if (subscribe) {
+    api['subscribe'] = (args: unknown, onChange: unknown, options?: unknown) =>
+      subscribe(name, (args ?? {}) as SubscribeArgs, onChange as (event: ChangeEvent) => void, options as SubscribeOptions);
+  }
   for (const op of kOperations) {
     api[op] =
       op === 'search'
@@ -219,6 +238,17 @@ export function quarry<DB extends object = { [model: string]: AnySpec }>(options
   const transport = makeTransport(options);
   const run = (model: string, op: OperationName, args: unknown) =>
     transport(`/${encodeURIComponent(model)}/${op}`, args ?? {});
+  let realtime: RealtimeConnection | null = null;
+  const subscribe: Subscriber = (model, args, onChange, subscribeOptions) => {
+    realtime ??= new RealtimeConnection({
+      url: `${dataApiBase(options.url, options.namespace).replace(/^http/i, 'ws')}/realtime`,
+      token: options.token,
+      WebSocket: options.WebSocket,
+      minDelayMs: options.reconnectDelayMs?.min,
+      maxDelayMs: options.reconnectDelayMs?.max,
+    });
+    return realtime.subscribe(model, args, onChange, subscribeOptions);
+  };
   const own = {
     query: (spec: unknown) => {
       if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
@@ -234,7 +264,7 @@ export function quarry<DB extends object = { [model: string]: AnySpec }>(options
         return Promise.reject(error);
       }
     },
-    model: (name: string) => modelApi(checkModelName(name), run),
+    model: (name: string) => modelApi(checkModelName(name), run, subscribe),
   };
-  return modelsProxy(own, (name) => modelApi(name, run)) as unknown as Client<DB>;
+  return modelsProxy(own, (name) => modelApi(name, run, subscribe)) as unknown as Client<DB>;
 }

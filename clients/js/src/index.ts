@@ -17,3 +17,4 @@ export type { ErrorBody } from './errors.js';
 export { toBlob, fromBlob, toBigInt, isBigIntString, encodeBase64, decodeBase64 } from './values.js';
 export type { BigIntString, BlobInput, BlobValue, IntegerInput, JsonValue } from './values.js';
 export type * from './types.js';
+export type { ChangeEvent, SubscribeArgs, SubscribeOptions, Subscription, WebSocketConstructor, WebSocketLike } from './realtime.js';

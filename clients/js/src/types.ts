@@ -3,6 +3,7 @@
 // becomes the typed client. Types only: nothing here exists at run time.
 
 import type { BigIntString, BlobInput, IntegerInput, JsonValue } from './values.js';
+import type { ChangeEvent, SubscribeOptions, Subscription } from './realtime.js';
 
 export type SortDir = 'asc' | 'desc';
 /** "asc" | "desc", or {dir, nulls} to place NULLs first or last. */
@@ -360,6 +361,18 @@ export type Out<M extends 'run' | 'tx', R> = M extends 'run' ? Promise<R> : TxSt
 
 /** One model's operations (POST /v1/<model>/<op>). */
 export interface ModelApi<S extends ModelSpec, M extends 'run' | 'tx' = 'run'> {
+  /**
+   * Realtime: `onChange` gets every committed change of the model that `where` matches (and the
+   * token may read), over one WebSocket per client, reconnected and resumed by itself
+   * (docs/realtime.md). Not available inside a transaction.
+   */
+  subscribe: M extends 'run'
+    ? <Sel extends S['select'] | undefined = undefined>(
+        args: { where?: S['where']; select?: Sel; since?: number },
+        onChange: (event: ChangeEvent<Shaped<S, Sel, undefined>>) => void,
+        options?: SubscribeOptions,
+      ) => Subscription
+    : never;
   findMany<Sel extends S['select'] | undefined = undefined, Inc extends S['include'] | undefined = undefined>(
     args?: FindManyArgs<S> & { select?: Sel; include?: Inc },
   ): Out<M, Shaped<S, Sel, Inc>[]>;

@@ -53,17 +53,19 @@ export function runQuarry(args, { timeoutMs = 30000 } = {}) {
 }
 
 /** Starts `quarry serve` (with --no-auth when `noAuth`). */
-export async function startServer({ noAuth = false, startTimeoutMs = 20000 } = {}) {
+// `dataDir` and `port`: restart on a folder and port a stopped (or killed) server used; the
+// folder is then left for the caller to remove.
+export async function startServer({ noAuth = false, startTimeoutMs = 20000, dataDir: existingDir, port: fixedPort } = {}) {
   if (!existsSync(QUARRY_BIN)) {
     throw new Error(`quarry binary not found at ${QUARRY_BIN} (build it, or set QUARRY_BIN)`);
   }
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'quarry-js-client-'));
-  const port = await freePort();
+  const dataDir = existingDir ?? await mkdtemp(path.join(tmpdir(), 'quarry-js-client-'));
+  const port = fixedPort ?? await freePort();
   const listen = `${HOST}:${port}`;
   const args = ['serve', '--listen', listen, '--data', dataDir, ...(noAuth ? ['--no-auth'] : [])];
   const proc = spawn(QUARRY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const server = { proc, port, dataDir, origin: `http://${listen}`, get output() { return output; } };
+  const server = { proc, port, dataDir, ownsDataDir: existingDir === undefined, origin: `http://${listen}`, get output() { return output; } };
   live.add(server);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`no "listening on ${listen}" within ${startTimeoutMs} ms:\n${output}`)), startTimeoutMs);
@@ -132,5 +134,5 @@ export async function stopServer(server) {
     await exited;
     clearTimeout(timer);
   }
-  await rm(server.dataDir, { recursive: true, force: true });
+  if (server.ownsDataDir) await rm(server.dataDir, { recursive: true, force: true });
 }
