@@ -38,6 +38,8 @@ void RegisterSchemaCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterDataCommand(CLI::App& app, ExitCode& exit_code);
 // `quarry hook create|list|show|delete`: webhooks through the admin API.
 void RegisterHookCommand(CLI::App& app, ExitCode& exit_code);
+// `quarry watch NS MODEL`: a model's committed changes printed as they come.
+void RegisterWatchCommand(CLI::App& app, ExitCode& exit_code);
 // `quarry types` and `quarry jsonschema`: declarations of a schema's models for clients.
 void RegisterTypesCommand(CLI::App& app, ExitCode& exit_code);
 void RegisterJsonSchemaCommand(CLI::App& app, ExitCode& exit_code);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   quarry::cli::RegisterLoginCommands(app, exit_code);
   quarry::cli::RegisterDataCommand(app, exit_code);
   quarry::cli::RegisterHookCommand(app, exit_code);
+  quarry::cli::RegisterWatchCommand(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code.value;
 }

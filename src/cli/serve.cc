@@ -9,10 +9,11 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
   auto* cmd = app.add_subcommand("serve", "Run the Quarry server");
   auto config = std::make_shared<server::ServerConfig>();
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
-  auto durations = std::make_shared<std::array<int64_t, 6>>(std::array<int64_t, 6>{
+  auto durations = std::make_shared<std::array<int64_t, 7>>(std::array<int64_t, 7>{
       config->stream_idle_timeout.count(), config->transaction_timeout.count(),
       config->query_timeout.count(), config->webhook_timeout.count(),
-      config->webhook_retry_initial.count(), config->webhook_retry_max.count()});
+      config->webhook_retry_initial.count(), config->webhook_retry_max.count(),
+      config->realtime_progress_interval.count()});
   cmd->add_option("--listen", *listen, "Address and port to listen on (ADDR:PORT)")
       ->envname("QUARRY_LISTEN")
       ->capture_default_str();
@@ -128,6 +129,11 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
                   "Realtime: subscriptions one WebSocket may hold")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--realtime-progress-interval-ms", (*durations)[6],
+                  "Realtime: a subscription whose filter matched nothing for this long is sent "
+                  "its position (a progress mark) to resume from")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-hooks", config->max_hooks, "Webhooks: how many the server keeps, in all")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -168,6 +174,7 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
     config->webhook_timeout = std::chrono::milliseconds((*durations)[3]);
     config->webhook_retry_initial = std::chrono::milliseconds((*durations)[4]);
     config->webhook_retry_max = std::chrono::milliseconds((*durations)[5]);
+    config->realtime_progress_interval = std::chrono::milliseconds((*durations)[6]);
     config->inline_read_budget = std::chrono::microseconds(*inline_budget);
     config->changes_retention = std::chrono::seconds(*retention_s);
     config->change_log = !*no_change_log;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <cmath>
@@ -153,6 +154,13 @@ std::optional<Pin> FindPin(const schema::Model& model, const json::value& where)
   return std::nullopt;
 }
 
+// A reset's "code": CHANGES_GONE when the log cannot give what comes after its seq (reload,
+// then subscribe without since); otherwise resubscribing with since set to its seq can work.
+constexpr std::string_view kResetGone = "CHANGES_GONE";
+constexpr std::string_view kResetTooSlow = "TOO_SLOW";
+constexpr std::string_view kResetUnavailable = "UNAVAILABLE";
+constexpr std::string_view kResetSchema = "SCHEMA_CHANGED";
+
 struct Conn;
 struct Group;
 
@@ -165,6 +173,10 @@ struct Sub {
   Group* group = nullptr;
   uint64_t delivered = 0;  // every transaction up to this one is handled for it
   bool live = false;       // false: catching up from the log
+  // The position its client last heard of (subscribed, a transaction's last change, a
+  // progress mark), and when.
+  uint64_t reported = 0;
+  Clock::time_point reported_at{};
 };
 
 struct Conn {
@@ -314,7 +326,9 @@ struct Hub::Impl {
           seq.status().message());
       (*log)->lost_after.store((*log)->log->last_seq());
       (*log)->lost.store(true);
-      Post([this, ns] { ResetNamespace(ns, "the change log could not be written; resubscribe"); });
+      Post([this, ns] {
+        ResetNamespace(ns, kResetUnavailable, "the change log could not be written; resubscribe");
+      });
       return;
     }
     if ((*log)->subscribers.load() == 0) {
@@ -361,7 +375,13 @@ struct Hub::Impl {
     bool catching_up_waits = false;  // every catch-up waits for its socket to drain
     while (true) {
       if (commands.empty() && catching_up.empty()) {
-        wake.wait(lock, [&] { return stopping || !commands.empty(); });
+        if (connections.empty()) {
+          wake.wait(lock, [&] { return stopping || !commands.empty(); });
+        } else {
+          // Progress marks are due even when nothing happens.
+          wake.wait_for(lock, ProgressScanInterval(),
+                        [&] { return stopping || !commands.empty(); });
+        }
       } else if (commands.empty() && catching_up_waits) {
         // Sockets drain on their own threads: look again shortly.
         wake.wait_for(lock, std::chrono::milliseconds(5),
@@ -381,11 +401,46 @@ struct Hub::Impl {
         }
       }
       catching_up_waits = !catching_up.empty() && !CatchUpStep();
+      ReportProgress();
       lock.lock();
     }
   }
 
   // --- connections and subscriptions (dispatcher thread) ---
+
+  Clock::time_point next_progress_scan{};
+
+  std::chrono::milliseconds ProgressScanInterval() const {
+    return std::clamp(options.progress_interval, std::chrono::milliseconds(10),
+                      std::chrono::milliseconds(1000));
+  }
+
+  void Reported(Sub& sub, uint64_t seq) {
+    sub.reported = seq;
+    sub.reported_at = clock.Now();
+  }
+
+  // {"type":"progress","sub":..,"seq":N} to each subscription that moved past what its client
+  // last heard of without an event for progress_interval: every transaction up to N is handled
+  // for it, so it may resume from N (a quiet filter's position keeps up with the log's
+  // retention).
+  void ReportProgress() {
+    Clock::time_point now = clock.Now();
+    if (now < next_progress_scan) {
+      return;
+    }
+    next_progress_scan = now + ProgressScanInterval();
+    for (auto& [number, conn] : connections) {
+      for (auto& [id, sub] : conn->subs) {
+        if (sub->delivered > sub->reported && now - sub->reported_at >= options.progress_interval) {
+          Reported(*sub, sub->delivered);
+          Send(*conn, "progress", sub->delivered,
+               "{\"type\":\"progress\",\"sub\":" + Quoted(id) +
+                   ",\"seq\":" + std::to_string(sub->delivered) + "}");
+        }
+      }
+    }
+  }
 
   NsState& Ns(const std::string& name) {
     auto& state = namespaces[name];
@@ -597,31 +652,34 @@ struct Hub::Impl {
       uint64_t first = (*log)->log->first_seq();
       if (*request.since > last) {
         Send(conn, "subscribed", *request.since, Subscribed(request.id, *request.since));
-        return Reset(*raw, "since " + std::to_string(*request.since) +
-                               " is ahead of this namespace's newest change (" +
-                               std::to_string(last) +
-                               "): the namespace was recreated or restored; reload and "
-                               "resubscribe without since");
+        return Reset(*raw, kResetGone,
+                     "since " + std::to_string(*request.since) +
+                         " is ahead of this namespace's newest change (" + std::to_string(last) +
+                         "): the namespace was recreated or restored; reload and "
+                         "resubscribe without since");
       }
       if ((*log)->lost.load() && *request.since <= (*log)->lost_after.load()) {
         Send(conn, "subscribed", *request.since, Subscribed(request.id, *request.since));
-        return Reset(*raw, "a transaction committed after " +
-                               std::to_string((*log)->lost_after.load()) +
-                               " could not be written to the change log; reload and resubscribe "
-                               "without since");
+        return Reset(*raw, kResetGone,
+                     "a transaction committed after " + std::to_string((*log)->lost_after.load()) +
+                         " could not be written to the change log; reload and resubscribe "
+                         "without since");
       }
       if (*request.since + 1 < first) {
         Send(conn, "subscribed", *request.since, Subscribed(request.id, *request.since));
-        return Reset(*raw, "changes after " + std::to_string(*request.since) +
-                               " are past the change log's retention (the oldest kept is " +
-                               std::to_string(first) + "); reload and resubscribe without since");
+        return Reset(*raw, kResetGone,
+                     "changes after " + std::to_string(*request.since) +
+                         " are past the change log's retention (the oldest kept is " +
+                         std::to_string(first) + "); reload and resubscribe without since");
       }
       raw->delivered = *request.since;
+      Reported(*raw, *request.since);
       Send(conn, "subscribed", *request.since, Subscribed(request.id, *request.since));
       catching_up.insert(raw);
       return;
     }
     raw->delivered = last;
+    Reported(*raw, last);
     Send(conn, "subscribed", last, Subscribed(request.id, last));
     GoLive(ns, *raw);
   }
@@ -661,34 +719,35 @@ struct Hub::Impl {
     conn.subs.erase(sub.id);  // destroys sub
   }
 
-  void Reset(Sub& sub, const std::string& reason) {
+  // `code` is one of the kReset* names: whether resubscribing with the reset's seq can work.
+  void Reset(Sub& sub, std::string_view code, const std::string& reason) {
     Send(*sub.conn, "reset", sub.delivered,
-         "{\"type\":\"reset\",\"sub\":" + Quoted(sub.id) + ",\"reason\":" + Quoted(reason) +
-             ",\"seq\":" + std::to_string(sub.delivered) + "}");
+         "{\"type\":\"reset\",\"sub\":" + Quoted(sub.id) + ",\"code\":\"" + std::string(code) +
+             "\",\"reason\":" + Quoted(reason) + ",\"seq\":" + std::to_string(sub.delivered) + "}");
     Remove(sub);
   }
 
-  void ResetConnection(Conn& conn, const std::string& reason) {
+  void ResetConnection(Conn& conn, std::string_view code, const std::string& reason) {
     while (!conn.subs.empty()) {
-      Reset(*conn.subs.begin()->second, reason);
+      Reset(*conn.subs.begin()->second, code, reason);
     }
   }
 
   // Resets every live subscription of `ns` (catch-ups read the log themselves).
-  void ResetLive(NsState& ns, const std::string& reason) {
+  void ResetLive(NsState& ns, std::string_view code, const std::string& reason) {
     std::vector<Sub*> live;
     for (auto& [key, group] : ns.groups) {
       live.insert(live.end(), group->members.begin(), group->members.end());
     }
     for (Sub* sub : live) {
-      Reset(*sub, reason);
+      Reset(*sub, code, reason);
     }
   }
 
-  void ResetNamespace(const std::string& name, const std::string& reason) {
+  void ResetNamespace(const std::string& name, std::string_view code, const std::string& reason) {
     for (auto& [number, conn] : connections) {
       if (conn->ns == name) {
-        ResetConnection(*conn, reason);
+        ResetConnection(*conn, code, reason);
       }
     }
   }
@@ -808,9 +867,9 @@ struct Hub::Impl {
       std::string reason = "the namespace could not be read to evaluate its changes (" +
                            reader.status().message() + "); resubscribe with since";
       if (only != nullptr) {
-        Reset(*only, reason);
+        Reset(*only, kResetUnavailable, reason);
       } else {
-        ResetLive(ns, reason);
+        ResetLive(ns, kResetUnavailable, reason);
       }
       return;
     }
@@ -931,6 +990,7 @@ struct Hub::Impl {
       bool last = last_of[sub] == i;
       if (last) {
         message.insert(message.size() - 1, ",\"last\":true");
+        Reported(*sub, txn.seq);
       }
       Send(*c, "change", last ? txn.seq : 0, std::move(message));
     }
@@ -943,10 +1003,11 @@ struct Hub::Impl {
       advance(only);
     }
     for (Conn* c : reset) {
-      ResetConnection(*c, "this subscriber is too slow: more than " +
-                              std::to_string(options.max_queued_bytes) +
-                              " bytes of events are waiting to be sent to it; resubscribe with "
-                              "since set to the last seq it handled");
+      ResetConnection(*c, kResetTooSlow,
+                      "this subscriber is too slow: more than " +
+                          std::to_string(options.max_queued_bytes) +
+                          " bytes of events are waiting to be sent to it; resubscribe with "
+                          "since set to the last seq it handled");
     }
     const std::string broken =
         "the subscription no longer compiles or runs against the namespace's schema; "
@@ -954,13 +1015,13 @@ struct Hub::Impl {
     for (const std::string& key : failed) {
       if (only != nullptr) {
         if (catching_up.count(only) != 0 && only->group->key == key) {
-          Reset(*only, broken);
+          Reset(*only, kResetSchema, broken);
         }
         return;
       }
       auto group = ns.groups.find(key);
       while (group != ns.groups.end() && !group->second->members.empty()) {
-        Reset(*group->second->members.front(), broken);
+        Reset(*group->second->members.front(), kResetSchema, broken);
         group = ns.groups.find(key);
       }
     }
@@ -996,7 +1057,7 @@ struct Hub::Impl {
         auto missing = (*log)->log->Read(
             ns.dispatched, std::min<uint64_t>(options.catch_up_batch, read_to - ns.dispatched));
         if (!missing.ok() || missing->empty()) {
-          ResetLive(ns,
+          ResetLive(ns, kResetUnavailable,
                     "changes could not be read back from this server's change log; "
                     "resubscribe with since");
           ns.dispatched = txn.seq;
@@ -1029,14 +1090,18 @@ struct Hub::Impl {
       NsState& ns = Ns(sub->conn->ns);
       auto log = LogFor(ns.name);
       if (!log.ok()) {
-        Reset(*sub, log.status().message());
+        Reset(*sub, kResetUnavailable, log.status().message());
         continue;
       }
       auto txns = (*log)->log->Read(sub->delivered, options.catch_up_batch);
       if (!txns.ok()) {
-        Reset(*sub, txns.status().code() == ErrorCode::kNotFound
-                        ? txns.status().message() + "; reload and resubscribe without since"
-                        : "the change log cannot be read: " + txns.status().message());
+        if (txns.status().code() == ErrorCode::kNotFound) {
+          Reset(*sub, kResetGone,
+                txns.status().message() + "; reload and resubscribe without since");
+        } else {
+          Reset(*sub, kResetUnavailable,
+                "the change log cannot be read: " + txns.status().message());
+        }
         continue;
       }
       for (const auto& txn : *txns) {

@@ -19,9 +19,11 @@
 // An UPDATE whose old row matched and new row does not is a "leave" (with "old"); the reverse
 // an "enter" (with "row"). Resume: `since` delivers every change after it from the log, then
 // goes live with no gap and no duplicate; past the log's retention (or ahead of it) the answer
-// is {"type":"reset","sub":..,"reason":..,"seq":..} and the subscription ends. A subscriber
-// whose outbox holds more than max_queued_bytes unsent is reset the same way (its other
-// subscribers and the writers never wait for it).
+// is {"type":"reset","sub":..,"code":"CHANGES_GONE","reason":..,"seq":..} and the subscription
+// ends. A subscriber whose outbox holds more than max_queued_bytes unsent is reset the same way
+// ("code":"TOO_SLOW"; its other subscribers and the writers never wait for it). A subscription
+// that moved on without an event for progress_interval (its filter matched nothing lately) is
+// sent {"type":"progress","sub":..,"seq":N}, a position it may resume from.
 //
 // Thread-safe; the dispatcher is the only thread that touches subscriptions.
 
@@ -54,9 +56,9 @@ namespace quarry::realtime {
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  // One message of `type` ("change", "subscribed", "reset", "unsubscribed", "error") and the
-  // sequence number it carries (0 for none), for transports that frame them (SSE's event: and
-  // id: lines).
+  // One message of `type` ("change", "subscribed", "progress", "reset", "unsubscribed", "error")
+  // and the sequence number it carries (0 for none), for transports that frame them (SSE's
+  // event: and id: lines).
   virtual void Send(std::string_view type, uint64_t seq, std::string message) = 0;
   // Bytes sent and not yet written to the socket.
   virtual size_t QueuedBytes() const = 0;
@@ -85,6 +87,8 @@ struct HubOptions {
   // Transactions read from the log per step of a catch-up (so one catch-up does not hold
   // back live delivery for long).
   size_t catch_up_batch = 256;
+  // A subscription that moved this long without an event is sent a progress mark.
+  std::chrono::milliseconds progress_interval{30'000};
 };
 
 struct SubscribeRequest {

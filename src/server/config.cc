@@ -58,6 +58,9 @@ Status ServerConfig::Validate() const {
       query_timeout.count() <= 0) {
     return Status(ErrorCode::kInvalidArgument, "timeouts must be positive");
   }
+  if (realtime_progress_interval.count() <= 0) {
+    return Status(ErrorCode::kInvalidArgument, "--realtime-progress-interval-ms must be positive");
+  }
   if (max_hooks == 0 || webhook_timeout.count() <= 0 || webhook_retry_initial.count() <= 0 ||
       webhook_retry_max < webhook_retry_initial) {
     return Status(ErrorCode::kInvalidArgument,

@@ -46,6 +46,8 @@ struct ServerConfig {
   uint64_t changes_max_transactions = 0;
   size_t realtime_max_queued_bytes = 8 << 20;
   size_t realtime_max_subscriptions_per_connection = 100;
+  // A subscription that moved on without an event for this long is sent a progress mark.
+  std::chrono::milliseconds realtime_progress_interval{30'000};
   // Webhooks (docs/realtime.md): how many in all, each attempt's time limit, and the waits
   // between failed attempts (doubling from initial to max).
   size_t max_hooks = 100;

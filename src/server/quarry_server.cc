@@ -144,6 +144,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   hub_options.log.max_transactions = cfg.changes_max_transactions;
   hub_options.log.segment_bytes = cfg.changes_segment_bytes;
   hub_options.max_queued_bytes = cfg.realtime_max_queued_bytes;
+  hub_options.progress_interval = cfg.realtime_progress_interval;
   hub_options.max_subscriptions_per_connection = cfg.realtime_max_subscriptions_per_connection;
   if (cfg.change_log) {
     server->hub_ = std::make_unique<realtime::Hub>(

@@ -372,6 +372,11 @@ void AddNamespaceRoutes(AdminRoutes& routes, storage::NamespaceStore& store,
                const std::string& name = params.Get("ns");
                Status deleted = store.Delete(name);
                if (!deleted.ok()) {
+                 if (deleted.code() != ErrorCode::kNamespaceNotFound && !store.Exists(name)) {
+                   // Gone though its folder could not all be removed: its subscribers and
+                   // hooks end all the same.
+                   schema_changes.Notify(name);
+                 }
                  return ErrorResponse(deleted);
                }
                schema_changes.Notify(name);

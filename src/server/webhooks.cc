@@ -166,6 +166,23 @@ class Webhooks::Hook {
   const HookDefinition& definition() const { return definition_; }
   const fs::path& file() const { return file_; }
 
+  // Removes the hook's file, for good: an acknowledgement in flight does not write it back.
+  Status RemoveFile() {
+    std::lock_guard lock(file_mutex_);
+    deleted_ = true;
+    std::error_code ec;
+    fs::remove(file_, ec);
+    if (ec) {
+      return Status(ErrorCode::kInternal, "cannot remove " + file_.string() + ": " + ec.message());
+    }
+    return Status::Ok();
+  }
+  // The namespace went (its folder with the file): nothing is written for it any more.
+  void Forget() {
+    std::lock_guard lock(file_mutex_);
+    deleted_ = true;
+  }
+
   void Start() {
     thread_ = std::thread([this] { Run(); });
   }
@@ -223,6 +240,12 @@ class Webhooks::Hook {
     bool progressed = false;  // a whole transaction arrived since subscribing
     bool ended_by_error = false;
     std::string ended_reason;
+    std::string ended_code;  // a reset's code
+    // The hub's latest progress mark: every transaction up to it was handled for this
+    // subscription, so once nothing is held the hook may record it as acknowledged.
+    uint64_t progress = 0;
+    // Set once the log cannot give what the hook owes: it stops after delivering what it holds.
+    std::string gone_reason;
     std::deque<Event> events;
     size_t bytes = 0;
     size_t whole = 0;  // transactions complete in `events`
@@ -253,12 +276,19 @@ class Webhooks::Hook {
           s.progressed = true;
           s.wake.notify_all();
         }
+      } else if (type == "progress") {
+        s.progress = std::max(s.progress, seq);
+        s.wake.notify_all();
       } else if (type == "subscribed") {
         if (s.subscription == Subscription::kWaiting) {
           s.subscription = Subscription::kLive;
+          if (s.whole == 0) {
+            s.failures = 0;  // the failures were the subscription's, and it is back
+            s.last_error.clear();
+          }
         }
       } else if (type == "reset" || type == "error") {
-        End(s, type == "error", ReasonOf(message));
+        End(s, type == "error", Field(message, "reason"), Field(message, "code"));
       }
     }
     size_t QueuedBytes() const override {
@@ -268,25 +298,29 @@ class Webhooks::Hook {
     void Close(std::string reason) override {
       std::lock_guard lock(state_->mutex);
       if (state_->generation == generation_) {
-        End(*state_, true, std::move(reason));
+        End(*state_, true, std::move(reason), "");
       }
     }
 
    private:
-    static void End(State& s, bool error, std::string reason) {
+    static void End(State& s, bool error, std::string reason, std::string code) {
       s.subscription = Subscription::kEnded;
       s.ended_by_error = error;
       s.ended_reason = std::move(reason);
+      s.ended_code = std::move(code);
       s.wake.notify_all();
     }
-    // A reset's reason, or an error's message.
-    static std::string ReasonOf(const std::string& message) {
+    // A reset's `field` ("reason", "code"); for "reason", an error's message.
+    static std::string Field(const std::string& message, std::string_view field) {
       boost::system::error_code ec;
       json::value parsed = json::parse(message, ec);
       if (!ec && parsed.is_object()) {
-        if (const json::value* reason = parsed.get_object().if_contains("reason");
-            reason && reason->is_string()) {
-          return std::string(reason->get_string());
+        if (const json::value* value = parsed.get_object().if_contains(field);
+            value && value->is_string()) {
+          return std::string(value->get_string());
+        }
+        if (field != "reason") {
+          return "";
         }
         if (const json::value* error = parsed.get_object().if_contains("error");
             error && error->is_object()) {
@@ -314,20 +348,22 @@ class Webhooks::Hook {
     while (!s.stop) {
       if (s.subscription == Subscription::kEnded) {
         DropPartialTransaction(s);
-        if (!s.progressed && !s.ended_by_error) {
-          // Reset before a single change: the log cannot give what the hook still owes.
-          s.stopped = true;
-          s.last_error = s.ended_reason;
-          spdlog::error("webhook {} of namespace '{}' stopped: {}", definition_.id, definition_.ns,
-                        s.ended_reason);
-          s.wake.wait(lock, [&] { return s.stop; });
-          break;
-        }
         s.subscription = Subscription::kNone;
-        if (!s.progressed && !Backoff(lock, s, s.ended_reason)) {
+        if (s.ended_code == "CHANGES_GONE") {
+          // The log cannot give what the hook still owes: what it holds goes out, then it stops.
+          s.gone_reason = s.ended_reason;
+        } else if (!s.progressed && !Backoff(lock, s, s.ended_reason)) {
           break;
         }
         continue;
+      }
+      if (s.subscription == Subscription::kNone && s.whole == 0 && !s.gone_reason.empty()) {
+        s.stopped = true;
+        s.last_error = s.gone_reason;
+        spdlog::error("webhook {} of namespace '{}' stopped: {}", definition_.id, definition_.ns,
+                      s.gone_reason);
+        s.wake.wait(lock, [&] { return s.stop; });
+        break;
       }
       if (s.subscription == Subscription::kNone && s.whole == 0) {
         // Nothing held: (re)subscribe from the last acknowledged change.
@@ -335,6 +371,7 @@ class Webhooks::Hook {
         s.bytes = 0;
         s.subscription = Subscription::kWaiting;
         s.progressed = false;
+        s.progress = 0;
         uint64_t generation = ++s.generation;
         realtime::SubscribeRequest request;
         request.id = definition_.id;
@@ -351,9 +388,15 @@ class Webhooks::Hook {
         lock.lock();
         continue;
       }
+      if (s.whole == 0 && s.events.empty() && s.progress > s.acked) {
+        RecordProgress(lock, s);
+        continue;
+      }
       if (s.whole == 0) {
-        s.wake.wait(
-            lock, [&] { return s.stop || s.whole > 0 || s.subscription == Subscription::kEnded; });
+        s.wake.wait(lock, [&] {
+          return s.stop || s.whole > 0 || s.subscription == Subscription::kEnded ||
+                 (s.events.empty() && s.progress > s.acked);
+        });
         continue;
       }
       Deliver(lock, s, http);
@@ -374,18 +417,19 @@ class Webhooks::Hook {
 
   // Sends one batch (whole transactions from the front) until acknowledged or stopping.
   void Deliver(std::unique_lock<std::mutex>& lock, State& s, client::HttpConnection& http) {
-    // Whole transactions from the front, ending at the first end at or past the batch size.
+    // Whole transactions from the front, as many as fit in the batch size; one transaction
+    // bigger than that goes alone.
     size_t count = 0;
     size_t transactions = 0;
     uint64_t last = 0;
     for (size_t i = 0; i < s.events.size(); ++i) {
       if (s.events[i].ends != 0) {
+        if (transactions > 0 && i + 1 > options_.max_batch_events) {
+          break;
+        }
         count = i + 1;
         ++transactions;
         last = s.events[i].ends;
-        if (count >= options_.max_batch_events) {
-          break;
-        }
       }
     }
     std::string events;
@@ -413,12 +457,10 @@ class Webhooks::Hook {
       std::string excerpt = response->body.substr(0, 200);
       failure = target_.origin + " answered " + std::to_string(response->status) +
                 (excerpt.empty() ? "" : ": " + excerpt);
-    } else if (Status saved = ReplaceFile(file_, FileContents(last), 0600); !saved.ok()) {
-      // Acknowledged but not recorded: sent again after a restart, which the receiver's
-      // check of sequence numbers absorbs.
-      spdlog::error("webhook {}: cannot record the acknowledged sequence {}: {}", definition_.id,
-                    last, saved.message());
     }
+    // Acknowledged but not recorded: sent again after a restart, which the receiver's check of
+    // sequence numbers absorbs.
+    Status saved = failure.empty() ? Record(last) : Status::Ok();
     lock.lock();
     if (!failure.empty()) {
       Backoff(lock, s, failure);
@@ -431,8 +473,42 @@ class Webhooks::Hook {
     s.whole -= transactions;
     s.acked = last;
     s.failures = 0;
-    s.last_error.clear();
+    s.last_error = saved.ok() ? "" : saved.message();
     s.last_success_ms = now_ms;
+  }
+
+  // Nothing is held and the hub says every transaction up to s.progress was handled: records
+  // that as acknowledged, so a quiet hook's resume point keeps up with the log's retention.
+  void RecordProgress(std::unique_lock<std::mutex>& lock, State& s) {
+    uint64_t progress = s.progress;
+    uint64_t generation = s.generation;
+    lock.unlock();
+    Status saved = Record(progress);
+    lock.lock();
+    if (!saved.ok()) {
+      s.last_error = saved.message();
+      s.progress = s.acked;  // tried again at the next mark
+      return;
+    }
+    if (s.generation == generation && s.acked < progress) {
+      s.acked = progress;
+    }
+  }
+
+  // Writes the file with `acked` (atomically), unless the hook was deleted meanwhile.
+  Status Record(uint64_t acked) {
+    std::lock_guard lock(file_mutex_);
+    if (deleted_) {
+      return Status::Ok();
+    }
+    Status saved = ReplaceFile(file_, FileContents(acked), 0600);
+    if (!saved.ok()) {
+      spdlog::error("webhook {}: cannot record the acknowledged sequence {}: {}", definition_.id,
+                    acked, saved.message());
+      return Status(saved.code(), "cannot record the acknowledged sequence " +
+                                      std::to_string(acked) + ": " + saved.message());
+    }
+    return Status::Ok();
   }
 
   // Counts a failure and waits before the next attempt; false when stopping.
@@ -458,6 +534,8 @@ class Webhooks::Hook {
   realtime::Hub& hub_;
   const WebhookOptions& options_;
   std::shared_ptr<State> state_;
+  std::mutex file_mutex_;
+  bool deleted_ = false;  // GUARDED_BY(file_mutex_)
   std::thread thread_;
 };
 
@@ -481,11 +559,12 @@ Status Webhooks::Load(const std::string& ns) {
   if (!fs::is_directory(dir, ec)) {
     return Status::Ok();
   }
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const fs::path& path = entry.path();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& path = it->path();
     std::string name = path.filename().string();
     if (name.find(".tmp-") != std::string::npos) {
-      fs::remove(path, ec);  // a write that a crash interrupted
+      std::error_code ignored;
+      fs::remove(path, ignored);  // a write that a crash interrupted
       continue;
     }
     if (path.extension() != kHookFileSuffix) {
@@ -626,12 +705,7 @@ Status Webhooks::Delete(const std::string& ns, const std::string& id) {
       return Status(ErrorCode::kNotFound, "namespace '" + ns + "' has no webhook '" + id + "'");
     }
     hook = found->second[id];
-    std::error_code ec;
-    fs::remove(hook->file(), ec);
-    if (ec) {
-      return Status(ErrorCode::kInternal,
-                    "cannot remove " + hook->file().string() + ": " + ec.message());
-    }
+    QUARRY_RETURN_IF_ERROR(hook->RemoveFile());
     found->second.erase(id);
     --count_;
   }
@@ -649,9 +723,11 @@ void Webhooks::NamespaceChanged(const std::string& ns) {
     if (found == hooks_.end()) {
       return;
     }
+    const bool exists = store_.Exists(ns);
     for (auto it = found->second.begin(); it != found->second.end();) {
       std::error_code ec;
-      if (!fs::exists(it->second->file(), ec)) {
+      if (!exists || !fs::exists(it->second->file(), ec)) {
+        it->second->Forget();
         gone.push_back(it->second);
         it = found->second.erase(it);
         --count_;

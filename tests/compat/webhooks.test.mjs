@@ -227,6 +227,75 @@ test('a hook that the change log can no longer serve stops, saying why, instead 
   }
 });
 
+test('a hook whose filter matches nothing for long keeps its place and survives the retention', async () => {
+  const receiver = await startReceiver();
+  const args = ['--changes-max-transactions', '2', '--realtime-progress-interval-ms', '50'];
+  let server = await startServer({ args });
+  const { port, dataDir } = server;
+  try {
+    let db = server.client();
+    await db.execute('CREATE TABLE blobs (id INTEGER PRIMARY KEY, team INTEGER, data TEXT)');
+    const created = await server.admin('POST', '/admin/v1/namespaces/default/hooks',
+      { model: 'blobs', url: receiver.url, where: { team: 1 } });
+    assert.equal(created.status, 201, created.text);
+    // Other teams' rows fill log segments past the two-transaction retention; none is the
+    // hook's, so it is owed nothing and its recorded position moves with the progress marks.
+    for (let i = 1; i <= 10; i++) {
+      await db.execute({ sql: 'INSERT INTO blobs VALUES (?, 2, ?)', args: [i, 'x'.repeat(1 << 20)] });
+    }
+    const newest = created.json.acked_seq + 10;
+    await waitForAsync(async () => {
+      const r = await server.admin('GET', `/admin/v1/namespaces/default/hooks/${created.json.id}`);
+      return r.json.acked_seq === newest;
+    }, 10000, 'the progress marks to be recorded');
+    db.close();
+    server.proc.kill('SIGKILL');
+    await new Promise((resolve) => server.proc.once('exit', resolve));
+    server.ownsDataDir = false;
+    await stopServer(server);
+    server = await startServer({ dataDir, port, args });
+    server.ownsDataDir = true;
+    db = server.client();
+    await db.execute("INSERT INTO blobs VALUES (11, 1, 'mine')");
+    await waitFor(() => receiver.accepted.length === 1, 10000, 'the matching change');
+    assert.deepEqual(receiver.accepted[0].events.map((e) => [e.op, e.row.id, e.seq]),
+      [['insert', 11, newest + 1]]);
+    const hook = await server.admin('GET', `/admin/v1/namespaces/default/hooks/${created.json.id}`);
+    assert.equal(hook.json.state, 'delivering', JSON.stringify(hook.json));
+    db.close();
+  } finally {
+    await stopServer(server);
+    receiver.server.close();
+  }
+});
+
+test('a batch holds up to 500 changes of whole transactions, or one bigger transaction alone', async () => {
+  const receiver = await startReceiver();
+  receiver.failing = true;
+  const server = await startServer({ args: ['--webhook-retry-initial-ms', '20', '--webhook-retry-max-ms', '50'] });
+  try {
+    const db = server.client();
+    await db.execute('CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)');
+    const created = await server.admin('POST', '/admin/v1/namespaces/default/hooks',
+      { model: 'items', url: receiver.url });
+    assert.equal(created.status, 201, created.text);
+    for (let i = 1; i <= 3; i++) {
+      await db.execute({ sql: 'INSERT INTO items VALUES (?, ?)', args: [i, 'small'] });
+    }
+    await db.execute(`WITH RECURSIVE n(i) AS (SELECT 4 UNION ALL SELECT i + 1 FROM n WHERE i < 603)
+      INSERT INTO items SELECT i, 'big' FROM n`);
+    await db.execute({ sql: 'INSERT INTO items VALUES (?, ?)', args: [604, 'after'] });
+    await waitFor(() => receiver.attempts >= 2, 10000, 'failed attempts');
+    receiver.failing = false;
+    await waitFor(() => described(receiver).length === 604, 10000, 'every change');
+    assert.deepEqual(receiver.accepted.map((b) => b.events.length), [3, 600, 1]);
+    db.close();
+  } finally {
+    await stopServer(server);
+    receiver.server.close();
+  }
+});
+
 test('webhook requests that cannot work are refused naming the field', async () => {
   const server = await startServer();
   try {

@@ -8,12 +8,16 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "cli_runner.h"
 #include "client/client.h"
 #include "client/http_connection.h"
+#include "client/realtime_client.h"
 #include "test_server.h"
 #include "ws_client.h"
 
@@ -511,6 +515,7 @@ TEST_F(RealtimeRetentionTest, PastRetentionIsAnExplicitReset) {
   Subscribe(ws, "old", "posts", nullptr, 0);
   json::object reset = Expect(ws, "reset");
   EXPECT_EQ(reset["sub"], json::value("old"));
+  EXPECT_EQ(reset["code"], json::value("CHANGES_GONE"));
   EXPECT_NE(std::string(reset["reason"].as_string()).find("retention"), std::string::npos)
       << json::serialize(reset);
   // Ahead of the log (a namespace recreated under a client's feet) is a reset too.
@@ -562,6 +567,7 @@ TEST_F(RealtimeSlowConsumerTest, ASlowConsumerIsResetAndHoldsNobodyBack) {
     ids.insert(message["row"].at("id").as_int64());
   }
   ASSERT_EQ(message["type"], json::value("reset")) << json::serialize(message);
+  EXPECT_EQ(message["code"], json::value("TOO_SLOW")) << "resubscribing can work";
   EXPECT_NE(std::string(message["reason"].as_string()).find("too slow"), std::string::npos);
   EXPECT_LT(ids.size(), static_cast<size_t>(kRows));
   // Resuming from the reset's seq brings the rest, none twice.
@@ -571,6 +577,218 @@ TEST_F(RealtimeSlowConsumerTest, ASlowConsumerIsResetAndHoldsNobodyBack) {
     ASSERT_TRUE(ids.insert(event["row"].at("id").as_int64()).second)
         << "delivered twice: " << event["row"].at("id");
   }
+}
+
+class RealtimeProgressTest : public RealtimeTest {
+ protected:
+  RealtimeProgressTest()
+      : RealtimeTest([](server::ServerConfig& config) {
+          config.realtime_progress_interval = std::chrono::milliseconds(50);
+        }) {}
+};
+
+TEST_F(RealtimeProgressTest, AQuietSubscriptionIsToldHowFarItIsHandled) {
+  WsClient ws(server_.port(), RealtimeOptions("shop", server_.AdminToken()));
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  json::object subscribed = Subscribe(ws, "s1", "posts", json::parse(R"({"accountId": 7})"));
+  uint64_t start = subscribed["seq"].as_int64();
+  for (int i = 1; i <= 3; ++i) {
+    Sql("INSERT INTO posts VALUES (" + std::to_string(i) + ", 'not 7', 8)");
+  }
+  // Progress marks until one says all three are handled (an earlier one may say fewer).
+  json::object progress;
+  do {
+    progress = Expect(ws, "progress");
+    ASSERT_EQ(progress["sub"], json::value("s1"));
+  } while (progress["seq"].as_int64() < static_cast<int64_t>(start + 3));
+  EXPECT_EQ(progress["seq"].as_int64(), static_cast<int64_t>(start + 3));
+  // Nothing more moves, nothing more is said: the next message is the next change.
+  Sql("INSERT INTO posts VALUES (4, 'seven', 7)");
+  json::object change = Expect(ws, "change");
+  EXPECT_EQ(change["seq"].as_int64(), static_cast<int64_t>(start + 4));
+  // Resuming from the mark gives what came after it, once.
+  WsClient again(server_.port(), RealtimeOptions("shop", server_.AdminToken()));
+  Subscribe(again, "s2", "posts", json::parse(R"({"accountId": 7})"), start + 3);
+  EXPECT_EQ(Expect(again, "change")["row"].at("id"), json::value(4));
+}
+
+// The C++ client's Watch (what `quarry watch` runs) on its own thread: the transactions it
+// handed over, and how it ended.
+class WatchThread {
+ public:
+  using Transaction = std::pair<uint64_t, std::vector<json::object>>;
+
+  WatchThread(const std::string& url, client::TokenSource token, client::SubscribeRequest request)
+      : thread_([this, url, token = std::move(token), request = std::move(request)] {
+          client::WatchHandlers handlers{
+              .on_subscribed =
+                  [this](uint64_t seq) {
+                    std::lock_guard lock(mu_);
+                    subscribed_ = seq;
+                    cv_.notify_all();
+                  },
+              .on_transaction =
+                  [this](uint64_t seq, const std::vector<json::object>& changes) {
+                    std::lock_guard lock(mu_);
+                    transactions_.emplace_back(seq, changes);
+                    cv_.notify_all();
+                    return true;
+                  },
+          };
+          client::WatchOptions options;
+          options.stop = &stop_;
+          Status ended = client::Watch(url, "", token, request, handlers, options);
+          std::lock_guard lock(mu_);
+          ended_ = ended;
+          cv_.notify_all();
+        }) {}
+  ~WatchThread() { Stop(); }
+
+  // The sequence the subscription started after, once it is in place (nullopt after 30 s).
+  std::optional<uint64_t> WaitSubscribed() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return subscribed_ || ended_; });
+    return subscribed_;
+  }
+  // The first `n` transactions handed over (fewer when 30 s pass or the watch ends first).
+  std::vector<Transaction> WaitTransactions(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30),
+                 [&] { return transactions_.size() >= n || ended_; });
+    return transactions_;
+  }
+  std::optional<Status> ended() {
+    std::lock_guard lock(mu_);
+    return ended_;
+  }
+  // Stops the watch; how it ended.
+  Status Stop() {
+    stop_.store(true);
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    return ended_.value_or(Status(ErrorCode::kInternal, "the watch did not end"));
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<uint64_t> subscribed_;
+  std::vector<Transaction> transactions_;
+  std::optional<Status> ended_;
+  std::thread thread_;
+};
+
+std::vector<int64_t> Ids(const std::vector<json::object>& changes, const char* image = "row") {
+  std::vector<int64_t> ids;
+  for (const json::object& change : changes) {
+    ids.push_back(change.at(image).at("id").as_int64());
+  }
+  return ids;
+}
+
+TEST_F(RealtimeTest, TheClientsWatchHandsOverEachTransactionWholeInCommitOrder) {
+  client::TokenSource token = [&] { return Result<std::string>(server_.AdminToken()); };
+  WatchThread watch(server_.url("shop"), token,
+                    {.model = "posts", .where = json::parse(R"({"accountId": 7})")});
+  std::optional<uint64_t> start = watch.WaitSubscribed();
+  ASSERT_TRUE(start) << watch.ended()->ToString();
+  Sql("BEGIN; INSERT INTO posts VALUES (1, 'a', 7); INSERT INTO posts VALUES (2, 'b', 8);"
+      "INSERT INTO posts VALUES (3, 'c', 7); COMMIT");
+  Sql("INSERT INTO posts VALUES (5, 'not 7', 8)");
+  Sql("UPDATE posts SET accountId = 8 WHERE id = 1");
+  Sql("INSERT INTO posts VALUES (4, 'd', 7)");
+  std::vector<WatchThread::Transaction> seen = watch.WaitTransactions(3);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].first, *start + 1);
+  EXPECT_EQ(Ids(seen[0].second), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(seen[1].first, *start + 3) << "the insert of accountId 8 matched nothing";
+  EXPECT_EQ(seen[1].second.at(0).at("op"), json::value("leave"));
+  EXPECT_EQ(Ids(seen[1].second, "old"), (std::vector<int64_t>{1}));
+  EXPECT_EQ(seen[2].first, *start + 4);
+  EXPECT_EQ(Ids(seen[2].second), (std::vector<int64_t>{4}));
+  Status stopped = watch.Stop();
+  EXPECT_TRUE(stopped.ok()) << stopped.ToString();
+
+  // From the log: the same transactions, and a handler that says it has enough ends the watch.
+  std::vector<uint64_t> replayed;
+  Status ended = client::Watch(
+      server_.url(), "shop", token,
+      {.model = "posts", .where = json::parse(R"({"accountId": 7})"), .since = *start},
+      {.on_transaction = [&](uint64_t seq, const std::vector<json::object>&) {
+        replayed.push_back(seq);
+        return replayed.size() < 3;
+      }});
+  EXPECT_TRUE(ended.ok()) << ended.ToString();
+  EXPECT_EQ(replayed, (std::vector<uint64_t>{*start + 1, *start + 3, *start + 4}));
+}
+
+TEST_F(RealtimeTest, TheClientsWatchEndsWithTheServersReasons) {
+  client::TokenSource admin = [&] { return Result<std::string>(server_.AdminToken()); };
+  auto watch = [&](const std::string& url, const client::TokenSource& token,
+                   const std::string& model, const char* where = nullptr) {
+    client::SubscribeRequest request{.model = model};
+    if (where != nullptr) {
+      request.where = json::parse(where);
+    }
+    return client::Watch(url, "", token, request, {});
+  };
+  Status bad_where = watch(server_.url("shop"), admin, "posts", R"({"nope": 1})");
+  EXPECT_EQ(bad_where.code(), ErrorCode::kInvalidArgument) << bad_where.ToString();
+  EXPECT_EQ(bad_where.path(), "where.nope") << bad_where.ToString();
+  Status no_table = watch(server_.url("shop"), admin, "nope");
+  EXPECT_NE(no_table.code(), ErrorCode::kOk);
+  EXPECT_NE(no_table.message().find("nope"), std::string::npos) << no_table.ToString();
+  Status no_namespace = watch(server_.url("gone"), admin, "posts");
+  EXPECT_EQ(no_namespace.code(), ErrorCode::kNamespaceNotFound) << no_namespace.ToString();
+  Status bad_token = watch(
+      server_.url("shop"), [] { return Result<std::string>("not-a-token"); }, "posts");
+  EXPECT_EQ(bad_token.code(), ErrorCode::kUnauthorized) << bad_token.ToString();
+  Status unreachable = watch("http://127.0.0.1:1/db/shop", admin, "posts");
+  EXPECT_EQ(unreachable.code(), ErrorCode::kUnavailable) << unreachable.ToString();
+  Status no_model = watch(server_.url("shop"), admin, "");
+  EXPECT_EQ(no_model.code(), ErrorCode::kInvalidArgument) << no_model.ToString();
+}
+
+TEST_F(RealtimeTest, TheClientsWatchRenewsItsTokenBeforeItExpires) {
+  // Tokens that live 3 s: without a renewal the server closes the socket (1008) once the
+  // first expires, and the watch ends unauthorized.
+  std::atomic<int> minted{0};
+  client::TokenSource short_lived = [&]() -> Result<std::string> {
+    ++minted;
+    auth::Claims claims;
+    claims.access = auth::Access::kReadOnly;
+    claims.all_namespaces = true;
+    claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    claims.expires_at = claims.issued_at + 3;
+    return server_.server().key().Sign(claims);
+  };
+  WatchThread watch(server_.url("shop"), short_lived, {.model = "posts"});
+  ASSERT_TRUE(watch.WaitSubscribed());
+  constexpr int kWrites = 12;
+  for (int i = 1; i <= kWrites; ++i) {
+    Sql("INSERT INTO posts VALUES (" + std::to_string(i) + ", 'x', 1)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  std::vector<WatchThread::Transaction> seen = watch.WaitTransactions(kWrites);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kWrites));
+  EXPECT_FALSE(watch.ended()) << watch.ended()->ToString();
+  EXPECT_GE(minted.load(), 3) << "6 s of 3 s tokens";
+  EXPECT_TRUE(watch.Stop().ok());
+}
+
+TEST_F(RealtimeRetentionTest, TheClientsWatchPastRetentionEndsWithChangesGone) {
+  for (int i = 1; i <= 6; ++i) {
+    Sql("INSERT INTO posts VALUES (" + std::to_string(i) + ", 'x', 1)");
+  }
+  Status ended = client::Watch(server_.url("shop"), "",
+                               [&] { return Result<std::string>(server_.AdminToken()); },
+                               {.model = "posts", .since = 0}, {});
+  EXPECT_EQ(ended.code(), ErrorCode::kChangesGone) << ended.ToString();
+  EXPECT_NE(ended.message().find("retention"), std::string::npos) << ended.ToString();
 }
 
 }  // namespace

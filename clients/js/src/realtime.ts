@@ -73,8 +73,6 @@ interface Sub {
   where: unknown;
   select: unknown;
   seq: number | undefined;
-  // The seq the current server subscription started from, to tell a reset with progress.
-  startedFrom: number | undefined;
   onChange: (event: ChangeEvent) => void;
   options: SubscribeOptions;
   resolveReady: (seq: number) => void;
@@ -127,7 +125,6 @@ export class RealtimeConnection {
       where: args?.where,
       select: args?.select,
       seq: since,
-      startedFrom: since,
       onChange,
       options,
       resolveReady,
@@ -230,7 +227,6 @@ export class RealtimeConnection {
     if (sub.where !== undefined) message.where = sub.where;
     if (sub.select !== undefined) message.select = sub.select;
     if (sub.seq !== undefined) message.since = sub.seq;
-    sub.startedFrom = sub.seq;
     this.socket!.send(JSON.stringify(message));
   }
 
@@ -249,7 +245,7 @@ export class RealtimeConnection {
   }
 
   private received(text: string): void {
-    let message: { type?: string; id?: string; sub?: string; seq?: number; reason?: string; error?: unknown; last?: boolean };
+    let message: { type?: string; id?: string; sub?: string; seq?: number; code?: string; reason?: string; error?: unknown; last?: boolean };
     try {
       message = JSON.parse(text);
     } catch {
@@ -264,7 +260,6 @@ export class RealtimeConnection {
         if (!sub) return;
         this.delay = this.options.minDelayMs ?? 250;
         if (sub.seq === undefined) sub.seq = message.seq;
-        sub.startedFrom = message.seq;
         if (!sub.readySettled) {
           sub.readySettled = true;
           sub.resolveReady(message.seq ?? 0);
@@ -281,12 +276,19 @@ export class RealtimeConnection {
         sub.onChange(event as unknown as ChangeEvent);
         return;
       }
+      case 'progress': {
+        // Every transaction up to seq was handled for the subscription: resume from there.
+        const sub = this.subs.get(message.sub ?? '');
+        if (sub && typeof message.seq === 'number') sub.seq = message.seq;
+        return;
+      }
       case 'reset': {
         const sub = this.subs.get(message.sub ?? '');
         if (!sub) return;
         const seq = message.seq ?? sub.seq ?? 0;
-        if (sub.startedFrom !== undefined && seq > sub.startedFrom && this.socket?.readyState === kOpen) {
-          // Reset after progress (too slow): resume from what was delivered.
+        if (message.code !== 'CHANGES_GONE' && this.socket?.readyState === kOpen) {
+          // Too slow, or the server could not evaluate for a moment: resume from what was
+          // delivered.
           sub.seq = seq;
           this.sendSubscribe(sub);
           return;

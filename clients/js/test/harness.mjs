@@ -55,14 +55,14 @@ export function runQuarry(args, { timeoutMs = 30000 } = {}) {
 /** Starts `quarry serve` (with --no-auth when `noAuth`). */
 // `dataDir` and `port`: restart on a folder and port a stopped (or killed) server used; the
 // folder is then left for the caller to remove.
-export async function startServer({ noAuth = false, startTimeoutMs = 20000, dataDir: existingDir, port: fixedPort } = {}) {
+export async function startServer({ noAuth = false, startTimeoutMs = 20000, dataDir: existingDir, port: fixedPort, args: extraArgs = [] } = {}) {
   if (!existsSync(QUARRY_BIN)) {
     throw new Error(`quarry binary not found at ${QUARRY_BIN} (build it, or set QUARRY_BIN)`);
   }
   const dataDir = existingDir ?? await mkdtemp(path.join(tmpdir(), 'quarry-js-client-'));
   const port = fixedPort ?? await freePort();
   const listen = `${HOST}:${port}`;
-  const args = ['serve', '--listen', listen, '--data', dataDir, ...(noAuth ? ['--no-auth'] : [])];
+  const args = ['serve', '--listen', listen, '--data', dataDir, ...(noAuth ? ['--no-auth'] : []), ...extraArgs];
   const proc = spawn(QUARRY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const server = { proc, port, dataDir, ownsDataDir: existingDir === undefined, origin: `http://${listen}`, get output() { return output; } };

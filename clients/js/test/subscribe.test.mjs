@@ -85,6 +85,23 @@ test('subscribe delivers filtered changes and resumes by itself across a kill -9
   }
 });
 
+test('a quiet subscription\'s resume point follows the progress marks', async () => {
+  const server = await startServer({ args: ['--realtime-progress-interval-ms', '50'] });
+  const db = quarry({ url: server.origin, namespace: 'default', token: server.adminToken, WebSocket });
+  try {
+    await server.sql('default', 'CREATE TABLE items (id INTEGER PRIMARY KEY, team INTEGER)');
+    const events = [];
+    const sub = db.items.subscribe({ where: { team: 1 } }, (e) => events.push(e));
+    const start = await sub.ready;
+    await server.sql('default', 'INSERT INTO items VALUES (1, 2)', 'INSERT INTO items VALUES (2, 2)');
+    await waitFor(() => sub.seq === start + 2, 10000, 'the progress mark');
+    assert.deepEqual(events, [], 'nothing matched');
+    sub.close();
+  } finally {
+    await stopServer(server);
+  }
+});
+
 test('a subscription the server refuses rejects ready and reports the error', async () => {
   const server = await startServer({ noAuth: true });
   try {
