@@ -8,6 +8,8 @@
 #include <boost/crc.hpp>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "common/base64.h"
@@ -120,20 +122,55 @@ std::optional<RawRecord> ParseRecord(std::string_view bytes, size_t offset) {
   return record;
 }
 
-json::value EncodeValue(const storage::Value& value) {
+// The record's JSON is written directly (no DOM): it is built on every committing thread.
+void AppendQuoted(std::string& out, std::string_view text) { out += json::serialize(text); }
+
+void AppendInteger(std::string& out, int64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out.append(digits, end);
+}
+
+// A value as DecodeValue reads it back: null, an integer, a double (Boost.JSON's spelling,
+// which always reads back as one; SQLite has no NaN), a string, or {"b": "<base64>"} for a
+// blob.
+void AppendValue(std::string& out, const storage::Value& value) {
   switch (value.type) {
     case storage::Value::Type::kNull:
-      return nullptr;
+      out += "null";
+      return;
     case storage::Value::Type::kInteger:
-      return value.integer;
+      AppendInteger(out, value.integer);
+      return;
     case storage::Value::Type::kFloat:
-      return value.real;
+      if (std::isinf(value.real)) {
+        // Boost.JSON writes "Infinity", which it does not read: an overflowing literal does.
+        out += value.real < 0 ? "-1e99999" : "1e99999";
+      } else {
+        out += json::serialize(json::value(value.real));
+      }
+      return;
     case storage::Value::Type::kText:
-      return json::string(value.bytes);
+      AppendQuoted(out, value.bytes);
+      return;
     case storage::Value::Type::kBlob:
-      return json::object{{"b", Base64Encode(value.bytes)}};
+      out += "{\"b\":\"";
+      out += Base64Encode(value.bytes);
+      out += "\"}";
+      return;
   }
-  return nullptr;
+  out += "null";
+}
+
+void AppendValues(std::string& out, const std::vector<storage::Value>& values) {
+  out += '[';
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    AppendValue(out, values[i]);
+  }
+  out += ']';
 }
 
 std::optional<storage::Value> DecodeValue(const json::value& v) {
@@ -176,40 +213,52 @@ std::optional<storage::Value> DecodeValue(const json::value& v) {
 }  // namespace
 
 std::string EncodeChanges(const std::vector<storage::RowChange>& changes) {
-  json::array out;
-  out.reserve(changes.size());
-  for (const auto& change : changes) {
-    json::object c;
-    c["op"] = change.op == storage::RowChange::Op::kInsert   ? "i"
-              : change.op == storage::RowChange::Op::kUpdate ? "u"
-                                                             : "d";
-    c["t"] = change.table;
+  std::string out;
+  out.reserve(64 * changes.size() + 2);
+  out += '[';
+  // The changes of one table share their column names: spelled once per run of them.
+  const std::vector<std::string>* columns_of = nullptr;
+  std::string columns_json;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const storage::RowChange& change = changes[i];
+    if (i > 0) {
+      out += ',';
+    }
+    out += change.op == storage::RowChange::Op::kInsert   ? "{\"op\":\"i\",\"t\":"
+           : change.op == storage::RowChange::Op::kUpdate ? "{\"op\":\"u\",\"t\":"
+                                                          : "{\"op\":\"d\",\"t\":";
+    AppendQuoted(out, change.table);
     if (change.columns) {
-      json::array columns;
-      for (const auto& name : *change.columns) {
-        columns.emplace_back(name);
+      if (change.columns.get() != columns_of) {
+        columns_of = change.columns.get();
+        columns_json = "[";
+        for (size_t c = 0; c < columns_of->size(); ++c) {
+          if (c > 0) {
+            columns_json += ',';
+          }
+          AppendQuoted(columns_json, (*columns_of)[c]);
+        }
+        columns_json += ']';
       }
-      c["c"] = std::move(columns);
+      out += ",\"c\":";
+      out += columns_json;
     }
     if (change.op != storage::RowChange::Op::kInsert) {
-      c["or"] = change.old_rowid;
-      json::array old_values;
-      for (const auto& v : change.old_values) {
-        old_values.push_back(EncodeValue(v));
-      }
-      c["o"] = std::move(old_values);
+      out += ",\"or\":";
+      AppendInteger(out, change.old_rowid);
+      out += ",\"o\":";
+      AppendValues(out, change.old_values);
     }
     if (change.op != storage::RowChange::Op::kDelete) {
-      c["nr"] = change.new_rowid;
-      json::array new_values;
-      for (const auto& v : change.new_values) {
-        new_values.push_back(EncodeValue(v));
-      }
-      c["n"] = std::move(new_values);
+      out += ",\"nr\":";
+      AppendInteger(out, change.new_rowid);
+      out += ",\"n\":";
+      AppendValues(out, change.new_values);
     }
-    out.push_back(std::move(c));
+    out += '}';
   }
-  return json::serialize(out);
+  out += ']';
+  return out;
 }
 
 Result<std::vector<storage::RowChange>> DecodeChanges(std::string_view text) {

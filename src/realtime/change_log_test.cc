@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <limits>
 
 namespace quarry::realtime {
 namespace {
@@ -81,6 +83,84 @@ TEST_F(ChangeLogTest, NumbersTransactionsAndReadsThemBackWithTheirValues) {
   EXPECT_EQ(change.columns->at(1), "title");
   EXPECT_TRUE(log->Read(3, 10)->empty());
   EXPECT_EQ(log->Read(0, 2)->size(), 2u) << "at most max";
+}
+
+TEST_F(ChangeLogTest, EveryValueReadsBackExactly) {
+  auto value = [](storage::Value::Type type, int64_t integer = 0, double real = 0,
+                  std::string bytes = {}) {
+    storage::Value v;
+    v.type = type;
+    v.integer = integer;
+    v.real = real;
+    v.bytes = std::move(bytes);
+    return v;
+  };
+  using T = storage::Value::Type;
+  std::vector<storage::Value> values = {
+      value(T::kNull),
+      value(T::kInteger, INT64_MIN),
+      value(T::kInteger, INT64_MAX),
+      value(T::kFloat, 0, -0.0),
+      value(T::kFloat, 0, 0.1),
+      value(T::kFloat, 0, 1e300),
+      value(T::kFloat, 0, -std::numeric_limits<double>::infinity()),
+      value(T::kFloat, 0, 3.0),
+      value(T::kText, 0, 0, "quote \" backslash \\ newline \n tab \t nul " + std::string(1, '\0')),
+      value(T::kText, 0, 0, "caf\xc3\xa9 \xf0\x9f\x98\x80 and a stray \xff byte"),
+      value(T::kText),
+      value(T::kBlob),
+      value(T::kBlob, 0, 0, std::string("\0\x01\xff\x80", 4)),
+  };
+  auto columns = std::make_shared<std::vector<std::string>>();
+  for (size_t i = 0; i < values.size(); ++i) {
+    columns->push_back("c\"" + std::to_string(i));
+  }
+  std::vector<storage::RowChange> changes(3);
+  changes[0].op = storage::RowChange::Op::kUpdate;
+  changes[0].table = "weird \"table\"";
+  changes[0].old_rowid = -7;
+  changes[0].new_rowid = 8;
+  changes[0].old_values = values;
+  changes[0].new_values = std::vector<storage::Value>(values.rbegin(), values.rend());
+  changes[0].columns = columns;
+  changes[1] = changes[0];
+  changes[1].op = storage::RowChange::Op::kDelete;
+  changes[1].new_values.clear();
+  changes[1].new_rowid = 0;
+  changes[2].op = storage::RowChange::Op::kInsert;
+  changes[2].table = "other";
+  changes[2].new_rowid = 1;
+  changes[2].new_values = {value(T::kInteger, 1)};  // a table that no longer exists: unnamed
+
+  auto decoded = DecodeChanges(EncodeChanges(changes));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->size(), changes.size());
+  auto same = [](const std::vector<storage::Value>& a, const std::vector<storage::Value>& b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].type != b[i].type || a[i].integer != b[i].integer || a[i].bytes != b[i].bytes ||
+          std::memcmp(&a[i].real, &b[i].real, sizeof(double)) != 0) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const storage::RowChange& in = changes[i];
+    const storage::RowChange& out = (*decoded)[i];
+    EXPECT_EQ(out.op, in.op) << i;
+    EXPECT_EQ(out.table, in.table) << i;
+    EXPECT_EQ(out.old_rowid, in.old_rowid) << i;
+    EXPECT_EQ(out.new_rowid, in.new_rowid) << i;
+    EXPECT_TRUE(same(out.old_values, in.old_values)) << i;
+    EXPECT_TRUE(same(out.new_values, in.new_values)) << i;
+    EXPECT_EQ(out.columns == nullptr, in.columns == nullptr) << i;
+    if (in.columns && out.columns) {
+      EXPECT_EQ(*out.columns, *in.columns) << i;
+    }
+  }
 }
 
 TEST_F(ChangeLogTest, NumberingSurvivesReopeningAndATornTailIsCutOff) {
