@@ -24,6 +24,19 @@ std::string UpperAscii(std::string_view word) {
   return out;
 }
 
+bool EqualsAsciiNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; };
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (upper(a[i]) != upper(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<Token> SqlTokenizer::Next() {
   if (pos_ >= sql_.size()) {
     return std::nullopt;

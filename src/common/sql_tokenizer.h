@@ -55,5 +55,7 @@ class SqlTokenizer {
 
 // An upper-cased (ASCII) copy of `word`, for comparing keywords.
 std::string UpperAscii(std::string_view word);
+// True when `a` and `b` are equal ignoring ASCII case (what UpperAscii compares), without a copy.
+bool EqualsAsciiNoCase(std::string_view a, std::string_view b);
 
 }  // namespace quarry::sql

@@ -32,9 +32,9 @@ uint32_t Crc32(std::string_view bytes) {
 
 // Little-endian fixed-width integers.
 template <typename T>
-void Put(std::string& out, T v) {
+void PutAt(char* out, T v) {
   for (size_t i = 0; i < sizeof(T); ++i) {
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
   }
 }
 template <typename T>
@@ -212,9 +212,7 @@ std::optional<storage::Value> DecodeValue(const json::value& v) {
 
 }  // namespace
 
-std::string EncodeChanges(const std::vector<storage::RowChange>& changes) {
-  std::string out;
-  out.reserve(64 * changes.size() + 2);
+void AppendChanges(std::string& out, const std::vector<storage::RowChange>& changes) {
   out += '[';
   // The changes of one table share their column names: spelled once per run of them.
   const std::vector<std::string>* columns_of = nullptr;
@@ -258,6 +256,11 @@ std::string EncodeChanges(const std::vector<storage::RowChange>& changes) {
     out += '}';
   }
   out += ']';
+}
+
+std::string EncodeChanges(const std::vector<storage::RowChange>& changes) {
+  std::string out;
+  AppendChanges(out, changes);
   return out;
 }
 
@@ -432,25 +435,25 @@ Status ChangeLog::Recover() {
 
 Result<uint64_t> ChangeLog::Append(int64_t time_ms,
                                    const std::vector<storage::RowChange>& changes) {
-  std::string changes_json = EncodeChanges(changes);
-  if (changes_json.size() + kPayloadPrefix > kMaxRecordBytes) {
+  // One buffer: the header's room, then the payload (sequence, time, the changes' JSON).
+  std::string record(kHeaderBytes + kPayloadPrefix, '\0');
+  record.reserve(kHeaderBytes + kPayloadPrefix + 96 * changes.size() + 2);
+  AppendChanges(record, changes);
+  const size_t json_bytes = record.size() - kHeaderBytes - kPayloadPrefix;
+  if (json_bytes + kPayloadPrefix > kMaxRecordBytes) {
     return Status(ErrorCode::kPayloadTooLarge,
-                  "a transaction's changes are " + std::to_string(changes_json.size()) +
+                  "a transaction's changes are " + std::to_string(json_bytes) +
                       " bytes as JSON, more than a change log record holds (" +
                       std::to_string(kMaxRecordBytes) + ")");
   }
   std::lock_guard lock(mutex_);
   uint64_t seq = last_seq_ + 1;
-  std::string record;
-  record.reserve(kHeaderBytes + kPayloadPrefix + changes_json.size());
-  std::string payload;
-  payload.reserve(kPayloadPrefix + changes_json.size());
-  Put<uint64_t>(payload, seq);
-  Put<uint64_t>(payload, static_cast<uint64_t>(time_ms));
-  payload += changes_json;
-  Put<uint32_t>(record, static_cast<uint32_t>(payload.size()));
-  Put<uint32_t>(record, Crc32(payload));
-  record += payload;
+  char* header = record.data();
+  PutAt<uint64_t>(header + kHeaderBytes, seq);
+  PutAt<uint64_t>(header + kHeaderBytes + 8, static_cast<uint64_t>(time_ms));
+  std::string_view payload(header + kHeaderBytes, record.size() - kHeaderBytes);
+  PutAt<uint32_t>(header, static_cast<uint32_t>(payload.size()));
+  PutAt<uint32_t>(header + 4, Crc32(payload));
 
   if (fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {
     fs::path path = dir_ / SegmentName(seq);

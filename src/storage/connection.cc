@@ -440,13 +440,18 @@ void Connection::FlushCommits() {
 
 namespace {
 
-// The next significant token of `tokens` as a name: a word upper-cased, a quoted identifier
-// unquoted and upper-cased (savepoint names compare without case); empty at the end. `quoted`
-// tells a quoted name (which is never a keyword: "savepoint" is a name) from a word.
+// The next significant token of `tokens` as a name: a word as written, a quoted identifier
+// unquoted (savepoint names compare without ASCII case); empty at the end. `quoted` tells a
+// quoted name (which is never a keyword: "savepoint" is a name) from a word. Only a quoted name
+// is copied: this runs for every SAVEPOINT and RELEASE of a group commit.
 struct Name {
-  std::string text;
+  std::string_view word;
+  std::string unquoted;
   bool quoted = false;
-  bool Is(std::string_view keyword) const { return !quoted && text == keyword; }
+  std::string_view text() const { return quoted ? std::string_view(unquoted) : word; }
+  bool Is(std::string_view keyword) const {
+    return !quoted && sql::EqualsAsciiNoCase(word, keyword);
+  }
 };
 
 Name NextName(sql::SqlTokenizer& tokens) {
@@ -455,34 +460,45 @@ Name NextName(sql::SqlTokenizer& tokens) {
     return {};
   }
   std::string_view text = token->text;
+  Name name;
   if ((token->kind == sql::TokenKind::kQuotedIdentifier ||
        token->kind == sql::TokenKind::kString) &&
       text.size() >= 2) {
     char close = text.back();
-    std::string unquoted;
     for (size_t i = 1; i + 1 < text.size(); ++i) {
-      unquoted += text[i];
+      name.unquoted += text[i];
       if (text[i] == close && close != ']' && i + 2 < text.size() && text[i + 1] == close) {
         ++i;  // a doubled quote is one quote character
       }
     }
-    return {sql::UpperAscii(unquoted), true};
+    name.quoted = true;
+    return name;
   }
-  return {sql::UpperAscii(text), false};
+  name.word = text;
+  return name;
 }
 
 }  // namespace
 
 void Connection::NoteSavepointStatement(std::string_view sql_text) {
+  // Every statement passes here: most start with a word that is none of these (INSERT,
+  // SELECT, ...), seen without tokenizing. Comments and whitespace first take the long way.
+  size_t start = sql_text.find_first_not_of(" \t\r\n\f");
+  if (start != std::string_view::npos) {
+    char first = static_cast<char>(sql_text[start] | 0x20);  // ASCII lower case
+    if (first >= 'a' && first <= 'z' && first != 's' && first != 'r') {
+      return;
+    }
+  }
   sql::SqlTokenizer tokens(sql_text);
   Name verb = NextName(tokens);
   if (verb.Is("SAVEPOINT")) {
-    savepoints_.emplace_back(NextName(tokens).text, pending_.size());
+    savepoints_.emplace_back(NextName(tokens).text(), pending_.size());
     return;
   }
-  auto find = [&](const std::string& name) -> std::optional<size_t> {
+  auto find = [&](const Name& name) -> std::optional<size_t> {
     for (size_t i = savepoints_.size(); i > 0; --i) {
-      if (savepoints_[i - 1].first == name) {
+      if (sql::EqualsAsciiNoCase(savepoints_[i - 1].first, name.text())) {
         return i - 1;
       }
     }
@@ -493,7 +509,7 @@ void Connection::NoteSavepointStatement(std::string_view sql_text) {
     if (name.Is("SAVEPOINT")) {
       name = NextName(tokens);
     }
-    if (auto i = find(name.text)) {
+    if (auto i = find(name)) {
       savepoints_.resize(*i);
     }
     return;
@@ -510,7 +526,7 @@ void Connection::NoteSavepointStatement(std::string_view sql_text) {
     if (name.Is("SAVEPOINT")) {
       name = NextName(tokens);
     }
-    if (auto i = find(name.text)) {
+    if (auto i = find(name)) {
       pending_.resize(std::min(pending_.size(), savepoints_[*i].second));
       savepoints_.resize(*i + 1);
     }
