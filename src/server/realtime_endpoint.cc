@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <boost/url/params_view.hpp>
+#include <boost/url/parse_query.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -284,48 +286,25 @@ class EventStreamOutbox : public realtime::Outbox {
   const int64_t expires_at_;
 };
 
-// %XX and '+' decoded; nullopt for a malformed escape.
-std::optional<std::string> UrlDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
-          !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-        return std::nullopt;
-      }
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// The query string's parameters, decoded; kInvalidArgument naming a malformed or repeated one.
+// The query's parameters, %XX and '+' decoded (Boost.URL); each name at most once.
 Result<std::map<std::string, std::string>> QueryParams(std::string_view query) {
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed) {
+    return Status(ErrorCode::kInvalidArgument, "malformed query string (" +
+                                                   parsed.error().message() + ") near '" +
+                                                   std::string(query.substr(0, 100)) + "'");
+  }
+  boost::urls::encoding_opts decoding;
+  decoding.space_as_plus = true;
   std::map<std::string, std::string> params;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) {
-      continue;
+  for (const boost::urls::param& param : boost::urls::params_view(query, decoding)) {
+    if (param.key.empty() && !param.has_value) {
+      continue;  // "a=1&&b=2"
     }
-    size_t eq = pair.find('=');
-    auto key = UrlDecode(pair.substr(0, eq));
-    auto value = UrlDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (!key || !value) {
-      return Status(ErrorCode::kInvalidArgument, "malformed %-escape in the query string near '" +
-                                                     std::string(pair.substr(0, 100)) + "'");
-    }
-    if (!params.emplace(*key, *value).second) {
-      return Status(ErrorCode::kInvalidArgument, "query parameter '" + *key + "' is given twice")
-          .WithPath(*key);
+    if (!params.emplace(param.key, param.value).second) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "query parameter '" + param.key + "' is given twice")
+          .WithPath(param.key);
     }
   }
   return params;

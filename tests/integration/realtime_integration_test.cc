@@ -511,6 +511,23 @@ TEST_F(RealtimeTest, ServerSentEventsCarryTheSequenceAsIdAndResumeFromLastEventI
                       {{"Authorization", auth}});
   EXPECT_EQ(unknown.status(), 400);
   EXPECT_NE(unknown.Rest().find("unknown model"), std::string::npos);
+  // The query string is decoded as a URL's: %XX and '+', malformed escapes and repeats refused.
+  EventStream plus(server_.port(),
+                   "/db/shop/v1/changes?model=posts&where=%7B%22title%22:%22a+b%22%7D",
+                   {{"Authorization", auth}});
+  ASSERT_EQ(plus.status(), 200);
+  plus.NextEvent();  // subscribed
+  Sql("INSERT INTO posts VALUES (4, 'a+b', 1)");
+  Sql("INSERT INTO posts VALUES (5, 'a b', 1)");
+  EXPECT_NE(plus.NextEvent().find("\"id\":5"), std::string::npos) << "'+' is a space";
+  EventStream escape(server_.port(), "/db/shop/v1/changes?model=posts&where=%7",
+                     {{"Authorization", auth}});
+  EXPECT_EQ(escape.status(), 400);
+  EXPECT_NE(escape.Rest().find("malformed query string"), std::string::npos) << escape.Rest();
+  EventStream twice(server_.port(), "/db/shop/v1/changes?model=posts&model=posts",
+                    {{"Authorization", auth}});
+  EXPECT_EQ(twice.status(), 400);
+  EXPECT_NE(twice.Rest().find("given twice"), std::string::npos) << twice.Rest();
 }
 
 class RealtimeRetentionTest : public RealtimeTest {
