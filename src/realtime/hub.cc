@@ -420,7 +420,8 @@ struct Hub::Impl {
     sub.reported_at = clock.Now();
   }
 
-  // {"type":"progress","sub":..,"seq":N} to each subscription that moved past what its client
+  // Each connection's heartbeat, and {"type":"progress","sub":..,"seq":N} to each subscription
+  // that moved past what its client
   // last heard of without an event for progress_interval: every transaction up to N is handled
   // for it, so it may resume from N (a quiet filter's position keeps up with the log's
   // retention).
@@ -431,6 +432,9 @@ struct Hub::Impl {
     }
     next_progress_scan = now + ProgressScanInterval();
     for (auto& [number, conn] : connections) {
+      if (!conn->closed) {
+        conn->outbox->Heartbeat();
+      }
       for (auto& [id, sub] : conn->subs) {
         if (sub->delivered > sub->reported && now - sub->reported_at >= options.progress_interval) {
           Reported(*sub, sub->delivered);

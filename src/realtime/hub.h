@@ -64,6 +64,8 @@ class Outbox {
   virtual size_t QueuedBytes() const = 0;
   // Ends the connection, telling why.
   virtual void Close(std::string reason) = 0;
+  // Called about once a second while the connection lasts (a token's expiry is checked here).
+  virtual void Heartbeat() {}
 };
 
 // The schema a namespace serves (the data API's), read on a connection of it.

@@ -64,6 +64,12 @@ class WebSocketOutbox : public realtime::Outbox {
   void Close(std::string reason) override {
     channel_.Close(kCloseGoingAway, CloseReason(std::move(reason)));
   }
+  // A quiet socket's token expires too: closed within a second, not at its next event.
+  void Heartbeat() override {
+    if (expiry_->Passed()) {
+      channel_.Close(kClosePolicy, kExpired);
+    }
+  }
 
  private:
   http::WebSocketChannel channel_;
@@ -247,12 +253,7 @@ class EventStreamOutbox : public realtime::Outbox {
   EventStreamOutbox(std::shared_ptr<http::BodyWriter> body, std::optional<int64_t> expires_at)
       : body_(std::move(body)), expires_at_(expires_at.value_or(0)) {}
   void Send(std::string_view type, uint64_t seq, std::string message) override {
-    if (expires_at_ != 0 && NowUnix() >= expires_at_) {
-      body_->Write("event: error\ndata: " +
-                   realtime::ErrorMessage(std::nullopt,
-                                          Status(ErrorCode::kUnauthorized, "the token expired")) +
-                   "\n\n");
-      body_->End();
+    if (EndIfExpired()) {
       return;
     }
     std::string event;
@@ -273,6 +274,7 @@ class EventStreamOutbox : public realtime::Outbox {
     }
   }
   size_t QueuedBytes() const override { return body_->QueuedBytes(); }
+  void Heartbeat() override { EndIfExpired(); }
   void Close(std::string reason) override {
     body_->Write("event: error\ndata: " +
                  realtime::ErrorMessage(std::nullopt,
@@ -282,8 +284,25 @@ class EventStreamOutbox : public realtime::Outbox {
   }
 
  private:
+  // An error event and the end of the response once the token expired (the token parameter
+  // cannot be renewed: the EventSource reconnects with a fresh URL, or gives up).
+  bool EndIfExpired() {
+    if (expires_at_ == 0 || NowUnix() < expires_at_) {
+      return false;
+    }
+    if (!ended_.exchange(true)) {
+      body_->Write("event: error\ndata: " +
+                   realtime::ErrorMessage(std::nullopt,
+                                          Status(ErrorCode::kUnauthorized, "the token expired")) +
+                   "\n\n");
+      body_->End();
+    }
+    return true;
+  }
+
   std::shared_ptr<http::BodyWriter> body_;
   const int64_t expires_at_;
+  std::atomic<bool> ended_{false};
 };
 
 // The query's parameters, %XX and '+' decoded (Boost.URL); each name at most once.

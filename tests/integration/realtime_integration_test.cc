@@ -612,6 +612,26 @@ TEST_F(RealtimeSlowConsumerTest, ASlowConsumerIsResetAndHoldsNobodyBack) {
   }
 }
 
+TEST_F(RealtimeTest, AQuietSocketIsClosedWhenItsTokenExpires) {
+  auth::Claims claims;
+  claims.access = auth::Access::kReadOnly;
+  claims.all_namespaces = true;
+  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  claims.expires_at = claims.issued_at + 2;
+  WsClient ws(server_.port(), RealtimeOptions("shop"));
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  ws.Send({{"type", "hello"}, {"token", server_.server().key().Sign(claims)}});
+  Expect(ws, "hello_ok");
+  Subscribe(ws, "s1", "posts");
+  // No change, no message: the socket is closed all the same once the token has expired (it
+  // used to stay open, answering nothing, until its next event).
+  EXPECT_TRUE(ws.ReadUntilClosed());
+  EXPECT_EQ(ws.close_code(), 1008);
+  EXPECT_NE(ws.close_reason().find("expired"), std::string::npos) << ws.close_reason();
+}
+
 class RealtimeProgressTest : public RealtimeTest {
  protected:
   RealtimeProgressTest()
