@@ -299,6 +299,7 @@ class WatchSession {
         pending.push_back(std::move(*message));
         if (last) {
           request.since = *seq;
+          handed_over_ = true;
           bool go_on = !handlers_.on_transaction || handlers_.on_transaction(*seq, pending);
           pending.clear();
           if (!go_on) {
@@ -311,12 +312,16 @@ class WatchSession {
         std::string why = "the subscription was reset after sequence " +
                           std::to_string(seq.value_or(request.since.value_or(0))) + ": " +
                           TextOf(*message, "reason");
-        if (TextOf(*message, "code") == "CHANGES_GONE" || !seq) {
-          return Status(ErrorCode::kChangesGone, why);
+        std::string code = TextOf(*message, "code");
+        if (!seq || (code != "TOO_SLOW" && code != "SCHEMA_CHANGED" && code != "UNAVAILABLE")) {
+          return Status(ErrorCode::kChangesGone, why);  // CHANGES_GONE, or a server without codes
         }
-        // Too slow, or the server could not evaluate for a moment: resumed where it says.
         pending.clear();
         request.since = *seq;
+        if (code == "UNAVAILABLE") {
+          return Status(ErrorCode::kUnavailable, why);  // again after the reconnect's wait
+        }
+        // Too slow (it has drained), or a new schema: resumed where it says, at once.
         if (handlers_.on_disconnect) {
           handlers_.on_disconnect(Status(ErrorCode::kUnavailable, why),
                                   std::chrono::milliseconds(0));
@@ -328,6 +333,10 @@ class WatchSession {
     }
     return Status::Ok();
   }
+
+ public:
+  // Whether a transaction was handed over on this connection.
+  bool handed_over() const { return handed_over_; }
 
  private:
   // Renews once two thirds of the time the token had left when it was taken have passed.
@@ -356,6 +365,7 @@ class WatchSession {
   const TokenSource& token_;
   const WatchHandlers& handlers_;
   const WatchOptions& options_;
+  bool handed_over_ = false;
   std::string current_token_;
   std::optional<int64_t> expires_at_;
   std::optional<int64_t> renew_from_;
@@ -385,12 +395,15 @@ Status Watch(const std::string& url, const std::string& ns, const TokenSource& t
   std::chrono::milliseconds delay = options.reconnect_min;
   while (true) {
     bool subscribed = false;
+    bool handed_over = false;
     Status ended;
+    Clock::time_point started = Clock::now();
     {
       auto connection = RealtimeConnection::Open(url, ns, options.connection);
       if (connection.ok()) {
         WatchSession session(token, handlers, options);
         ended = session.Run(**connection, request, subscribed);
+        handed_over = session.handed_over();
       } else {
         ended = connection.status();
       }
@@ -399,7 +412,9 @@ Status Watch(const std::string& url, const std::string& ns, const TokenSource& t
     if (ended.ok() || ended.code() != ErrorCode::kUnavailable || !ever_subscribed) {
       return ended;
     }
-    if (subscribed) {
+    // The wait starts over after a connection that worked; one that ends as soon as it is
+    // subscribed (a server that cannot evaluate) waits longer each time.
+    if (handed_over || Clock::now() - started >= options.reconnect_max) {
       delay = options.reconnect_min;
     }
     if (handlers.on_disconnect) {

@@ -976,6 +976,14 @@ struct Hub::Impl {
     // A subscription's last message of the transaction says so ("last":true) and carries its
     // number to the transport (SSE's id:, what an EventSource resumes from); the others 0, so a
     // client cut off in the middle of a transaction resumes before it, not after.
+    // A group that failed on a later change is reset below: none of the transaction goes to
+    // it, or it would take a part for the whole.
+    if (!failed.empty()) {
+      out.erase(std::remove_if(
+                    out.begin(), out.end(),
+                    [&](const auto& entry) { return failed.count(entry.first->group->key) != 0; }),
+                out.end());
+    }
     std::unordered_map<Sub*, size_t> last_of;
     for (size_t i = 0; i < out.size(); ++i) {
       last_of[out[i].first] = i;
@@ -1003,8 +1011,8 @@ struct Hub::Impl {
         sub->delivered = txn.seq;
       }
     };
-    if (only != nullptr) {
-      advance(only);
+    if (only != nullptr && failed.count(only->group->key) == 0) {
+      advance(only);  // (a failed one's reset says the transaction before)
     }
     for (Conn* c : reset) {
       ResetConnection(*c, kResetTooSlow,
@@ -1099,13 +1107,13 @@ struct Hub::Impl {
       }
       auto txns = (*log)->log->Read(sub->delivered, options.catch_up_batch);
       if (!txns.ok()) {
-        if (txns.status().code() == ErrorCode::kNotFound) {
-          Reset(*sub, kResetGone,
-                txns.status().message() + "; reload and resubscribe without since");
-        } else {
-          Reset(*sub, kResetUnavailable,
-                "the change log cannot be read: " + txns.status().message());
-        }
+        // Past the retention, or a record that does not read back: what follows `since`
+        // cannot be given from here, whatever a retry does.
+        Reset(*sub, kResetGone,
+              (txns.status().code() == ErrorCode::kNotFound
+                   ? txns.status().message()
+                   : "the change log cannot be read: " + txns.status().message()) +
+                  "; reload and resubscribe without since");
         continue;
       }
       for (const auto& txn : *txns) {

@@ -169,12 +169,12 @@ class Webhooks::Hook {
   // Removes the hook's file, for good: an acknowledgement in flight does not write it back.
   Status RemoveFile() {
     std::lock_guard lock(file_mutex_);
-    deleted_ = true;
     std::error_code ec;
     fs::remove(file_, ec);
     if (ec) {
       return Status(ErrorCode::kInternal, "cannot remove " + file_.string() + ": " + ec.message());
     }
+    deleted_ = true;  // only now: a hook whose file stays keeps recording
     return Status::Ok();
   }
   // The namespace went (its folder with the file): nothing is written for it any more.

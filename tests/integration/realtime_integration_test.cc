@@ -512,8 +512,8 @@ TEST_F(RealtimeTest, ServerSentEventsCarryTheSequenceAsIdAndResumeFromLastEventI
   EXPECT_EQ(unknown.status(), 400);
   EXPECT_NE(unknown.Rest().find("unknown model"), std::string::npos);
   // The query string is decoded as a URL's: %XX and '+', malformed escapes and repeats refused.
-  EventStream plus(server_.port(),
-                   "/db/shop/v1/changes?model=posts&where=%7B%22title%22:%22a+b%22%7D",
+  // Braces as a browser sends them (unescaped), quotes escaped.
+  EventStream plus(server_.port(), "/db/shop/v1/changes?model=posts&where={%22title%22:%22a+b%22}",
                    {{"Authorization", auth}});
   ASSERT_EQ(plus.status(), 200);
   plus.NextEvent();  // subscribed

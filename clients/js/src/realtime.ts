@@ -73,6 +73,8 @@ interface Sub {
   where: unknown;
   select: unknown;
   seq: number | undefined;
+  // The wait before resubscribing after an UNAVAILABLE reset; back to the minimum on a change.
+  retryDelay: number;
   onChange: (event: ChangeEvent) => void;
   options: SubscribeOptions;
   resolveReady: (seq: number) => void;
@@ -125,6 +127,7 @@ export class RealtimeConnection {
       where: args?.where,
       select: args?.select,
       seq: since,
+      retryDelay: this.options.minDelayMs ?? 250,
       onChange,
       options,
       resolveReady,
@@ -272,6 +275,7 @@ export class RealtimeConnection {
         const { type: _type, sub: _sub, ...event } = message as Record<string, unknown>;
         if (message.last && typeof message.seq === 'number') {
           sub.seq = message.seq;
+          sub.retryDelay = this.options.minDelayMs ?? 250;
         }
         sub.onChange(event as unknown as ChangeEvent);
         return;
@@ -286,13 +290,25 @@ export class RealtimeConnection {
         const sub = this.subs.get(message.sub ?? '');
         if (!sub) return;
         const seq = message.seq ?? sub.seq ?? 0;
-        if (message.code !== 'CHANGES_GONE' && this.socket?.readyState === kOpen) {
-          // Too slow, or the server could not evaluate for a moment: resume from what was
-          // delivered.
+        const open = this.socket?.readyState === kOpen;
+        if ((message.code === 'TOO_SLOW' || message.code === 'SCHEMA_CHANGED') && open) {
+          // Too slow (it has drained), or a new schema: resume from what was delivered.
           sub.seq = seq;
           this.sendSubscribe(sub);
           return;
         }
+        if (message.code === 'UNAVAILABLE' && open) {
+          // The server could not evaluate for a moment: resume after a wait that grows while
+          // it keeps failing.
+          sub.seq = seq;
+          const wait = sub.retryDelay;
+          sub.retryDelay = Math.min(sub.retryDelay * 2, this.options.maxDelayMs ?? 10_000);
+          timers.setTimeout(() => {
+            if (this.subs.get(sub.id) === sub && this.socket?.readyState === kOpen) this.sendSubscribe(sub);
+          }, wait);
+          return;
+        }
+        // CHANGES_GONE (or a server that sends no code): resuming cannot work.
         this.unsubscribe(sub, false);
         sub.options.onReset?.(message.reason ?? 'reset', seq);
         return;
