@@ -58,23 +58,35 @@ const rssKiB = () => {
   return m ? Number(m[1]) : undefined;
 };
 
+// The server's CPU time so far (user + system, all threads), in microseconds.
+const TICK_US = 1e6 / 100;  // /proc/PID/stat counts USER_HZ ticks, 100 a second on Linux
+const cpuUs = () => {
+  if (!pid) return undefined;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;  // utime, stime
+};
+
 let nextId = 1;
 const insertSql = () => {
   const id = nextId++;
   return { id, sql: `INSERT INTO posts VALUES (${id}, ${id % accounts}, ${Date.now()})` };
 };
 
-// Closed loop: `concurrency` writers, each one insert per request, for `secs` seconds.
+// Closed loop: `concurrency` writers, each one insert per request, for `secs` seconds: inserts
+// per second, and the server's CPU time per insert (with subscribers attached it includes
+// evaluating and sending their events, whichever core it ran on).
 async function writerThroughput(secs, concurrency = 16) {
   const end = Date.now() + secs * 1000;
   let done = 0;
+  const cpuBefore = cpuUs();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < end) {
       await pipeline([insertSql().sql]);
       done += 1;
     }
   }));
-  return done / secs;
+  const cpu = cpuBefore === undefined ? undefined : (cpuUs() - cpuBefore) / done;
+  return { perSecond: done / secs, cpuUsPerInsert: cpu };
 }
 
 const percentile = (sorted, p) => sorted.length === 0 ? 0
@@ -171,9 +183,11 @@ async function main() {
     latency_ms_p99: percentile(latencies, 0.99),
     latency_ms_max: latencies.at(-1) ?? 0,
     misrouted, duplicates, missing,
-    writer_alone_per_s: writerAlone,
-    writer_with_subscribers_per_s: writerWith,
-    writer_ratio: writerWith / writerAlone,
+    writer_alone_per_s: writerAlone.perSecond,
+    writer_with_subscribers_per_s: writerWith.perSecond,
+    writer_ratio: writerWith.perSecond / writerAlone.perSecond,
+    server_cpu_us_per_insert_alone: writerAlone.cpuUsPerInsert,
+    server_cpu_us_per_insert_with_subscribers: writerWith.cpuUsPerInsert,
     server_rss_kib_before: rssBefore,
     server_rss_kib_idle_subscribers: rssIdle,
     kib_per_idle_subscriber: rssBefore && rssIdle ? (rssIdle - rssBefore) / subscribers : undefined,

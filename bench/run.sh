@@ -18,6 +18,7 @@
 #   realtime (not in the default list: run it with SCENARIOS=realtime): RT_SUBSCRIBERS=10000
 #                   RT_ACCOUNTS=1000 RT_RATE=1000 RT_SECONDS=10 (bench/realtime_load.mjs:
 #                   WebSocket subscribers each filtered on one accountId, inserts per second)
+#                   RT_PINNED=1 (server on SERVER_CPU, load generator on LOAD_CPU)
 #   DATA_ROWS=100000 KEYSET_ROWS=1000000 KEYSET_PAGE=10000 KEYSET_LIMIT=50
 #                   (data API scenarios: posts rows; events rows, the deep page
 #                   and its size)
@@ -888,10 +889,18 @@ if has realtime; then
     ulimit -n "$rt_want" 2>/dev/null || true
     (($(ulimit -n) > RT_SUBSCRIBERS + 64)) ||
       NOTES+=("realtime: the open-file limit ($(ulimit -n)) is too low for $RT_SUBSCRIBERS subscribers")
-    log "realtime: $RT_SUBSCRIBERS WebSocket subscribers, ${RT_RATE:-1000} inserts/s"
+    # RT_PINNED=1: the server on SERVER_CPU, the load generator on LOAD_CPU, so the writer's
+    # figures are the server's alone on one core.
+    rt_load=()
+    if [[ "${RT_PINNED:-0}" == 1 ]]; then
+      SERVER_PREFIX=(taskset -c "$SERVER_CPU")
+      rt_load=(taskset -c "$LOAD_CPU")
+    fi
+    log "realtime: $RT_SUBSCRIBERS WebSocket subscribers, ${RT_RATE:-1000} inserts/s$([[ ${#rt_load[@]} -gt 0 ]] && echo ", server on CPU $SERVER_CPU, load on CPU $LOAD_CPU")"
     start_quarry "$QUARRY_PORT" rt-quarry
+    SERVER_PREFIX=()
     QPID=$SERVER_PID
-    rt_json=$(node "$BENCH_DIR/realtime_load.mjs" --port "$QUARRY_PORT" --pid "$QPID" \
+    rt_json=$("${rt_load[@]}" node "$BENCH_DIR/realtime_load.mjs" --port "$QUARRY_PORT" --pid "$QPID" \
       --subscribers "$RT_SUBSCRIBERS" --accounts "${RT_ACCOUNTS:-1000}" --rate "${RT_RATE:-1000}" \
       --seconds "${RT_SECONDS:-10}" 2>"$TMP/rt-load.log") || {
       NOTES+=("realtime: the load failed: $(tail -3 "$TMP/rt-load.log" | tr '\n' ' ')")
@@ -905,7 +914,7 @@ if has realtime; then
       wrong=$(( $(rt misrouted) + $(rt duplicates) + $(rt missing) ))
       RT_LINES+=("$RT_SUBSCRIBERS subscribers on ${RT_ACCOUNTS:-1000} accountIds, $(rt inserts_per_s_steady) inserts/s: commit-to-delivery p50 $(rt latency_ms_p50) ms, p99 $p99 ms (goal <= 25 ms: $(yes_if_le "$p99" 25)), max $(rt latency_ms_max) ms")
       RT_LINES+=("delivered $events change events/s; misrouted $(rt misrouted), duplicates $(rt duplicates), missing $(rt missing) (goal 0: $( ((wrong == 0)) && echo yes || echo no))")
-      RT_LINES+=("writer closed-loop inserts/s: $(rt writer_with_subscribers_per_s) with the subscribers vs $(rt writer_alone_per_s) without = ${ratio}x (goal >= 0.90x: $(yes_if_ge "$ratio" 0.90))")
+      RT_LINES+=("writer closed-loop inserts/s: $(rt writer_with_subscribers_per_s) with the subscribers vs $(rt writer_alone_per_s) without = ${ratio}x (goal >= 0.90x: $(yes_if_ge "$ratio" 0.90)); server CPU per insert $(rt server_cpu_us_per_insert_with_subscribers) us with them vs $(rt server_cpu_us_per_insert_alone) us without (events included)")
       RT_LINES+=("server RSS per idle subscriber: ${kib} KiB (goal <= 50 KB: $(yes_if_le "$kib" 48.8))")
     fi
   fi
@@ -1261,7 +1270,7 @@ if [[ ${#PC_ROWS[@]} -gt 0 ]]; then
 fi
 if [[ ${#RT_LINES[@]} -gt 0 ]]; then
   echo
-  echo "== Realtime (issue 9): bench/realtime_load.mjs, one namespace, the load generator unpinned"
+  echo "== Realtime (issue 9): bench/realtime_load.mjs, one namespace, $([[ "${RT_PINNED:-0}" == 1 ]] && echo "server pinned to CPU $SERVER_CPU, load generator to CPU $LOAD_CPU" || echo "unpinned")"
   for r in "${RT_LINES[@]}"; do echo "$r"; done
 fi
 for n in "${NOTES[@]:-}"; do [[ -n "$n" ]] && echo "note: $n"; done

@@ -171,8 +171,11 @@ struct Sub {
   std::shared_ptr<NsLog> log;  // whose subscriber count it holds
   Conn* conn = nullptr;
   Group* group = nullptr;
-  uint64_t delivered = 0;  // every transaction up to this one is handled for it
-  bool live = false;       // false: catching up from the log
+  // Every transaction up to this one is handled for it; for a live one, also every transaction
+  // up to its namespace's `dispatched` (see Position: not advanced per subscription, which cost
+  // every transaction a pass over all of them).
+  uint64_t delivered = 0;
+  bool live = false;  // false: catching up from the log
   // The position its client last heard of (subscribed, a transaction's last change, a
   // progress mark), and when.
   uint64_t reported = 0;
@@ -415,6 +418,11 @@ struct Hub::Impl {
                       std::chrono::milliseconds(1000));
   }
 
+  // How far a subscription is handled: a live one follows its namespace's dispatcher.
+  static uint64_t Position(const NsState& ns, const Sub& sub) {
+    return sub.live ? std::max(sub.delivered, ns.dispatched) : sub.delivered;
+  }
+
   void Reported(Sub& sub, uint64_t seq) {
     sub.reported = seq;
     sub.reported_at = clock.Now();
@@ -435,12 +443,17 @@ struct Hub::Impl {
       if (!conn->closed) {
         conn->outbox->Heartbeat();
       }
+      if (conn->subs.empty()) {
+        continue;
+      }
+      const NsState& ns = Ns(conn->ns);
       for (auto& [id, sub] : conn->subs) {
-        if (sub->delivered > sub->reported && now - sub->reported_at >= options.progress_interval) {
-          Reported(*sub, sub->delivered);
-          Send(*conn, "progress", sub->delivered,
+        uint64_t position = Position(ns, *sub);
+        if (position > sub->reported && now - sub->reported_at >= options.progress_interval) {
+          Reported(*sub, position);
+          Send(*conn, "progress", position,
                "{\"type\":\"progress\",\"sub\":" + Quoted(id) +
-                   ",\"seq\":" + std::to_string(sub->delivered) + "}");
+                   ",\"seq\":" + std::to_string(position) + "}");
         }
       }
     }
@@ -725,9 +738,10 @@ struct Hub::Impl {
 
   // `code` is one of the kReset* names: whether resubscribing with the reset's seq can work.
   void Reset(Sub& sub, std::string_view code, const std::string& reason) {
-    Send(*sub.conn, "reset", sub.delivered,
+    uint64_t position = Position(Ns(sub.conn->ns), sub);
+    Send(*sub.conn, "reset", position,
          "{\"type\":\"reset\",\"sub\":" + Quoted(sub.id) + ",\"code\":\"" + std::string(code) +
-             "\",\"reason\":" + Quoted(reason) + ",\"seq\":" + std::to_string(sub.delivered) + "}");
+             "\",\"reason\":" + Quoted(reason) + ",\"seq\":" + std::to_string(position) + "}");
     Remove(sub);
   }
 
@@ -1037,14 +1051,7 @@ struct Hub::Impl {
         group = ns.groups.find(key);
       }
     }
-    if (only == nullptr) {
-      // Every live subscription has seen the transaction now (or was reset).
-      for (auto& [key, group] : ns.groups) {
-        for (Sub* sub : group->members) {
-          advance(sub);
-        }
-      }
-    }
+    // Live subscriptions have seen the transaction once the caller moves ns.dispatched.
   }
 
   // `from_log`: `txn` only says how far to go; it is read from the log with the others.
