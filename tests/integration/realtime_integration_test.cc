@@ -612,6 +612,23 @@ TEST_F(RealtimeSlowConsumerTest, ASlowConsumerIsResetAndHoldsNobodyBack) {
   }
 }
 
+TEST_F(RealtimeTest, AFilterThatFailsOnALaterChangeGetsNoneOfTheTransaction) {
+  // A JSON column without a recorded schema holds text that is not JSON: the filter's
+  // json_extract fails on the second row of the transaction, after the first one matched.
+  Sql("CREATE TABLE docs (id INTEGER PRIMARY KEY, meta JSON)");
+  WsClient ws(server_.port(), RealtimeOptions("shop", server_.AdminToken()));
+  ASSERT_TRUE(ws.ok()) << ws.error();
+  uint64_t start =
+      Subscribe(ws, "s1", "docs", json::parse(R"({"meta": {"path": "$.a", "equals": 1}})"))["seq"]
+          .as_int64();
+  Sql("BEGIN; INSERT INTO docs VALUES (1, '{\"a\": 1}'); INSERT INTO docs VALUES (2, 'not json');"
+      "COMMIT");
+  // Not the first change marked as the whole transaction: a reset naming the one before.
+  json::object next = ws.Read();
+  EXPECT_EQ(next["type"], json::value("reset")) << json::serialize(next);
+  EXPECT_EQ(next["seq"].as_int64(), static_cast<int64_t>(start)) << json::serialize(next);
+}
+
 TEST_F(RealtimeTest, AQuietSocketIsClosedWhenItsTokenExpires) {
   auth::Claims claims;
   claims.access = auth::Access::kReadOnly;
