@@ -102,6 +102,44 @@ test('a quiet subscription\'s resume point follows the progress marks', async ()
   }
 });
 
+test('a subscriber reset as too slow resumes by itself, nothing lost or twice', async () => {
+  const server = await startServer({ args: ['--realtime-max-queued-bytes', '262144'] });
+  // A WebSocket whose reading can be held, as a busy browser tab's would be.
+  let held;
+  let resets = 0;
+  class HeldWebSocket extends WebSocket {
+    constructor(url, protocol) {
+      super(url, protocol);
+      this.once('open', () => { held = this._socket; });
+      this.on('message', (data) => { if (String(data).includes('"code":"TOO_SLOW"')) resets += 1; });
+    }
+  }
+  const db = quarry({ url: server.origin, namespace: 'default', token: server.adminToken, WebSocket: HeldWebSocket });
+  try {
+    await server.sql('default', 'CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT)');
+    const ids = [];
+    const sub = db.items.subscribe({}, (e) => ids.push(e.row.id));
+    await sub.ready;
+    held.pause();
+    // ~16 MB of events: more than the kernel buffers between the two plus the 256 KiB allowed.
+    const rows = 4000;
+    for (let batch = 0; batch < rows / 100; batch++) {
+      const statements = [];
+      for (let i = 1; i <= 100; i++) statements.push(`INSERT INTO items VALUES (${batch * 100 + i}, '${'x'.repeat(4000)}')`);
+      await server.sql('default', ...statements);
+    }
+    held.resume();
+    await waitFor(() => ids.length >= rows, 30000, 'every row after the reset');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(ids.length, rows, 'nothing twice');
+    assert.equal(new Set(ids).size, rows, 'nothing lost');
+    assert.equal(resets, 1, 'the server did reset it as too slow');
+    sub.close();
+  } finally {
+    await stopServer(server);
+  }
+});
+
 test('a subscription the server refuses rejects ready and reports the error', async () => {
   const server = await startServer({ noAuth: true });
   try {
