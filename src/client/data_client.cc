@@ -21,8 +21,12 @@ Status StatusFromDataError(int http_status, std::string_view body, std::string_v
   if (error == nullptr) {
     return StatusFromErrorBody(http_status, body, where);
   }
+  return StatusFromErrorObject(*error);
+}
+
+Status StatusFromErrorObject(const json::object& error) {
   auto text = [&](std::string_view key) -> std::string {
-    const json::value* v = error->if_contains(key);
+    const json::value* v = error.if_contains(key);
     return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
   };
   Status status = StatusFromErrorJson(text("message"), text("code"), 0);
@@ -42,19 +46,11 @@ DataClient::~DataClient() = default;
 Result<std::unique_ptr<DataClient>> DataClient::Open(const std::string& url, const std::string& ns,
                                                      const std::string& token,
                                                      const HttpOptions& options) {
-  QUARRY_ASSIGN_OR_RETURN(ClientUrl parsed, ParseClientUrl(url));
-  if (parsed.kind != ClientUrl::Kind::kHttp) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "the data API needs a server URL (http://host:port), not " + url);
-  }
-  std::string name = ns.empty() ? parsed.ns : ns;
-  if (name.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "name a namespace (or use a URL ending in /db/<namespace>)");
-  }
+  QUARRY_ASSIGN_OR_RETURN(ServerNamespace server, ParseServerNamespace(url, ns, "the data API"));
+  const ClientUrl& parsed = server.url;
   auto http = std::make_unique<HttpConnection>(parsed.host, parsed.port, parsed.Origin(), options);
   return std::unique_ptr<DataClient>(
-      new DataClient(parsed.Origin(), "/db/" + name, token, std::move(http)));
+      new DataClient(parsed.Origin(), "/db/" + server.ns, token, std::move(http)));
 }
 
 Result<json::value> DataClient::Post(const std::string& path, const json::value& body) {

@@ -9,6 +9,7 @@
 // wire code, as Status::WireCode gives it back), message and argument path (Status::path()).
 // Used by one thread at a time.
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
 #include <string>
@@ -50,5 +51,8 @@ class DataClient {
 // The Status for a data-API error response {"error": {"code", "message", "path"}}, or the
 // status line and body when the body is not one.
 Status StatusFromDataError(int http_status, std::string_view body, std::string_view where);
+// The Status for the error object itself ({"code", "message", "path"}), as the data API and
+// realtime's error messages carry it.
+Status StatusFromErrorObject(const boost::json::object& error);
 
 }  // namespace quarry::client

@@ -78,16 +78,9 @@ const std::string& RealtimeConnection::origin() const { return impl_->origin; }
 
 Result<std::unique_ptr<RealtimeConnection>> RealtimeConnection::Open(
     const std::string& url, const std::string& ns, const RealtimeOptions& options) {
-  QUARRY_ASSIGN_OR_RETURN(ClientUrl parsed, ParseClientUrl(url));
-  if (parsed.kind != ClientUrl::Kind::kHttp) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "realtime needs a server URL (http://host:port), not " + url);
-  }
-  std::string name = ns.empty() ? parsed.ns : ns;
-  if (name.empty()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "name a namespace (or use a URL ending in /db/<namespace>)");
-  }
+  QUARRY_ASSIGN_OR_RETURN(ServerNamespace server, ParseServerNamespace(url, ns, "realtime"));
+  const ClientUrl& parsed = server.url;
+  const std::string& name = server.ns;
   auto impl = std::make_unique<Impl>();
   impl->origin = parsed.Origin();
   const std::string& origin = impl->origin;
@@ -227,7 +220,7 @@ Status StatusFromRealtimeError(const json::object& message) {
   if (error == nullptr || !error->is_object()) {
     return Status(ErrorCode::kInternal, "an error message without its error object");
   }
-  return StatusFromDataError(0, json::serialize(json::object{{"error", *error}}), "");
+  return StatusFromErrorObject(error->as_object());
 }
 
 namespace {

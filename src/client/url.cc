@@ -135,4 +135,20 @@ Result<ClientUrl> ParseClientUrl(std::string_view url) {
   return out;
 }
 
+Result<ServerNamespace> ParseServerNamespace(std::string_view url, const std::string& ns,
+                                             std::string_view what) {
+  QUARRY_ASSIGN_OR_RETURN(ClientUrl parsed, ParseClientUrl(url));
+  if (parsed.kind != ClientUrl::Kind::kHttp) {
+    return Status(
+        ErrorCode::kInvalidArgument,
+        std::string(what) + " needs a server URL (http://host:port), not " + std::string(url));
+  }
+  std::string name = ns.empty() ? parsed.ns : ns;
+  if (name.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "name a namespace (or use a URL ending in /db/<namespace>)");
+  }
+  return ServerNamespace{std::move(parsed), std::move(name)};
+}
+
 }  // namespace quarry::client

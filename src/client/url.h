@@ -36,4 +36,14 @@ struct ClientUrl {
 // Parses `url`; kInvalidArgument naming what is wrong otherwise.
 Result<ClientUrl> ParseClientUrl(std::string_view url);
 
+// A server URL (not file:) and the namespace the caller works on: `ns`, or else the one the URL
+// names (/db/<name>). kInvalidArgument when the URL is a file or neither names a namespace;
+// `what` ("the data API", "realtime") says what needs the server.
+struct ServerNamespace {
+  ClientUrl url;
+  std::string ns;
+};
+Result<ServerNamespace> ParseServerNamespace(std::string_view url, const std::string& ns,
+                                             std::string_view what);
+
 }  // namespace quarry::client

@@ -205,6 +205,24 @@ export async function stopServer(server) {
   if (server.ownsDataDir) await rm(server.dataDir, { recursive: true, force: true });
 }
 
+/**
+ * Kills `server` with SIGKILL (no shutdown of its own), runs `whileDown` if given, and starts it
+ * again on the same port and data folder with `args`: the restarted server, which owns the folder.
+ */
+export async function restartAfterKill(server, { args = [], whileDown } = {}) {
+  const { dataDir, port } = server;
+  server.proc.kill('SIGKILL');
+  if (server.exited === undefined) {
+    await new Promise((resolve) => server.proc.once('exit', resolve));
+  }
+  server.ownsDataDir = false;  // the restarted server takes the folder over
+  await stopServer(server);
+  if (whileDown) await whileDown();
+  const restarted = await startServer({ dataDir, port, args });
+  restarted.ownsDataDir = true;
+  return restarted;
+}
+
 /** Runs `quarry token create --data DIR ...` and returns the token. */
 export async function cliToken(dataDir, { access = 'admin', db, expiresIn } = {}) {
   const args = ['token', 'create', '--data', dataDir, '--access', access];

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
-import { startServer, stopServer } from './harness.mjs';
+import { startServer, stopServer, restartAfterKill } from './harness.mjs';
 
 // Resolves with the first truthy value `check()` returns, polled until `ms` have passed.
 function waitFor(check, ms, what) {
@@ -29,16 +29,8 @@ function waitFor(check, ms, what) {
 
 test('after kill -9 every acknowledged change is replayed exactly once, and an EventSource resumes by itself', async () => {
   let server = await startServer();
-  const { port, dataDir } = server;
   const token = server.adminToken;
-  const restart = async () => {
-    server.proc.kill('SIGKILL');
-    await new Promise((resolve) => server.proc.once('exit', resolve));
-    server.ownsDataDir = false;  // the restarted server takes the folder over
-    await stopServer(server);
-    server = await startServer({ dataDir, port });
-    server.ownsDataDir = true;
-  };
+  const restart = async () => { server = await restartAfterKill(server); };
   const url = (since) => `${server.origin}/db/default/v1/changes?model=items&token=${encodeURIComponent(token)}` +
     (since === undefined ? '' : `&since=${since}`);
   // An EventSource collecting change events; `subscribed` counts its (re)connections.

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { QUARRY_BIN, startServer, stopServer, sleep } from './harness.mjs';
+import { QUARRY_BIN, startServer, stopServer, sleep, restartAfterKill } from './harness.mjs';
 
 const execFileP = promisify(execFile);
 
@@ -46,7 +46,7 @@ const parse = (line) => {
 
 test('quarry watch prints each change once, in commit order, across a server kill -9', async () => {
   let server = await startServer();
-  const { port, dataDir } = server;
+  const { dataDir } = server;
   let watch;
   try {
     const db = server.client();
@@ -71,14 +71,10 @@ test('quarry watch prints each change once, in commit order, across a server kil
 
     // Down long enough that the watch's wait between attempts has grown past a second, so the
     // writes just after the restart land before it is back and come from the change log.
-    server.proc.kill('SIGKILL');
-    await new Promise((resolve) => server.proc.once('exit', resolve));
-    server.ownsDataDir = false;
-    await stopServer(server);
-    await waitFor(() => (watch.stderr.match(/Interrupted: /g) ?? []).length >= 3, 15000,
-      'the watch to retry');
-    server = await startServer({ dataDir, port });
-    server.ownsDataDir = true;
+    server = await restartAfterKill(server, {
+      whileDown: () => waitFor(() => (watch.stderr.match(/Interrupted: /g) ?? []).length >= 3,
+        15000, 'the watch to retry'),
+    });
     const db2 = server.client();
     await db2.execute("UPDATE items SET name = 'uno' WHERE id = 1");
     await db2.execute('DELETE FROM items WHERE id = 2');

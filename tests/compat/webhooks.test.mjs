@@ -11,7 +11,7 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { QUARRY_BIN, startServer, stopServer } from './harness.mjs';
+import { QUARRY_BIN, startServer, stopServer, restartAfterKill } from './harness.mjs';
 
 const execFileP = promisify(execFile);
 
@@ -88,15 +88,7 @@ test('webhooks deliver in order, signed, retry until acknowledged, and resume af
   const receiver = await startReceiver();
   const args = ['--webhook-retry-initial-ms', '20', '--webhook-retry-max-ms', '100'];
   let server = await startServer({ args });
-  const { port, dataDir } = server;
-  const restart = async () => {
-    server.proc.kill('SIGKILL');
-    await new Promise((resolve) => server.proc.once('exit', resolve));
-    server.ownsDataDir = false;
-    await stopServer(server);
-    server = await startServer({ dataDir, port, args });
-    server.ownsDataDir = true;
-  };
+  const restart = async () => { server = await restartAfterKill(server, { args }); };
   const cli = (...cliArgs) => execFileP(QUARRY_BIN, [...cliArgs, '--server', server.origin,
     '--token', server.adminToken]);
   try {
@@ -194,7 +186,6 @@ test('a hook that the change log can no longer serve stops, saying why, instead 
   const args = ['--webhook-retry-initial-ms', '20', '--webhook-retry-max-ms', '100',
     '--changes-max-transactions', '2'];
   let server = await startServer({ args });
-  const { port, dataDir } = server;
   try {
     let db = server.client();
     await db.execute('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data TEXT)');
@@ -207,12 +198,7 @@ test('a hook that the change log can no longer serve stops, saying why, instead 
       await db.execute({ sql: 'INSERT INTO blobs VALUES (?, ?)', args: [i, 'x'.repeat(1 << 20)] });
     }
     db.close();
-    server.proc.kill('SIGKILL');
-    await new Promise((resolve) => server.proc.once('exit', resolve));
-    server.ownsDataDir = false;
-    await stopServer(server);
-    server = await startServer({ dataDir, port, args });
-    server.ownsDataDir = true;
+    server = await restartAfterKill(server, { args });
     receiver.failing = false;
     const hook = await waitForAsync(async () => {
       const r = await server.admin('GET', `/admin/v1/namespaces/default/hooks/${created.json.id}`);
@@ -231,7 +217,6 @@ test('a hook whose filter matches nothing for long keeps its place and survives 
   const receiver = await startReceiver();
   const args = ['--changes-max-transactions', '2', '--realtime-progress-interval-ms', '50'];
   let server = await startServer({ args });
-  const { port, dataDir } = server;
   try {
     let db = server.client();
     await db.execute('CREATE TABLE blobs (id INTEGER PRIMARY KEY, team INTEGER, data TEXT)');
@@ -249,12 +234,7 @@ test('a hook whose filter matches nothing for long keeps its place and survives 
       return r.json.acked_seq === newest;
     }, 10000, 'the progress marks to be recorded');
     db.close();
-    server.proc.kill('SIGKILL');
-    await new Promise((resolve) => server.proc.once('exit', resolve));
-    server.ownsDataDir = false;
-    await stopServer(server);
-    server = await startServer({ dataDir, port, args });
-    server.ownsDataDir = true;
+    server = await restartAfterKill(server, { args });
     db = server.client();
     await db.execute("INSERT INTO blobs VALUES (11, 1, 'mine')");
     await waitFor(() => receiver.accepted.length === 1, 10000, 'the matching change');

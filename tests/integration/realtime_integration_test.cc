@@ -630,16 +630,10 @@ TEST_F(RealtimeTest, AFilterThatFailsOnALaterChangeGetsNoneOfTheTransaction) {
 }
 
 TEST_F(RealtimeTest, AQuietSocketIsClosedWhenItsTokenExpires) {
-  auth::Claims claims;
-  claims.access = auth::Access::kReadOnly;
-  claims.all_namespaces = true;
-  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-  claims.expires_at = claims.issued_at + 2;
   WsClient ws(server_.port(), RealtimeOptions("shop"));
   ASSERT_TRUE(ws.ok()) << ws.error();
-  ws.Send({{"type", "hello"}, {"token", server_.server().key().Sign(claims)}});
+  ws.Send({{"type", "hello"},
+           {"token", server_.Token(auth::Access::kReadOnly, "test", std::chrono::seconds(2))}});
   Expect(ws, "hello_ok");
   Subscribe(ws, "s1", "posts");
   // No change, no message: the socket is closed all the same once the token has expired (it
@@ -827,14 +821,7 @@ TEST_F(RealtimeTest, TheClientsWatchRenewsItsTokenBeforeItExpires) {
   std::atomic<int> minted{0};
   client::TokenSource short_lived = [&]() -> Result<std::string> {
     ++minted;
-    auth::Claims claims;
-    claims.access = auth::Access::kReadOnly;
-    claims.all_namespaces = true;
-    claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-    claims.expires_at = claims.issued_at + 3;
-    return server_.server().key().Sign(claims);
+    return server_.Token(auth::Access::kReadOnly, "test", std::chrono::seconds(3));
   };
   WatchThread watch(server_.url("shop"), short_lived, {.model = "posts"});
   ASSERT_TRUE(watch.WaitSubscribed());

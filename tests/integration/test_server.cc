@@ -69,7 +69,8 @@ std::string TestServer::MakeAdminToken() const {
   return server_->key().Sign(claims);
 }
 
-std::string TestServer::Token(auth::Access access, const std::string& subject) const {
+std::string TestServer::Token(auth::Access access, const std::string& subject,
+                              std::chrono::seconds lifetime) const {
   auth::Claims claims;
   claims.access = access;
   claims.all_namespaces = true;
@@ -77,7 +78,7 @@ std::string TestServer::Token(auth::Access access, const std::string& subject) c
   claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  claims.expires_at = claims.issued_at + 3600;
+  claims.expires_at = claims.issued_at + lifetime.count();
   return server_->key().Sign(claims);
 }
 

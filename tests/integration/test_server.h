@@ -4,6 +4,7 @@
 // folder, running on its own thread until destroyed.
 
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -47,7 +48,12 @@ class TestServer {
   // clock's second ("iat") ticks between two requests of one stream.
   const std::string& AdminToken() const { return admin_token_; }
   // A token for `access` over every namespace (a different token each call: its subject).
-  std::string Token(auth::Access access, const std::string& subject = "test") const;
+  std::string Token(auth::Access access, const std::string& subject = "test") const {
+    return Token(access, subject, std::chrono::hours(1));
+  }
+  // The same, valid for `lifetime` from now (whole seconds, as a token's exp counts them).
+  std::string Token(auth::Access access, const std::string& subject,
+                    std::chrono::seconds lifetime) const;
   // The flags that point a `quarry` command at this server: --url and --data.
   std::vector<std::string> CliFlags() const;
   // One admin API call (/admin/v1<path>) with the admin token: the HTTP status (0 when the
