@@ -28,7 +28,7 @@ Result<AdminReply> AdminCall(const ConnectionOptions& options, std::string_view 
         "--url " + options.url + " is a local file; use --file PATH for a local database");
   }
   QUARRY_ASSIGN_OR_RETURN(std::string token, ResolveAdminToken(options));
-  client::HttpOptions http_options;
+  client::HttpOptions http_options = HttpOptionsOf(options);
   http_options.request_timeout = std::chrono::minutes(10);  // migrations may rebuild big tables
   client::HttpConnection http(url.host, url.port, url.Origin(), http_options);
   QUARRY_ASSIGN_OR_RETURN(client::HttpResponse response,

@@ -61,13 +61,15 @@ TEST(BindingsTest, DuplicateBindingAndBadUrl) {
       "[[databases]]\nbinding = \"DB\"\nname = \"a\"\n[[databases]]\nbinding = \"DB\"\nname = "
       "\"b\"\n",
       "declared twice");
-  ExpectError("url = \"https://x\"\n[[databases]]\nbinding = \"DB\"\nname = \"a\"\n",
+  ExpectError("url = \"ftp://x\"\n[[databases]]\nbinding = \"DB\"\nname = \"a\"\n",
               "quarry.toml:1:7:");
 }
 
 TEST(BindingsTest, Urls) {
   EXPECT_EQ(*BindingServerUrl("http://127.0.0.1:8080", "shop"), "http://127.0.0.1:8080/db/shop/");
   EXPECT_EQ(*BindingServerUrl("http://h:1/db/other/", "shop"), "http://h:1/db/shop/");
+  EXPECT_EQ(*BindingServerUrl("libsql://db.example.com", "shop"),
+            "https://db.example.com:443/db/shop/");
   EXPECT_EQ(BindingLocalUrl("shop"), "file:.quarry/shop.db");
   EXPECT_TRUE(ValidateBindingName("_A1").ok());
   EXPECT_FALSE(ValidateBindingName("a").ok());

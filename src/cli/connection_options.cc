@@ -44,6 +44,9 @@ Status ApplyProfile(ConnectionOptions& options, bool token_given,
     options.token = profile->token;
     options.token_from_profile = true;
   }
+  if (options.ca_file.empty() && ServerOf(options.url) == ServerOf(profile->url)) {
+    options.ca_file = profile->ca_file;
+  }
   return Status::Ok();
 }
 
@@ -70,6 +73,11 @@ void AddConnectionOptions(CLI::App* cmd, ConnectionOptions& options, const std::
                               "the saved profile's (quarry login), else " +
                                   std::string(kDefaultUrl))
                   ->envname("QUARRY_URL");
+  cmd->add_option("--ca-file", options.ca_file,
+                  "PEM file of the certificate authorities to trust for an https:// (or "
+                  "libsql://) server; default: the saved profile's, else the system's store")
+      ->envname("QUARRY_CA_FILE")
+      ->check(CLI::ExistingFile);
   auto* token = cmd->add_option("--token", options.token,
                                 "Access token (admin for db commands); default: the saved "
                                 "profile's, else one signed with the local data folder's key")
@@ -87,6 +95,12 @@ void AddConnectionOptions(CLI::App* cmd, ConnectionOptions& options, const std::
                   "Server data folder on this machine: sign a short-lived token with its key "
                   "instead of passing --token (default: ./quarry-data when it exists)")
       ->envname("QUARRY_DATA");
+}
+
+client::HttpOptions HttpOptionsOf(const ConnectionOptions& options) {
+  client::HttpOptions http;
+  http.ca_file = options.ca_file;
+  return http;
 }
 
 Result<std::optional<auth::KeyPair>> FindLocalKey(const ConnectionOptions& options) {
@@ -120,7 +134,7 @@ Result<std::string> ResolveAdminToken(const ConnectionOptions& options) {
 
 Result<std::unique_ptr<client::AdminClient>> OpenAdminClient(const ConnectionOptions& options) {
   QUARRY_ASSIGN_OR_RETURN(std::string token, ResolveAdminToken(options));
-  return client::AdminClient::Open(options.url, token);
+  return client::AdminClient::Open(options.url, token, HttpOptionsOf(options));
 }
 
 }  // namespace quarry::cli

@@ -29,13 +29,14 @@ struct ConnectionOptions {
   std::string url = kDefaultUrl;    // --url, env QUARRY_URL
   std::string token;                // --token, env QUARRY_TOKEN
   std::string data_dir;             // --data, env QUARRY_DATA
+  std::string ca_file;              // --ca-file, env QUARRY_CA_FILE: CAs trusted for https
   bool url_given = false;           // --url or QUARRY_URL present
   bool token_from_profile = false;  // `token` is the profile's, valid for `url` only
 };
 
-// Adds --url, --token and --data to `cmd`, storing into `options` (which must outlive parsing),
-// and, once `cmd` is parsed, fills in the URL and token from the saved profile as the order
-// above says. A profile that exists but cannot be read stops the command (exit code 1) with a
+// Adds --url, --token, --data and --ca-file to `cmd`, storing into `options` (which must outlive
+// parsing), and, once `cmd` is parsed, fills in the URL and token from the saved profile as the
+// order above says. A profile that exists but cannot be read stops the command (exit code 1) with a
 // message naming the file, unless --url and --token were both given.
 // `url_flag` names the server URL's option where --url means something else (`quarry hook
 // create --url` is the receiver's).
@@ -60,6 +61,9 @@ Status ApplyProfile(ConnectionOptions& options, bool token_given,
 // was sent (the CLI found none to send), or that a token was refused while a profile exists
 // (its token may predate the server's key).
 std::string WithCredentialHint(const std::string& message);
+
+// How to reach the server: --ca-file's trust for https URLs, default timeouts.
+client::HttpOptions HttpOptionsOf(const ConnectionOptions& options);
 
 // An AdminClient for options.url with ResolveAdminToken's token.
 Result<std::unique_ptr<client::AdminClient>> OpenAdminClient(const ConnectionOptions& options);

@@ -81,7 +81,8 @@ int Run(const DataOptions& options) {
   if (!options.connection.token.empty()) {
     *token = options.connection.token;
   }
-  auto db = client::DataClient::Open(options.connection.url, options.ns, *token);
+  auto db = client::DataClient::Open(options.connection.url, options.ns, *token,
+                                     HttpOptionsOf(options.connection));
   if (!db.ok()) {
     return Fail(db.status().message());
   }

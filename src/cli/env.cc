@@ -41,7 +41,8 @@ Result<std::string> MintToken(const EnvOptions& options, const std::string& serv
       (target.ok() && profile_server.ok() && target->Origin() == profile_server->Origin());
   if (!options.connection.token.empty() && token_fits) {
     QUARRY_ASSIGN_OR_RETURN(auto admin,
-                            client::AdminClient::Open(server_url, options.connection.token));
+                            client::AdminClient::Open(server_url, options.connection.token,
+                                                      HttpOptionsOf(options.connection)));
     client::TokenRequest request;
     request.namespaces = {ns};
     request.access = "rw";

@@ -21,6 +21,7 @@ struct LoginOptions {
   std::string url;
   std::string token;
   std::string data_dir;
+  std::string ca_file;
 };
 
 // One line from the terminal with echo off (the token is a secret), or from stdin when it is
@@ -76,7 +77,7 @@ int Login(const LoginOptions& options) {
   std::string url = NormalizeServerUrl(options.url);
   auto parsed = client::ParseClientUrl(url);
   if (!parsed.ok() || parsed->kind != client::ClientUrl::Kind::kHttp || !parsed->ns.empty()) {
-    std::cerr << "quarry login: --url must be a server, http://HOST:PORT, not '" << options.url
+    std::cerr << "quarry login: --url must be a server, http(s)://HOST:PORT, not '" << options.url
               << "'\n";
     return 2;
   }
@@ -88,7 +89,7 @@ int Login(const LoginOptions& options) {
     return 1;
   }
   // Verify before saving: a profile that every command would fail with helps no one.
-  auto admin = client::AdminClient::Open(url, *token);
+  auto admin = client::AdminClient::Open(url, *token, {.ca_file = options.ca_file});
   if (!admin.ok()) {
     std::cerr << "quarry login: " << admin.status().message() << "\n";
     return 1;
@@ -105,7 +106,10 @@ int Login(const LoginOptions& options) {
     std::cerr << "quarry login: neither XDG_CONFIG_HOME nor HOME is set; nowhere to save\n";
     return 1;
   }
-  Status saved = SaveProfile(path, Profile{url, *token});
+  // Absolute, so that the profile works from any folder.
+  std::string ca_file =
+      options.ca_file.empty() ? "" : std::filesystem::absolute(options.ca_file).string();
+  Status saved = SaveProfile(path, Profile{url, *token, ca_file});
   if (!saved.ok()) {
     std::cerr << "quarry login: " << saved.message() << "\n";
     return 1;
@@ -141,7 +145,7 @@ void RegisterLoginCommands(CLI::App& app, ExitCode& exit_code) {
         "Save a server URL and token for every other command (verified against the server)");
     auto options = std::make_shared<LoginOptions>();
     options->url = kDefaultUrl;
-    cmd->add_option("--url", options->url, "Server URL, http://HOST:PORT")
+    cmd->add_option("--url", options->url, "Server URL, http(s)://HOST:PORT")
         ->envname("QUARRY_URL")
         ->capture_default_str();
     cmd->add_option("--token", options->token,
@@ -152,6 +156,11 @@ void RegisterLoginCommands(CLI::App& app, ExitCode& exit_code) {
                     "The server's data folder, to sign the token with its key (default: "
                     "./quarry-data when it exists)")
         ->envname("QUARRY_DATA");
+    cmd->add_option("--ca-file", options->ca_file,
+                    "PEM file of the certificate authorities to trust for an https:// server "
+                    "(saved with the profile); default: the system's store")
+        ->envname("QUARRY_CA_FILE")
+        ->check(CLI::ExistingFile);
     cmd->callback([options, &exit_code] { exit_code.value = Login(*options); });
   }
   {

@@ -74,6 +74,7 @@ Result<std::optional<Profile>> LoadProfile(const fs::path& path) {
   }
   profile.url = NormalizeServerUrl(*url);
   profile.token = table["token"].value_or(std::string());
+  profile.ca_file = table["ca_file"].value_or(std::string());
   return std::optional<Profile>(std::move(profile));
 }
 
@@ -88,6 +89,9 @@ Status SaveProfile(const fs::path& path, const Profile& profile) {
     ::chmod(dir.c_str(), 0700);
   }
   toml::table table{{"url", NormalizeServerUrl(profile.url)}, {"token", profile.token}};
+  if (!profile.ca_file.empty()) {
+    table.insert("ca_file", profile.ca_file);
+  }
   std::ostringstream text;
   text << "# Written by `quarry login`; used by quarry commands given no --url or --token.\n"
        << table << "\n";

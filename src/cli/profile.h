@@ -15,8 +15,9 @@
 namespace quarry::cli {
 
 struct Profile {
-  std::string url;    // http://HOST:PORT, without a trailing slash
-  std::string token;  // may be empty, for a server run with --no-auth
+  std::string url;      // http(s)://HOST:PORT, without a trailing slash
+  std::string token;    // may be empty, for a server run with --no-auth
+  std::string ca_file;  // CAs to trust for an https URL (login's --ca-file); empty: the system's
 };
 
 // Where the profile lives; empty when neither XDG_CONFIG_HOME nor HOME is set.

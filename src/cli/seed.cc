@@ -41,7 +41,8 @@ Result<schema::SeedReport> SeedServer(const SeedOptions& options, const std::str
   }
   QUARRY_ASSIGN_OR_RETURN(std::string token, ResolveAdminToken(options.connection));
   QUARRY_ASSIGN_OR_RETURN(std::unique_ptr<client::Client> db,
-                          client::Client::Open(base.Origin() + "/db/" + options.db, token));
+                          client::Client::Open(base.Origin() + "/db/" + options.db, token,
+                                               {.http = HttpOptionsOf(options.connection)}));
   schema::SeedReport report;
   if (IsSql(options.path)) {
     QUARRY_ASSIGN_OR_RETURN(client::Transaction txn, db->BeginTransaction());

@@ -83,9 +83,7 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--jwks", config->jwks,
                   "Also accept user tokens of an identity provider: its key set (JWKS), a file "
-                  "or an http:// URL (fetching the key set over https is not supported yet; use a "
-                  "file or plain http on a trusted network). Needs --jwt-issuer and "
-                  "--jwt-audience")
+                  "or an http(s):// URL. Needs --jwt-issuer and --jwt-audience")
       ->envname("QUARRY_JWKS");
   cmd->add_option("--jwt-issuer", config->jwt_issuer,
                   "The \"iss\" the provider's tokens must carry (with --jwks)");
@@ -101,6 +99,11 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
       ->envname("QUARRY_TLS_CERT");
   cmd->add_option("--tls-key", config->tls_key_file, "The PEM private key of --tls-cert")
       ->envname("QUARRY_TLS_KEY");
+  cmd->add_option("--ca-file", config->ca_file,
+                  "PEM file of the certificate authorities the server trusts when it calls out "
+                  "over https (webhook receivers, --jwks); default: the system's store")
+      ->envname("QUARRY_CA_FILE")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--ws-max-outstanding-requests", config->ws_max_outstanding_requests,
                   "Hrana over WebSocket: requests one socket may have unanswered before the "
                   "server stops reading it (TCP backpressure)")

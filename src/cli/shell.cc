@@ -831,7 +831,10 @@ int RunShell(const ShellOptions& options) {
     }
     token = *resolved;
   }
-  Shell::Connect connect = [url, token] { return client::Client::Open(url, token); };
+  client::ClientOptions client_options{.http = HttpOptionsOf(options.connection)};
+  Shell::Connect connect = [url, token, client_options] {
+    return client::Client::Open(url, token, client_options);
+  };
   auto client = connect();
   if (!client.ok()) {
     std::cerr << "quarry db shell: " << client.status().message() << "\n";

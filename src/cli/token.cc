@@ -40,7 +40,8 @@ Result<std::optional<std::string>> MintWithProfile(const TokenOptions& options,
   if (!profile) {
     return std::optional<std::string>();
   }
-  QUARRY_ASSIGN_OR_RETURN(auto admin, client::AdminClient::Open(profile->url, profile->token));
+  QUARRY_ASSIGN_OR_RETURN(auto admin, client::AdminClient::Open(profile->url, profile->token,
+                                                                {.ca_file = profile->ca_file}));
   client::TokenRequest request;
   request.all_namespaces = claims.all_namespaces;
   request.namespaces = claims.namespaces;

@@ -113,6 +113,7 @@ int Run(const WatchOptions& options) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   client::WatchOptions watch_options;
+  watch_options.connection.ca_file = options.connection.ca_file;
   watch_options.stop = &g_stop;
   Status ended = client::Watch(options.connection.url, options.ns, token, std::move(request),
                                handlers, watch_options);

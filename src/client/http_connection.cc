@@ -5,8 +5,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
 #include <optional>
+
+#include "client/tls.h"
 
 namespace quarry::client {
 
@@ -19,10 +22,30 @@ struct HttpConnection::Impl {
   std::string host;
   uint16_t port;
   std::string origin;
+  bool use_tls = false;
   HttpOptions options;
   asio::io_context ioc;
-  std::optional<beast::tcp_stream> stream;
+  std::shared_ptr<asio::ssl::context> tls_context;  // made on the first https connection
+  // The open connection, if any: `plain`, or `secure` over TLS.
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
+
+  bool Open() const { return plain.has_value() || secure.has_value(); }
+  void Reset() {
+    plain.reset();
+    secure.reset();
+  }
+  beast::tcp_stream& Tcp() { return secure ? secure->next_layer() : *plain; }
+  // Calls `f` with the open stream, plain or TLS.
+  template <class F>
+  void WithStream(F&& f) {
+    if (secure) {
+      f(*secure);
+    } else {
+      f(*plain);
+    }
+  }
 
   // Runs the queued asynchronous operations to completion.
   void RunAll() {
@@ -31,7 +54,7 @@ struct HttpConnection::Impl {
   }
 
   Status Connect() {
-    stream.reset();
+    Reset();
     buffer.clear();
     beast::error_code ec;
     tcp::resolver resolver(ioc);
@@ -46,12 +69,19 @@ struct HttpConnection::Impl {
       return Status(ErrorCode::kUnavailable,
                     "cannot resolve host '" + host + "' of " + origin + ": " + ec.message());
     }
-    stream.emplace(ioc);
-    stream->expires_after(options.connect_timeout);
-    stream->async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    if (use_tls && tls_context == nullptr) {
+      QUARRY_ASSIGN_OR_RETURN(tls_context, tls::MakeClientContext(options.ca_file));
+    }
+    if (use_tls) {
+      secure.emplace(ioc, *tls_context);
+    } else {
+      plain.emplace(ioc);
+    }
+    Tcp().expires_after(options.connect_timeout);
+    Tcp().async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
     RunAll();
     if (ec) {
-      stream.reset();
+      Reset();
       std::string why =
           ec == beast::error::timeout
               ? "timed out after " + std::to_string(options.connect_timeout.count()) + " ms"
@@ -59,14 +89,28 @@ struct HttpConnection::Impl {
       return Status(ErrorCode::kUnavailable,
                     "cannot connect to " + origin + ": " + why + " — is `quarry serve` running?");
     }
-    stream->socket().set_option(tcp::no_delay(true), ec);
+    Tcp().socket().set_option(tcp::no_delay(true), ec);
+    if (secure) {
+      QUARRY_RETURN_IF_ERROR(tls::PrepareConnection(secure->native_handle(), host));
+      secure->async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
+      RunAll();
+      if (ec) {
+        std::string why = ec == beast::error::timeout
+                              ? "the TLS handshake with " + origin + " timed out after " +
+                                    std::to_string(options.connect_timeout.count()) + " ms"
+                              : tls::HandshakeFailure(ec, secure->native_handle(), origin);
+        Reset();
+        return Status(ErrorCode::kUnavailable, why);
+      }
+    }
     return Status::Ok();
   }
 
   // Errors that mean the peer had closed the connection before reading the request.
   static bool ClosedByPeer(const beast::error_code& ec) {
     return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-           ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           tls::IsTruncated(ec);
   }
 
   // One exchange on the open connection. `retryable` is set when the request failed because
@@ -75,8 +119,10 @@ struct HttpConnection::Impl {
                                 bool& retryable) {
     retryable = false;
     beast::error_code ec;
-    stream->expires_after(options.request_timeout);
-    bhttp::async_write(*stream, request, [&](beast::error_code e, size_t) { ec = e; });
+    Tcp().expires_after(options.request_timeout);
+    WithStream([&](auto& stream) {
+      bhttp::async_write(stream, request, [&](beast::error_code e, size_t) { ec = e; });
+    });
     RunAll();
     if (ec) {
       retryable = ClosedByPeer(ec);
@@ -85,7 +131,9 @@ struct HttpConnection::Impl {
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(1ull << 31);
-    bhttp::async_read(*stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+    WithStream([&](auto& stream) {
+      bhttp::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+    });
     RunAll();
     if (ec) {
       retryable = !parser.got_some() && ClosedByPeer(ec);
@@ -102,8 +150,8 @@ struct HttpConnection::Impl {
     response.content_type = std::string(message[bhttp::field::content_type]);
     response.body = std::move(message.body());
     if (!message.keep_alive()) {
-      stream->socket().shutdown(tcp::socket::shutdown_both, ec);
-      stream.reset();
+      Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+      Reset();
     }
     return response;
   }
@@ -115,13 +163,14 @@ HttpConnection::HttpConnection(std::string host, uint16_t port, std::string orig
   impl_->host = std::move(host);
   impl_->port = port;
   impl_->origin = std::move(origin);
-  impl_->options = options;
+  impl_->use_tls = impl_->origin.starts_with("https://");
+  impl_->options = std::move(options);
 }
 
 HttpConnection::~HttpConnection() {
-  if (impl_->stream) {
+  if (impl_->Open()) {
     beast::error_code ec;
-    impl_->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+    impl_->Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
   }
 }
 
@@ -133,7 +182,7 @@ Result<HttpResponse> HttpConnection::Send(std::string_view method, std::string_v
   request.method(bhttp::string_to_verb(method));
   request.target(target);
   request.version(11);
-  std::string host_header = impl_->origin.substr(7);  // strip "http://"
+  std::string host_header = impl_->origin.substr(impl_->origin.find("://") + 3);
   request.set(bhttp::field::host, host_header);
   request.set(bhttp::field::user_agent, "quarry-client/0.1");
   request.keep_alive(true);
@@ -149,20 +198,20 @@ Result<HttpResponse> HttpConnection::Send(std::string_view method, std::string_v
   }
   request.prepare_payload();
 
-  bool reused = impl_->stream.has_value();
+  bool reused = impl_->Open();
   if (!reused) {
     QUARRY_RETURN_IF_ERROR(impl_->Connect());
   }
   bool retryable = false;
   auto response = impl_->Exchange(request, retryable);
   if (!response.ok()) {
-    impl_->stream.reset();
+    impl_->Reset();
     if (reused && retryable) {
       // The server closed the idle connection; nothing of this request was answered.
       QUARRY_RETURN_IF_ERROR(impl_->Connect());
       response = impl_->Exchange(request, retryable);
       if (!response.ok()) {
-        impl_->stream.reset();
+        impl_->Reset();
       }
     }
   }

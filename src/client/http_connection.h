@@ -1,8 +1,9 @@
 #pragma once
 
 // HttpConnection: a synchronous HTTP/1.1 client for one server, reusing its TCP connection
-// across requests (keep-alive). Beast lives only in http_connection.cc. Not thread-safe: one
-// request at a time.
+// across requests (keep-alive), over TLS for an https origin (the server's certificate is
+// verified, and its name against the host). Beast lives only in http_connection.cc. Not
+// thread-safe: one request at a time.
 //
 // A request fails with kUnavailable when the server cannot be reached or does not answer in
 // time, with a message naming the URL and the cause. A reused connection that the server
@@ -25,6 +26,9 @@ struct HttpOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   // Whole request: sending the body and reading the response.
   std::chrono::milliseconds request_timeout{60'000};
+  // https: a PEM file of the certificate authorities to trust; empty trusts the system's store
+  // (OpenSSL's default paths, which SSL_CERT_FILE and SSL_CERT_DIR override).
+  std::string ca_file;
 };
 
 // Further request headers (name, value), sent as given.
@@ -38,7 +42,8 @@ struct HttpResponse {
 
 class HttpConnection {
  public:
-  // `origin` is "http://host:port", used in error messages.
+  // `origin` is "http://host:port" or "https://host:port" (TLS), used in error messages and
+  // the Host header.
   HttpConnection(std::string host, uint16_t port, std::string origin, HttpOptions options);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;

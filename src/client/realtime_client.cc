@@ -5,11 +5,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "client/data_client.h"
+#include "client/tls.h"
 #include "client/transport.h"
 #include "client/url.h"
 
@@ -27,11 +31,23 @@ constexpr uint16_t kClosePolicy = 1008;
 struct RealtimeConnection::Impl {
   std::string origin;
   asio::io_context ioc;
-  websocket::stream<beast::tcp_stream> ws{ioc};
+  std::shared_ptr<asio::ssl::context> tls_context;  // wss only
+  // The WebSocket: `plain`, or `secure` over TLS; exactly one is set.
+  std::optional<websocket::stream<beast::tcp_stream>> plain;
+  std::optional<websocket::stream<beast::ssl_stream<beast::tcp_stream>>> secure;
   beast::flat_buffer buffer;
   bool reading = false;    // an async_read is outstanding
   bool read_done = false;  // ... and has completed into `buffer` / `read_error`
   beast::error_code read_error;
+
+  // Calls `f` with the WebSocket, plain or TLS.
+  template <class F>
+  decltype(auto) WithWs(F&& f) {
+    return secure ? f(*secure) : f(*plain);
+  }
+  beast::tcp_stream& Tcp() {
+    return secure ? beast::get_lowest_layer(*secure) : beast::get_lowest_layer(*plain);
+  }
 
   // Runs handlers until `done` or the deadline; false when the deadline came first.
   bool RunUntil(const bool& done, Clock::time_point deadline) {
@@ -47,7 +63,8 @@ struct RealtimeConnection::Impl {
   }
 
   Status Closed() {
-    const websocket::close_reason& reason = ws.reason();
+    const websocket::close_reason& reason =
+        WithWs([](auto& ws) -> const websocket::close_reason& { return ws.reason(); });
     std::string why = read_error == websocket::error::closed
                           ? "closed the connection (" + std::to_string(reason.code) +
                                 (reason.reason.empty() ? ""
@@ -65,12 +82,14 @@ struct RealtimeConnection::Impl {
 RealtimeConnection::RealtimeConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 RealtimeConnection::~RealtimeConnection() {
-  if (!impl_->ws.is_open()) {
+  if (!impl_->WithWs([](auto& ws) { return ws.is_open(); })) {
     return;
   }
   // A close handshake, bounded: the server then ends the subscriptions at once.
   bool done = false;
-  impl_->ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+  impl_->WithWs([&](auto& ws) {
+    ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
+  });
   impl_->RunUntil(done, Clock::now() + std::chrono::seconds(1));
 }
 
@@ -101,7 +120,13 @@ Result<std::unique_ptr<RealtimeConnection>> RealtimeConnection::Open(
                   "cannot resolve host '" + parsed.host + "' of " + origin + ": " + ec.message());
   }
 
-  auto& tcp_stream = beast::get_lowest_layer(impl->ws);
+  if (parsed.tls) {
+    QUARRY_ASSIGN_OR_RETURN(impl->tls_context, tls::MakeClientContext(options.ca_file));
+    impl->secure.emplace(impl->ioc, *impl->tls_context);
+  } else {
+    impl->plain.emplace(impl->ioc);
+  }
+  auto& tcp_stream = impl->Tcp();
   done = false;
   tcp_stream.expires_after(options.connect_timeout);
   tcp_stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
@@ -117,26 +142,45 @@ Result<std::unique_ptr<RealtimeConnection>> RealtimeConnection::Open(
     return Status(ErrorCode::kUnavailable,
                   "cannot connect to " + origin + ": " + why + " — is `quarry serve` running?");
   }
+  if (impl->secure) {
+    SSL* ssl = impl->secure->next_layer().native_handle();
+    QUARRY_RETURN_IF_ERROR(tls::PrepareConnection(ssl, parsed.host));
+    done = false;
+    impl->secure->next_layer().async_handshake(asio::ssl::stream_base::client,
+                                               [&](beast::error_code e) {
+                                                 ec = e;
+                                                 done = true;
+                                               });
+    impl->RunUntil(done, Clock::time_point::max());
+    if (ec) {
+      return Status(ErrorCode::kUnavailable,
+                    ec == beast::error::timeout
+                        ? "the TLS handshake with " + origin + " timed out after " +
+                              std::to_string(options.connect_timeout.count()) + " ms"
+                        : tls::HandshakeFailure(ec, ssl, origin));
+    }
+  }
   // From here the WebSocket's own timeouts apply (Beast's advice: not both).
   tcp_stream.expires_never();
-  impl->ws.set_option(websocket::stream_base::timeout{
-      .handshake_timeout = options.connect_timeout,
-      .idle_timeout = options.idle_timeout,
-      .keep_alive_pings = true,
-  });
-  impl->ws.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
-    request.set(beast::http::field::sec_websocket_protocol, kRealtimeSubprotocol);
-    request.set(beast::http::field::user_agent, "quarry-client");
-  }));
-  impl->ws.read_message_max(64 << 20);
-
   websocket::response_type response;
-  std::string host = origin.substr(std::string_view("http://").size());
+  std::string host = origin.substr(origin.find("://") + 3);
   std::string target = "/db/" + name + "/v1/realtime";
   done = false;
-  impl->ws.async_handshake(response, host, target, [&](beast::error_code e) {
-    ec = e;
-    done = true;
+  impl->WithWs([&](auto& ws) {
+    ws.set_option(websocket::stream_base::timeout{
+        .handshake_timeout = options.connect_timeout,
+        .idle_timeout = options.idle_timeout,
+        .keep_alive_pings = true,
+    });
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
+      request.set(beast::http::field::sec_websocket_protocol, kRealtimeSubprotocol);
+      request.set(beast::http::field::user_agent, "quarry-client");
+    }));
+    ws.read_message_max(64 << 20);
+    ws.async_handshake(response, host, target, [&](beast::error_code e) {
+      ec = e;
+      done = true;
+    });
   });
   impl->RunUntil(done, Clock::time_point::max());
   if (ec == websocket::error::upgrade_declined) {
@@ -153,10 +197,12 @@ Status RealtimeConnection::Send(const json::object& message) {
   std::string text = json::serialize(message);
   beast::error_code ec;
   bool done = false;
-  impl_->ws.text(true);
-  impl_->ws.async_write(asio::buffer(text), [&](beast::error_code e, size_t) {
-    ec = e;
-    done = true;
+  impl_->WithWs([&](auto& ws) {
+    ws.text(true);
+    ws.async_write(asio::buffer(text), [&](beast::error_code e, size_t) {
+      ec = e;
+      done = true;
+    });
   });
   // The idle timeout bounds a write the server never takes.
   impl_->RunUntil(done, Clock::time_point::max());
@@ -193,10 +239,12 @@ Result<std::optional<json::object>> RealtimeConnection::Read(std::chrono::millis
   if (!impl.reading && !impl.read_done) {
     impl.reading = true;
     impl.buffer.clear();
-    impl.ws.async_read(impl.buffer, [&impl](beast::error_code e, size_t) {
-      impl.read_error = e;
-      impl.reading = false;
-      impl.read_done = true;
+    impl.WithWs([&impl](auto& ws) {
+      ws.async_read(impl.buffer, [&impl](beast::error_code e, size_t) {
+        impl.read_error = e;
+        impl.reading = false;
+        impl.read_done = true;
+      });
     });
   }
   if (!impl.RunUntil(impl.read_done, Clock::now() + timeout)) {

@@ -24,7 +24,7 @@ std::string ClientUrl::Origin() const {
     return "file:" + file_path;
   }
   std::string host_part = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return "http://" + host_part + ":" + std::to_string(port);
+  return (tls ? "https://" : "http://") + host_part + ":" + std::to_string(port);
 }
 
 std::string ClientUrl::ToString() const {
@@ -56,17 +56,22 @@ Result<ClientUrl> ParseClientUrl(std::string_view url) {
     out.file_path = std::string(path);
     return out;
   }
-  for (std::string_view scheme : {"https:", "libsql:", "wss:", "ws:"}) {
+  std::string_view rest;
+  for (auto [scheme, tls] : {std::pair<std::string_view, bool>{"http://", false},
+                             {"https://", true},
+                             {"libsql://", true},
+                             {"wss://", true},
+                             {"ws://", false}}) {
     if (StartsWith(url, scheme)) {
-      return Invalid(url, std::string(scheme.substr(0, scheme.size() - 1)) +
-                              " is not supported by this client; use http://host:port (TLS "
-                              "belongs in a proxy in front of the server)");
+      rest = url.substr(scheme.size());
+      out.tls = tls;
+      out.port = tls ? 443 : 80;
+      break;
     }
   }
-  if (!StartsWith(url, "http://")) {
-    return Invalid(url, "expected http://host:port[/db/<name>] or file:<path>");
+  if (rest.data() == nullptr) {
+    return Invalid(url, "expected http(s)://host:port[/db/<name>] or file:<path>");
   }
-  std::string_view rest = url.substr(7);
   if (rest.find_first_of("?#") != std::string_view::npos) {
     return Invalid(url, "query strings and fragments are not supported");
   }
@@ -141,7 +146,7 @@ Result<ServerNamespace> ParseServerNamespace(std::string_view url, const std::st
   if (parsed.kind != ClientUrl::Kind::kHttp) {
     return Status(
         ErrorCode::kInvalidArgument,
-        std::string(what) + " needs a server URL (http://host:port), not " + std::string(url));
+        std::string(what) + " needs a server URL (http(s)://host:port), not " + std::string(url));
   }
   std::string name = ns.empty() ? parsed.ns : ns;
   if (name.empty()) {

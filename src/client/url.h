@@ -5,10 +5,14 @@
 //   http://host[:port]             the server; namespace `default` (port 80 when omitted)
 //   http://host[:port]/db/<name>/  namespace <name> (trailing slash optional)
 //   http://host[:port]/any/prefix  requests go to <prefix>/v2/pipeline (a proxy's path)
+//   https://host[:port]...         the same over TLS (port 443 when omitted)
+//   libsql://, wss://              taken as https:// and ws:// as http://, as libSQL's
+//                                  clients do: this client speaks Hrana over HTTP to the same
+//                                  port and paths
 //   file:/abs/path.db, file:rel.db, file://localhost/abs/path.db
 //                                  a local SQLite file, served in-process (no server)
 //
-// https, libsql:// and ws(s):// are refused with a message saying so. Plain value type.
+// Plain value type.
 
 #include <cstdint>
 #include <string>
@@ -21,13 +25,15 @@ namespace quarry::client {
 struct ClientUrl {
   enum class Kind { kHttp, kFile };
   Kind kind = Kind::kHttp;
+  bool tls = false;         // kHttp: https (also libsql:, wss:)
   std::string host;         // kHttp: name or address; IPv6 without brackets
-  uint16_t port = 80;       // kHttp
+  uint16_t port = 80;       // kHttp: 80, or 443 with tls, when the URL names none
   std::string path_prefix;  // kHttp: "" or "/db/shop" (never a trailing slash)
   std::string ns;           // kHttp: the namespace named by a /db/<name> path, else empty
   std::string file_path;    // kFile
 
-  // "http://host:port" (brackets around IPv6), without the path: for messages and admin calls.
+  // "http(s)://host:port" (brackets around IPv6), without the path: for messages and admin
+  // calls.
   std::string Origin() const;
   // The URL in canonical form: Origin() + path_prefix, or "file:" + file_path.
   std::string ToString() const;

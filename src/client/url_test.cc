@@ -60,20 +60,50 @@ TEST(ClientUrlTest, FileForms) {
   EXPECT_EQ(host->file_path, "/var/db/a.db");
 }
 
-TEST(ClientUrlTest, RefusesHttpsWithClearMessage) {
-  auto url = ParseClientUrl("https://db.example.com");
-  ASSERT_FALSE(url.ok());
-  EXPECT_NE(url.status().message().find("https is not supported"), std::string::npos)
-      << url.status().message();
-  EXPECT_FALSE(ParseClientUrl("libsql://x.turso.io").ok());
-  EXPECT_FALSE(ParseClientUrl("ws://localhost:8080").ok());
+TEST(ClientUrlTest, HttpsAndLibsqlUrlsSpeakTls) {
+  auto https = ParseClientUrl("https://db.example.com/db/shop");
+  ASSERT_TRUE(https.ok()) << https.status().message();
+  EXPECT_TRUE(https->tls);
+  EXPECT_EQ(https->port, 443);
+  EXPECT_EQ(https->ns, "shop");
+  EXPECT_EQ(https->Origin(), "https://db.example.com:443");
+  auto libsql = ParseClientUrl("libsql://x.example.com:8443");
+  ASSERT_TRUE(libsql.ok());
+  EXPECT_TRUE(libsql->tls);
+  EXPECT_EQ(libsql->port, 8443);
+  EXPECT_EQ(libsql->ToString(), "https://x.example.com:8443");
+  auto wss = ParseClientUrl("wss://[::1]:9000/db/a");
+  ASSERT_TRUE(wss.ok());
+  EXPECT_TRUE(wss->tls);
+  EXPECT_EQ(wss->Origin(), "https://[::1]:9000");
+  auto ws = ParseClientUrl("ws://localhost/db/a");
+  ASSERT_TRUE(ws.ok());
+  EXPECT_FALSE(ws->tls);
+  EXPECT_EQ(ws->Origin(), "http://localhost:80");
 }
 
 TEST(ClientUrlTest, RefusesMalformed) {
-  for (const char* text :
-       {"", "localhost:8080", "http://", "http://:8080", "http://h:", "http://h:0",
-        "http://h:65536", "http://h:80x", "http://h/db/", "http://h/db/Bad.Name", "http://h/db/a/b",
-        "http://u:p@h", "http://h/?x=1", "http://[::1", "file:", "file://otherhost/x.db"}) {
+  for (const char* text : {"",
+                           "localhost:8080",
+                           "http://",
+                           "http://:8080",
+                           "http://h:",
+                           "http://h:0",
+                           "http://h:65536",
+                           "http://h:80x",
+                           "http://h/db/",
+                           "http://h/db/Bad.Name",
+                           "http://h/db/a/b",
+                           "http://u:p@h",
+                           "http://h/?x=1",
+                           "http://[::1",
+                           "file:",
+                           "file://otherhost/x.db",
+                           "https://",
+                           "https:db",
+                           "ftp://h",
+                           "libsql://h:0",
+                           "wss://u@h"}) {
     EXPECT_FALSE(ParseClientUrl(text).ok()) << text;
   }
 }

@@ -73,7 +73,7 @@ struct ServerConfig {
   std::string log_level = "info";
   int slow_query_ms = 500;
   // An external identity provider whose tokens are user tokens (auth/external_issuer.h): its key
-  // set, a file path or an http:// URL (https is refused until Quarry speaks TLS), and the "iss"
+  // set, a file path or an http(s):// URL, and the "iss"
   // and "aud" its tokens must carry. Empty jwks: none. The namespaces a token reaches come from
   // its claim jwt_namespaces_claim.
   std::string jwks;
@@ -85,6 +85,9 @@ struct ServerConfig {
   // neither.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The server as a TLS client (https webhook receivers, an https --jwks): a PEM file of the
+  // certificate authorities to trust; empty trusts the system's store.
+  std::string ca_file;
   // For a program embedding the server (and tests): called with a namespace's name after its
   // recorded schema may have changed: a schema was recorded (migrate push, a migration made from
   // a schema), migrations were applied or undone, or the namespace was created, deleted or

@@ -3,10 +3,10 @@
 // Where `quarry serve --jwks FILE|URL` reads the external issuer's key set from, as the
 // auth::JwksFetcher that auth::ExternalIssuer calls (at start-up, and again for an unknown kid):
 //
-//   http://host[:port]/path[?query]   fetched with one GET (Boost.Beast, through
-//                                     client::HttpConnection); a status other than 200 is an error
-//   https://...                       refused: Quarry speaks no TLS yet. Serve the set over http
-//                                     on a network you trust, or save it to a file
+//   http(s)://host[:port]/path[?query]  fetched with one GET (Boost.Beast, through
+//                                     client::HttpConnection); a status other than 200 is an
+//                                     error. https verifies the provider's certificate against
+//                                     `ca_file` or the system's store
 //   anything else                     a file path, read whole on every fetch (replace the file
 //                                     to rotate keys)
 //
@@ -20,8 +20,9 @@
 
 namespace quarry::server {
 
-// The fetcher for `file_or_url`. kInvalidArgument, naming it, for an https:// URL or a
-// malformed http:// one. Does not fetch.
-Result<auth::JwksFetcher> JwksFetcherFor(const std::string& file_or_url);
+// The fetcher for `file_or_url`; `ca_file` (PEM, empty: the system's store) is trusted for an
+// https URL. kInvalidArgument, naming it, for a malformed http(s) URL. Does not fetch.
+Result<auth::JwksFetcher> JwksFetcherFor(const std::string& file_or_url,
+                                         const std::string& ca_file = "");
 
 }  // namespace quarry::server

@@ -97,7 +97,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
                           auth::KeyPair::LoadOrCreate(server->store_->keys_dir()));
   server->key_ = std::make_unique<auth::KeyPair>(std::move(key));
   if (!cfg.jwks.empty()) {
-    QUARRY_ASSIGN_OR_RETURN(auth::JwksFetcher fetch, JwksFetcherFor(cfg.jwks));
+    QUARRY_ASSIGN_OR_RETURN(auth::JwksFetcher fetch, JwksFetcherFor(cfg.jwks, cfg.ca_file));
     auth::ExternalIssuerOptions issuer;
     issuer.issuer = cfg.jwt_issuer;
     issuer.audience = cfg.jwt_audience;
@@ -169,6 +169,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
     hook_options.request_timeout = cfg.webhook_timeout;
     hook_options.retry_initial = cfg.webhook_retry_initial;
     hook_options.retry_max = cfg.webhook_retry_max;
+    hook_options.ca_file = cfg.ca_file;
     QUARRY_ASSIGN_OR_RETURN(server->webhooks_,
                             Webhooks::Start(*server->store_, *hub, std::move(hook_options)));
     Webhooks* hooks = server->webhooks_.get();

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <condition_variable>
 #include <deque>
 #include <thread>
@@ -14,6 +13,7 @@
 #include "common/base64.h"
 #include "common/files.h"
 #include "common/random.h"
+#include "server/http_target.h"
 
 namespace quarry::server {
 namespace json = boost::json;
@@ -52,54 +52,10 @@ Status Invalid(std::string_view field, std::string message) {
 }
 
 // Where a hook's batches go.
-struct Target {
-  std::string host;
-  uint16_t port = 80;
-  std::string origin;  // http://host:port
-  std::string path;    // the request target: path and query
-};
-
-Result<Target> ParseTarget(std::string_view url) {
-  if (url.size() > kMaxUrlBytes) {
-    return Invalid("url", "longer than " + std::to_string(kMaxUrlBytes) + " bytes");
-  }
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) {
-    return Invalid("url", "'" + std::string(url) + "' is not an absolute URL (" +
-                              parsed.error().message() + ")");
-  }
-  if (parsed->scheme() == "https") {
-    return Invalid("url",
-                   "https:// receivers are not supported yet; use http:// (a TLS-terminating "
-                   "proxy in front of the receiver, or a receiver on a private network)");
-  }
-  if (parsed->scheme() != "http") {
-    return Invalid("url", "expected an http:// URL, not " + std::string(parsed->scheme()) + ":");
-  }
-  if (parsed->has_userinfo()) {
-    return Invalid("url", "credentials in the URL are not supported; verify the signature");
-  }
-  Target target;
-  target.host = std::string(parsed->encoded_host_address());
-  if (target.host.empty()) {
-    return Invalid("url", "the host is empty");
-  }
-  if (target.host.front() == '[') {
-    target.host = target.host.substr(1, target.host.size() - 2);
-  }
-  if (parsed->has_port()) {
-    if (parsed->port_number() == 0) {
-      return Invalid("url", "the port must be 1..65535");
-    }
-    target.port = parsed->port_number();
-  }
-  target.origin = "http://" + std::string(parsed->encoded_host_and_port());
-  target.path = std::string(parsed->encoded_path());
-  if (target.path.empty()) {
-    target.path = "/";
-  }
-  if (parsed->has_query()) {
-    target.path += "?" + std::string(parsed->encoded_query());
+Result<HttpTarget> ParseTarget(std::string_view url) {
+  Result<HttpTarget> target = ParseHttpTarget(url, kMaxUrlBytes);
+  if (!target.ok()) {
+    return Invalid("url", target.status().message());
   }
   return target;
 }
@@ -151,8 +107,8 @@ std::string WebhookSignature(std::string_view secret, int64_t unix_seconds, std:
 // One hook: its definition, the events the hub handed it, and the thread that delivers them.
 class Webhooks::Hook {
  public:
-  Hook(HookDefinition definition, uint64_t acked, fs::path file, Target target, realtime::Hub& hub,
-       const WebhookOptions& options)
+  Hook(HookDefinition definition, uint64_t acked, fs::path file, HttpTarget target,
+       realtime::Hub& hub, const WebhookOptions& options)
       : definition_(std::move(definition)),
         file_(std::move(file)),
         target_(std::move(target)),
@@ -341,6 +297,7 @@ class Webhooks::Hook {
     client::HttpOptions http_options;
     http_options.connect_timeout = options_.request_timeout;
     http_options.request_timeout = options_.request_timeout;
+    http_options.ca_file = options_.ca_file;
     client::HttpConnection http(target_.host, target_.port, target_.origin, http_options);
     uint64_t connection = 0;
     State& s = *state_;
@@ -449,7 +406,7 @@ class Webhooks::Hook {
         {"Quarry-Hook", definition_.id},
         {"Quarry-Signature", WebhookSignature(definition_.secret, now_ms / 1000, body)},
         {"User-Agent", "quarry-webhooks/0.1"}};
-    auto response = http.Send("POST", target_.path, body, "", "application/json", headers);
+    auto response = http.Send("POST", target_.target, body, "", "application/json", headers);
     std::string failure;
     if (!response.ok()) {
       failure = response.status().message();
@@ -530,7 +487,7 @@ class Webhooks::Hook {
 
   const HookDefinition definition_;
   const fs::path file_;
-  const Target target_;
+  const HttpTarget target_;
   realtime::Hub& hub_;
   const WebhookOptions& options_;
   std::shared_ptr<State> state_;
@@ -581,7 +538,7 @@ Status Webhooks::Load(const std::string& ns) {
         parse_error || !parsed.is_object()
             ? Result<HookDefinition>(Status(ErrorCode::kInternal, "not a JSON object"))
             : DefinitionFromJson(parsed.get_object(), ns, acked);
-    Result<Target> target = def.ok() ? ParseTarget(def->url) : Result<Target>(def.status());
+    Result<HttpTarget> target = def.ok() ? ParseTarget(def->url) : Result<HttpTarget>(def.status());
     if (!target.ok()) {
       return Status(ErrorCode::kInternal, "hook file " + path.string() + ": " +
                                               target.status().message() +
@@ -601,7 +558,7 @@ Status Webhooks::Load(const std::string& ns) {
 }
 
 Result<HookStatus> Webhooks::Create(const std::string& ns, const CreateHookRequest& request) {
-  QUARRY_ASSIGN_OR_RETURN(Target target, ParseTarget(request.url));
+  QUARRY_ASSIGN_OR_RETURN(HttpTarget target, ParseTarget(request.url));
   if (request.model.empty()) {
     return Invalid("model",
                    "must name a model (or, for a table without a recorded schema, a "

@@ -48,6 +48,8 @@ struct WebhookOptions {
   // (so one transaction is never split).
   size_t max_batch_events = 500;
   size_t max_hooks = 100;
+  // https receivers: a PEM file of the certificate authorities to trust; empty: the system's.
+  std::string ca_file;
 };
 
 // What a hook is, as created.

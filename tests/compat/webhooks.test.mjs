@@ -287,7 +287,8 @@ test('webhook requests that cannot work are refused naming the field', async () 
     const cases = [
       [{ model: 'items' }, 400, /url/],
       [{ model: 'items', url: 'ftp://127.0.0.1/x' }, 400, /url: expected an http/],
-      [{ model: 'items', url: 'https://127.0.0.1/x' }, 400, /https/],
+      [{ model: 'items', url: 'https://user@127.0.0.1/x' }, 400, /url: credentials/],
+      [{ model: 'items', url: 'https://127.0.0.1:0/x' }, 400, /url: the port/],
       [{ model: 'items', url: 'not a url' }, 400, /url/],
       [{ url: 'http://127.0.0.1:9/x' }, 400, /model/],
       [{ model: 'nope', url: 'http://127.0.0.1:9/x' }, 400, /model: unknown model 'nope'/],

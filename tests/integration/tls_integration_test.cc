@@ -2,7 +2,9 @@
 // certificates from tests/common/make_test_certs.sh): requests with the CA trusted, plaintext
 // refused with a 400 that says so, bad files refused at start, certificates re-read for new
 // connections (QuarryServer::ReloadTls in process, SIGHUP on the real binary) while a bad new
-// file keeps the old one, and Hrana over WSS.
+// file keeps the old one, and Hrana over WSS. The C++ client, the CLI and the server's own
+// outgoing calls (webhooks, the key set) as TLS clients: https://, libsql:// and wss:// URLs,
+// --ca-file, and the errors for an untrusted certificate or a port of the other kind.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -22,11 +24,18 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "cli_runner.h"
+#include "client/admin_client.h"
+#include "client/client.h"
+#include "client/realtime_client.h"
+#include "server/jwks_source.h"
 #include "test_server.h"
 
 namespace quarry::testing {
@@ -567,6 +576,286 @@ TEST(TlsTest, ServeRefusesOneTlsFlagWithoutTheOther) {
                             dir.path());
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.output.find("--tls-cert needs --tls-key"), std::string::npos) << result.output;
+}
+
+// An HTTPS server for the Quarry server's outgoing calls: answers a GET with `get_body`, records
+// each POST's body and answers it 200. Each connection is kept alive on a thread of its own
+// (a webhook holds one open); a read waits at most 5 s.
+class HttpsReceiver {
+ public:
+  HttpsReceiver(const Certificates& certs, std::string get_body = "")
+      : get_body_(std::move(get_body)),
+        context_(ssl::context::tls_server),
+        acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
+    context_.use_certificate_chain_file(certs.file("a.crt").string());
+    context_.use_private_key_file(certs.file("a.key").string(), ssl::context::pem);
+    accepting_ = std::thread([this] { Accept(); });
+  }
+  ~HttpsReceiver() {
+    // Wakes the blocked accept and reads (closing the descriptors would not).
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+    accepting_.join();
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& socket : sockets_) {
+        ::shutdown(socket->native_handle(), SHUT_RDWR);
+      }
+      threads.swap(threads_);
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+  }
+  std::string url(const std::string& path) const {
+    return "https://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
+  }
+  // The bodies of the POSTs received, once there are `n` (fewer after 30 s).
+  std::vector<std::string> WaitPosts(size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return posts_.size() >= n; });
+    return posts_;
+  }
+
+ private:
+  void Accept() {
+    while (true) {
+      auto socket = std::make_shared<tcp::socket>(ioc_);
+      beast::error_code ec;
+      acceptor_.accept(*socket, ec);
+      if (ec) {
+        return;
+      }
+      std::lock_guard lock(mu_);
+      sockets_.push_back(socket);
+      threads_.emplace_back([this, socket] { Serve(*socket); });
+    }
+  }
+
+  void Serve(tcp::socket& socket) {
+    timeval timeout{5, 0};
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ssl::stream<tcp::socket&> stream(socket, context_);
+    beast::error_code ec;
+    stream.handshake(ssl::stream_base::server, ec);
+    beast::flat_buffer buffer;
+    while (!ec) {
+      bhttp::request<bhttp::string_body> request;
+      bhttp::read(stream, buffer, request, ec);
+      if (ec) {
+        break;
+      }
+      bhttp::response<bhttp::string_body> response(bhttp::status::ok, 11);
+      response.set(bhttp::field::content_type, "application/json");
+      if (request.method() == bhttp::verb::post) {
+        std::lock_guard lock(mu_);
+        posts_.push_back(request.body());
+        cv_.notify_all();
+        response.body() = "{}";
+      } else {
+        response.body() = get_body_;
+      }
+      response.keep_alive(true);
+      response.prepare_payload();
+      bhttp::write(stream, response, ec);
+    }
+  }
+
+  const std::string get_body_;
+  net::io_context ioc_;
+  ssl::context context_;
+  tcp::acceptor acceptor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> posts_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
+  std::vector<std::thread> threads_;
+  std::thread accepting_;
+};
+
+void ExpectFortyTwo(const client::ResultSet& rs) {
+  ASSERT_EQ(rs.rows.size(), 1u);
+  const auto& value = rs.rows[0].at(0);
+  EXPECT_TRUE(client::SameValue(value, client::Integer(42))) << client::DebugString(value);
+}
+
+TEST(TlsTest, ClientLibraryOverHttpsAndLibsqlUrls) {
+  Certificates certs;
+  ASSERT_TRUE(certs.ok());
+  TestServer server([&](server::ServerConfig& config) { UseTls(certs, config); });
+  ASSERT_TRUE(server.ok()) << server.error();
+  std::string port = std::to_string(server.port());
+  client::ClientOptions options{.http = {.ca_file = certs.ca().string()}};
+  // By address (the certificate's IP name) and by host name (SNI and its DNS name).
+  for (const std::string& url :
+       {"https://127.0.0.1:" + port + "/db/default", "libsql://localhost:" + port}) {
+    auto db = client::Client::Open(url, server.AdminToken(), options);
+    ASSERT_TRUE(db.ok()) << url << ": " << db.status().message();
+    for (int i = 0; i < 2; ++i) {  // the second on the kept-alive connection
+      auto rs = (*db)->Execute("SELECT 41 + 1");
+      ASSERT_TRUE(rs.ok()) << url << ": " << rs.status().message();
+      ExpectFortyTwo(*rs);
+    }
+  }
+  auto admin = client::AdminClient::Open("https://127.0.0.1:" + port, server.AdminToken(),
+                                         {.ca_file = certs.ca().string()});
+  ASSERT_TRUE(admin.ok()) << admin.status().message();
+  auto listed = (*admin)->ListNamespaces();
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_FALSE(listed->empty());
+}
+
+TEST(TlsTest, ClientSaysWhyWhenTheCertificateOrThePortIsWrong) {
+  Certificates certs;
+  ASSERT_TRUE(certs.ok());
+  TestServer tls_server([&](server::ServerConfig& config) { UseTls(certs, config); });
+  ASSERT_TRUE(tls_server.ok()) << tls_server.error();
+  TestServer plain_server;
+  ASSERT_TRUE(plain_server.ok()) << plain_server.error();
+  std::string tls_port = std::to_string(tls_server.port());
+
+  // The system's store does not know the test CA.
+  auto untrusted = client::Client::Open("https://127.0.0.1:" + tls_port, tls_server.AdminToken());
+  ASSERT_TRUE(untrusted.ok());
+  auto refused = (*untrusted)->Execute("SELECT 1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("certificate of https://127.0.0.1:" + tls_port +
+                                            " was not accepted"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("--ca-file"), std::string::npos);
+
+  // A CA file that is not one.
+  TempDir dir;
+  std::ofstream(dir.path() / "junk.pem") << "not a certificate\n";
+  auto junk = client::Client::Open("https://127.0.0.1:" + tls_port, tls_server.AdminToken(),
+                                   {.http = {.ca_file = (dir.path() / "junk.pem").string()}});
+  ASSERT_TRUE(junk.ok());
+  auto unread = (*junk)->Execute("SELECT 1");
+  ASSERT_FALSE(unread.ok());
+  EXPECT_NE(unread.status().message().find("junk.pem"), std::string::npos)
+      << unread.status().message();
+
+  // https:// to a plaintext port, and http:// to the TLS port (whose 400 says what to use).
+  auto to_plain =
+      client::Client::Open("https://127.0.0.1:" + std::to_string(plain_server.port()),
+                           plain_server.AdminToken(), {.http = {.ca_file = certs.ca().string()}});
+  ASSERT_TRUE(to_plain.ok());
+  auto handshake = (*to_plain)->Execute("SELECT 1");
+  ASSERT_FALSE(handshake.ok());
+  EXPECT_NE(handshake.status().message().find("TLS handshake"), std::string::npos)
+      << handshake.status().message();
+  auto to_tls = client::Client::Open("http://127.0.0.1:" + tls_port, tls_server.AdminToken());
+  ASSERT_TRUE(to_tls.ok());
+  auto plaintext = (*to_tls)->Execute("SELECT 1");
+  ASSERT_FALSE(plaintext.ok());
+  EXPECT_NE(plaintext.status().message().find("https://"), std::string::npos)
+      << plaintext.status().message();
+}
+
+TEST(TlsTest, RealtimeOverWss) {
+  Certificates certs;
+  ASSERT_TRUE(certs.ok());
+  TestServer server([&](server::ServerConfig& config) { UseTls(certs, config); });
+  ASSERT_TRUE(server.ok()) << server.error();
+  std::string origin = "https://127.0.0.1:" + std::to_string(server.port());
+  auto db = client::Client::Open(origin + "/db/default", server.AdminToken(),
+                                 {.http = {.ca_file = certs.ca().string()}});
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT)").ok());
+
+  auto untrusted = client::RealtimeConnection::Open(
+      "wss://127.0.0.1:" + std::to_string(server.port()), "default");
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(untrusted.status().message().find("was not accepted"), std::string::npos)
+      << untrusted.status().message();
+
+  auto connection =
+      client::RealtimeConnection::Open("wss://localhost:" + std::to_string(server.port()),
+                                       "default", {.ca_file = certs.ca().string()});
+  ASSERT_TRUE(connection.ok()) << connection.status().message();
+  ASSERT_TRUE((*connection)->Hello(server.AdminToken()).ok());
+  ASSERT_TRUE((*connection)->Subscribe({.id = "s1", .model = "posts"}).ok());
+  std::vector<std::string> types;
+  for (int i = 0; i < 20 && (types.empty() || types.back() != "subscribed"); ++i) {
+    auto message = (*connection)->Read(std::chrono::seconds(30));
+    ASSERT_TRUE(message.ok() && message->has_value()) << i;
+    types.emplace_back((**message).at("type").as_string());
+  }
+  ASSERT_EQ(types.back(), "subscribed");
+  ASSERT_TRUE((*db)->Execute("INSERT INTO posts VALUES (1, 'over wss')").ok());
+  auto change = (*connection)->Read(std::chrono::seconds(30));
+  ASSERT_TRUE(change.ok() && change->has_value());
+  EXPECT_EQ((**change).at("type"), "change");
+  EXPECT_EQ((**change).at("row").at("title"), "over wss");
+}
+
+TEST(TlsTest, CliOverHttpsWithCaFileAndThroughTheSavedProfile) {
+  Certificates certs;
+  ASSERT_TRUE(certs.ok());
+  TestServer server([&](server::ServerConfig& config) { UseTls(certs, config); });
+  ASSERT_TRUE(server.ok()) << server.error();
+  TempDir home;
+  std::string url = "https://127.0.0.1:" + std::to_string(server.port());
+  CliResult listed = RunCli({"db", "list", "--url", url, "--token", server.AdminToken(),
+                             "--ca-file", certs.ca().string()},
+                            home.path());
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("default"), std::string::npos) << listed.output;
+
+  CliResult untrusted =
+      RunCli({"db", "list", "--url", url, "--token", server.AdminToken()}, home.path());
+  EXPECT_NE(untrusted.exit_code, 0);
+  EXPECT_NE(untrusted.output.find("--ca-file"), std::string::npos) << untrusted.output;
+
+  // login keeps the CA file (absolute) with the profile; later commands use it.
+  std::filesystem::copy_file(certs.ca(), home.path() / "ca.crt");
+  CliResult login = RunCli(
+      {"login", "--url", url, "--token", server.AdminToken(), "--ca-file", "ca.crt"}, home.path());
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  CliResult shell = RunCli({"db", "shell", "default"}, home.path(), "SELECT 40 + 2;\n");
+  EXPECT_EQ(shell.exit_code, 0) << shell.output;
+  EXPECT_NE(shell.output.find("42"), std::string::npos) << shell.output;
+}
+
+TEST(TlsTest, WebhooksAndTheKeySetOverHttps) {
+  Certificates certs;
+  ASSERT_TRUE(certs.ok());
+  HttpsReceiver receiver(certs, R"({"keys": []})");
+  TestServer server([&](server::ServerConfig& config) {
+    config.ca_file = certs.ca().string();
+    config.webhook_retry_initial = std::chrono::milliseconds(20);
+    config.webhook_retry_max = std::chrono::milliseconds(100);
+  });
+  ASSERT_TRUE(server.ok()) << server.error();
+  auto db = client::Client::Open(server.url("default"), server.AdminToken());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT)").ok());
+  json::value created;
+  ASSERT_EQ(server.Admin(
+                "POST", "/namespaces/default/hooks",
+                json::serialize(json::object{{"model", "posts"}, {"url", receiver.url("/hook")}}),
+                &created),
+            201)
+      << json::serialize(created);
+  ASSERT_TRUE((*db)->Execute("INSERT INTO posts VALUES (1, 'signed and sealed')").ok());
+  std::vector<std::string> posts = receiver.WaitPosts(1);
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_NE(posts[0].find("signed and sealed"), std::string::npos) << posts[0];
+
+  // The key set fetcher trusts the same CA file.
+  auto fetch = server::JwksFetcherFor(receiver.url("/jwks.json"), certs.ca().string());
+  ASSERT_TRUE(fetch.ok()) << fetch.status().message();
+  auto keys = (*fetch)();
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  EXPECT_EQ(json::parse(*keys), json::parse(R"({"keys": []})"));
+  auto untrusted = server::JwksFetcherFor(receiver.url("/jwks.json"));
+  ASSERT_TRUE(untrusted.ok());
+  auto refused = (*untrusted)();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("was not accepted"), std::string::npos)
+      << refused.status().message();
 }
 
 }  // namespace
