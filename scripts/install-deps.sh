@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev libssl-dev
   libboost1.81-dev libboost-json1.81-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libedit-dev
-  libprotobuf-dev protobuf-compiler
+  libprotobuf-dev protobuf-compiler zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
 )

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "common/base64.h"
+#include "common/json_text.h"
 #include "protocol/error_json.h"
 #include "protocol/value.h"
 
@@ -74,11 +75,7 @@ void AppendSerialized(std::string& out, json::serializer& sr) {
   }
 }
 
-void AppendString(std::string& out, std::string_view text) {
-  json::serializer sr;
-  sr.reset(json::string_view(text.data(), text.size()));
-  AppendSerialized(out, sr);
-}
+void AppendString(std::string& out, std::string_view text) { AppendJsonString(out, text); }
 
 void AppendOptionalString(std::string& out, const std::optional<std::string>& text) {
   if (text) {

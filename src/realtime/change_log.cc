@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
-#include <boost/crc.hpp>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <charconv>
@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "common/base64.h"
+#include "common/json_text.h"
 
 namespace quarry::realtime {
 namespace {
@@ -24,10 +25,18 @@ constexpr size_t kHeaderBytes = 8;     // length, CRC
 constexpr size_t kPayloadPrefix = 16;  // seq, time
 constexpr size_t kMaxRecordBytes = 1u << 30;
 
+// CRC-32 (IEEE 802.3, as zlib and Boost's crc_32_type compute it), in pieces below 4 GiB.
 uint32_t Crc32(std::string_view bytes) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
+  size_t left = bytes.size();
+  while (left > 0) {
+    auto piece = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    crc = crc32(crc, data, piece);
+    data += piece;
+    left -= piece;
+  }
+  return static_cast<uint32_t>(crc);
 }
 
 // Little-endian fixed-width integers.
@@ -123,7 +132,7 @@ std::optional<RawRecord> ParseRecord(std::string_view bytes, size_t offset) {
 }
 
 // The record's JSON is written directly (no DOM): it is built on every committing thread.
-void AppendQuoted(std::string& out, std::string_view text) { out += json::serialize(text); }
+void AppendQuoted(std::string& out, std::string_view text) { AppendJsonString(out, text); }
 
 void AppendInteger(std::string& out, int64_t value) {
   char digits[24];

@@ -192,6 +192,46 @@ TEST_F(ChangeLogTest, NumberingSurvivesReopeningAndATornTailIsCutOff) {
   EXPECT_EQ((*read)[1].changes[0].new_values[1].bytes, "after");
 }
 
+// The on-disk format: each record is [length u32 LE][CRC-32 of the payload u32 LE][payload],
+// the CRC the standard one (IEEE 802.3, check value 0xCBF43926), so logs written by earlier
+// builds (Boost.CRC) still verify.
+TEST_F(ChangeLogTest, RecordsCarryTheStandardCrc32OfTheirPayload) {
+  {
+    auto log = Open();
+    ASSERT_NE(log, nullptr);
+    ASSERT_TRUE(log->Append(1, Insert(1, "checked")).ok());
+  }
+  fs::path segment = *fs::directory_iterator(dir_);
+  std::string bytes(fs::file_size(segment), '\0');
+  int fd = ::open(segment.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::read(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+  ASSERT_GE(bytes.size(), 8u);
+  auto u32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) {
+      v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+    }
+    return v;
+  };
+  // A bit-at-a-time CRC-32, independent of the log's own.
+  auto crc32 = [](std::string_view data) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (unsigned char c : data) {
+      crc ^= c;
+      for (int k = 0; k < 8; ++k) {
+        crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+      }
+    }
+    return ~crc;
+  };
+  ASSERT_EQ(crc32("123456789"), 0xCBF43926u);
+  uint32_t length = u32(0);
+  ASSERT_EQ(bytes.size(), 8u + length);
+  EXPECT_EQ(u32(4), crc32(std::string_view(bytes).substr(8, length)));
+}
+
 TEST_F(ChangeLogTest, RetentionDropsOldSegmentsAndSaysSoToReaders) {
   LogOptions options;
   options.segment_bytes = 1;  // every transaction in a segment of its own

@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "common/json_text.h"
 #include "query/compile_context.h"
 #include "query/data_api.h"
 #include "query/policy_sql.h"
@@ -31,7 +32,7 @@ int64_t UnixMs(const Clock& clock) {
       .count();
 }
 
-std::string Quoted(std::string_view text) { return json::serialize(json::string(text)); }
+std::string Quoted(std::string_view text) { return JsonString(text); }
 
 // What an equality on a field compares equal to, as one string: numbers (and text that reads as
 // one, which SQLite's column affinity may turn into a number) by value, other text by its bytes.

@@ -12,6 +12,7 @@
 #include "client/http_connection.h"
 #include "common/base64.h"
 #include "common/files.h"
+#include "common/json_text.h"
 #include "common/random.h"
 #include "server/http_target.h"
 
@@ -396,9 +397,9 @@ class Webhooks::Hook {
       }
       events += s.events[i].message;
     }
-    std::string body = "{\"hook\":" + json::serialize(json::string(definition_.id)) +
-                       ",\"namespace\":" + json::serialize(json::string(definition_.ns)) +
-                       ",\"model\":" + json::serialize(json::string(definition_.model)) +
+    std::string body = "{\"hook\":" + JsonString(definition_.id) +
+                       ",\"namespace\":" + JsonString(definition_.ns) +
+                       ",\"model\":" + JsonString(definition_.model) +
                        ",\"last_seq\":" + std::to_string(last) + ",\"events\":[" + events + "]}";
     lock.unlock();
     int64_t now_ms = WallMs();

@@ -1,6 +1,8 @@
 #include "storage/connection.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -218,6 +220,38 @@ Status Connection::Run(std::string_view sql) {
   return rc == SQLITE_DONE ? Status::Ok() : LastError();
 }
 
+Status Connection::RunUnnoted(std::string_view sql) {
+  note_savepoints_ = false;
+  Status status = Run(sql);
+  note_savepoints_ = true;
+  return status;
+}
+
+Status Connection::OpenWriteSavepoint() {
+  QUARRY_RETURN_IF_ERROR(RunUnnoted("SAVEPOINT quarry_group"));
+  if (sink_ != nullptr) {
+    NoteSavepoint(kWriteSavepoint);
+  }
+  return Status::Ok();
+}
+
+Status Connection::ReleaseWriteSavepoint() {
+  QUARRY_RETURN_IF_ERROR(RunUnnoted("RELEASE quarry_group"));
+  if (sink_ != nullptr) {
+    NoteRelease(kWriteSavepoint);
+  }
+  return Status::Ok();
+}
+
+Status Connection::RollbackWriteSavepoint() {
+  Status rolled_back = RunUnnoted("ROLLBACK TO quarry_group");
+  if (rolled_back.ok() && sink_ != nullptr) {
+    NoteRollbackTo(kWriteSavepoint);
+  }
+  Status released = ReleaseWriteSavepoint();
+  return rolled_back.ok() ? released : rolled_back;
+}
+
 Result<Statement> Connection::Prepare(std::string_view sql, std::string_view* tail) {
   if (size_t nul = sql.find('\0'); nul != std::string_view::npos) {
     return Status(ErrorCode::kInvalidArgument, "SQL text holds a NUL character (at byte " +
@@ -406,7 +440,7 @@ void Connection::AfterStatement(sqlite3_stmt* stmt, int rc) {
     } else {
       pending_.resize(std::min(pending_.size(), statement_mark_));
     }
-  } else if (const char* sql = sqlite3_sql(stmt); sql != nullptr) {
+  } else if (const char* sql = sqlite3_sql(stmt); sql != nullptr && note_savepoints_) {
     NoteSavepointStatement(sql);
   }
   if (!InTransaction()) {
@@ -478,6 +512,33 @@ Name NextName(sql::SqlTokenizer& tokens) {
   return name;
 }
 
+// The first names of a statement that is only words ([A-Za-z0-9_]) separated by single
+// spaces, as group commit's SAVEPOINT and RELEASE are: no tokenizer needed. False for any other
+// text (quotes, comments, other spacing), which takes the tokenizer's way.
+template <size_t N>
+bool SplitPlainWords(std::string_view text, std::array<Name, N>& out, size_t& count) {
+  count = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[i])) != 0 || text[i] == '_')) {
+      ++i;
+    }
+    if (i == start || count == N) {
+      return false;
+    }
+    out[count++].word = text.substr(start, i - start);
+    if (i < text.size()) {
+      if (text[i] != ' ' || i + 1 == text.size()) {
+        return false;
+      }
+      ++i;
+    }
+  }
+  return count > 0;
+}
+
 }  // namespace
 
 void Connection::NoteSavepointStatement(std::string_view sql_text) {
@@ -490,46 +551,75 @@ void Connection::NoteSavepointStatement(std::string_view sql_text) {
       return;
     }
   }
-  sql::SqlTokenizer tokens(sql_text);
-  Name verb = NextName(tokens);
-  if (verb.Is("SAVEPOINT")) {
-    savepoints_.emplace_back(NextName(tokens).text(), pending_.size());
-    return;
-  }
-  auto find = [&](const Name& name) -> std::optional<size_t> {
-    for (size_t i = savepoints_.size(); i > 0; --i) {
-      if (sql::EqualsAsciiNoCase(savepoints_[i - 1].first, name.text())) {
-        return i - 1;
+  // The statement's first names: ROLLBACK TRANSACTION TO SAVEPOINT name is the longest form.
+  std::array<Name, 5> names;
+  size_t count = 0;
+  if (!SplitPlainWords(sql_text, names, count)) {
+    sql::SqlTokenizer tokens(sql_text);
+    for (count = 0; count < names.size(); ++count) {
+      names[count] = NextName(tokens);
+      if (!names[count].quoted && names[count].word.empty()) {
+        break;  // the end
       }
     }
-    return std::nullopt;
+  }
+  size_t next = 0;
+  const Name end;
+  auto take = [&]() -> const Name& { return next < count ? names[next++] : end; };
+  auto take_if = [&](std::string_view keyword) {
+    if (next < count && names[next].Is(keyword)) {
+      ++next;
+    }
   };
+  const Name& verb = take();
+  if (verb.Is("SAVEPOINT")) {
+    NoteSavepoint(take().text());
+    return;
+  }
   if (verb.Is("RELEASE")) {
-    Name name = NextName(tokens);
-    if (name.Is("SAVEPOINT")) {
-      name = NextName(tokens);
-    }
-    if (auto i = find(name)) {
-      savepoints_.resize(*i);
-    }
+    take_if("SAVEPOINT");
+    NoteRelease(take().text());
     return;
   }
   if (verb.Is("ROLLBACK")) {
-    Name word = NextName(tokens);
-    if (word.Is("TRANSACTION")) {
-      word = NextName(tokens);
-    }
-    if (!word.Is("TO")) {
+    take_if("TRANSACTION");
+    if (!take().Is("TO")) {
       return;  // a whole-transaction rollback: the rollback hook saw it
     }
-    Name name = NextName(tokens);
-    if (name.Is("SAVEPOINT")) {
-      name = NextName(tokens);
+    take_if("SAVEPOINT");
+    NoteRollbackTo(take().text());
+  }
+}
+
+namespace {
+
+// The innermost open savepoint named `name` (names compare without ASCII case).
+std::optional<size_t> FindSavepoint(const std::vector<std::pair<std::string, size_t>>& savepoints,
+                                    std::string_view name) {
+  for (size_t i = savepoints.size(); i > 0; --i) {
+    if (sql::EqualsAsciiNoCase(savepoints[i - 1].first, name)) {
+      return i - 1;
     }
-    if (auto i = find(name)) {
-      pending_.resize(std::min(pending_.size(), savepoints_[*i].second));
-      savepoints_.resize(*i + 1);
-    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Connection::NoteSavepoint(std::string_view name) {
+  savepoints_.emplace_back(name, pending_.size());
+}
+
+void Connection::NoteRelease(std::string_view name) {
+  if (auto i = FindSavepoint(savepoints_, name)) {
+    savepoints_.resize(*i);
+  }
+}
+
+void Connection::NoteRollbackTo(std::string_view name) {
+  if (auto i = FindSavepoint(savepoints_, name)) {
+    pending_.resize(std::min(pending_.size(), savepoints_[*i].second));
+    savepoints_.resize(*i + 1);
   }
 }
 

@@ -82,6 +82,14 @@ class Connection {
   // Runs one statement through the statement cache, discarding rows (for hot, fixed SQL).
   Status Run(std::string_view sql);
 
+  // Group commit's savepoint around one write (kWriteSavepoint): opened, then released or
+  // rolled back to and released. Change capture records it as it is made instead of reading
+  // the SQL back (what Step does for a client's SAVEPOINT), which every grouped write pays.
+  static constexpr std::string_view kWriteSavepoint = "quarry_group";  // short: no allocation
+  Status OpenWriteSavepoint();
+  Status ReleaseWriteSavepoint();
+  Status RollbackWriteSavepoint();
+
   // Prepares the first statement of `sql`; `tail` receives the unparsed rest (an empty view at
   // the end of `sql` when nothing follows). Statements that span all of `sql` are served from a
   // small per-connection cache. SQL text holding a NUL character is refused (kInvalidArgument):
@@ -143,6 +151,13 @@ class Connection {
   // failed, follows SAVEPOINT / RELEASE / ROLLBACK TO, and delivers a finished commit.
   void AfterStatement(sqlite3_stmt* stmt, int rc);
   void NoteSavepointStatement(std::string_view sql);
+  // Savepoint bookkeeping of change capture: `name` began now; released (with every savepoint
+  // opened after it); rolled back to (its changes and those of savepoints after it dropped).
+  void NoteSavepoint(std::string_view name);
+  void NoteRelease(std::string_view name);
+  void NoteRollbackTo(std::string_view name);
+  // Runs `sql` (a savepoint statement Quarry made) without NoteSavepointStatement reading it.
+  Status RunUnnoted(std::string_view sql);
 
   sqlite3* db_;
   ConnectionOptions options_;
@@ -163,6 +178,7 @@ class Connection {
   std::vector<std::pair<std::string, size_t>> savepoints_;
   size_t statement_mark_ = 0;  // size of pending_ when the statement in Step began
   bool in_step_ = false;
+  bool note_savepoints_ = true;  // false while RunUnnoted runs
   // A commit the commit hook numbered and the changes it carries, until it is known to have
   // succeeded (delivered) or failed (delivered empty).
   std::optional<uint64_t> committing_;

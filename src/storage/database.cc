@@ -248,7 +248,7 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
     bool restart = false;
     for (size_t i = 0; i < jobs.size() && !restart; ++i) {
       GroupJob* job = jobs[i];
-      Status savepoint = conn.Run("SAVEPOINT quarry_group_write");
+      Status savepoint = conn.OpenWriteSavepoint();
       job->status = savepoint.ok() ? job->work(conn) : savepoint;
       if (!conn.InTransaction()) {
         // The write ended the whole transaction (e.g. a trigger's RAISE(ROLLBACK)): it fails
@@ -266,14 +266,12 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
         // fail this write alone, now.
         job->status = Status(ErrorCode::kSqlite, "FOREIGN KEY constraint failed",
                              SQLITE_CONSTRAINT_FOREIGNKEY);
-        conn.Run("ROLLBACK TO quarry_group_write").PermitUncheckedError();
-        conn.Run("RELEASE quarry_group_write").PermitUncheckedError();
+        conn.RollbackWriteSavepoint().PermitUncheckedError();
       } else if (job->status.ok()) {
-        conn.Run("RELEASE quarry_group_write").PermitUncheckedError();
+        conn.ReleaseWriteSavepoint().PermitUncheckedError();
         applied.push_back(job);
       } else {
-        conn.Run("ROLLBACK TO quarry_group_write").PermitUncheckedError();
-        conn.Run("RELEASE quarry_group_write").PermitUncheckedError();
+        conn.RollbackWriteSavepoint().PermitUncheckedError();
       }
     }
     if (restart) {

@@ -1,0 +1,17 @@
+#pragma once
+
+// JSON text written straight into a string, for answers and records built without a DOM.
+
+#include <string>
+#include <string_view>
+
+namespace quarry {
+
+// Appends `text` as a JSON string (quoted and escaped by Boost.JSON's serializer, so byte for
+// byte what json::serialize gives for it), without allocating beyond `out`'s growth.
+void AppendJsonString(std::string& out, std::string_view text);
+
+// `text` as a JSON string.
+std::string JsonString(std::string_view text);
+
+}  // namespace quarry
