@@ -165,27 +165,30 @@ int AuthorizeReadOnlyRules(int action, const char* arg1, const char* arg2) {
   }
 }
 
-// Records, in the bool behind `flag`, an allowed action that changes per-connection state.
-int NoteSessionChange(void* flag, int action, const char* arg2, const char* database,
+// Records, in the notes behind `notes`, what an allowed action implies: a change of
+// per-connection state, or of a table's shape.
+int NoteSessionChange(void* notes, int action, const char* arg2, const char* database,
                       int decision) {
-  if (decision != SQLITE_OK || flag == nullptr) {
+  if (decision != SQLITE_OK || notes == nullptr) {
     return decision;
   }
+  auto* noted = static_cast<storage::AuthorizerNotes*>(notes);
+  storage::NoteSchemaAction(noted, action);
   switch (action) {
     case SQLITE_PRAGMA:
       if (arg2 != nullptr) {
-        *static_cast<bool*>(flag) = true;
+        noted->session_changed = true;
       }
       break;
     case SQLITE_CREATE_TEMP_INDEX:
     case SQLITE_CREATE_TEMP_TABLE:
     case SQLITE_CREATE_TEMP_TRIGGER:
     case SQLITE_CREATE_TEMP_VIEW:
-      *static_cast<bool*>(flag) = true;
+      noted->session_changed = true;
       break;
     case SQLITE_CREATE_VTABLE:
       if (database != nullptr && std::string_view(database) == "temp") {
-        *static_cast<bool*>(flag) = true;
+        noted->session_changed = true;
       }
       break;
     default:
@@ -222,10 +225,10 @@ storage::AccessMode AccessModeFor(SqlAccess access) {
                                         : storage::AccessMode::kReadWrite;
 }
 
-int InstallClientRules(sqlite3* db, storage::AccessMode mode, bool* session_changed) {
+int InstallClientRules(sqlite3* db, storage::AccessMode mode, storage::AuthorizerNotes* notes) {
   return InstallAuthorizer(
       db, mode == storage::AccessMode::kReadOnly ? SqlAccess::kReadOnly : SqlAccess::kReadWrite,
-      session_changed);
+      notes);
 }
 
 Status ExplainDenial(Status status) {
@@ -242,7 +245,7 @@ Status ExplainDenial(Status status) {
                 status.sqlite_code());
 }
 
-int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed) {
+int InstallAuthorizer(sqlite3* db, SqlAccess mode, storage::AuthorizerNotes* notes) {
   // A previous read-only authorizer would refuse the query_only change below.
   int rc = sqlite3_set_authorizer(db, nullptr, nullptr);
   if (rc == SQLITE_OK) {
@@ -252,7 +255,7 @@ int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed) {
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_set_authorizer(
-        db, mode == SqlAccess::kReadOnly ? AuthorizeReadOnly : AuthorizeReadWrite, session_changed);
+        db, mode == SqlAccess::kReadOnly ? AuthorizeReadOnly : AuthorizeReadWrite, notes);
   }
   if (rc != SQLITE_OK) {
     sqlite3_set_authorizer(db, DenyEverything, nullptr);

@@ -88,19 +88,22 @@ SqlAccess SqlAccessFor(Access access);
 // the SQLite error code of the step that failed; on failure the connection is left with an
 // authorizer that denies every action, so an ignored failure cannot widen access.
 //
-// When `session_changed` is given, the authorizer sets it to true whenever it allows a
+// When `notes` is given, the authorizer sets notes->session_changed whenever it allows a
 // statement that changes the connection's own state beyond the database file: a pragma given a
 // value (foreign_keys = OFF, recursive_triggers, ...) or a temporary table, view, index or
-// trigger. A pool must then close the connection rather than hand it to the next client. The
-// flag must outlive the connection's use with this authorizer.
-[[nodiscard]] int InstallAuthorizer(sqlite3* db, SqlAccess mode, bool* session_changed = nullptr);
+// trigger. A pool must then close the connection rather than hand it to the next client. It
+// sets notes->schema_changed for an allowed ALTER TABLE or DROP TABLE (storage::NoteSchemaAction).
+// The notes must outlive the connection's use with this authorizer.
+[[nodiscard]] int InstallAuthorizer(sqlite3* db, SqlAccess mode,
+                                    storage::AuthorizerNotes* notes = nullptr);
 
 // The storage::AccessMode of a client with `access`.
 storage::AccessMode AccessModeFor(SqlAccess access);
 
 // storage::AccessRules for client connections: InstallAuthorizer for kReadOnly and kReadWrite.
 // The server passes it in storage::ConnectionOptions.
-[[nodiscard]] int InstallClientRules(sqlite3* db, storage::AccessMode mode, bool* session_changed);
+[[nodiscard]] int InstallClientRules(sqlite3* db, storage::AccessMode mode,
+                                     storage::AuthorizerNotes* notes);
 // SQLite reports every refusal with the same "not authorized", which does not tell a client
 // with a read-only token why its INSERT failed. The read-only rules note, on the calling
 // thread, that they refused an action because it writes; given the failure of the prepare that

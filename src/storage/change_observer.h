@@ -15,7 +15,9 @@
 //
 // Each change carries the row before (UPDATE, DELETE) and after (INSERT, UPDATE), one value per
 // column in table order, and the table's column names as read (on a connection of its
-// own, cached per schema version) when the commit is handed over. A table that changed shape
+// own) when the commit is handed over, cached per table until a commit that may have altered
+// or dropped a table (the authorizer notes ALTER TABLE and DROP TABLE as they are prepared;
+// access_mode.h). A table that changed shape
 // between the commit and that moment is named as its new shape: callers map values to names by
 // position, as far as both go.
 //

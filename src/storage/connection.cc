@@ -329,13 +329,16 @@ Status Connection::SetAccess(AccessMode mode) {
   access_applied_ = false;
   int rc = SQLITE_OK;
   if (mode != AccessMode::kSystem && options_.access_rules != nullptr) {
-    rc = options_.access_rules(db_, mode, &session_changed_);
+    rc = options_.access_rules(db_, mode, &notes_);
   } else {
-    rc = sqlite3_set_authorizer(db_, nullptr, nullptr);
+    rc = sqlite3_set_authorizer(db_, nullptr, nullptr);  // an earlier read-only rule refuses:
     if (rc == SQLITE_OK) {
       rc = sqlite3_exec(
           db_, mode == AccessMode::kReadOnly ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0",
           nullptr, nullptr, nullptr);
+    }
+    if (rc == SQLITE_OK) {
+      rc = InstallSystemRules(db_, &notes_);
     }
   }
   if (rc != SQLITE_OK) {
@@ -409,10 +412,13 @@ int Connection::OnCommit(void* self) {
   auto* conn = static_cast<Connection*>(self);
   if (conn->committing_) {
     // An earlier commit, made outside Step, was not confirmed yet: it has finished by now.
-    conn->sink_->Deliver(*conn->committing_, std::move(conn->committing_changes_));
+    conn->sink_->Deliver(*conn->committing_, std::move(conn->committing_changes_),
+                         conn->committing_schema_changed_);
     conn->committing_changes_.clear();
   }
   conn->committing_ = conn->sink_->NextCommit();
+  conn->committing_schema_changed_ = conn->notes_.schema_changed;
+  conn->notes_.schema_changed = false;
   conn->committing_changes_ = std::move(conn->pending_);
   conn->committing_in_step_ = conn->in_step_;
   conn->pending_.clear();
@@ -424,7 +430,8 @@ void Connection::OnRollback(void* self) {
   auto* conn = static_cast<Connection*>(self);
   if (conn->committing_) {
     // The commit failed after the commit hook: its number is delivered with no changes.
-    conn->sink_->Deliver(*conn->committing_, {});
+    conn->sink_->Deliver(*conn->committing_, {}, false);
+    conn->notes_.schema_changed |= conn->committing_schema_changed_;
     conn->committing_.reset();
     conn->committing_changes_.clear();
   }
@@ -464,9 +471,10 @@ void Connection::FlushCommits() {
     committing_changes_.insert(committing_changes_.end(), std::make_move_iterator(pending_.begin()),
                                std::make_move_iterator(pending_.end()));
     pending_ = std::move(committing_changes_);
-    sink_->Deliver(*committing_, {});
+    sink_->Deliver(*committing_, {}, false);
+    notes_.schema_changed |= committing_schema_changed_;
   } else {
-    sink_->Deliver(*committing_, std::move(committing_changes_));
+    sink_->Deliver(*committing_, std::move(committing_changes_), committing_schema_changed_);
   }
   committing_.reset();
   committing_changes_.clear();

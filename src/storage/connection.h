@@ -61,8 +61,10 @@ class CommitSink {
   // lock, so numbers follow commit order.
   virtual uint64_t NextCommit() = 0;
   // The changes of commit `commit` (empty when nothing changed or the commit failed). Every
-  // number NextCommit gave is delivered exactly once.
-  virtual void Deliver(uint64_t commit, std::vector<RowChange> changes) = 0;
+  // number NextCommit gave is delivered exactly once. `schema_changed`: the transaction may have
+  // altered or dropped tables (AuthorizerNotes), so tables' column names read earlier may be
+  // stale from this commit on.
+  virtual void Deliver(uint64_t commit, std::vector<RowChange> changes, bool schema_changed) = 0;
 };
 
 class Connection {
@@ -124,8 +126,7 @@ class Connection {
   // Set by the authorizer (see auth::InstallAuthorizer) when a client statement changed the
   // connection's own state: a pragma setting, a temporary object. Such a connection is closed
   // instead of being reused by another client.
-  bool* session_changed_flag() { return &session_changed_; }
-  bool session_changed() const { return session_changed_; }
+  bool session_changed() const { return notes_.session_changed; }
 
   // Statements started after this point are interrupted (SQLITE_INTERRUPT) once the deadline
   // passes. Pass time_point::max() to clear.
@@ -164,7 +165,7 @@ class Connection {
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool access_applied_ = false;
   AccessMode access_ = AccessMode::kSystem;
-  bool session_changed_ = false;
+  AuthorizerNotes notes_;  // filled by the authorizer (access_mode.h)
   uint64_t cache_generation_ = 0;
   // LRU of prepared statements keyed by SQL text, most recent first. An entry stays in place
   // while its statement is in use, so a hit costs no allocation.
@@ -184,6 +185,7 @@ class Connection {
   std::optional<uint64_t> committing_;
   std::vector<RowChange> committing_changes_;
   bool committing_in_step_ = false;
+  bool committing_schema_changed_ = false;
 };
 
 }  // namespace quarry::storage

@@ -296,13 +296,16 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
 
 uint64_t Database::NextCommit() { return next_commit_.fetch_add(1); }
 
-void Database::Deliver(uint64_t commit, std::vector<RowChange> changes) {
+void Database::Deliver(uint64_t commit, std::vector<RowChange> changes, bool schema_changed) {
   std::lock_guard lock(delivery_mutex_);
   if (commit != next_delivery_) {
-    early_.emplace(commit, std::move(changes));
+    early_.emplace(commit, EarlyCommit{std::move(changes), schema_changed});
     return;
   }
   while (true) {
+    if (schema_changed) {
+      column_names_.clear();
+    }
     if (!changes.empty()) {
       NameColumns(changes);
       CommittedChanges committed{name_, commit, std::move(changes)};
@@ -314,12 +317,17 @@ void Database::Deliver(uint64_t commit, std::vector<RowChange> changes) {
       return;
     }
     commit = next->first;
-    changes = std::move(next->second);
+    changes = std::move(next->second.changes);
+    schema_changed = next->second.schema_changed;
     early_.erase(next);
   }
 }
 
 void Database::NameColumns(std::vector<RowChange>& changes) {
+  // Only a commit that may have changed a table's shape empties the cache (Deliver, told by
+  // the authorizer of the connection that committed), so most commits read nothing here. A
+  // cached shape whose column count differs from a change's values (a schema changed behind
+  // the authorizer's back, by another process) is read again.
   if (names_conn_ == nullptr) {
     auto opened = Connection::Open(path_, options_, /*create=*/false);
     if (!opened.ok()) {
@@ -327,24 +335,10 @@ void Database::NameColumns(std::vector<RowChange>& changes) {
     }
     names_conn_ = std::move(*opened);
   }
-  // PRAGMA schema_version moves with every schema change, whichever connection made it.
-  int64_t now = -1;
-  {
-    auto version = names_conn_->Prepare("PRAGMA main.schema_version");
-    if (!version.ok()) {
-      return;
-    }
-    if (sqlite3_step(version->get()) == SQLITE_ROW) {
-      now = sqlite3_column_int64(version->get(), 0);
-    }
-  }
-  if (now != column_names_version_) {
-    column_names_.clear();
-    column_names_version_ = now;
-  }
   for (RowChange& change : changes) {
     auto found = column_names_.find(change.table);
-    if (found != column_names_.end()) {
+    size_t values = std::max(change.new_values.size(), change.old_values.size());
+    if (found != column_names_.end() && found->second->size() == values) {
       change.columns = found->second;
       continue;
     }
@@ -370,7 +364,7 @@ void Database::NameColumns(std::vector<RowChange>& changes) {
     if (names->empty()) {
       continue;  // dropped since: its changes stay unnamed
     }
-    column_names_.emplace(change.table, names);
+    column_names_.insert_or_assign(change.table, names);
     change.columns = std::move(names);
   }
 }

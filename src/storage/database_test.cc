@@ -1,6 +1,7 @@
 #include "storage/database.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <latch>
@@ -239,6 +240,56 @@ TEST_F(DatabaseTest, CapturedChangesCarryTheRowsBeforeAndAfterAndTheColumnNames)
   ASSERT_EQ(observer.changes.size(), 4u);
   EXPECT_EQ(observer.changes[3].columns->at(3), "extra");
   EXPECT_EQ(observer.changes[3].new_values.size(), 5u);
+}
+
+// Column names are cached per table and read again after a commit that may have altered or
+// dropped a table, however the ALTER ran: through Step (a client's statement), stepped on the
+// handle directly (as migrations run theirs), or from the statement cache after a rollback
+// undid its first run (SQLite prepares it again then: a rolled-back schema change expires every
+// statement, so the authorizer sees it again).
+TEST_F(DatabaseTest, ColumnNamesFollowRenamesWhicheverWayTheyRan) {
+  RecordingObserver observer;
+  auto db = std::make_shared<Database>("r", path_, ConnectionOptions{}, 4);
+  db->SetChangeObserver(&observer);
+  auto conn = db->Acquire(AccessMode::kSystem);
+  ASSERT_TRUE(conn.ok());
+  Connection& c = **conn;
+  auto exec = [&](const std::string& sql) { ASSERT_TRUE(c.Exec(sql).ok()) << sql; };
+  auto last_columns = [&] {
+    return observer.changes.empty() || observer.changes.back().columns == nullptr
+               ? std::vector<std::string>{}
+               : *observer.changes.back().columns;
+  };
+  using Names = std::vector<std::string>;
+  exec("CREATE TABLE r(id INTEGER PRIMARY KEY, a TEXT)");
+  exec("INSERT INTO r VALUES (1, 'x')");
+  EXPECT_EQ(last_columns(), (Names{"id", "a"}));
+
+  exec("ALTER TABLE r RENAME COLUMN a TO b");
+  exec("INSERT INTO r VALUES (2, 'y')");
+  EXPECT_EQ(last_columns(), (Names{"id", "b"})) << "renamed through Step";
+
+  {
+    auto stmt = Statement::Prepare(c.handle(), "ALTER TABLE r RENAME COLUMN b TO c");
+    ASSERT_TRUE(stmt.ok());
+    ASSERT_EQ(sqlite3_step(stmt->get()), SQLITE_DONE);
+  }
+  exec("INSERT INTO r VALUES (3, 'z')");
+  EXPECT_EQ(last_columns(), (Names{"id", "c"})) << "renamed by a raw step";
+
+  exec("BEGIN");
+  exec("ALTER TABLE r RENAME COLUMN c TO d");
+  exec("ROLLBACK");
+  exec("INSERT INTO r VALUES (4, 'w')");
+  EXPECT_EQ(last_columns(), (Names{"id", "c"})) << "the rename was rolled back";
+  exec("ALTER TABLE r RENAME COLUMN c TO d");  // the same text as the rolled-back one
+  exec("INSERT INTO r VALUES (5, 'v')");
+  EXPECT_EQ(last_columns(), (Names{"id", "d"})) << "renamed by the statement run again";
+
+  exec("DROP TABLE r");
+  exec("CREATE TABLE r(k INTEGER PRIMARY KEY, e TEXT)");
+  exec("INSERT INTO r VALUES (6, 'u')");
+  EXPECT_EQ(last_columns(), (Names{"k", "e"})) << "dropped and made again";
 }
 
 }  // namespace
