@@ -80,7 +80,28 @@ std::string_view SkipBlank(std::string_view sql) {
 
 bool IsBlankSql(std::string_view sql) { return SkipBlank(sql).empty(); }
 
-std::string FirstKeyword(std::string_view sql) { return Words(sql).Next(); }
+std::string FirstKeyword(std::string_view sql) {
+  // The usual case without the tokenizer: the text starts with a plain ASCII word, followed by
+  // the end or by a character that cannot continue a word or make it a literal (x'00').
+  auto word_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  size_t end = 0;
+  while (end < sql.size() && word_char(sql[end])) {
+    ++end;
+  }
+  bool letter = end > 0 && !(sql[0] >= '0' && sql[0] <= '9') && sql[0] != '_';
+  if (letter) {
+    if (end == sql.size()) {
+      return UpperAscii(sql);
+    }
+    unsigned char next = static_cast<unsigned char>(sql[end]);
+    if (next < 0x80 && next != '$' && next != '\'' && next != '"' && next != '`' && next != '[') {
+      return UpperAscii(sql.substr(0, end));
+    }
+  }
+  return Words(sql).Next();
+}
 
 TransactionControl ClassifyTransactionControl(std::string_view sql) {
   Words words(sql);
@@ -158,6 +179,9 @@ bool IsPlainRead(std::string_view sql) {
 }
 
 bool IsBeginReadonly(std::string_view sql) {
+  if (FirstKeyword(sql) != "BEGIN") {
+    return false;
+  }
   Words words(sql);
   if (words.Next() != "BEGIN") {
     return false;

@@ -65,6 +65,15 @@ TEST(SqlStatementTest, PlainReadsNameNoConnectionCounter) {
 }
 
 TEST(SqlStatementTest, FirstKeyword) {
+  // Texts that start with a plain word (read without the tokenizer) and the edges of that.
+  EXPECT_EQ(FirstKeyword("select*from t"), "SELECT");
+  EXPECT_EQ(FirstKeyword("Insert\tINTO t VALUES (1)"), "INSERT");
+  EXPECT_EQ(FirstKeyword("commit"), "COMMIT");
+  EXPECT_EQ(FirstKeyword("with(x)"), "WITH");
+  EXPECT_EQ(FirstKeyword("SELECT/*c*/1"), "SELECT");
+  EXPECT_EQ(FirstKeyword("x'00'"), "") << "a blob literal, not a word";
+  EXPECT_EQ(FirstKeyword("X'00'"), "");
+  EXPECT_EQ(FirstKeyword("1 + 1"), "");
   EXPECT_EQ(FirstKeyword("  -- c;\n /* d */ select 1"), "SELECT");
   EXPECT_EQ(FirstKeyword(";;COMMIT"), "COMMIT");
   EXPECT_EQ(FirstKeyword("'BEGIN'"), "");

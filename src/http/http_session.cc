@@ -62,7 +62,7 @@ class RequestParser : public bhttp::basic_parser<true> {
     auto& [lower, text] = request.headers.emplace_back(std::string(name.data(), name.size()),
                                                        std::string(value.data(), value.size()));
     for (char& c : lower) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;  // header names are ASCII
     }
   }
   void on_header_impl(beast::error_code&) override {}

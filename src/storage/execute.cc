@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/sql_statement.h"
 #include "common/sql_tokenizer.h"
 #include "storage/client_ddl.h"
 
@@ -94,9 +95,27 @@ std::string FormatBytes(size_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
+namespace {
+
+SqlVerb VerbOf(std::string_view upper) {
+  if (upper == "INSERT" || upper == "REPLACE") {
+    return SqlVerb::kInsert;
+  }
+  if (upper == "UPDATE") {
+    return SqlVerb::kUpdate;
+  }
+  return upper == "DELETE" ? SqlVerb::kDelete : SqlVerb::kOther;
+}
+
+}  // namespace
+
 SqlVerb LeadingVerb(std::string_view sql) {
-  // Walks the top level of the statement (outside parentheses) to the first verb keyword; a
-  // WITH clause's CTE bodies sit inside parentheses.
+  // A statement that starts with its verb (most do) is told by its first word.
+  if (std::string first = sql::FirstKeyword(sql); !first.empty() && first != "WITH") {
+    return VerbOf(first);
+  }
+  // Else walks the top level of the statement (outside parentheses) to the first verb keyword;
+  // a WITH clause's CTE bodies sit inside parentheses.
   sql::SqlTokenizer tokens(sql);
   int depth = 0;
   bool first_word = true;
@@ -112,14 +131,8 @@ SqlVerb LeadingVerb(std::string_view sql) {
       continue;
     }
     std::string word = sql::UpperAscii(token->text);
-    if (word == "INSERT" || word == "REPLACE") {
-      return SqlVerb::kInsert;
-    }
-    if (word == "UPDATE") {
-      return SqlVerb::kUpdate;
-    }
-    if (word == "DELETE") {
-      return SqlVerb::kDelete;
+    if (SqlVerb verb = VerbOf(word); verb != SqlVerb::kOther) {
+      return verb;
     }
     if (word == "SELECT" || word == "VALUES" || (first_word && word != "WITH")) {
       return SqlVerb::kOther;
