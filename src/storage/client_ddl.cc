@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/sql_statement.h"
 #include "storage/alter_column.h"
 
 namespace quarry::storage {
@@ -32,21 +33,13 @@ bool ForeignKeysOn(Connection& conn) {
   return on != 0;
 }
 
-// Whether `text` holds `lower` (lower-case ASCII) in any letter case.
-bool ContainsCaseInsensitive(std::string_view text, std::string_view lower) {
-  auto it = std::search(text.begin(), text.end(), lower.begin(), lower.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == b;
-  });
-  return it != text.end();
-}
-
 }  // namespace
 
 Result<std::optional<size_t>> RunClientDdl(Connection& conn, std::string_view sql,
                                            bool only_statement) {
   // Every statement a client sends comes through here: most are not ALTER TABLE or DROP TABLE,
-  // and cannot be without the word TABLE somewhere in their text.
-  if (!ContainsCaseInsensitive(sql, "table")) {
+  // which their first word tells without the tokenizer.
+  if (std::string first = sql::FirstKeyword(sql); first != "ALTER" && first != "DROP") {
     return std::optional<size_t>();
   }
   std::string words = LeadingWords(sql, 2);

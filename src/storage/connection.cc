@@ -554,8 +554,14 @@ void Connection::NoteSavepointStatement(std::string_view sql_text) {
   // SELECT, ...), seen without tokenizing. Comments and whitespace first take the long way.
   size_t start = sql_text.find_first_not_of(" \t\r\n\f");
   if (start != std::string_view::npos) {
-    char first = static_cast<char>(sql_text[start] | 0x20);  // ASCII lower case
-    if (first >= 'a' && first <= 'z' && first != 's' && first != 'r') {
+    size_t end = start;
+    while (end < sql_text.size() &&
+           ((sql_text[end] | 0x20) >= 'a' && (sql_text[end] | 0x20) <= 'z')) {
+      ++end;
+    }
+    std::string_view word = sql_text.substr(start, end - start);
+    if (!word.empty() && !sql::EqualsAsciiNoCase(word, "SAVEPOINT") &&
+        !sql::EqualsAsciiNoCase(word, "RELEASE") && !sql::EqualsAsciiNoCase(word, "ROLLBACK")) {
       return;
     }
   }
