@@ -49,6 +49,7 @@ class RequestParser : public bhttp::basic_parser<true> {
   void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target,
                        int http_version, beast::error_code&) override {
     version = static_cast<unsigned>(http_version);
+    request.headers.reserve(8);  // what clients send, in one allocation
     request.method.assign(method.data(), method.size());
     size_t q = target.find('?');
     request.path.assign(target.data(), std::min(q, target.size()));
@@ -265,21 +266,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     // handler that answers and then throws must not write twice.
     auto self = this->shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    Responder responder = [self, answered](Response response) {
-      if (answered->exchange(true)) {
-        return;
-      }
-      net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response), /*counted=*/true);
+    // The handler takes its responder; a throw gets another one sharing `answered`.
+    auto responder = [&self, &answered] {
+      return Responder([self, answered](Response response) {
+        if (answered->exchange(true)) {
+          return;
+        }
+        net::dispatch(self->stream_.get_executor(),
+                      [self, response = std::move(response)]() mutable {
+                        self->Write(std::move(response), /*counted=*/true);
+                      });
       });
     };
     state_.in_flight.fetch_add(1);
     try {
-      state_.handler(std::move(request), responder);
+      state_.handler(std::move(request), responder());
     } catch (const std::exception& e) {
-      responder(ErrorResponse(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+      responder()(ErrorResponse(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
     } catch (...) {
-      responder(ErrorResponse(ErrorCode::kInternal, "internal error"));
+      responder()(ErrorResponse(ErrorCode::kInternal, "internal error"));
     }
   }
 

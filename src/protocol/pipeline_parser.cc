@@ -37,6 +37,9 @@ class PipelineHandler {
       ctx = Ctx::kRoot;
     } else if (parent == Ctx::kRequests) {
       ctx = Ctx::kRequest;
+      if (pipeline.requests.empty()) {
+        pipeline.requests.reserve(4);  // [execute, close] and the like: one allocation
+      }
       pipeline.requests.emplace_back();
       request_type_.clear();
       has_stmt_ = false;

@@ -173,8 +173,11 @@ Result<auth::Claims> Authenticate(const http::Request& request, const ServerConf
 std::optional<Result<auth::Claims>> AuthenticateCached(const http::Request& request,
                                                        const ServerConfig& config,
                                                        auth::TokenCache& tokens) {
+  if (config.no_auth) {
+    return Authenticate(request, config, tokens);
+  }
   Result<std::string_view> jwt = BearerToken(request);
-  if (config.no_auth || !jwt.ok()) {
+  if (!jwt.ok()) {
     return Authenticate(request, config, tokens);  // decided without verifying anything
   }
   return tokens.VerifyCached(*jwt, NowUnix());
