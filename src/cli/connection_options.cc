@@ -31,6 +31,13 @@ bool EnvSet(const char* name) {
 Status ApplyProfile(ConnectionOptions& options, bool token_given,
                     const std::filesystem::path& profile_path) {
   if (options.url_given && token_given) {
+    // Nothing to take from a profile but its CA file, and a profile that cannot be read does
+    // not stop a command that names its server and token.
+    auto profile = LoadProfile(profile_path);
+    if (profile.ok() && *profile && options.ca_file.empty() &&
+        ServerOf(options.url) == ServerOf((*profile)->url)) {
+      options.ca_file = (*profile)->ca_file;
+    }
     return Status::Ok();
   }
   QUARRY_ASSIGN_OR_RETURN(std::optional<Profile> profile, LoadProfile(profile_path));

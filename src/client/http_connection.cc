@@ -91,7 +91,10 @@ struct HttpConnection::Impl {
     }
     Tcp().socket().set_option(tcp::no_delay(true), ec);
     if (secure) {
-      QUARRY_RETURN_IF_ERROR(tls::PrepareConnection(secure->native_handle(), host));
+      if (Status prepared = tls::PrepareConnection(secure->native_handle(), host); !prepared.ok()) {
+        Reset();
+        return prepared;
+      }
       secure->async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) { ec = e; });
       RunAll();
       if (ec) {

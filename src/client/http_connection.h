@@ -26,8 +26,8 @@ struct HttpOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   // Whole request: sending the body and reading the response.
   std::chrono::milliseconds request_timeout{60'000};
-  // https: a PEM file of the certificate authorities to trust; empty trusts the system's store
-  // (OpenSSL's default paths, which SSL_CERT_FILE and SSL_CERT_DIR override).
+  // https: a PEM file of certificate authorities to trust besides the system's store (OpenSSL's
+  // default paths, which SSL_CERT_FILE and SSL_CERT_DIR override); empty: the store alone.
   std::string ca_file;
 };
 

@@ -41,8 +41,8 @@ struct RealtimeOptions {
   // A connection over which nothing arrives for this long, not even the answer to the ping sent
   // halfway through, is lost.
   std::chrono::milliseconds idle_timeout{30'000};
-  // wss (https, libsql URLs): a PEM file of the certificate authorities to trust; empty trusts
-  // the system's store (OpenSSL's default paths, which SSL_CERT_FILE and SSL_CERT_DIR override).
+  // wss (https, libsql URLs): a PEM file of certificate authorities to trust besides the
+  // system's store (OpenSSL's default paths, which SSL_CERT_FILE and SSL_CERT_DIR override).
   std::string ca_file;
 };
 

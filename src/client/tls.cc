@@ -18,13 +18,15 @@ Result<std::shared_ptr<ssl::context>> MakeClientContext(const std::string& ca_fi
                            ssl::context::no_tlsv1_1,
                        ec);
   context->set_verify_mode(ssl::verify_peer, ec);
-  if (ca_file.empty()) {
-    context->set_default_verify_paths(ec);
-    if (ec) {
-      return Status(ErrorCode::kUnavailable,
-                    "cannot load the system's certificate authorities: " + ec.message());
-    }
-  } else {
+  // The system's store always; a CA file adds to it (an internal authority beside the public
+  // ones a webhook receiver or an identity provider may use).
+  context->set_default_verify_paths(ec);
+  if (ec && ca_file.empty()) {
+    return Status(ErrorCode::kUnavailable,
+                  "cannot load the system's certificate authorities: " + ec.message());
+  }
+  if (!ca_file.empty()) {
+    ec.clear();
     context->load_verify_file(ca_file, ec);
     if (ec) {
       return Status(ErrorCode::kInvalidArgument,
@@ -37,11 +39,13 @@ Result<std::shared_ptr<ssl::context>> MakeClientContext(const std::string& ca_fi
 
 Status PrepareConnection(SSL* ssl, const std::string& host) {
   boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(host, ec);
+  // An IPv6 address's zone (fe80::1%eth0) is not part of the address a certificate names.
+  std::string address_text = host.substr(0, host.find('%'));
+  auto address = boost::asio::ip::make_address(address_text, ec);
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   bool ok = false;
   if (!ec) {
-    ok = X509_VERIFY_PARAM_set1_ip_asc(param, address.to_string().c_str()) == 1;
+    ok = X509_VERIFY_PARAM_set1_ip_asc(param, address_text.c_str()) == 1;
   } else {
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     ok = SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 &&

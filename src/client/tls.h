@@ -15,9 +15,9 @@
 
 namespace quarry::client::tls {
 
-// A client context (TLS 1.2 or later) that verifies the server's certificate against `ca_file`
-// (PEM, one or more certificates) or, when it is empty, the system's store: OpenSSL's default
-// paths, which the SSL_CERT_FILE and SSL_CERT_DIR environment variables override.
+// A client context (TLS 1.2 or later) that verifies the server's certificate against the
+// system's store (OpenSSL's default paths, which the SSL_CERT_FILE and SSL_CERT_DIR environment
+// variables override) and the certificates of `ca_file` (PEM, one or more), when given.
 // kInvalidArgument naming the file when it cannot be read.
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientContext(const std::string& ca_file);
 

@@ -124,6 +124,9 @@ TransactionControl ClassifyTransactionControl(std::string_view sql) {
   std::string next = words.Next();
   if (next == "TRANSACTION") {
     next = words.Next();
+    if (!next.empty() && next != "TO") {
+      next = words.Next();  // ROLLBACK TRANSACTION name TO ...: the name is ignored
+    }
   }
   return next == "TO" ? TransactionControl::kRollbackToSavepoint : TransactionControl::kRollback;
 }

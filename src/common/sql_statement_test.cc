@@ -91,6 +91,10 @@ TEST(SqlStatementTest, TransactionControl) {
   EXPECT_EQ(ClassifyTransactionControl("ROLLBACK;"), TransactionControl::kRollback);
   EXPECT_EQ(ClassifyTransactionControl("ROLLBACK; TO"), TransactionControl::kRollback);
   EXPECT_EQ(ClassifyTransactionControl("ROLLBACK TO sp"), TransactionControl::kRollbackToSavepoint);
+  EXPECT_EQ(ClassifyTransactionControl("rollback transaction work to savepoint sp"),
+            TransactionControl::kRollbackToSavepoint)
+      << "SQLite accepts (and ignores) a transaction name";
+  EXPECT_EQ(ClassifyTransactionControl("ROLLBACK TRANSACTION work"), TransactionControl::kRollback);
   EXPECT_EQ(ClassifyTransactionControl("rollback /* x */ transaction to savepoint sp;"),
             TransactionControl::kRollbackToSavepoint);
   EXPECT_EQ(ClassifyTransactionControl("SAVEPOINT sp"), TransactionControl::kSavepoint);

@@ -86,7 +86,7 @@ struct ServerConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   // The server as a TLS client (https webhook receivers, an https --jwks): a PEM file of the
-  // certificate authorities to trust; empty trusts the system's store.
+  // certificate authorities to trust besides the system's store.
   std::string ca_file;
   // For a program embedding the server (and tests): called with a namespace's name after its
   // recorded schema may have changed: a schema was recorded (migrate push, a migration made from

@@ -48,7 +48,7 @@ struct WebhookOptions {
   // (so one transaction is never split).
   size_t max_batch_events = 500;
   size_t max_hooks = 100;
-  // https receivers: a PEM file of the certificate authorities to trust; empty: the system's.
+  // https receivers: a PEM file of certificate authorities to trust besides the system's store.
   std::string ca_file;
 };
 

@@ -221,10 +221,12 @@ Status Connection::Run(std::string_view sql) {
 }
 
 Status Connection::RunUnnoted(std::string_view sql) {
-  note_savepoints_ = false;
-  Status status = Run(sql);
-  note_savepoints_ = true;
-  return status;
+  struct Unnoted {
+    bool& flag;
+    explicit Unnoted(bool& f) : flag(f) { flag = false; }
+    ~Unnoted() { flag = true; }  // also when Run throws
+  } unnoted(note_savepoints_);
+  return Run(sql);
 }
 
 Status Connection::OpenWriteSavepoint() {
@@ -361,8 +363,16 @@ int Connection::Step(sqlite3_stmt* stmt) {
     statement_mark_ = pending_.size();
   }
   in_step_ = true;
+  int reprepared = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
   int rc = sqlite3_step(stmt);
   in_step_ = false;
+  if (sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0) != reprepared) {
+    // The schema changed since the statement was prepared, maybe by another process, which no
+    // authorizer of ours saw: tables' column names read earlier may be stale. An autocommit
+    // statement's commit hook has taken the notes already.
+    (committing_ && committing_in_step_ ? committing_schema_changed_ : notes_.schema_changed) =
+        true;
+  }
   if (rc != SQLITE_ROW) {
     AfterStatement(stmt, rc);
   }
@@ -371,6 +381,9 @@ int Connection::Step(sqlite3_stmt* stmt) {
 
 void Connection::CaptureChanges(CommitSink* sink) {
   sink_ = sink;
+  // A connection opened now may see a schema that changed behind the cached column names'
+  // back (another process): its first commit counts as a schema change.
+  notes_.schema_changed = sink != nullptr;
   sqlite3_preupdate_hook(db_, sink != nullptr ? &Connection::OnPreUpdate : nullptr, this);
   sqlite3_commit_hook(db_, sink != nullptr ? &Connection::OnCommit : nullptr, this);
   sqlite3_rollback_hook(db_, sink != nullptr ? &Connection::OnRollback : nullptr, this);
@@ -565,8 +578,9 @@ void Connection::NoteSavepointStatement(std::string_view sql_text) {
       return;
     }
   }
-  // The statement's first names: ROLLBACK TRANSACTION TO SAVEPOINT name is the longest form.
-  std::array<Name, 5> names;
+  // The statement's first names: ROLLBACK TRANSACTION name TO SAVEPOINT name is the longest
+  // form (SQLite accepts a transaction name there and ignores it).
+  std::array<Name, 6> names;
   size_t count = 0;
   if (!SplitPlainWords(sql_text, names, count)) {
     sql::SqlTokenizer tokens(sql_text);
@@ -596,7 +610,12 @@ void Connection::NoteSavepointStatement(std::string_view sql_text) {
     return;
   }
   if (verb.Is("ROLLBACK")) {
-    take_if("TRANSACTION");
+    if (next < count && names[next].Is("TRANSACTION")) {
+      ++next;
+      if (next + 1 < count && !names[next].Is("TO") && names[next + 1].Is("TO")) {
+        ++next;  // the transaction's name
+      }
+    }
     if (!take().Is("TO")) {
       return;  // a whole-transaction rollback: the rollback hook saw it
     }

@@ -292,5 +292,49 @@ TEST_F(DatabaseTest, ColumnNamesFollowRenamesWhicheverWayTheyRan) {
   EXPECT_EQ(last_columns(), (Names{"k", "e"})) << "dropped and made again";
 }
 
+// A schema changed by another process (the sqlite3 shell on the file) is seen too: the
+// server's statements are prepared again after it, which counts as a schema change.
+TEST_F(DatabaseTest, ColumnNamesFollowASchemaChangedByAnotherProcess) {
+  RecordingObserver observer;
+  auto db = std::make_shared<Database>("r", path_, ConnectionOptions{}, 4);
+  db->SetChangeObserver(&observer);
+  auto conn = db->Acquire(AccessMode::kSystem);
+  ASSERT_TRUE(conn.ok());
+  Connection& c = **conn;
+  ASSERT_TRUE(c.Exec("CREATE TABLE outside(id INTEGER PRIMARY KEY, a TEXT)").ok());
+  ASSERT_TRUE(c.Exec("INSERT INTO outside VALUES (1, 'x')").ok());
+  ASSERT_NE(observer.changes.back().columns, nullptr);
+  EXPECT_EQ(observer.changes.back().columns->at(1), "a");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  sqlite3_busy_timeout(other, 5000);
+  EXPECT_EQ(
+      sqlite3_exec(other, "ALTER TABLE outside RENAME COLUMN a TO b", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_TRUE(c.Exec("INSERT INTO outside VALUES (2, 'y')").ok());
+  ASSERT_NE(observer.changes.back().columns, nullptr);
+  EXPECT_EQ(observer.changes.back().columns->at(1), "b");
+}
+
+// ROLLBACK TRANSACTION name TO SAVEPOINT sp rolls back to the savepoint (SQLite ignores the
+// transaction's name): its changes are not captured.
+TEST_F(DatabaseTest, RollbackToASavepointWithATransactionNameDropsItsChanges) {
+  RecordingObserver observer;
+  auto db = std::make_shared<Database>("r", path_, ConnectionOptions{}, 4);
+  db->SetChangeObserver(&observer);
+  auto conn = db->Acquire(AccessMode::kSystem);
+  ASSERT_TRUE(conn.ok());
+  Connection& c = **conn;
+  for (const char* sql :
+       {"CREATE TABLE named(id INTEGER PRIMARY KEY)", "BEGIN", "SAVEPOINT a",
+        "INSERT INTO named VALUES (1)", "ROLLBACK TRANSACTION work TO SAVEPOINT a",
+        "INSERT INTO named VALUES (2)", "COMMIT"}) {
+    ASSERT_TRUE(c.Exec(sql).ok()) << sql;
+  }
+  ASSERT_EQ(observer.changes.size(), 1u);
+  EXPECT_EQ(observer.changes[0].new_values.at(0).integer, 2);
+}
+
 }  // namespace
 }  // namespace quarry::storage
