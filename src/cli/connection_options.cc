@@ -81,8 +81,8 @@ void AddConnectionOptions(CLI::App* cmd, ConnectionOptions& options, const std::
                                   std::string(kDefaultUrl))
                   ->envname("QUARRY_URL");
   cmd->add_option("--ca-file", options.ca_file,
-                  "PEM file of the certificate authorities to trust for an https:// (or "
-                  "libsql://) server; default: the saved profile's, else the system's store")
+                  "PEM file of certificate authorities to trust, besides the system's store, "
+                  "for an https:// (or libsql://) server; default: the saved profile's")
       ->envname("QUARRY_CA_FILE")
       ->check(CLI::ExistingFile);
   auto* token = cmd->add_option("--token", options.token,

@@ -157,8 +157,8 @@ void RegisterLoginCommands(CLI::App& app, ExitCode& exit_code) {
                     "./quarry-data when it exists)")
         ->envname("QUARRY_DATA");
     cmd->add_option("--ca-file", options->ca_file,
-                    "PEM file of the certificate authorities to trust for an https:// server "
-                    "(saved with the profile); default: the system's store")
+                    "PEM file of certificate authorities to trust, besides the system's store, "
+                    "for an https:// server (saved with the profile)")
         ->envname("QUARRY_CA_FILE")
         ->check(CLI::ExistingFile);
     cmd->callback([options, &exit_code] { exit_code.value = Login(*options); });

@@ -100,8 +100,8 @@ void RegisterServeCommand(CLI::App& app, ExitCode& exit_code) {
   cmd->add_option("--tls-key", config->tls_key_file, "The PEM private key of --tls-cert")
       ->envname("QUARRY_TLS_KEY");
   cmd->add_option("--ca-file", config->ca_file,
-                  "PEM file of the certificate authorities the server trusts when it calls out "
-                  "over https (webhook receivers, --jwks); default: the system's store")
+                  "PEM file of certificate authorities the server trusts, besides the system's "
+                  "store, when it calls out over https (webhook receivers, --jwks)")
       ->envname("QUARRY_CA_FILE")
       ->check(CLI::ExistingFile);
   cmd->add_option("--ws-max-outstanding-requests", config->ws_max_outstanding_requests,
