@@ -160,6 +160,8 @@ struct HttpConnection::Impl {
   }
 };
 
+Status CheckCaFile(const std::string& ca_file) { return tls::MakeClientContext(ca_file).status(); }
+
 HttpConnection::HttpConnection(std::string host, uint16_t port, std::string origin,
                                HttpOptions options)
     : impl_(std::make_unique<Impl>()) {

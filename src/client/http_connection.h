@@ -40,6 +40,11 @@ struct HttpResponse {
   std::string body;
 };
 
+// Whether `ca_file` (HttpOptions::ca_file) reads as PEM certificate authorities: OK, or
+// kInvalidArgument naming the file and OpenSSL's reason. For checking a flag at start-up rather
+// than at the first https request.
+Status CheckCaFile(const std::string& ca_file);
+
 class HttpConnection {
  public:
   // `origin` is "http://host:port" or "https://host:port" (TLS), used in error messages and

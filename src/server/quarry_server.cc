@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "auth/hmac.h"
+#include "client/http_connection.h"
 #include "common/cpus.h"
 #include "schema/recorded_schema.h"
 #include "server/jwks_source.h"
@@ -96,6 +97,12 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   QUARRY_ASSIGN_OR_RETURN(auth::KeyPair key,
                           auth::KeyPair::LoadOrCreate(server->store_->keys_dir()));
   server->key_ = std::make_unique<auth::KeyPair>(std::move(key));
+  if (!cfg.ca_file.empty()) {
+    // Refused now rather than at the first webhook delivery or key set fetch.
+    if (Status trusted = client::CheckCaFile(cfg.ca_file); !trusted.ok()) {
+      return Status(trusted.code(), "--ca-file: " + trusted.message());
+    }
+  }
   if (!cfg.jwks.empty()) {
     QUARRY_ASSIGN_OR_RETURN(auth::JwksFetcher fetch, JwksFetcherFor(cfg.jwks, cfg.ca_file));
     auth::ExternalIssuerOptions issuer;

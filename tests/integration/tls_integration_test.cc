@@ -327,6 +327,15 @@ TEST(TlsTest, BadFilesFailAtStartNamingTheFlagAndFile) {
   EXPECT_NE(mismatched.error().find("is not the private key of the certificate"), std::string::npos)
       << mismatched.error();
 
+  // The CA file the server trusts for its own https calls is read at start too.
+  TestServer bad_ca(
+      [&](server::ServerConfig& config) { config.ca_file = certs.file("garbage.key").string(); });
+  ASSERT_FALSE(bad_ca.ok());
+  EXPECT_NE(bad_ca.error().find("--ca-file: cannot read certificate authorities from " +
+                                certs.file("garbage.key").string()),
+            std::string::npos)
+      << bad_ca.error();
+
   TestServer only_cert(
       [&](server::ServerConfig& config) { config.tls_cert_file = certs.cert().string(); });
   ASSERT_FALSE(only_cert.ok());
