@@ -1,17 +1,19 @@
 #include "common/json_text.h"
 
-#include <boost/json/serializer.hpp>
-
 namespace quarry {
 
-void AppendJsonString(std::string& out, std::string_view text) {
-  boost::json::serializer sr;
-  sr.reset(boost::json::string_view(text.data(), text.size()));
+void AppendSerialized(std::string& out, boost::json::serializer& sr) {
   char buf[512];
   while (!sr.done()) {
     boost::json::string_view part = sr.read(buf, sizeof(buf));
     out.append(part.data(), part.size());
   }
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  boost::json::serializer sr;
+  sr.reset(boost::json::string_view(text.data(), text.size()));
+  AppendSerialized(out, sr);
 }
 
 std::string JsonString(std::string_view text) {

@@ -65,21 +65,12 @@ const char* TypeName(Request::Type type) {
 }
 
 // The answer text is written straight into one string on the hot path (an execute's rows), with
-// Boost.JSON's serializer for what needs escaping or number formatting, so it is byte for byte
-// what serializing the DOM gives (response_json_test.cc holds them to that).
-void AppendSerialized(std::string& out, json::serializer& sr) {
-  char buf[512];
-  while (!sr.done()) {
-    json::string_view part = sr.read(buf, sizeof(buf));
-    out.append(part.data(), part.size());
-  }
-}
-
-void AppendString(std::string& out, std::string_view text) { AppendJsonString(out, text); }
+// Boost.JSON's serializer for what needs escaping or number formatting (common/json_text.h), so
+// it is byte for byte what serializing the DOM gives (response_json_test.cc holds them to that).
 
 void AppendOptionalString(std::string& out, const std::optional<std::string>& text) {
   if (text) {
-    AppendString(out, *text);
+    AppendJsonString(out, *text);
   } else {
     out += "null";
   }
@@ -112,12 +103,12 @@ void AppendValue(std::string& out, const Value& value) {
       return;
     case Value::Type::kText:
       out += R"({"type":"text","value":)";
-      AppendString(out, value.bytes);
+      AppendJsonString(out, value.bytes);
       out += '}';
       return;
     case Value::Type::kBlob:
       out += R"({"type":"blob","base64":)";
-      AppendString(out, Base64Encode(value.bytes));
+      AppendJsonString(out, Base64Encode(value.bytes));
       out += '}';
       return;
     case Value::Type::kNull:

@@ -132,7 +132,6 @@ std::optional<RawRecord> ParseRecord(std::string_view bytes, size_t offset) {
 }
 
 // The record's JSON is written directly (no DOM): it is built on every committing thread.
-void AppendQuoted(std::string& out, std::string_view text) { AppendJsonString(out, text); }
 
 void AppendInteger(std::string& out, int64_t value) {
   char digits[24];
@@ -160,7 +159,7 @@ void AppendValue(std::string& out, const storage::Value& value) {
       }
       return;
     case storage::Value::Type::kText:
-      AppendQuoted(out, value.bytes);
+      AppendJsonString(out, value.bytes);
       return;
     case storage::Value::Type::kBlob:
       out += "{\"b\":\"";
@@ -234,7 +233,7 @@ void AppendChanges(std::string& out, const std::vector<storage::RowChange>& chan
     out += change.op == storage::RowChange::Op::kInsert   ? "{\"op\":\"i\",\"t\":"
            : change.op == storage::RowChange::Op::kUpdate ? "{\"op\":\"u\",\"t\":"
                                                           : "{\"op\":\"d\",\"t\":";
-    AppendQuoted(out, change.table);
+    AppendJsonString(out, change.table);
     if (change.columns) {
       if (change.columns.get() != columns_of) {
         columns_of = change.columns.get();
@@ -243,7 +242,7 @@ void AppendChanges(std::string& out, const std::vector<storage::RowChange>& chan
           if (c > 0) {
             columns_json += ',';
           }
-          AppendQuoted(columns_json, (*columns_of)[c]);
+          AppendJsonString(columns_json, (*columns_of)[c]);
         }
         columns_json += ']';
       }

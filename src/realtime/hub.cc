@@ -32,8 +32,6 @@ int64_t UnixMs(const Clock& clock) {
       .count();
 }
 
-std::string Quoted(std::string_view text) { return JsonString(text); }
-
 // What an equality on a field compares equal to, as one string: numbers (and text that reads as
 // one, which SQLite's column affinity may turn into a number) by value, other text by its bytes.
 // Two values SQLite may find equal always get the same key; the key only narrows which groups
@@ -453,7 +451,7 @@ struct Hub::Impl {
         if (position > sub->reported && now - sub->reported_at >= options.progress_interval) {
           Reported(*sub, position);
           Send(*conn, "progress", position,
-               "{\"type\":\"progress\",\"sub\":" + Quoted(id) +
+               "{\"type\":\"progress\",\"sub\":" + JsonString(id) +
                    ",\"seq\":" + std::to_string(position) + "}");
         }
       }
@@ -703,7 +701,7 @@ struct Hub::Impl {
   }
 
   static std::string Subscribed(const std::string& id, uint64_t seq) {
-    return "{\"type\":\"subscribed\",\"id\":" + Quoted(id) + ",\"seq\":" + std::to_string(seq) +
+    return "{\"type\":\"subscribed\",\"id\":" + JsonString(id) + ",\"seq\":" + std::to_string(seq) +
            "}";
   }
 
@@ -741,8 +739,8 @@ struct Hub::Impl {
   void Reset(Sub& sub, std::string_view code, const std::string& reason) {
     uint64_t position = Position(Ns(sub.conn->ns), sub);
     Send(*sub.conn, "reset", position,
-         "{\"type\":\"reset\",\"sub\":" + Quoted(sub.id) + ",\"code\":\"" + std::string(code) +
-             "\",\"reason\":" + Quoted(reason) + ",\"seq\":" + std::to_string(position) + "}");
+         "{\"type\":\"reset\",\"sub\":" + JsonString(sub.id) + ",\"code\":\"" + std::string(code) +
+             "\",\"reason\":" + JsonString(reason) + ",\"seq\":" + std::to_string(position) + "}");
     Remove(sub);
   }
 
@@ -959,7 +957,7 @@ struct Hub::Impl {
           continue;
         }
         std::string tail = ",\"seq\":" + std::to_string(txn.seq) + ",\"op\":\"" + op +
-                           "\",\"model\":" + Quoted(group->model_name);
+                           "\",\"model\":" + JsonString(group->model_name);
         if (after) {
           tail += ",\"row\":" + *after;
         }
@@ -971,7 +969,7 @@ struct Hub::Impl {
           if (sub->delivered >= txn.seq) {
             return;  // caught up past it from the log already
           }
-          out.emplace_back(sub, "{\"type\":\"change\",\"sub\":" + Quoted(sub->id) + tail);
+          out.emplace_back(sub, "{\"type\":\"change\",\"sub\":" + JsonString(sub->id) + tail);
         };
         if (only != nullptr) {
           add(only);
@@ -1203,7 +1201,8 @@ void Hub::Unsubscribe(uint64_t connection, std::string id) {
       return;
     }
     impl->Remove(*sub->second);
-    impl->Send(conn, "unsubscribed", 0, "{\"type\":\"unsubscribed\",\"id\":" + Quoted(id) + "}");
+    impl->Send(conn, "unsubscribed", 0,
+               "{\"type\":\"unsubscribed\",\"id\":" + JsonString(id) + "}");
   });
 }
 

@@ -2,9 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
-#include <cctype>
-
 #include "common/sql_statement.h"
 #include "storage/alter_column.h"
 

@@ -229,8 +229,23 @@ Status Connection::RunUnnoted(std::string_view sql) {
   return Run(sql);
 }
 
+namespace {
+
+// The statements of the write savepoint, spelled from its one name.
+struct WriteSavepointSql {
+  std::string open, release, rollback;
+};
+const WriteSavepointSql& WriteSavepoint() {
+  static const WriteSavepointSql sql{"SAVEPOINT " + std::string(Connection::kWriteSavepoint),
+                                     "RELEASE " + std::string(Connection::kWriteSavepoint),
+                                     "ROLLBACK TO " + std::string(Connection::kWriteSavepoint)};
+  return sql;
+}
+
+}  // namespace
+
 Status Connection::OpenWriteSavepoint() {
-  QUARRY_RETURN_IF_ERROR(RunUnnoted("SAVEPOINT quarry_group"));
+  QUARRY_RETURN_IF_ERROR(RunUnnoted(WriteSavepoint().open));
   if (sink_ != nullptr) {
     NoteSavepoint(kWriteSavepoint);
   }
@@ -238,7 +253,7 @@ Status Connection::OpenWriteSavepoint() {
 }
 
 Status Connection::ReleaseWriteSavepoint() {
-  QUARRY_RETURN_IF_ERROR(RunUnnoted("RELEASE quarry_group"));
+  QUARRY_RETURN_IF_ERROR(RunUnnoted(WriteSavepoint().release));
   if (sink_ != nullptr) {
     NoteRelease(kWriteSavepoint);
   }
@@ -246,7 +261,7 @@ Status Connection::ReleaseWriteSavepoint() {
 }
 
 Status Connection::RollbackWriteSavepoint() {
-  Status rolled_back = RunUnnoted("ROLLBACK TO quarry_group");
+  Status rolled_back = RunUnnoted(WriteSavepoint().rollback);
   if (rolled_back.ok() && sink_ != nullptr) {
     NoteRollbackTo(kWriteSavepoint);
   }

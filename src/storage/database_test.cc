@@ -242,69 +242,82 @@ TEST_F(DatabaseTest, CapturedChangesCarryTheRowsBeforeAndAfterAndTheColumnNames)
   EXPECT_EQ(observer.changes[3].new_values.size(), 5u);
 }
 
+// A Database of its own, its observer set before its first connection opens, and one of its
+// connections held for the test.
+class CaptureTest : public DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    capturing_ = std::make_shared<Database>("r", path_, ConnectionOptions{}, 4);
+    capturing_->SetChangeObserver(&observer_);
+    auto lease = capturing_->Acquire(AccessMode::kSystem);
+    ASSERT_TRUE(lease.ok());
+    lease_.emplace(std::move(*lease));
+  }
+  void TearDown() override {
+    lease_.reset();
+    capturing_.reset();
+    DatabaseTest::TearDown();
+  }
+  Connection& conn() { return **lease_; }
+  void Run(const std::string& sql) { ASSERT_TRUE(conn().Exec(sql).ok()) << sql; }
+  // The column names of the last change captured (none when it has none).
+  std::vector<std::string> LastColumns() const {
+    return observer_.changes.empty() || observer_.changes.back().columns == nullptr
+               ? std::vector<std::string>{}
+               : *observer_.changes.back().columns;
+  }
+
+  RecordingObserver observer_;
+  std::shared_ptr<Database> capturing_;
+  std::optional<ConnectionLease> lease_;
+};
+
+using Names = std::vector<std::string>;
+
 // Column names are cached per table and read again after a commit that may have altered or
 // dropped a table, however the ALTER ran: through Step (a client's statement), stepped on the
 // handle directly (as migrations run theirs), or from the statement cache after a rollback
 // undid its first run (SQLite prepares it again then: a rolled-back schema change expires every
 // statement, so the authorizer sees it again).
-TEST_F(DatabaseTest, ColumnNamesFollowRenamesWhicheverWayTheyRan) {
-  RecordingObserver observer;
-  auto db = std::make_shared<Database>("r", path_, ConnectionOptions{}, 4);
-  db->SetChangeObserver(&observer);
-  auto conn = db->Acquire(AccessMode::kSystem);
-  ASSERT_TRUE(conn.ok());
-  Connection& c = **conn;
-  auto exec = [&](const std::string& sql) { ASSERT_TRUE(c.Exec(sql).ok()) << sql; };
-  auto last_columns = [&] {
-    return observer.changes.empty() || observer.changes.back().columns == nullptr
-               ? std::vector<std::string>{}
-               : *observer.changes.back().columns;
-  };
-  using Names = std::vector<std::string>;
-  exec("CREATE TABLE r(id INTEGER PRIMARY KEY, a TEXT)");
-  exec("INSERT INTO r VALUES (1, 'x')");
-  EXPECT_EQ(last_columns(), (Names{"id", "a"}));
+TEST_F(CaptureTest, ColumnNamesFollowRenamesWhicheverWayTheyRan) {
+  Run("CREATE TABLE r(id INTEGER PRIMARY KEY, a TEXT)");
+  Run("INSERT INTO r VALUES (1, 'x')");
+  EXPECT_EQ(LastColumns(), (Names{"id", "a"}));
 
-  exec("ALTER TABLE r RENAME COLUMN a TO b");
-  exec("INSERT INTO r VALUES (2, 'y')");
-  EXPECT_EQ(last_columns(), (Names{"id", "b"})) << "renamed through Step";
+  Run("ALTER TABLE r RENAME COLUMN a TO b");
+  Run("INSERT INTO r VALUES (2, 'y')");
+  EXPECT_EQ(LastColumns(), (Names{"id", "b"})) << "renamed through Step";
 
   {
-    auto stmt = Statement::Prepare(c.handle(), "ALTER TABLE r RENAME COLUMN b TO c");
+    auto stmt = Statement::Prepare(conn().handle(), "ALTER TABLE r RENAME COLUMN b TO c");
     ASSERT_TRUE(stmt.ok());
     ASSERT_EQ(sqlite3_step(stmt->get()), SQLITE_DONE);
   }
-  exec("INSERT INTO r VALUES (3, 'z')");
-  EXPECT_EQ(last_columns(), (Names{"id", "c"})) << "renamed by a raw step";
+  Run("INSERT INTO r VALUES (3, 'z')");
+  EXPECT_EQ(LastColumns(), (Names{"id", "c"})) << "renamed by a raw step";
 
-  exec("BEGIN");
-  exec("ALTER TABLE r RENAME COLUMN c TO d");
-  exec("ROLLBACK");
-  exec("INSERT INTO r VALUES (4, 'w')");
-  EXPECT_EQ(last_columns(), (Names{"id", "c"})) << "the rename was rolled back";
-  exec("ALTER TABLE r RENAME COLUMN c TO d");  // the same text as the rolled-back one
-  exec("INSERT INTO r VALUES (5, 'v')");
-  EXPECT_EQ(last_columns(), (Names{"id", "d"})) << "renamed by the statement run again";
+  Run("BEGIN");
+  Run("ALTER TABLE r RENAME COLUMN c TO d");
+  Run("ROLLBACK");
+  Run("INSERT INTO r VALUES (4, 'w')");
+  EXPECT_EQ(LastColumns(), (Names{"id", "c"})) << "the rename was rolled back";
+  Run("ALTER TABLE r RENAME COLUMN c TO d");  // the same text as the rolled-back one
+  Run("INSERT INTO r VALUES (5, 'v')");
+  EXPECT_EQ(LastColumns(), (Names{"id", "d"})) << "renamed by the statement run again";
 
-  exec("DROP TABLE r");
-  exec("CREATE TABLE r(k INTEGER PRIMARY KEY, e TEXT)");
-  exec("INSERT INTO r VALUES (6, 'u')");
-  EXPECT_EQ(last_columns(), (Names{"k", "e"})) << "dropped and made again";
+  Run("DROP TABLE r");
+  Run("CREATE TABLE r(k INTEGER PRIMARY KEY, e TEXT)");
+  Run("INSERT INTO r VALUES (6, 'u')");
+  EXPECT_EQ(LastColumns(), (Names{"k", "e"})) << "dropped and made again";
 }
 
 // A schema changed by another process (the sqlite3 shell on the file) is seen too: the
 // server's statements are prepared again after it, which counts as a schema change.
-TEST_F(DatabaseTest, ColumnNamesFollowASchemaChangedByAnotherProcess) {
-  RecordingObserver observer;
-  auto db = std::make_shared<Database>("r", path_, ConnectionOptions{}, 4);
-  db->SetChangeObserver(&observer);
-  auto conn = db->Acquire(AccessMode::kSystem);
-  ASSERT_TRUE(conn.ok());
-  Connection& c = **conn;
-  ASSERT_TRUE(c.Exec("CREATE TABLE outside(id INTEGER PRIMARY KEY, a TEXT)").ok());
-  ASSERT_TRUE(c.Exec("INSERT INTO outside VALUES (1, 'x')").ok());
-  ASSERT_NE(observer.changes.back().columns, nullptr);
-  EXPECT_EQ(observer.changes.back().columns->at(1), "a");
+TEST_F(CaptureTest, ColumnNamesFollowASchemaChangedByAnotherProcess) {
+  Run("CREATE TABLE outside(id INTEGER PRIMARY KEY, a TEXT)");
+  Run("INSERT INTO outside VALUES (1, 'x')");
+  EXPECT_EQ(LastColumns(), (Names{"id", "a"}));
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
   sqlite3_busy_timeout(other, 5000);
@@ -312,28 +325,21 @@ TEST_F(DatabaseTest, ColumnNamesFollowASchemaChangedByAnotherProcess) {
       sqlite3_exec(other, "ALTER TABLE outside RENAME COLUMN a TO b", nullptr, nullptr, nullptr),
       SQLITE_OK);
   sqlite3_close(other);
-  ASSERT_TRUE(c.Exec("INSERT INTO outside VALUES (2, 'y')").ok());
-  ASSERT_NE(observer.changes.back().columns, nullptr);
-  EXPECT_EQ(observer.changes.back().columns->at(1), "b");
+  Run("INSERT INTO outside VALUES (2, 'y')");
+  EXPECT_EQ(LastColumns(), (Names{"id", "b"}));
 }
 
 // ROLLBACK TRANSACTION name TO SAVEPOINT sp rolls back to the savepoint (SQLite ignores the
 // transaction's name): its changes are not captured.
-TEST_F(DatabaseTest, RollbackToASavepointWithATransactionNameDropsItsChanges) {
-  RecordingObserver observer;
-  auto db = std::make_shared<Database>("r", path_, ConnectionOptions{}, 4);
-  db->SetChangeObserver(&observer);
-  auto conn = db->Acquire(AccessMode::kSystem);
-  ASSERT_TRUE(conn.ok());
-  Connection& c = **conn;
+TEST_F(CaptureTest, RollbackToASavepointWithATransactionNameDropsItsChanges) {
   for (const char* sql :
        {"CREATE TABLE named(id INTEGER PRIMARY KEY)", "BEGIN", "SAVEPOINT a",
         "INSERT INTO named VALUES (1)", "ROLLBACK TRANSACTION work TO SAVEPOINT a",
         "INSERT INTO named VALUES (2)", "COMMIT"}) {
-    ASSERT_TRUE(c.Exec(sql).ok()) << sql;
+    Run(sql);
   }
-  ASSERT_EQ(observer.changes.size(), 1u);
-  EXPECT_EQ(observer.changes[0].new_values.at(0).integer, 2);
+  ASSERT_EQ(observer_.changes.size(), 1u);
+  EXPECT_EQ(observer_.changes[0].new_values.at(0).integer, 2);
 }
 
 }  // namespace
