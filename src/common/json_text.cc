@@ -1,5 +1,8 @@
 #include "common/json_text.h"
 
+#include <algorithm>
+#include <boost/json/detail/format.hpp>
+
 namespace quarry {
 
 void AppendSerialized(std::string& out, boost::json::serializer& sr) {
@@ -11,9 +14,26 @@ void AppendSerialized(std::string& out, boost::json::serializer& sr) {
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {
+  // The serializer escapes only '"', '\\' and control characters (UTF-8 goes out as it is):
+  // text without them, most of it, is copied between the quotes directly.
+  bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == '"' || byte == '\\';
+  });
+  if (plain) {
+    out += '"';
+    out.append(text);
+    out += '"';
+    return;
+  }
   boost::json::serializer sr;
   sr.reset(boost::json::string_view(text.data(), text.size()));
   AppendSerialized(out, sr);
+}
+
+void AppendJsonNumber(std::string& out, double value) {
+  char buf[boost::json::detail::max_number_chars + 1];
+  out.append(buf, boost::json::detail::format_double(buf, value));
 }
 
 std::string JsonString(std::string_view text) {

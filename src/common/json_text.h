@@ -15,6 +15,10 @@ void AppendSerialized(std::string& out, boost::json::serializer& sr);
 // byte what json::serialize gives for it), without allocating beyond `out`'s growth.
 void AppendJsonString(std::string& out, std::string_view text);
 
+// Appends a finite `value` as the serializer writes a double (its own formatting routine, so the
+// same bytes, without a serializer around it).
+void AppendJsonNumber(std::string& out, double value);
+
 // `text` as a JSON string.
 std::string JsonString(std::string_view text);
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <optional>
 
 #include "common/sql_tokenizer.h"
@@ -80,27 +81,52 @@ std::string_view SkipBlank(std::string_view sql) {
 
 bool IsBlankSql(std::string_view sql) { return SkipBlank(sql).empty(); }
 
-std::string FirstKeyword(std::string_view sql) {
-  // The usual case without the tokenizer: the text starts with a plain ASCII word, followed by
-  // the end or by a character that cannot continue a word or make it a literal (x'00').
-  auto word_char = [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  };
+namespace {
+
+// The first word of `sql` as it is written, when it can be read without the tokenizer: the
+// text starts with a plain ASCII word, followed by the end or by a character that cannot
+// continue a word or make it a literal (x'00'). Else nullopt: the tokenizer decides.
+std::optional<std::string_view> PlainFirstWord(std::string_view sql) {
+  static constexpr auto kWordChar = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+      table[c] =
+          (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    return table;
+  }();
   size_t end = 0;
-  while (end < sql.size() && word_char(sql[end])) {
+  while (end < sql.size() && kWordChar[static_cast<unsigned char>(sql[end])]) {
     ++end;
   }
   bool letter = end > 0 && !(sql[0] >= '0' && sql[0] <= '9') && sql[0] != '_';
-  if (letter) {
-    if (end == sql.size()) {
-      return UpperAscii(sql);
-    }
-    unsigned char next = static_cast<unsigned char>(sql[end]);
-    if (next < 0x80 && next != '$' && next != '\'' && next != '"' && next != '`' && next != '[') {
-      return UpperAscii(sql.substr(0, end));
-    }
+  if (!letter) {
+    return std::nullopt;
+  }
+  if (end == sql.size()) {
+    return sql;
+  }
+  unsigned char next = static_cast<unsigned char>(sql[end]);
+  if (next < 0x80 && next != '$' && next != '\'' && next != '"' && next != '`' && next != '[') {
+    return sql.substr(0, end);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string FirstKeyword(std::string_view sql) {
+  if (std::optional<std::string_view> word = PlainFirstWord(sql)) {
+    return UpperAscii(*word);
   }
   return Words(sql).Next();
+}
+
+bool FirstKeywordIs(std::string_view sql, std::string_view upper) {
+  if (std::optional<std::string_view> word = PlainFirstWord(sql)) {
+    return EqualsAsciiNoCase(*word, upper);
+  }
+  return Words(sql).Next() == upper;
 }
 
 TransactionControl ClassifyTransactionControl(std::string_view sql) {
@@ -146,35 +172,15 @@ bool IsGroupableWrite(std::string_view sql) {
   return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE";
 }
 
-namespace {
-
-bool EqualsIgnoringCase(std::string_view word, std::string_view upper) {
-  if (word.size() != upper.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < word.size(); ++i) {
-    char c = word[i];
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-    if (c != upper[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 bool IsPlainRead(std::string_view sql) {
-  if (FirstKeyword(sql) != "SELECT") {
+  if (!FirstKeywordIs(sql, "SELECT")) {
     return false;
   }
   SqlTokenizer tokens(sql);
   while (std::optional<Token> token = tokens.NextSignificant()) {
-    if (token->kind == TokenKind::kWord && (EqualsIgnoringCase(token->text, "CHANGES") ||
-                                            EqualsIgnoringCase(token->text, "TOTAL_CHANGES") ||
-                                            EqualsIgnoringCase(token->text, "LAST_INSERT_ROWID"))) {
+    if (token->kind == TokenKind::kWord && (EqualsAsciiNoCase(token->text, "CHANGES") ||
+                                            EqualsAsciiNoCase(token->text, "TOTAL_CHANGES") ||
+                                            EqualsAsciiNoCase(token->text, "LAST_INSERT_ROWID"))) {
       return false;
     }
   }
@@ -182,7 +188,7 @@ bool IsPlainRead(std::string_view sql) {
 }
 
 bool IsBeginReadonly(std::string_view sql) {
-  if (FirstKeyword(sql) != "BEGIN") {
+  if (!FirstKeywordIs(sql, "BEGIN")) {
     return false;
   }
   Words words(sql);

@@ -43,6 +43,10 @@ std::string_view SkipBlank(std::string_view sql);
 // statements (";") are skipped.
 std::string FirstKeyword(std::string_view sql);
 
+// Whether FirstKeyword(sql) == `upper` (an upper-case keyword), without building the word in
+// the usual case: for the checks every statement goes through.
+bool FirstKeywordIs(std::string_view sql, std::string_view upper);
+
 enum class TransactionControl {
   kNone,                 // not transaction control
   kBegin,                // BEGIN [DEFERRED|IMMEDIATE|EXCLUSIVE] [TRANSACTION]

@@ -82,6 +82,15 @@ TEST(SqlStatementTest, FirstKeyword) {
   EXPECT_EQ(FirstKeyword("with_x"), "WITH_X");
 }
 
+TEST(SqlStatementTest, FirstKeywordIsComparesWhatFirstKeywordGives) {
+  for (const char* sql : {"select*from t", "Select 1", "SELECT", "  -- c\n select 1", ";select 1",
+                          "selects 1", "x'00'", "'SELECT'", "", "sel\xc3\xa9ct 1", "select$x"}) {
+    EXPECT_EQ(FirstKeywordIs(sql, "SELECT"), FirstKeyword(sql) == "SELECT") << sql;
+  }
+  EXPECT_TRUE(FirstKeywordIs("drop table t", "DROP"));
+  EXPECT_FALSE(FirstKeywordIs("dropped", "DROP"));
+}
+
 TEST(SqlStatementTest, TransactionControl) {
   EXPECT_EQ(ClassifyTransactionControl("BEGIN;"), TransactionControl::kBegin);
   EXPECT_EQ(ClassifyTransactionControl("  -- c\n begin immediate transaction;"),

@@ -53,6 +53,6 @@ struct Response {
 // Delivers the response for one request. Call exactly once, from any thread.
 using Responder = std::function<void(Response)>;
 // Handles a request; may answer later from another thread. Must not block the caller.
-using Handler = std::function<void(Request, Responder)>;
+using Handler = std::function<void(Request&&, Responder)>;
 
 }  // namespace quarry::http

@@ -114,7 +114,7 @@ std::optional<Result<PipelineResponse>> HranaService::TryRunInlineRead(
   bool lone_read = find_open_ && budget.count() > 0 && !pipeline.baton && requests.size() == 2 &&
                    requests[0].type == Request::Type::kExecute &&
                    requests[0].stmt.sql.has_value() && requests[1].type == Request::Type::kClose &&
-                   sql::FirstKeyword(*requests[0].stmt.sql) == "SELECT";
+                   sql::FirstKeywordIs(*requests[0].stmt.sql, "SELECT");
   if (!lone_read) {
     return std::nullopt;
   }

@@ -115,9 +115,8 @@ class PipelineHandler {
   }
 
   bool on_key(json::string_view s, size_t, json::error_code&) {
-    text_.append(s.data(), s.size());
     Frame& frame = stack_[depth_ - 1];
-    key_ = KeyOf(frame.ctx, text_);
+    key_ = KeyOf(frame.ctx, Whole(s));
     text_.clear();
     if (key_ == Key::kNone) {
       return false;
@@ -136,8 +135,7 @@ class PipelineHandler {
   }
 
   bool on_string(json::string_view s, size_t, json::error_code&) {
-    text_.append(s.data(), s.size());
-    bool taken = TakeString();
+    bool taken = TakeString(Whole(s));
     text_.clear();
     key_ = Key::kNone;
     return taken;
@@ -237,20 +235,29 @@ class PipelineHandler {
     return true;
   }
 
-  bool TakeString() {
+  // A key or string's text: its last part `s`, after the parts in text_ if it came in several.
+  std::string_view Whole(json::string_view s) {
+    if (text_.empty()) {
+      return {s.data(), s.size()};  // in one piece, as almost always: no copy
+    }
+    text_.append(s.data(), s.size());
+    return text_;
+  }
+
+  bool TakeString(std::string_view text) {
     Ctx ctx = Current();
     if (ctx == Ctx::kRoot && key_ == Key::kBaton) {
-      pipeline.baton = text_;
+      pipeline.baton = text;
     } else if (ctx == Ctx::kRequest && key_ == Key::kType) {
-      request_type_ = text_;
+      request_type_ = text;
     } else if (ctx == Ctx::kStmt && key_ == Key::kSql) {
-      pipeline.requests.back().stmt.sql = text_;
+      pipeline.requests.back().stmt.sql = text;
     } else if (ctx == Ctx::kArg && key_ == Key::kType) {
-      arg_.type = text_;
+      arg_.type = text;
       arg_.has_type = true;
     } else if (ctx == Ctx::kArg && key_ == Key::kValue) {
       arg_.kind = ArgState::kString;
-      arg_.text = text_;
+      arg_.text = text;
     } else {
       return false;
     }

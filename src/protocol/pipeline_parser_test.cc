@@ -48,6 +48,8 @@ TEST(PipelineParserTest, ReadsWhatClientsSendOnEveryQuery) {
           R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT id, v FROM kv WHERE id = ?","args":[{"type":"integer","value":"4242"}]}},{"type":"close"}]})",
           R"({"baton":null,"requests":[{"type":"execute","stmt":{"sql":"SELECT * FROM t WHERE a = ? AND b = ?","args":[{"type":"text","value":"x\"y\u00e9"},{"type":"null"}],"named_args":[],"want_rows":true}},{"type":"close"}]})",
           R"({"requests":[{"stmt":{"want_rows":false,"sql":"DELETE FROM t"},"type":"execute"}],"baton":"b1"})",
+          // Escapes split a key or a string into parts, which the handler joins.
+          R"({"baton":"b\u0031","requests":[{"ty\u0070e":"execute","stmt":{"s\u0071l":"SELECT \"a\" FROM t","args":[{"type":"text","value":"\n"}]}},{"type":"close"}]})",
       }) {
     std::optional<PipelineRequest> fast = ParseCommonPipelineRequest(body);
     ASSERT_TRUE(fast.has_value()) << body;

@@ -82,13 +82,6 @@ void AppendInt(std::string& out, int64_t v) {
   out.append(buf, static_cast<size_t>(end - buf));
 }
 
-void AppendDouble(std::string& out, double v) {
-  json::value number(v);
-  json::serializer sr;
-  sr.reset(&number);
-  AppendSerialized(out, sr);
-}
-
 void AppendValue(std::string& out, const Value& value) {
   switch (value.type) {
     case Value::Type::kInteger:
@@ -98,7 +91,7 @@ void AppendValue(std::string& out, const Value& value) {
       return;
     case Value::Type::kFloat:
       out += R"({"type":"float","value":)";
-      AppendDouble(out, FiniteForJson(value.real));
+      AppendJsonNumber(out, FiniteForJson(value.real));
       out += '}';
       return;
     case Value::Type::kText:
@@ -153,7 +146,7 @@ void AppendStmtResult(std::string& out, const StmtResult& result) {
   out += R"(,"rows_written":)";
   AppendInt(out, result.rows_written);
   out += R"(,"query_duration_ms":)";
-  AppendDouble(out, result.query_duration_ms);
+  AppendJsonNumber(out, result.query_duration_ms);
   out += '}';
 }
 
@@ -265,7 +258,7 @@ json::object StreamResultJson(const StreamResult& result) {
 
 std::string PipelineResponseBody(const PipelineResponse& response) {
   std::string out;
-  out.reserve(256);
+  out.reserve(512);  // a point select's answer, in one allocation
   out += R"({"baton":)";
   AppendOptionalString(out, response.baton);
   out += R"(,"base_url":)";

@@ -59,8 +59,8 @@ Stream::Stream(StreamOwner owner, std::shared_ptr<storage::Database> db, const S
     : owner_(std::move(owner)),
       slot_(std::move(slot)),
       db_(std::move(db)),
-      limits_(limits),
-      lending_(true) {}
+      lending_(true),
+      limits_(limits) {}
 
 Status Stream::Bind() {
   if (!conn_) {

@@ -216,7 +216,7 @@ Result<std::unique_ptr<QuarryServer>> QuarryServer::Create(ServerConfig config) 
   }
   server->http_ = std::make_unique<http::Server>(
       http_options,
-      [self](http::Request request, http::Responder respond) {
+      [self](http::Request&& request, http::Responder respond) {
         self->Handle(std::move(request), std::move(respond));
       },
       [self](const http::Request& request) {
@@ -245,7 +245,7 @@ void QuarryServer::Stop(std::chrono::milliseconds grace) {
   http_->Stop();
 }
 
-void QuarryServer::Handle(http::Request request, http::Responder respond) {
+void QuarryServer::Handle(http::Request&& request, http::Responder respond) {
   if (request.method == "GET" && request.path == "/health") {
     respond(TextResponse(200, ""));
     return;

@@ -72,7 +72,7 @@ class QuarryServer {
 
  private:
   explicit QuarryServer(ServerConfig config);
-  void Handle(http::Request request, http::Responder respond);
+  void Handle(http::Request&& request, http::Responder respond);
   // Routes a request; answers through `respond`, possibly later from another thread.
   void Dispatch(const http::Request& request, const http::Responder& respond);
   // Fills namespace_routes_.

@@ -36,7 +36,7 @@ Result<std::optional<size_t>> RunClientDdl(Connection& conn, std::string_view sq
                                            bool only_statement) {
   // Every statement a client sends comes through here: most are not ALTER TABLE or DROP TABLE,
   // which their first word tells without the tokenizer.
-  if (std::string first = sql::FirstKeyword(sql); first != "ALTER" && first != "DROP") {
+  if (!sql::FirstKeywordIs(sql, "ALTER") && !sql::FirstKeywordIs(sql, "DROP")) {
     return std::optional<size_t>();
   }
   std::string words = LeadingWords(sql, 2);
