@@ -1,6 +1,7 @@
 #include "common/json_text.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/detail/format.hpp>
 
 namespace quarry {
@@ -16,10 +17,16 @@ void AppendSerialized(std::string& out, boost::json::serializer& sr) {
 void AppendJsonString(std::string& out, std::string_view text) {
   // The serializer escapes only '"', '\\' and control characters (UTF-8 goes out as it is):
   // text without them, most of it, is copied between the quotes directly.
-  bool plain = std::none_of(text.begin(), text.end(), [](char c) {
-    auto byte = static_cast<unsigned char>(c);
-    return byte < 0x20 || byte == '"' || byte == '\\';
-  });
+  static constexpr auto kEscaped = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 0x20; ++c) {
+      table[c] = true;
+    }
+    table['"'] = table['\\'] = true;
+    return table;
+  }();
+  bool plain = std::none_of(text.begin(), text.end(),
+                            [](char c) { return kEscaped[static_cast<unsigned char>(c)]; });
   if (plain) {
     out += '"';
     out.append(text);

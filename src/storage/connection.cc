@@ -433,6 +433,9 @@ void Connection::OnPreUpdate(void* self, sqlite3*, int op, const char* db_name, 
   if (op != SQLITE_DELETE) {
     image(&sqlite3_preupdate_new, change.new_values);
   }
+  if (conn->pending_.capacity() == 0) {
+    conn->pending_.reserve(8);  // a transaction's first change: room for a group commit's
+  }
   conn->pending_.push_back(std::move(change));
 }
 
