@@ -9,10 +9,8 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 
-#include "common/base64.h"
 #include "common/json_text.h"
 
 namespace quarry::realtime {
@@ -131,7 +129,8 @@ std::optional<RawRecord> ParseRecord(std::string_view bytes, size_t offset) {
   return record;
 }
 
-// The record's JSON is written directly (no DOM): it is built on every committing thread.
+// The record's JSON is written directly (no DOM): it is built on every committing thread, from
+// row images the capture spelled already (storage/captured_changes.h).
 
 void AppendInteger(std::string& out, int64_t value) {
   char digits[24];
@@ -139,94 +138,15 @@ void AppendInteger(std::string& out, int64_t value) {
   out.append(digits, end);
 }
 
-// A value as DecodeValue reads it back: null, an integer, a double (Boost.JSON's spelling,
-// which always reads back as one; SQLite has no NaN), a string, or {"b": "<base64>"} for a
-// blob.
-void AppendValue(std::string& out, const storage::Value& value) {
-  switch (value.type) {
-    case storage::Value::Type::kNull:
-      out += "null";
-      return;
-    case storage::Value::Type::kInteger:
-      AppendInteger(out, value.integer);
-      return;
-    case storage::Value::Type::kFloat:
-      if (std::isinf(value.real)) {
-        // Boost.JSON writes "Infinity", which it does not read: an overflowing literal does.
-        out += value.real < 0 ? "-1e99999" : "1e99999";
-      } else {
-        out += json::serialize(json::value(value.real));
-      }
-      return;
-    case storage::Value::Type::kText:
-      AppendJsonString(out, value.bytes);
-      return;
-    case storage::Value::Type::kBlob:
-      out += "{\"b\":\"";
-      out += Base64Encode(value.bytes);
-      out += "\"}";
-      return;
-  }
-  out += "null";
-}
-
-void AppendValues(std::string& out, const std::vector<storage::Value>& values) {
-  out += '[';
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    AppendValue(out, values[i]);
-  }
-  out += ']';
-}
-
-std::optional<storage::Value> DecodeValue(const json::value& v) {
-  storage::Value out;
-  switch (v.kind()) {
-    case json::kind::null:
-      return out;
-    case json::kind::int64:
-      out.type = storage::Value::Type::kInteger;
-      out.integer = v.get_int64();
-      return out;
-    case json::kind::uint64:
-      return std::nullopt;
-    case json::kind::double_:
-      out.type = storage::Value::Type::kFloat;
-      out.real = v.get_double();
-      return out;
-    case json::kind::string:
-      out.type = storage::Value::Type::kText;
-      out.bytes = std::string(v.get_string());
-      return out;
-    case json::kind::object: {
-      const json::value* b = v.get_object().if_contains("b");
-      if (b == nullptr || !b->is_string() || v.get_object().size() != 1) {
-        return std::nullopt;
-      }
-      auto bytes = Base64Decode(b->get_string());
-      if (!bytes) {
-        return std::nullopt;
-      }
-      out.type = storage::Value::Type::kBlob;
-      out.bytes = std::move(*bytes);
-      return out;
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
 }  // namespace
 
-void AppendChanges(std::string& out, const std::vector<storage::RowChange>& changes) {
+void AppendChanges(std::string& out, const storage::CapturedChanges& changes) {
   out += '[';
   // The changes of one table share their column names: spelled once per run of them.
   const std::vector<std::string>* columns_of = nullptr;
   std::string columns_json;
   for (size_t i = 0; i < changes.size(); ++i) {
-    const storage::RowChange& change = changes[i];
+    const storage::CapturedChanges::Change& change = changes[i];
     if (i > 0) {
       out += ',';
     }
@@ -253,13 +173,13 @@ void AppendChanges(std::string& out, const std::vector<storage::RowChange>& chan
       out += ",\"or\":";
       AppendInteger(out, change.old_rowid);
       out += ",\"o\":";
-      AppendValues(out, change.old_values);
+      out += changes.OldImage(change);
     }
     if (change.op != storage::RowChange::Op::kDelete) {
       out += ",\"nr\":";
       AppendInteger(out, change.new_rowid);
       out += ",\"n\":";
-      AppendValues(out, change.new_values);
+      out += changes.NewImage(change);
     }
     out += '}';
   }
@@ -268,8 +188,16 @@ void AppendChanges(std::string& out, const std::vector<storage::RowChange>& chan
 
 std::string EncodeChanges(const std::vector<storage::RowChange>& changes) {
   std::string out;
-  AppendChanges(out, changes);
+  AppendChanges(out, Captured(changes));
   return out;
+}
+
+storage::CapturedChanges Captured(const std::vector<storage::RowChange>& changes) {
+  storage::CapturedChanges captured;
+  for (const storage::RowChange& change : changes) {
+    captured.Add(change);
+  }
+  return captured;
 }
 
 Result<std::vector<storage::RowChange>> DecodeChanges(std::string_view text) {
@@ -324,7 +252,7 @@ Result<std::vector<storage::RowChange>> DecodeChanges(std::string_view text) {
         return false;
       }
       for (const auto& v : list->get_array()) {
-        auto decoded = DecodeValue(v);
+        auto decoded = storage::DecodeImageValue(v);
         if (!decoded) {
           return false;
         }
@@ -443,9 +371,13 @@ Status ChangeLog::Recover() {
 
 Result<uint64_t> ChangeLog::Append(int64_t time_ms,
                                    const std::vector<storage::RowChange>& changes) {
+  return Append(time_ms, Captured(changes));
+}
+
+Result<uint64_t> ChangeLog::Append(int64_t time_ms, const storage::CapturedChanges& changes) {
   // One buffer: the header's room, then the payload (sequence, time, the changes' JSON).
   std::string record(kHeaderBytes + kPayloadPrefix, '\0');
-  record.reserve(kHeaderBytes + kPayloadPrefix + 96 * changes.size() + 2);
+  record.reserve(kHeaderBytes + kPayloadPrefix + changes.image_bytes() + 96 * changes.size() + 2);
   AppendChanges(record, changes);
   const size_t json_bytes = record.size() - kHeaderBytes - kPayloadPrefix;
   if (json_bytes + kPayloadPrefix > kMaxRecordBytes) {

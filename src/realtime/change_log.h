@@ -53,6 +53,8 @@ class ChangeLog {
   ChangeLog& operator=(const ChangeLog&) = delete;
 
   // Appends one transaction, numbered last_seq() + 1, and returns that number.
+  Result<uint64_t> Append(int64_t time_ms, const storage::CapturedChanges& changes);
+  // The same for changes given with their values (tests, tools).
   Result<uint64_t> Append(int64_t time_ms, const std::vector<storage::RowChange>& changes);
 
   // The newest number given (0 for a new log).
@@ -91,6 +93,9 @@ class ChangeLog {
 
 // The JSON a transaction's changes are logged as, and back (for tests and the fuzzer too).
 std::string EncodeChanges(const std::vector<storage::RowChange>& changes);
+void AppendChanges(std::string& out, const storage::CapturedChanges& changes);
 Result<std::vector<storage::RowChange>> DecodeChanges(std::string_view json);
+// `changes` with their images spelled as the capture spells them.
+storage::CapturedChanges Captured(const std::vector<storage::RowChange>& changes);
 
 }  // namespace quarry::realtime

@@ -336,7 +336,8 @@ struct Hub::Impl {
     if ((*log)->subscribers.load() == 0) {
       return;  // nobody listens: the log has it for whoever subscribes with `since`
     }
-    auto txn = std::make_shared<LoggedTransaction>(LoggedTransaction{*seq, now, committed.changes});
+    // The values are read back from the images on the dispatcher's thread, not the writer's.
+    auto captured = std::make_shared<storage::CapturedChanges>(committed.changes);
     {
       std::lock_guard lock(mutex);
       if (stopping) {
@@ -361,12 +362,12 @@ struct Hub::Impl {
         return;
       }
       ++queued_transactions;
-      commands.push_back([this, ns, txn] {
+      commands.push_back([this, ns, seq = *seq, now, captured] {
         {
           std::lock_guard lock(mutex);
           --queued_transactions;
         }
-        Dispatch(ns, *txn);
+        Dispatch(ns, LoggedTransaction{seq, now, captured->Decode()});
       });
     }
     wake.notify_one();

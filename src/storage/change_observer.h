@@ -32,29 +32,15 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/value.h"
+#include "storage/captured_changes.h"
 
 namespace quarry::storage {
-
-struct RowChange {
-  enum class Op { kInsert, kUpdate, kDelete };
-  Op op = Op::kInsert;
-  std::string table;
-  int64_t old_rowid = 0;          // kUpdate, kDelete
-  int64_t new_rowid = 0;          // kInsert, kUpdate
-  std::vector<Value> old_values;  // kUpdate, kDelete: the row before
-  std::vector<Value> new_values;  // kInsert, kUpdate: the row after
-  // The columns' names, in the order of the values: the record's, stored columns in table
-  // order and then the generated VIRTUAL ones (which the pre-update hook gives as NULL);
-  // shared by the changes of one table. Null when the table no longer exists.
-  std::shared_ptr<const std::vector<std::string>> columns;
-};
 
 // One committed transaction of one namespace.
 struct CommittedChanges {
   std::string_view ns;
-  uint64_t commit = 0;  // 1, 2, ... per open Database, in commit order
-  std::vector<RowChange> changes;
+  uint64_t commit = 0;      // 1, 2, ... per open Database, in commit order
+  CapturedChanges changes;  // Decode() for their values
 };
 
 class ChangeObserver {

@@ -409,34 +409,8 @@ void Connection::OnPreUpdate(void* self, sqlite3*, int op, const char* db_name, 
   if (db_name == nullptr || std::string_view(db_name) != "main") {
     return;  // temporary tables are the connection's own scratch space
   }
-  RowChange change;
-  change.op = op == SQLITE_INSERT   ? RowChange::Op::kInsert
-              : op == SQLITE_DELETE ? RowChange::Op::kDelete
-                                    : RowChange::Op::kUpdate;
-  change.table = table;
-  change.old_rowid = op == SQLITE_INSERT ? 0 : old_rowid;
-  change.new_rowid = op == SQLITE_DELETE ? 0 : new_rowid;
   auto* conn = static_cast<Connection*>(self);
-  int columns = sqlite3_preupdate_count(conn->db_);
-  // The rowid alias (INTEGER PRIMARY KEY) comes back as the row's key from both functions.
-  auto image = [&](int (*read)(sqlite3*, int, sqlite3_value**), std::vector<Value>& into) {
-    into.reserve(columns);
-    for (int i = 0; i < columns; ++i) {
-      sqlite3_value* value = nullptr;
-      read(conn->db_, i, &value);
-      into.push_back(FromSqliteValue(value));
-    }
-  };
-  if (op != SQLITE_INSERT) {
-    image(&sqlite3_preupdate_old, change.old_values);
-  }
-  if (op != SQLITE_DELETE) {
-    image(&sqlite3_preupdate_new, change.new_values);
-  }
-  if (conn->pending_.capacity() == 0) {
-    conn->pending_.reserve(8);  // a transaction's first change: room for a group commit's
-  }
-  conn->pending_.push_back(std::move(change));
+  conn->pending_.AddFromPreUpdateHook(conn->db_, op, table, old_rowid, new_rowid);
 }
 
 int Connection::OnCommit(void* self) {
@@ -474,9 +448,9 @@ void Connection::AfterStatement(sqlite3_stmt* stmt, int rc) {
   if (rc != SQLITE_DONE) {
     // A failed statement's own changes were undone (the rest of its transaction stays).
     if (committing_ && committing_in_step_) {
-      committing_changes_.resize(std::min(committing_changes_.size(), statement_mark_));
+      committing_changes_.Truncate(statement_mark_);
     } else {
-      pending_.resize(std::min(pending_.size(), statement_mark_));
+      pending_.Truncate(statement_mark_);
     }
   } else if (const char* sql = sqlite3_sql(stmt); sql != nullptr && note_savepoints_) {
     NoteSavepointStatement(sql);
@@ -499,8 +473,7 @@ void Connection::FlushCommits() {
     // database busy) and the transaction is still open: its changes are pending again, and the
     // number is spent with nothing in it. (A commit made outside Step is only seen here later,
     // maybe inside the next transaction: it finished, since no rollback followed it.)
-    committing_changes_.insert(committing_changes_.end(), std::make_move_iterator(pending_.begin()),
-                               std::make_move_iterator(pending_.end()));
+    committing_changes_.Append(std::move(pending_));
     pending_ = std::move(committing_changes_);
     sink_->Deliver(*committing_, {}, false);
     notes_.schema_changed |= committing_schema_changed_;
@@ -669,7 +642,7 @@ void Connection::NoteRelease(std::string_view name) {
 
 void Connection::NoteRollbackTo(std::string_view name) {
   if (auto i = FindSavepoint(savepoints_, name)) {
-    pending_.resize(std::min(pending_.size(), savepoints_[*i].second));
+    pending_.Truncate(savepoints_[*i].second);
     savepoints_.resize(*i + 1);
   }
 }

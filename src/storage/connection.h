@@ -64,7 +64,7 @@ class CommitSink {
   // number NextCommit gave is delivered exactly once. `schema_changed`: the transaction may have
   // altered or dropped tables (AuthorizerNotes), so tables' column names read earlier may be
   // stale from this commit on.
-  virtual void Deliver(uint64_t commit, std::vector<RowChange> changes, bool schema_changed) = 0;
+  virtual void Deliver(uint64_t commit, CapturedChanges changes, bool schema_changed) = 0;
 };
 
 class Connection {
@@ -174,7 +174,7 @@ class Connection {
 
   // Change capture; all unused while sink_ is null.
   CommitSink* sink_ = nullptr;
-  std::vector<RowChange> pending_;  // changes of the open transaction, in order
+  CapturedChanges pending_;  // changes of the open transaction, in order
   // Open savepoints (names upper-cased) and the size of pending_ when each began.
   std::vector<std::pair<std::string, size_t>> savepoints_;
   size_t statement_mark_ = 0;  // size of pending_ when the statement in Step began
@@ -183,7 +183,7 @@ class Connection {
   // A commit the commit hook numbered and the changes it carries, until it is known to have
   // succeeded (delivered) or failed (delivered empty).
   std::optional<uint64_t> committing_;
-  std::vector<RowChange> committing_changes_;
+  CapturedChanges committing_changes_;
   bool committing_in_step_ = false;
   bool committing_schema_changed_ = false;
 };

@@ -296,7 +296,7 @@ void Database::RunGroup(std::vector<GroupJob*> jobs) {
 
 uint64_t Database::NextCommit() { return next_commit_.fetch_add(1); }
 
-void Database::Deliver(uint64_t commit, std::vector<RowChange> changes, bool schema_changed) {
+void Database::Deliver(uint64_t commit, CapturedChanges changes, bool schema_changed) {
   std::lock_guard lock(delivery_mutex_);
   if (commit != next_delivery_) {
     early_.emplace(commit, EarlyCommit{std::move(changes), schema_changed});
@@ -323,7 +323,7 @@ void Database::Deliver(uint64_t commit, std::vector<RowChange> changes, bool sch
   }
 }
 
-void Database::NameColumns(std::vector<RowChange>& changes) {
+void Database::NameColumns(CapturedChanges& changes) {
   // Only a commit that may have changed a table's shape empties the cache (Deliver, told by
   // the authorizer of the connection that committed), so most commits read nothing here. A
   // cached shape whose column count differs from a change's values (a schema changed behind
@@ -335,10 +335,9 @@ void Database::NameColumns(std::vector<RowChange>& changes) {
     }
     names_conn_ = std::move(*opened);
   }
-  for (RowChange& change : changes) {
+  for (CapturedChanges::Change& change : changes) {
     auto found = column_names_.find(change.table);
-    size_t values = std::max(change.new_values.size(), change.old_values.size());
-    if (found != column_names_.end() && found->second->size() == values) {
+    if (found != column_names_.end() && found->second->size() == change.values) {
       change.columns = found->second;
       continue;
     }

@@ -136,7 +136,7 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   };
   void RunGroup(std::vector<GroupJob*> jobs);
   uint64_t NextCommit() override;
-  void Deliver(uint64_t commit, std::vector<RowChange> changes, bool schema_changed) override;
+  void Deliver(uint64_t commit, CapturedChanges changes, bool schema_changed) override;
 
   const std::string name_;
   const std::filesystem::path path_;
@@ -163,13 +163,13 @@ class Database : public std::enable_shared_from_this<Database>, private CommitSi
   uint64_t next_delivery_ = 1;  // GUARDED_BY(delivery_mutex_)
   // Commits finished out of order, waiting for an earlier number; GUARDED_BY(delivery_mutex_)
   struct EarlyCommit {
-    std::vector<RowChange> changes;
+    CapturedChanges changes;
     bool schema_changed = false;
   };
   std::map<uint64_t, EarlyCommit> early_;
   // Sets the changes' column names (change_observer.h), from column_names_, which a commit that
   // may have changed the schema empties. GUARDED_BY(delivery_mutex_), as are:
-  void NameColumns(std::vector<RowChange>& changes);
+  void NameColumns(CapturedChanges& changes);
   std::unique_ptr<Connection> names_conn_;  // a connection of its own for the table shapes
   std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> column_names_;
 };

@@ -193,8 +193,8 @@ namespace {
 class RecordingObserver : public ChangeObserver {
  public:
   void OnCommit(const CommittedChanges& committed) override {
-    for (const auto& change : committed.changes) {
-      changes.push_back(change);
+    for (RowChange& change : committed.changes.Decode()) {
+      changes.push_back(std::move(change));
     }
   }
   std::vector<RowChange> changes;
