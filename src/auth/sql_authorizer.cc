@@ -18,21 +18,22 @@ constexpr std::string_view kForbiddenPragmas[] = {
 
 // Settings the server owns: readable by every client, settable by none.
 constexpr std::string_view kServerOwnedPragmas[] = {
-    "busy_timeout",       "cache_size",     "cache_spill",     "checkpoint_fullfsync",
-    "default_cache_size", "fullfsync",      "hard_heap_limit", "journal_mode",
-    "journal_size_limit", "locking_mode",   "max_page_count",  "mmap_size",
-    "query_only",         "schema_version", "soft_heap_limit", "synchronous",
-    "temp_store",         "threads",        "trusted_schema",  "wal_autocheckpoint",
-    "writable_schema",
+    "busy_timeout",       "cache_size",         "cache_spill",    "checkpoint_fullfsync",
+    "default_cache_size", "encoding",           "fullfsync",      "hard_heap_limit",
+    "journal_mode",       "journal_size_limit", "locking_mode",   "max_page_count",
+    "mmap_size",          "query_only",         "schema_version", "soft_heap_limit",
+    "synchronous",        "temp_store",         "threads",        "trusted_schema",
+    "wal_autocheckpoint", "writable_schema",
 };
 
 // Settings a read-write client may change and a read-only client may read.
 constexpr std::string_view kClientPragmas[] = {
-    "analysis_limit",     "application_id",     "auto_vacuum",        "automatic_index",
-    "cell_size_check",    "count_changes",      "defer_foreign_keys", "empty_result_callbacks",
-    "encoding",           "foreign_keys",       "full_column_names",  "ignore_check_constraints",
-    "legacy_alter_table", "page_size",          "recursive_triggers", "reverse_unordered_selects",
-    "secure_delete",      "short_column_names", "user_version",
+    "analysis_limit",     "application_id",           "auto_vacuum",
+    "automatic_index",    "cell_size_check",          "count_changes",
+    "defer_foreign_keys", "empty_result_callbacks",   "foreign_keys",
+    "full_column_names",  "ignore_check_constraints", "legacy_alter_table",
+    "page_size",          "recursive_triggers",       "reverse_unordered_selects",
+    "secure_delete",      "short_column_names",       "user_version",
 };
 
 // Pragmas that only report, whatever their argument (a table or index name, a row limit).

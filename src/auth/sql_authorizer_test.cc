@@ -272,6 +272,7 @@ TEST_F(SqlAuthorizerTest, ReadWriteDeniesServerOwnedPragmas) {
            "PRAGMA hard_heap_limit = 1",
            "PRAGMA wal_autocheckpoint = 0",
            "PRAGMA threads = 8",
+           "PRAGMA encoding = 'UTF-16le'",  // the change log spells TEXT as UTF-8 bytes
            "PRAGMA temp_store_directory = '/tmp'",
            "PRAGMA temp_store_directory",
            "PRAGMA data_store_directory = '/tmp'",

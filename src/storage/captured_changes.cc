@@ -32,21 +32,23 @@ void AppendBlob(std::string& out, std::string_view bytes) {
   out += "\"}";
 }
 
-// A TEXT value's bytes. sqlite3_value_text would copy a text that is not NUL-terminated (as
-// the values of an unpacked record are) to terminate it; sqlite3_value_blob reads the same
-// bytes in place, but marks the value as a blob too, so it is only used on values that are
-// SQLite's copies (`scratch`): the pre-update hook's old row and an INSERT's new row are
-// unpacked from the record, an UPDATE's new row is the very registers being written.
-std::string_view TextOf(sqlite3_value* value, bool scratch) {
-  const void* bytes = scratch ? sqlite3_value_blob(value) : sqlite3_value_text(value);
+// A TEXT value's bytes as UTF-8. sqlite3_value_text copies a text that is not NUL-terminated
+// (as the values of an unpacked record are) to terminate it; sqlite3_value_blob reads the
+// stored bytes in place, but marks the value as a blob too, so it is only used (`in_place`) on
+// values of a UTF-8 database that are SQLite's own copies: the pre-update hook gives the old
+// row and an INSERT's new row unpacked from the record, and an UPDATE's new row copied from the
+// registers being written (sqlite3_preupdate_new says why: a caller may change a value's
+// encoding).
+std::string_view TextOf(sqlite3_value* value, bool in_place) {
+  const void* bytes = in_place ? sqlite3_value_blob(value) : sqlite3_value_text(value);
   size_t size = static_cast<size_t>(sqlite3_value_bytes(value));
   return bytes != nullptr ? std::string_view(static_cast<const char*>(bytes), size)
                           : std::string_view();
 }
 
-void AppendValueOf(std::string& out, sqlite3_value* value, bool scratch) {
+void AppendValueOf(std::string& out, sqlite3_value* value, bool in_place) {
   if (value != nullptr && sqlite3_value_type(value) == SQLITE_TEXT) {
-    AppendJsonString(out, TextOf(value, scratch));
+    AppendJsonString(out, TextOf(value, in_place));
   } else {
     AppendImageValue(out, value);
   }
@@ -54,7 +56,7 @@ void AppendValueOf(std::string& out, sqlite3_value* value, bool scratch) {
 
 // The image of the row `read` (sqlite3_preupdate_old or _new) gives, as a JSON array.
 void AppendImage(std::string& out, sqlite3* db, int columns,
-                 int (*read)(sqlite3*, int, sqlite3_value**), bool scratch) {
+                 int (*read)(sqlite3*, int, sqlite3_value**), bool in_place) {
   out += '[';
   for (int i = 0; i < columns; ++i) {
     if (i > 0) {
@@ -62,7 +64,7 @@ void AppendImage(std::string& out, sqlite3* db, int columns,
     }
     sqlite3_value* value = nullptr;
     read(db, i, &value);
-    AppendValueOf(out, value, scratch);
+    AppendValueOf(out, value, in_place);
   }
   out += ']';
 }
@@ -129,7 +131,7 @@ void AppendImageValue(std::string& out, sqlite3_value* value) {
       AppendReal(out, sqlite3_value_double(value));
       return;
     case SQLITE_TEXT:
-      AppendJsonString(out, TextOf(value, /*scratch=*/false));
+      AppendJsonString(out, TextOf(value, /*in_place=*/false));
       return;
     case SQLITE_BLOB: {
       const auto* blob = static_cast<const char*>(sqlite3_value_blob(value));
@@ -219,7 +221,8 @@ void CapturedChanges::Append(CapturedChanges&& later) {
 }
 
 void CapturedChanges::AddFromPreUpdateHook(sqlite3* db, int op, const char* table,
-                                           sqlite3_int64 old_rowid, sqlite3_int64 new_rowid) {
+                                           sqlite3_int64 old_rowid, sqlite3_int64 new_rowid,
+                                           bool utf8) {
   if (changes_.capacity() == 0) {
     changes_.reserve(8);  // a transaction's first change: room for a group commit's
     images_.reserve(1024);
@@ -235,12 +238,12 @@ void CapturedChanges::AddFromPreUpdateHook(sqlite3* db, int op, const char* tabl
   // The rowid alias (INTEGER PRIMARY KEY) comes back as the row's key from both functions.
   if (op != SQLITE_INSERT) {
     change.old_rowid = old_rowid;
-    AppendImage(images_, db, columns, &sqlite3_preupdate_old, /*scratch=*/true);
+    AppendImage(images_, db, columns, &sqlite3_preupdate_old, /*in_place=*/utf8);
     change.old_bytes = images_.size() - change.begin;
   }
   if (op != SQLITE_DELETE) {
     change.new_rowid = new_rowid;
-    AppendImage(images_, db, columns, &sqlite3_preupdate_new, /*scratch=*/op == SQLITE_INSERT);
+    AppendImage(images_, db, columns, &sqlite3_preupdate_new, /*in_place=*/utf8);
     change.new_bytes = images_.size() - change.begin - change.old_bytes;
   }
 }

@@ -76,9 +76,10 @@ class CapturedChanges {
   void Append(CapturedChanges&& later);
 
   // A change from inside SQLite's pre-update hook (`op` SQLITE_INSERT, _UPDATE or _DELETE), its
-  // images read with sqlite3_preupdate_old/_new.
+  // images read with sqlite3_preupdate_old/_new. `utf8`: the database's text encoding is
+  // UTF-8, so a TEXT value's stored bytes are read in place rather than converted.
   void AddFromPreUpdateHook(sqlite3* db, int op, const char* table, sqlite3_int64 old_rowid,
-                            sqlite3_int64 new_rowid);
+                            sqlite3_int64 new_rowid, bool utf8);
   // A change given with its values (tests, and callers that build changes themselves).
   void Add(const RowChange& change);
 

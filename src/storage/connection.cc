@@ -399,6 +399,17 @@ void Connection::CaptureChanges(CommitSink* sink) {
   // A connection opened now may see a schema that changed behind the cached column names'
   // back (another process): its first commit counts as a schema change.
   notes_.schema_changed = sink != nullptr;
+  // The capture reads TEXT as its stored bytes where it can (captured_changes.h): only those of
+  // a UTF-8 database are the text the change log spells. Clients cannot change a database's
+  // encoding (the server owns the pragma), but a file made elsewhere may be UTF-16.
+  text_is_utf8_ = false;
+  sqlite3_stmt* encoding = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA encoding", -1, &encoding, nullptr) == SQLITE_OK &&
+      sqlite3_step(encoding) == SQLITE_ROW) {
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(encoding, 0));
+    text_is_utf8_ = name != nullptr && std::string_view(name) == "UTF-8";
+  }
+  sqlite3_finalize(encoding);
   sqlite3_preupdate_hook(db_, sink != nullptr ? &Connection::OnPreUpdate : nullptr, this);
   sqlite3_commit_hook(db_, sink != nullptr ? &Connection::OnCommit : nullptr, this);
   sqlite3_rollback_hook(db_, sink != nullptr ? &Connection::OnRollback : nullptr, this);
@@ -410,7 +421,8 @@ void Connection::OnPreUpdate(void* self, sqlite3*, int op, const char* db_name, 
     return;  // temporary tables are the connection's own scratch space
   }
   auto* conn = static_cast<Connection*>(self);
-  conn->pending_.AddFromPreUpdateHook(conn->db_, op, table, old_rowid, new_rowid);
+  conn->pending_.AddFromPreUpdateHook(conn->db_, op, table, old_rowid, new_rowid,
+                                      conn->text_is_utf8_);
 }
 
 int Connection::OnCommit(void* self) {

@@ -174,7 +174,8 @@ class Connection {
 
   // Change capture; all unused while sink_ is null.
   CommitSink* sink_ = nullptr;
-  CapturedChanges pending_;  // changes of the open transaction, in order
+  CapturedChanges pending_;    // changes of the open transaction, in order
+  bool text_is_utf8_ = false;  // the database's encoding, read when capture begins
   // Open savepoints (names upper-cased) and the size of pending_ when each began.
   std::vector<std::pair<std::string, size_t>> savepoints_;
   size_t statement_mark_ = 0;  // size of pending_ when the statement in Step began

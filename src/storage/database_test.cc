@@ -242,6 +242,75 @@ TEST_F(DatabaseTest, CapturedChangesCarryTheRowsBeforeAndAfterAndTheColumnNames)
   EXPECT_EQ(observer.changes[3].new_values.size(), 5u);
 }
 
+TEST_F(DatabaseTest, CapturingTextLeavesItTextInTheTable) {
+  // The capture reads TEXT in place, which marks the hook's value as a blob too: only SQLite's
+  // copies may be read so, never what is written or what a trigger reads after it.
+  RecordingObserver observer;
+  auto db = std::make_shared<Database>("t", path_, ConnectionOptions{}, 4);
+  db->SetChangeObserver(&observer);
+  auto conn = db->Acquire(AccessMode::kSystem);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE((*conn)
+                  ->Exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, v TEXT, w);"
+                         "CREATE TABLE seen(kind TEXT);"
+                         "CREATE TRIGGER notes_seen AFTER UPDATE ON notes BEGIN "
+                         "INSERT INTO seen VALUES (typeof(new.v) || typeof(new.w) || "
+                         "(new.v = 'updated inserted') || (new.w > x'00')); END;"
+                         "INSERT INTO notes VALUES (1, 'inserted', 'x');"
+                         "UPDATE notes SET v = 'updated ' || v, w = 'y' WHERE id = 1;"
+                         "INSERT INTO notes SELECT 2, v, w FROM notes;"
+                         "DELETE FROM notes WHERE id = 2;")
+                  .ok());
+  auto types = (*conn)->Prepare("SELECT typeof(v) || typeof(w), v FROM notes WHERE id = 1");
+  ASSERT_TRUE(types.ok());
+  ASSERT_EQ(sqlite3_step(types->get()), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(types->get(), 0)), "texttext");
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(types->get(), 1)),
+               "updated inserted");
+  auto seen = (*conn)->Prepare("SELECT kind FROM seen");
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(sqlite3_step(seen->get()), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(seen->get(), 0)), "texttext10")
+      << "what the AFTER trigger read from the new row's registers";
+  ASSERT_EQ(observer.changes.size(), 5u);  // the trigger's insert into seen too
+  EXPECT_EQ(observer.changes[1].new_values.at(1).bytes, "updated inserted");
+  EXPECT_EQ(observer.changes[1].new_values.at(1).type, Value::Type::kText);
+  EXPECT_EQ(observer.changes[3].new_values.at(2).bytes, "y");
+  EXPECT_EQ(observer.changes[4].old_values.at(1).type, Value::Type::kText);
+}
+
+TEST_F(DatabaseTest, CapturesTheTextOfADatabaseMadeElsewhereInUtf16) {
+  fs::path other = path_.string() + ".utf16.db";
+  fs::remove(other);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(other.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "PRAGMA encoding = 'UTF-16le'; PRAGMA journal_mode = WAL;"
+                         "CREATE TABLE notes(id INTEGER PRIMARY KEY, v TEXT)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  RecordingObserver observer;
+  auto db = std::make_shared<Database>("u", other, ConnectionOptions{}, 4);
+  db->SetChangeObserver(&observer);
+  {
+    auto conn = db->Acquire(AccessMode::kSystem);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)
+                    ->Exec("INSERT INTO notes VALUES (1, 'caf\xc3\xa9');"
+                           "UPDATE notes SET v = v || '!' WHERE id = 1")
+                    .ok());
+  }
+  ASSERT_EQ(observer.changes.size(), 2u);
+  EXPECT_EQ(observer.changes[0].new_values.at(1).bytes, "caf\xc3\xa9");
+  EXPECT_EQ(observer.changes[1].old_values.at(1).bytes, "caf\xc3\xa9");
+  EXPECT_EQ(observer.changes[1].new_values.at(1).bytes, "caf\xc3\xa9!");
+  db.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    fs::remove(other.string() + suffix);
+  }
+}
+
 // A Database of its own, its observer set before its first connection opens, and one of its
 // connections held for the test.
 class CaptureTest : public DatabaseTest {
